@@ -1,0 +1,161 @@
+"""What every actor shares: ordered priorities, instruments, candidates, a rule.
+
+An actor is a Mesa agent. Subclasses declare as data which priorities they rank by
+default, their thresholds and their starting instruments, and cite the report for
+each (in the manner of the Axelrod library's strategies).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mesa
+import numpy as np
+
+from buffer_sim.decision import RULES, Decision, Evaluation
+from buffer_sim.params import Parameters
+from buffer_sim.priorities import DEFAULT_THRESHOLDS, PRIORITIES
+from buffer_sim.world import INSTRUMENTS, Actions, State
+
+PROVOCATION_WORDS = {0: "no test", 1: "a missile test", 2: "a nuclear or ICBM test"}
+
+
+class PolicyActor(mesa.Agent):
+    """A government choosing its instruments each month by looking ahead.
+
+    Attributes:
+        priorities: priority names, most important first.
+        thresholds: priority -> threshold.
+        rule: the decision rule object.
+        instruments: instrument -> current value.
+        forced: instrument -> value imposed this month by an event.
+        pinned: instrument -> value imposed this month by a pin.
+    """
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    default_priorities: ClassVar[tuple[str, ...]] = ()
+    default_thresholds: ClassVar[dict[str, float]] = {}
+    default_instruments: ClassVar[dict[str, float]] = {}
+    #: instruments whose values are discrete levels, not continuous settings
+    discrete: ClassVar[dict[str, tuple[float, ...]]] = {}
+
+    def __init__(self, model: mesa.Model, priorities=None, thresholds=None,
+                 rule: str = "lexicographic", instruments=None) -> None:
+        super().__init__(model)
+        self.priorities: list[str] = list(priorities or self.default_priorities)
+        self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **self.default_thresholds,
+                                             **(thresholds or {})}
+        self.rule = RULES[rule]()
+        self.instruments: dict[str, float] = {**self.default_instruments, **(instruments or {})}
+        self.forced: dict[str, float] = {}
+        self.forced_label: str = ""
+        self.pinned: dict[str, float] = {}
+        self.last_decision: Decision | None = None
+
+    # --- overridable ----------------------------------------------------------
+    def active_priorities(self, state: State) -> list[str]:
+        """The priority order in force this month."""
+        return self.priorities
+
+    def candidates(self, state: State, params: Parameters) -> list[dict[str, float]]:
+        """Keep course, or move one continuous instrument one step up or down.
+
+        The first candidate is always "keep course" (after pins and forced values).
+        """
+        fixed = {**self.pinned, **self.forced}
+        hold = {**self.instruments, **fixed}
+        out = [hold]
+        step = params.instrument_step
+        for name, value in hold.items():
+            if name in fixed or name in self.discrete:
+                continue
+            lo, hi, _ = INSTRUMENTS[self.name][name]
+            for new in (value - step, value + step):
+                new = min(max(round(new, 6), lo), hi)
+                if abs(new - value) > 1e-9:
+                    out.append({**hold, name: new})
+        for name, levels in self.discrete.items():
+            if name in fixed:
+                continue
+            base = list(out)
+            for level in levels:
+                if level != hold[name]:
+                    out.extend({**c, name: level} for c in base)
+        return out
+
+    # --- the choice ---------------------------------------------------------------
+    def evaluate(self, candidates, projected: State, now: State, actions: Actions,
+                 params: Parameters) -> Evaluation:
+        prios = self.active_priorities(now)
+        values = np.array([PRIORITIES[p].metric(projected, now, actions, params)
+                           * np.ones(len(candidates)) for p in prios])
+        change = np.array([sum(abs(c[k] - self.instruments[k]) for k in c
+                               if k not in self.discrete) for c in candidates])
+        return Evaluation(prios, values, np.array([self.thresholds[p] for p in prios]),
+                          change, hold=0)
+
+    def choose(self, candidates, projected: State, now: State, actions: Actions,
+               params: Parameters) -> tuple[dict[str, float], Evaluation, int, int | None]:
+        ev = self.evaluate(candidates, projected, now, actions, params)
+        index, deciding = self.rule.choose(ev, params.tie_tolerance, params.inertia)
+        return candidates[index], ev, index, deciding
+
+    def decide(self, candidates, projected: State, now: State, actions: Actions,
+               params: Parameters) -> Decision:
+        """Choose, adopt and explain this month's instruments."""
+        choice, ev, index, deciding = self.choose(candidates, projected, now, actions, params)
+        decision = self.explain(choice, ev, index, deciding)
+        self.instruments = dict(choice)
+        self.last_decision = decision
+        return decision
+
+    # --- the reason -----------------------------------------------------------------
+    def describe_choice(self, choice: dict[str, float]) -> str:
+        parts = []
+        for name, value in choice.items():
+            old = self.instruments.get(name, value)
+            if name in self.discrete:
+                if value:
+                    parts.append(PROVOCATION_WORDS.get(int(value), f"{name} {value:g}"))
+            elif abs(value - old) > 1e-9:
+                verb = "raised" if value > old else "lowered"
+                parts.append(f"{verb} {name} {old:.2f}->{value:.2f}")
+        return ", ".join(parts) if parts else "kept its policy"
+
+    def explain(self, choice, ev: Evaluation, index: int, deciding: int | None) -> Decision:
+        projected = {p: float(ev.values[k, index]) for k, p in enumerate(ev.priorities)}
+        threshold = {p: float(ev.thresholds[k]) for k, p in enumerate(ev.priorities)}
+        what = f"{self.label} {self.describe_choice(choice)}"
+        fixed = {**self.pinned, **self.forced}
+        if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
+            tag = "forced"
+            why = f"forced by the event '{self.forced_label}'"
+        elif deciding is None:
+            tag = "inertia"
+            sat = ev.satisfied()[:, index]
+            if sat.all():
+                why = "all its priorities were projected to hold"
+            else:
+                k = int(np.argmin(sat))
+                pr = PRIORITIES[ev.priorities[k]]
+                why = (f"no alternative did better on {pr.label} "
+                       f"({pr.measure} {ev.values[k, index]:.3f} vs threshold {ev.thresholds[k]:.3f})")
+        else:
+            tag = ev.priorities[deciding]
+            pr = PRIORITIES[tag]
+            v, h, t = ev.values[deciding, index], ev.values[deciding, ev.hold], ev.thresholds[deciding]
+            side = "above" if pr.at_most else "below"
+            hold_ok = pr.satisfied(h, t)
+            if not hold_ok:
+                why = (f"keeping course projected {pr.measure} {h:.3f}, {side} its "
+                       f"{pr.label} threshold {t:.3f}; this choice projects {v:.3f}")
+            else:
+                why = (f"higher priorities held either way and {pr.measure} improves "
+                       f"from {h:.3f} to {v:.3f} (threshold {t:.3f})")
+        if fixed and tag not in ("forced",):
+            pinned = ", ".join(f"{k}={v:g}" for k, v in self.pinned.items())
+            if pinned:
+                why += f" [pinned: {pinned}]"
+        return Decision(self.name, dict(choice), dict(self.instruments), tag,
+                        f"{what} because {why}.", projected, threshold)

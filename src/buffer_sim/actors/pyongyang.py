@@ -1,0 +1,54 @@
+"""Pyongyang: the client that will not be a pliant ally.
+
+Source: Daniel Wertz, *China-North Korea Relations* (NCNK). Introduction: the Kim
+dynasty defined Juche "in opposition to ... sadaejuui or 'serving the great'", and
+"to be a pliant ally ... would be anathema". §The New Kim on the Block: the 2012
+launch "in defiance of a letter from Xi Jinping"; 2017 state media attacks on China.
+§The Rapid Return: after "completing the state nuclear force" Kim "intended to ease
+tensions ... and prioritize economic development" (note 68).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from buffer_sim.actors.base import PolicyActor
+from buffer_sim.params import Parameters
+from buffer_sim.world import State
+
+
+class Pyongyang(PolicyActor):
+    """North Korea's leadership: security first, then autonomy, then the economy.
+
+    Once the programme reaches ``nuclear_complete_level`` the order switches to
+    ``priorities_after_completion`` (economy before autonomy): the Nov 2017
+    declaration is an outcome of the programme, not a scripted date.
+    """
+
+    name = "pyongyang"
+    label = "Pyongyang"
+    default_priorities = ("security", "autonomy", "economy")
+    default_priorities_after_completion = ("security", "economy", "autonomy")
+    default_thresholds = {"security": 0.85, "autonomy": 0.8, "economy": 1.0}
+    default_instruments = {"provocation": 0, "outreach": 0.2}
+    discrete: ClassVar[dict[str, tuple[float, ...]]] = {"provocation": (0, 1, 2)}
+
+    def __init__(self, model, priorities=None, thresholds=None, rule="lexicographic",
+                 instruments=None, priorities_after_completion=None) -> None:
+        super().__init__(model, priorities, thresholds, rule, instruments)
+        self.priorities_after_completion = list(priorities_after_completion
+                                                or self.default_priorities_after_completion)
+        self.declared_complete = False
+
+    def active_priorities(self, state: State) -> list[str]:
+        if float(state.nuclear) >= self.thresholds["security"]:
+            self.declared_complete = True
+        return self.priorities_after_completion if self.declared_complete else self.priorities
+
+    def candidates(self, state: State, params: Parameters):
+        # A test is an act, not a setting: keeping course means no test this month.
+        if "provocation" not in self.forced and "provocation" not in self.pinned:
+            self.instruments = {**self.instruments, "provocation": 0}
+        levels = (0, 1, 2) if float(state.test_readiness) >= 1.0 else (0, 1)
+        self.discrete = {"provocation": levels}
+        return super().candidates(state, params)

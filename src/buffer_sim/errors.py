@@ -1,0 +1,16 @@
+"""The one error users see: a scenario problem, named by file, field and problem."""
+
+
+class ScenarioError(Exception):
+    """Bad input. ``str(err)`` is the single line printed on stderr.
+
+    Args:
+        file: the scenario file (or "--set" for a command-line override).
+        field: the field path, e.g. "events[3].date"; empty when the whole file is bad.
+        problem: what is wrong, in words a user can act on.
+    """
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        self.file, self.field, self.problem = str(file), field, problem
+        where = f"{self.file}: {field}" if field else self.file
+        super().__init__(f"{where}: {problem}")

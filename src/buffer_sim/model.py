@@ -1,0 +1,198 @@
+"""BufferModel: the Mesa model of Beijing, Pyongyang, Washington and Seoul.
+
+Reference: Daniel Wertz, *China-North Korea Relations* (National Committee on North
+Korea). The model asks the report's question — why China's large potential leverage
+"has rarely translated into a commensurate level of influence" — and answers it with
+ordered priorities: Beijing uses its leverage only when war and collapse are safe,
+and Pyongyang finds obeying its patron costly.
+
+One step is one calendar month. Each month: the scenario's events for the month fire
+(Mesa scheduled events), every actor proposes candidates, all candidates are projected
+together with the world's transition function, each actor chooses by its rule, the
+counterfactual "Beijing applies no pressure" is evaluated for Pyongyang (realized
+influence), and the world advances with this month's random draws.
+"""
+
+from __future__ import annotations
+
+import mesa
+from mesa.datacollection import DataCollector
+
+from buffer_sim.actors import ACTORS, PolicyActor
+from buffer_sim.decision import Decision, build_batch, take
+from buffer_sim.months import month_str
+from buffer_sim.scenario import Event, Scenario
+from buffer_sim.world import (
+    EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, State, draw_shocks, influence,
+    leverage_potential, pressure_applied, transition,
+)
+
+TRADE_COLUMNS = ["cn_exports_reported", "cn_imports_reported", "cn_exports_informal",
+                 "cn_imports_informal"]
+
+
+def output_columns() -> list[str]:
+    """Columns of timeseries.csv after ``date``, in order."""
+    inst = [f"{actor}_{name}" for actor, ins in INSTRUMENTS.items() for name in ins]
+    return [*STATE_VARIABLES, *inst, "leverage_potential", "pressure_applied",
+            "influence_realized", "china_share", "pyongyang_declared_complete"]
+
+
+class BufferModel(mesa.Model):
+    """The four-actor patron-client model.
+
+    Args:
+        scenario: a resolved scenario (``scenario.load_scenario``).
+        rng: seed or generator; defaults to the scenario's seed.
+
+    Attributes:
+        state: the world this month (``world.State``).
+        month: the current calendar month index (``months.parse_month``).
+        decisions: every actor's decision, month by month.
+        datacollector: Mesa's DataCollector with one model reporter per output column.
+    """
+
+    def __init__(self, scenario: Scenario, rng=None) -> None:
+        super().__init__(rng=scenario.seed if rng is None else rng)
+        self.spec = scenario
+        self.params = scenario.parameters
+        self.state = State(**{k: float(v) for k, v in scenario.initial_state.items()})
+        self.month = scenario.start - 1
+        self.decisions: list[tuple[int, Decision]] = []
+        self.influence = 0.0
+        self.actors: dict[str, PolicyActor] = {}
+        for name, cls in ACTORS.items():
+            spec = scenario.actors.get(name, {})
+            kwargs = dict(priorities=spec.get("priorities"), thresholds=spec.get("thresholds"),
+                          rule=spec.get("rule", "lexicographic"),
+                          instruments=spec.get("instruments"))
+            if name == "pyongyang":
+                kwargs["priorities_after_completion"] = spec.get("priorities_after_completion")
+            self.actors[name] = cls(self, **kwargs)
+        self.actions = self._current_actions()
+        self.event_log: list[tuple[int, Event]] = []
+        # Events of month m fire at time (m - start) + 0.5, just before that month's step.
+        for event in scenario.events:
+            self.schedule_event(lambda e=event: self._fire(e),
+                                at=event.month - scenario.start + 0.5)
+        self.datacollector = DataCollector(model_reporters={
+            name: (lambda m, n=name: m.row[n]) for name in output_columns()})
+        self.row: dict[str, float] = {}
+
+    # --- events and pins -----------------------------------------------------------
+    def _fire(self, event: Event) -> None:
+        self.event_log.append((self.month + 1, event))
+        if event.kind == "forced_action":
+            actor = self.actors[event.actor]
+            actor.forced.update(event.set)
+            actor.forced_label = event.label
+        elif event.kind == "resolution":
+            self.state = self.state.replace(
+                sanctions_scope=max(self.state.sanctions_scope, event.sanctions_scope))
+        elif event.kind == "administration":
+            actor = self.actors[event.actor]
+            if event.priorities:
+                actor.priorities = list(event.priorities)
+            if event.thresholds:
+                actor.thresholds = {**actor.thresholds, **event.thresholds}
+            if event.rule:
+                from buffer_sim.decision import RULES
+                actor.rule = RULES[event.rule]()
+        elif event.kind == "parameter_change":
+            self.params = self.params.replace(**event.parameters)
+        elif event.kind == "diplomatic_shock":
+            changes = {}
+            for name, delta in event.effects.items():
+                _, lo, hi, _ = STATE_VARIABLES[name]
+                value = getattr(self.state, name) + delta
+                changes[name] = min(max(value, lo), hi if hi is not None else value)
+            self.state = self.state.replace(**changes)
+
+    def _apply_pins(self) -> None:
+        for actor in self.actors.values():
+            actor.pinned = {}
+        for pin in self.spec.pins:
+            if pin.start <= self.month <= pin.end:
+                self.actors[pin.actor].pinned[pin.instrument] = pin.value
+
+    def _current_actions(self) -> Actions:
+        return Actions(**{f"{a}_{k}": v for a, actor in self.actors.items()
+                          for k, v in actor.instruments.items()})
+
+    # --- one month ---------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month (events of the month have already fired)."""
+        self.month += 1
+        self._apply_pins()
+        now = self.state
+        params = self.params
+        groups, cands = [], {}
+        for name, actor in self.actors.items():
+            cands[name] = actor.candidates(now, params)
+            groups.append((name, cands[name], {}))
+        # Counterfactual: Pyongyang's options if Beijing applied no pressure at all.
+        no_pressure = {"beijing_enforcement": 0.0,
+                       "beijing_aid": max(self.actions.beijing_aid, params.aid_normal)}
+        groups.append(("pyongyang", cands["pyongyang"], no_pressure))
+        batch, ranges = build_batch(self.actions, groups)
+        projected = transition(now, batch, params, EXPECTED, months=params.lookahead_months)
+
+        pyongyang = self.actors["pyongyang"]
+        cf = ranges[-1]
+        cf_choice, *_ = pyongyang.choose(cands["pyongyang"], take(projected, cf), now,
+                                         take(batch, cf), params)
+        for (name, _, _), rng_ in zip(groups, ranges):
+            if name not in self.actors or rng_ is cf:
+                continue
+            actor = self.actors[name]
+            decision = actor.decide(cands[name], take(projected, rng_), now,
+                                    take(batch, rng_), params)
+            self.decisions.append((self.month, decision))
+        for actor in self.actors.values():
+            actor.forced = {}
+        chosen = pyongyang.instruments
+        self.influence = influence((chosen["provocation"], chosen["outreach"]),
+                                   (cf_choice["provocation"], cf_choice["outreach"]), params)
+        self.actions = self._current_actions()
+        shocks = draw_shocks(self.rng, params, int(chosen["provocation"]), now.test_readiness)
+        self.state = transition(now, self.actions, params, shocks, months=1)
+        self._record()
+        self.datacollector.collect(self)
+        if self.month >= self.spec.end:
+            self.running = False
+
+    def _record(self) -> None:
+        s, a, p = self.state, self.actions, self.params
+        row = {k: float(v) for k, v in s.as_dict().items()}
+        row.update({k: float(v) for k, v in a.as_dict().items()})
+        cn = sum(row[c] for c in TRADE_COLUMNS)
+        row["leverage_potential"] = float(leverage_potential(s, p))
+        row["pressure_applied"] = float(pressure_applied(s, a, p))
+        row["influence_realized"] = self.influence
+        row["china_share"] = cn / max(cn + row["other_trade"], 1e-9)
+        row["pyongyang_declared_complete"] = float(self.actors["pyongyang"].declared_complete)
+        row["date"] = month_str(self.month)
+        self.row = row
+
+    def run(self) -> None:
+        """Run the whole scenario period."""
+        for _ in range(self.spec.months):
+            self.step()
+
+    @property
+    def dates(self) -> list[str]:
+        return [month_str(m) for m in range(self.spec.start, self.month + 1)]
+
+
+def run_model(scenario: Scenario, seed: int | None = None) -> BufferModel:
+    """Build and run a model for the scenario's whole period."""
+    model = BufferModel(scenario, rng=scenario.seed if seed is None else seed)
+    model.run()
+    return model
+
+
+def timeseries_rows(model: BufferModel) -> list[dict]:
+    df = model.datacollector.get_model_vars_dataframe()
+    records = df.to_dict("records")
+    return [{"date": d, **r} for d, r in zip(model.dates, records)]
+

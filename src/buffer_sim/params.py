@@ -1,0 +1,248 @@
+"""Named coefficients of the buffer_sim world.
+
+Every number the transition function and the decision rules use lives here, with
+its unit and the reason for its default value. Scenario files override any of them
+under ``parameters:`` (``buffer-sim run --set parameters.NAME=VALUE`` on the command
+line); ``buffer-sim params`` prints this table.
+
+Sources are cited as "report §<section>" for Daniel Wertz, *China-North Korea
+Relations* (NCNK), the report the model is built from, and by the observed data
+files shipped in ``buffer_sim/data/observed`` where a default was read off them.
+Defaults marked "calibrated" are fitted by ``buffer-sim calibrate`` and may be
+replaced by the shipped calibration file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+def _p(default: float, unit: str, doc: str, lo: float = 0.0, hi: float = 1.0):
+    """Declare one parameter with its unit, meaning and admissible range."""
+    return field(default=default, metadata={"unit": unit, "doc": doc, "range": (lo, hi)})
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """All coefficients of the world and of the actors' reasoning (see module doc)."""
+
+    # --- how actors reason -------------------------------------------------
+    lookahead_months: float = _p(
+        3, "months",
+        "Horizon of every actor's projection. A quarter: the rhythm of diplomatic "
+        "signalling and of customs statistics releases.", 1, 24)
+    tie_tolerance: float = _p(
+        0.05, "share of a priority's scale",
+        "Two candidates whose projected values differ by less than this share of the "
+        "priority's scale are treated as equally good (satisficing, not optimising).", 0, 1)
+    inertia: float = _p(
+        0.04, "score per unit of instrument change",
+        "Cost of changing policy: bureaucracies do not reverse course monthly "
+        "(report §Introduction: China 'reverted to a more friendly stance' only months "
+        "after pressure). Keeps choices from flipping every month.", 0, 1)
+    instrument_step: float = _p(
+        0.25, "instrument units per month",
+        "Largest change of a continuous instrument in one month.", 0.01, 1)
+
+    # --- tension: the war-risk proxy ---------------------------------------
+    tension_baseline: float = _p(
+        0.2, "0..1", "Tension of the armistice status quo with no provocations and no signalling.")
+    tension_relax_per_month: float = _p(
+        0.12, "share per month",
+        "Speed at which tension returns to its drivers' level (half-life about 5 months): "
+        "crises on the peninsula fade over a season.")
+    tension_jump_missile: float = _p(
+        0.04, "0..1 per test", "Immediate tension added by a missile test or launch.")
+    tension_jump_major: float = _p(
+        0.12, "0..1 per test",
+        "Immediate tension added by a nuclear test or an ICBM / satellite launch.")
+    tension_failed_fraction: float = _p(
+        0.5, "share", "Share of the jump a provocation that fails still produces.")
+    tension_from_hostility: float = _p(
+        0.3, "0..1 at hostility 1", "Tension sustained by a run of recent provocations.")
+    tension_from_us_military: float = _p(
+        0.45, "0..1 at full signalling",
+        "Tension added by US military signalling (exercises, threats) — 2017's 'fire and "
+        "fury' (report §The New Kim on the Block: 'trading threats and insults').")
+    tension_damping_by_cn_enforcement: float = _p(
+        0.5, "share",
+        "Share of the tension from US signalling removed when Beijing enforces fully: "
+        "Chinese enforcement gives Washington a non-military path (report: China acted "
+        "'as tensions between the U.S. and North Korea peaked').")
+    tension_from_rok_alignment: float = _p(
+        0.05, "0..1 at full alignment", "Tension added by alliance posture (e.g. THAAD).")
+    tension_relief_from_dialogue: float = _p(
+        0.4, "0..1 at full dialogue",
+        "Tension removed when Pyongyang's outreach meets US or ROK engagement (report "
+        "§The Rapid Return: moratorium, summits, 'freeze-for-freeze').")
+
+    # --- hostility: memory of recent provocations --------------------------
+    hostility_decay_per_month: float = _p(
+        0.12, "share per month", "Fading of the memory of provocations.")
+    hostility_per_missile: float = _p(0.06, "0..1 per test", "Hostility added by a missile test.")
+    hostility_per_major: float = _p(0.2, "0..1 per test", "Hostility added by a major test.")
+
+    # --- the nuclear programme -----------------------------------------------
+    nuclear_base_progress_per_month: float = _p(
+        0.0012, "0..1 per month", "Laboratory and production progress without tests.")
+    nuclear_gain_missile: float = _p(0.012, "0..1 per test", "Progress from a successful missile test.")
+    nuclear_gain_major: float = _p(
+        0.04, "0..1 per test",
+        "Progress from a successful nuclear or ICBM test: ten such tests 2009-2017 took the "
+        "programme from demonstrator to 'completed state nuclear force' (Nov 2017).")
+    procurement_drag: float = _p(
+        0.5, "share",
+        "Share of programme progress lost when procurement through China is fully "
+        "enforced against (report §Deep Engagement: networks in China procured components).")
+    freeze_effect: float = _p(
+        0.8, "share", "Share of progress halted by a working dialogue (freeze-for-freeze).")
+    nuclear_complete_level: float = _p(
+        0.85, "0..1",
+        "Programme level at which Pyongyang declares its nuclear force complete and turns to "
+        "the economy (report §The Rapid Return, note 68).")
+    readiness_regen_per_month: float = _p(
+        0.3, "per month", "Preparation of the next major test (a test needs readiness 1).")
+    p_success_missile: float = _p(0.85, "probability", "Chance that a missile test comes off.")
+    p_success_major: float = _p(0.9, "probability", "Chance that a major test comes off.")
+
+    # --- the DPRK economy and stability -------------------------------------
+    econ_relax_per_month: float = _p(
+        0.08, "share per month", "Speed at which the economy adjusts to its trade and aid.")
+    econ_trade_elasticity: float = _p(
+        0.25, "index per unit of relative trade",
+        "Response of the DPRK economy index to foreign trade relative to its reference "
+        "level (report §Deep Engagement: Chinese trade shaped the 'evolving economy').", 0, 2)
+    econ_aid_effect: float = _p(
+        0.12, "index at full aid", "Economy index added by Chinese food and fuel aid.")
+    econ_provocation_cost: float = _p(
+        0.01, "index per missile-equivalent", "Direct resource cost of a test.")
+    trade_reference_usd_m_month: float = _p(
+        280, "US$ million per month",
+        "All DPRK foreign trade (China and others) at which the economy index is 1: about "
+        "2009's level (US$2.7bn with China + about 0.7bn with others, observed data).", 1, 1e5)
+    stability_baseline: float = _p(
+        0.72, "0..1", "Stability of the regime at economy index 1, with no shocks.")
+    stability_from_economy: float = _p(
+        0.6, "0..1 per index unit",
+        "Stability gained or lost per unit of the economy index (famine of the 1990s: "
+        "report §Recalibrating Relations).", 0, 5)
+    stability_relax_per_month: float = _p(
+        0.08, "share per month", "Speed at which stability follows the economy.")
+    stability_from_tension: float = _p(
+        0.1, "0..1 at tension 1", "Mobilisation strain of a war scare on the regime.")
+
+    # --- trade -----------------------------------------------------------------
+    trade_growth_base_per_month: float = _p(
+        0.002, "share per month", "Trend growth of China-DPRK trade capacity.", -0.1, 0.1)
+    trade_growth_from_warmth: float = _p(
+        0.03, "share per month at warmth 1",
+        "Growth of trade capacity from warm relations (investment, SEZs; report §Deep "
+        "Engagement).", 0, 0.2)
+    trade_growth_from_engagement: float = _p(
+        0.012, "share per month at engagement 1",
+        "Growth from Beijing's active promotion of border trade and infrastructure "
+        "(Wen Jiabao's 2009 visit; report §Deep Engagement).", 0, 0.2)
+    customs_block_rate: float = _p(
+        0.5, "share per month", "Speed at which customs and banks implement enforcement.")
+    customs_block_decay_per_month: float = _p(
+        0.0, "share per month",
+        "Speed at which implemented bans lapse. Zero: no announced Chinese ban was lifted "
+        "2017-2019; 'wide-ranging sanctions have remained on the books' (report §The Rapid "
+        "Return). Relaxation happens at the informal margin instead.")
+    secondary_sanctions_reach: float = _p(
+        0.3, "share",
+        "Share of US pressure that reaches Chinese banks and firms directly (secondary "
+        "sanctions; report: U.S.-led 'maximum pressure' on foreign business partners).")
+    informal_base_share: float = _p(
+        0.08, "share of capacity", "Smuggling and barter present even without sanctions.")
+    informal_diversion: float = _p(
+        0.5, "share",
+        "Share of trade blocked at customs that finds informal routes (ship-to-ship "
+        "transfers, border smuggling) when not actively suppressed (report §The Rapid Return).")
+    informal_suppression: float = _p(
+        0.9, "share at full enforcement",
+        "Share of informal trade stopped by a full crackdown on smuggling (2017, report "
+        "§The New Kim on the Block: 'cracked down on cross-border smuggling').")
+    export_ban_share: float = _p(
+        0.35, "share",
+        "Share of the sanctions scope that applies to China's exports to the DPRK (luxury "
+        "goods, refined-petroleum caps, machinery) rather than to DPRK exports.")
+    trade_noise_sd: float = _p(
+        0.06, "log-units per month", "Month-to-month noise in recorded and informal flows.", 0, 1)
+    other_trade_base_usd_m_month: float = _p(
+        60, "US$ million per month",
+        "DPRK trade with partners other than China and South Korea, 2009 (about US$0.7bn a "
+        "year: KOTRA total less China; observed data).", 0, 1e4)
+    other_trade_sanction_compliance: float = _p(
+        0.8, "share", "How fully other partners apply UN bans to their DPRK trade.")
+    other_trade_relax_per_month: float = _p(0.1, "share per month", "Adjustment speed of other trade.")
+
+    # --- leverage ---------------------------------------------------------------
+    import_substitution_usd_m_month: float = _p(
+        40, "US$ million per month",
+        "Monthly value of Chinese supplies the DPRK could replace from elsewhere or at home; "
+        "sets how much Chinese supplies matter (Hirschman's asymmetric dependence).", 1, 1e4)
+    pressure_weight_enforcement: float = _p(
+        0.7, "share", "Weight of enforcement in applied pressure (rest: aid cuts).")
+    aid_normal: float = _p(
+        0.4, "0..1", "Aid level Pyongyang regards as normal; less counts as a cut.")
+    influence_weight_provocation: float = _p(
+        0.7, "share", "Weight of provocation in realized influence (rest: outreach).")
+
+    # --- warmth of the five relationships ------------------------------------------
+    warmth_relax_per_month: float = _p(
+        0.06, "share per month",
+        "Speed at which relations move to their drivers' level: downturns 'never quite reach "
+        "the breaking point' and are followed by 'a reversion to the mean' (report §Cold War).")
+    warmth_mean_cn_dprk: float = _p(0.35, "-1..1", "'Lips and teeth': the long-run CN-DPRK level.", -1, 1)
+    warmth_mean_us_dprk: float = _p(-0.55, "-1..1", "Long-run US-DPRK level.", -1, 1)
+    warmth_mean_rok_dprk: float = _p(-0.2, "-1..1", "Long-run ROK-DPRK level.", -1, 1)
+    warmth_mean_cn_rok: float = _p(0.3, "-1..1", "Long-run CN-ROK level (trade 40x CN-DPRK).", -1, 1)
+    warmth_mean_cn_us: float = _p(0.1, "-1..1", "Long-run CN-US level.", -1, 1)
+    warmth_cn_dprk_engagement: float = _p(0.5, "warmth per unit", "Beijing's visits and aid warm ties.", 0, 2)
+    warmth_cn_dprk_outreach: float = _p(0.4, "warmth per unit", "Pyongyang's outreach warms ties.", 0, 2)
+    warmth_cn_dprk_enforcement: float = _p(
+        0.5, "warmth per unit",
+        "Enforcement chills ties (2017: KCNA broadsides at the 'big neighbor').", 0, 2)
+    warmth_cn_dprk_hostility: float = _p(
+        0.4, "warmth per unit", "Defiance of Beijing's wishes chills ties (Xi's 2012 letter).", 0, 2)
+    warmth_us_dprk_engagement: float = _p(0.9, "warmth per unit", "US engagement met by outreach.", 0, 2)
+    warmth_us_dprk_pressure: float = _p(0.25, "warmth per unit", "US pressure chills ties.", 0, 2)
+    warmth_us_dprk_hostility: float = _p(0.4, "warmth per unit", "Provocations chill ties.", 0, 2)
+    warmth_rok_dprk_engagement: float = _p(0.9, "warmth per unit", "Seoul's engagement met by outreach.", 0, 2)
+    warmth_rok_dprk_hostility: float = _p(0.5, "warmth per unit", "Provocations chill ties.", 0, 2)
+    warmth_cn_rok_ties: float = _p(0.5, "warmth per unit", "Seoul's courtship of Beijing (Park-Xi visits).", 0, 2)
+    warmth_cn_rok_alignment: float = _p(
+        0.7, "warmth per unit",
+        "Alliance posture chills CN-ROK ties: THAAD 'quickly ended the diplomatic courtship' "
+        "(report §The New Kim on the Block).", 0, 2)
+    warmth_cn_us_enforcement: float = _p(0.4, "warmth per unit", "Chinese enforcement pleases Washington.", 0, 2)
+    warmth_cn_us_pressure: float = _p(
+        0.3, "warmth per unit", "US secondary sanctions on Chinese firms irritate Beijing.", 0, 2)
+    breaking_point_cn_dprk: float = _p(
+        -0.5, "-1..1", "CN-DPRK warmth below which the alliance would be broken (for "
+        "diagnostics; nothing in the dynamics clips at it).", -1, 1)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """All parameter names, in declaration order."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def describe(cls) -> list[dict]:
+        """Name, default, unit, range and meaning of every parameter."""
+        return [
+            {"name": f.name, "default": f.default, **f.metadata}
+            for f in dataclasses.fields(cls)
+        ]
+
+    def replace(self, **changes: float) -> "Parameters":
+        """A copy with some coefficients changed."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.names()}
+
+
+PARAMETER_RANGES = {f.name: f.metadata["range"] for f in dataclasses.fields(Parameters)}

@@ -1,0 +1,135 @@
+"""The priorities actors rank, each a measurable projection of the world.
+
+A priority turns a projected world (after ``lookahead_months``) into one number and
+says which side of a threshold is acceptable. Actors rank priorities (lexicographic
+rule) or weigh them by rank (weighted rule); see ``decision.py``.
+
+Beijing's three headline priorities come from the report's Introduction: Chinese
+officials describe their policy as "no war, no instability, and no nuclear weapons";
+"in practice, it is clear that those priorities are ranked in that order of
+precedence" (note 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from buffer_sim.params import Parameters
+from buffer_sim.world import Actions, State, china_trade, pressure_applied
+
+Metric = Callable[[State, State, Actions, Parameters], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Priority:
+    """One goal an actor can rank.
+
+    Attributes:
+        name: identifier used in scenario files.
+        label: words for narratives ("no war").
+        measure: what the number is ("projected tension").
+        at_most: True if the value must stay at or below the threshold.
+        scale: a meaningful difference in the value (for ties and weights).
+        metric: (projected, current, actions, params) -> value per candidate.
+        citation: where the priority comes from.
+    """
+
+    name: str
+    label: str
+    measure: str
+    at_most: bool
+    scale: float
+    metric: Metric
+    citation: str
+
+    def satisfied(self, value, threshold):
+        return value <= threshold if self.at_most else value >= threshold
+
+    def score(self, value):
+        """Higher is better."""
+        return -value if self.at_most else value
+
+
+def _progress_per_month(proj: State, now: State, a: Actions, p: Parameters):
+    return (proj.nuclear - now.nuclear) / p.lookahead_months
+
+
+def _alliance_security(proj: State, now: State, a: Actions, p: Parameters):
+    # Deterrence posture against the threat of a growing arsenal wielded by a
+    # hostile regime: why 2017's ICBM tests produced 'fire and fury'.
+    posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
+    threat = 2.0 * proj.nuclear * proj.hostility
+    return posture - threat
+
+
+def _autonomy(proj: State, now: State, a: Actions, p: Parameters):
+    # Juche: restraint under a patron's pressure reads as 'flunkeyism', so the
+    # more pressure, the more a quiet month costs in autonomy (report §Introduction).
+    restraint = 1.0 - np.asarray(a.pyongyang_provocation, dtype=float) / 2.0
+    return 1.0 - pressure_applied(proj, a, p) * restraint
+
+
+def _trade_ratio(proj: State, now: State, a: Actions, p: Parameters):
+    return china_trade(proj) / np.maximum(china_trade(now), 1e-9)
+
+
+PRIORITIES: dict[str, Priority] = {
+    p.name: p for p in [
+        Priority("no_war", "no war", "projected tension", True, 0.05,
+                 lambda proj, now, a, p: proj.tension,
+                 "report §Introduction: 'no war, no instability, and no nuclear weapons', "
+                 "ranked in that order (note 4)"),
+        Priority("no_instability", "no instability", "projected DPRK stability", False, 0.03,
+                 lambda proj, now, a, p: proj.stability,
+                 "report §Introduction: collapse and 'a massive refugee crisis along its "
+                 "1,400 kilometer-long border'"),
+        Priority("no_nukes", "no nuclear weapons", "projected nuclear progress per month",
+                 True, 0.001, _progress_per_month,
+                 "report §Introduction: 'Denuclearization ranks as a tertiary priority'; "
+                 "§The Rapid Return: 2017 pressure served 'modest goals' (freeze-for-freeze)"),
+        Priority("buffer", "the buffer", "projected CN-DPRK warmth", False, 0.05,
+                 lambda proj, now, a, p: proj.warmth_cn_dprk,
+                 "report §Introduction: North Korea 'has served as a strategic buffer'; "
+                 "§The Rapid Return: guarding against a DPRK realignment"),
+        Priority("us_ties", "ties with Washington", "projected CN-US warmth", False, 0.05,
+                 lambda proj, now, a, p: proj.warmth_cn_us,
+                 "report §Introduction: leverage 'in its dealing with the United States'"),
+        Priority("border_trade", "border trade", "projected China-DPRK trade (ratio to now)",
+                 False, 0.01, _trade_ratio,
+                 "report §Deep Engagement: border provinces' firms and infrastructure"),
+        Priority("security", "regime security", "projected nuclear deterrent", False, 0.004,
+                 lambda proj, now, a, p: proj.nuclear,
+                 "report §The Rapid Return: 'completing the state nuclear force' (note 68)"),
+        Priority("autonomy", "autonomy", "projected autonomy from the patron", False, 0.05,
+                 _autonomy,
+                 "report §Introduction: Juche against sadaejuui, 'flunkeyism'; §The New Kim: "
+                 "2017 attacks on the 'big neighbor'"),
+        Priority("economy", "the economy", "projected DPRK economy index", False, 0.01,
+                 lambda proj, now, a, p: proj.dprk_economy,
+                 "report §The Rapid Return: 'economic development would now be the "
+                 "country's top priority'"),
+        Priority("denuclearisation", "denuclearisation", "projected nuclear progress per month",
+                 True, 0.001, _progress_per_month,
+                 "report §China's Deep Engagement: the U.S. pressed China to pressure Pyongyang"),
+        Priority("alliance", "alliance security", "projected deterrence balance", False, 0.05,
+                 _alliance_security,
+                 "report §The New Kim on the Block: THAAD, 'maximum pressure', threats"),
+        Priority("inter_korean", "inter-Korean engagement", "projected ROK-DPRK warmth",
+                 False, 0.05, lambda proj, now, a, p: proj.warmth_rok_dprk,
+                 "report §The Rapid Return: Pyeongchang, the 2018 inter-Korean summits"),
+        Priority("china_ties", "ties with Beijing", "projected CN-ROK warmth", False, 0.05,
+                 lambda proj, now, a, p: proj.warmth_cn_rok,
+                 "report §The New Kim on the Block: Park-Xi state visits, then THAAD"),
+    ]
+}
+
+#: Threshold used when an actor ranks a priority its class does not set one for.
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "no_war": 0.6, "no_instability": 0.55, "no_nukes": 0.002, "buffer": 0.1,
+    "us_ties": 0.0, "border_trade": 1.0, "security": 0.85, "autonomy": 0.8,
+    "economy": 1.0, "denuclearisation": 0.002, "alliance": 0.45, "inter_korean": 0.0,
+    "china_ties": 0.2,
+}

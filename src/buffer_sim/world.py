@@ -1,0 +1,372 @@
+"""The world of buffer_sim: a small state value object and a pure monthly transition.
+
+Nothing here knows about Mesa, files or plots. ``transition`` is a pure function of
+(state, actions, parameters, random draws, months); the Mesa model calls it once a
+month with realised draws, and every actor calls it with *expected* draws to project
+the consequences of its candidate choices (see ``decision.py``). All arithmetic is
+numpy-elementwise, so the same function projects a whole batch of candidates at once
+when the fields are arrays.
+
+The variables follow the report (Daniel Wertz, *China-North Korea Relations*, NCNK):
+
+* ``tension`` — the war-risk proxy behind Beijing's first priority, "no war".
+* ``stability`` — regime and social stability; its fall means refugees on the
+  1,400 km border, Beijing's second priority ("no instability").
+* ``nuclear`` — the programme Beijing ranks third ("no nuclear weapons").
+* trade with China, split into *reported* (customs statistics) and *informal*
+  (smuggling, ship-to-ship transfers), because "reported Chinese imports from North
+  Korea declined precipitously" in 2017 while afterwards "smuggling and informal trade
+  along the border appear to have largely resumed" (report §The Rapid Return).
+* warmth of five relationships, each mean-reverting: downturns "never quite reach the
+  breaking point" (report §Cold War Relations).
+
+Units and ranges are in ``STATE_VARIABLES`` and ``INSTRUMENTS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from buffer_sim.params import Parameters
+
+#: name -> (unit, low, high, meaning). ``high`` None means unbounded.
+STATE_VARIABLES: dict[str, tuple[str, float, float | None, str]] = {
+    "tension": ("0..1", 0.0, 1.0, "military tension on the peninsula (war-risk proxy)"),
+    "nuclear": ("0..1", 0.0, 1.0, "progress of the nuclear and ICBM programme (ratchets up)"),
+    "test_readiness": ("0..1", 0.0, 1.0, "preparation of the next major test (1 = ready)"),
+    "hostility": ("0..1", 0.0, 1.0, "memory of recent provocations"),
+    "dprk_economy": ("index, 1 = reference", 0.0, 3.0, "DPRK economic activity"),
+    "stability": ("0..1", 0.0, 1.0, "regime and social stability (1 - instability risk)"),
+    "sanctions_scope": ("share", 0.0, 1.0, "share of DPRK exports covered by UN bans"),
+    "customs_blocked": ("share", 0.0, 1.0, "share of DPRK exports to China actually stopped at customs"),
+    "capacity_imports": ("US$ million/month", 0.0, None, "China's imports from the DPRK absent sanctions"),
+    "capacity_exports": ("US$ million/month", 0.0, None, "China's exports to the DPRK absent sanctions"),
+    "cn_exports_reported": ("US$ million/month", 0.0, None, "China's exports to the DPRK in customs data"),
+    "cn_imports_reported": ("US$ million/month", 0.0, None, "China's imports from the DPRK in customs data"),
+    "cn_exports_informal": ("US$ million/month", 0.0, None, "unrecorded exports (smuggling, ship-to-ship)"),
+    "cn_imports_informal": ("US$ million/month", 0.0, None, "unrecorded imports (smuggling, ship-to-ship)"),
+    "other_trade": ("US$ million/month", 0.0, None, "DPRK trade with partners other than China and ROK"),
+    "warmth_cn_dprk": ("-1..1", -1.0, 1.0, "warmth of China-DPRK relations"),
+    "warmth_us_dprk": ("-1..1", -1.0, 1.0, "warmth of US-DPRK relations"),
+    "warmth_rok_dprk": ("-1..1", -1.0, 1.0, "warmth of inter-Korean relations"),
+    "warmth_cn_rok": ("-1..1", -1.0, 1.0, "warmth of China-ROK relations"),
+    "warmth_cn_us": ("-1..1", -1.0, 1.0, "warmth of China-US relations"),
+}
+
+#: actor -> instrument -> (low, high, meaning). Provocation is a level: 0 none,
+#: 1 missile test, 2 nuclear test or ICBM / satellite launch.
+INSTRUMENTS: dict[str, dict[str, tuple[float, float, str]]] = {
+    "beijing": {
+        "enforcement": (0.0, 1.0, "enforcement of UN sanctions: customs, banks, smuggling crackdown"),
+        "aid": (0.0, 1.0, "food and fuel aid"),
+        "engagement": (0.0, 1.0, "diplomatic warmth: visits, promotion of border trade"),
+    },
+    "pyongyang": {
+        "provocation": (0.0, 2.0, "0 none, 1 missile test, 2 nuclear test or ICBM launch"),
+        "outreach": (0.0, 1.0, "diplomatic outreach to Seoul, Washington and Beijing"),
+    },
+    "washington": {
+        "pressure": (0.0, 1.0, "sanctions pressure incl. secondary sanctions on Chinese firms"),
+        "military": (0.0, 1.0, "military signalling: exercises, threats"),
+        "engagement": (0.0, 1.0, "diplomatic engagement: talks, summits"),
+    },
+    "seoul": {
+        "engagement": (0.0, 1.0, "engagement with the North"),
+        "alignment": (0.0, 1.0, "alliance posture (THAAD)"),
+        "china_ties": (0.0, 1.0, "courtship of Beijing"),
+    },
+}
+
+ACTION_FIELDS = [f"{actor}_{name}" for actor, ins in INSTRUMENTS.items() for name in ins]
+
+#: name -> (unit, low, high, meaning) of the three leverage measures (report: potential
+#: leverage "rarely translated into a commensurate level of influence").
+LEVERAGE_MEASURES = {
+    "leverage_potential": ("0..1", 0.0, 1.0,
+                           "China's share of DPRK trade x how much Chinese supplies matter"),
+    "pressure_applied": ("0..1", 0.0, 1.0, "share of the potential Beijing uses (enforcement, aid cuts)"),
+    "influence_realized": ("-1..1", -1.0, 1.0,
+                           "change in Pyongyang's choice caused by Beijing's pressure "
+                           "(counterfactual; negative = backfire)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The world in one month. Fields are floats, or equal-length arrays for a batch."""
+
+    tension: Any
+    nuclear: Any
+    test_readiness: Any
+    hostility: Any
+    dprk_economy: Any
+    stability: Any
+    sanctions_scope: Any
+    customs_blocked: Any
+    capacity_imports: Any
+    capacity_exports: Any
+    cn_exports_reported: Any
+    cn_imports_reported: Any
+    cn_exports_informal: Any
+    cn_imports_informal: Any
+    other_trade: Any
+    warmth_cn_dprk: Any
+    warmth_us_dprk: Any
+    warmth_rok_dprk: Any
+    warmth_cn_rok: Any
+    warmth_cn_us: Any
+
+    def replace(self, **changes: Any) -> "State":
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in STATE_VARIABLES}
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """Every actor's instruments for one month (floats, or arrays for a batch)."""
+
+    beijing_enforcement: Any = 0.1
+    beijing_aid: Any = 0.4
+    beijing_engagement: Any = 0.5
+    pyongyang_provocation: Any = 0
+    pyongyang_outreach: Any = 0.2
+    washington_pressure: Any = 0.3
+    washington_military: Any = 0.3
+    washington_engagement: Any = 0.2
+    seoul_engagement: Any = 0.3
+    seoul_alignment: Any = 0.5
+    seoul_china_ties: Any = 0.5
+
+    def replace(self, **changes: Any) -> "Actions":
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ACTION_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Shocks:
+    """Random draws for one month. ``None`` fields mean "use the expectation"."""
+
+    provocation_success: Any = None
+    noise_exports_reported: Any = 0.0
+    noise_imports_reported: Any = 0.0
+    noise_exports_informal: Any = 0.0
+    noise_imports_informal: Any = 0.0
+
+
+EXPECTED = Shocks()
+
+
+def draw_shocks(rng: np.random.Generator, params: Parameters, level: int,
+                readiness: float) -> Shocks:
+    """Realised draws for one month: whether a chosen test comes off, trade noise."""
+    p_success = params.p_success_major if (level >= 2 and readiness >= 1) else params.p_success_missile
+    success = float(rng.random() < p_success) if level >= 1 else 0.0
+    noise = rng.normal(0.0, params.trade_noise_sd, 4)
+    return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]))
+
+
+def _clip(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def effective_enforcement(actions: Actions, params: Parameters):
+    """Enforcement felt by DPRK trade: Beijing's own plus US secondary sanctions."""
+    enf = actions.beijing_enforcement
+    return enf + params.secondary_sanctions_reach * actions.washington_pressure * (1.0 - enf)
+
+
+def transition(state: State, actions: Actions, params: Parameters,
+               shocks: Shocks = EXPECTED, months: float = 1) -> State:
+    """Advance the world by ``months`` months under constant instruments.
+
+    A provocation is a one-off act at the start of the period; every other instrument
+    acts at a monthly rate for the whole period. Relaxation terms use the exact
+    solution for constant drivers, so a projection over ``months`` months is the same
+    model as ``months`` monthly steps with the provocation in the first.
+
+    Args:
+        state: the world at the start of the period.
+        actions: every actor's instruments.
+        params: the coefficients.
+        shocks: random draws; the default uses their expectations (for lookahead).
+        months: length of the period.
+
+    Returns:
+        The world at the end of the period.
+    """
+    p = params
+    s = state
+    a = actions
+
+    def relax(x, target, rate):
+        return target + (x - target) * (1.0 - rate) ** months
+
+    # --- provocation (one-off act) --------------------------------------------
+    level = a.pyongyang_provocation
+    major = ((level >= 2) & (s.test_readiness >= 1.0)) * 1.0
+    missile = (level >= 1) * (1.0 - major)
+    if shocks.provocation_success is None:
+        ok_major = major * p.p_success_major
+        ok_missile = missile * p.p_success_missile
+    else:
+        ok_major = major * shocks.provocation_success
+        ok_missile = missile * shocks.provocation_success
+    fail = p.tension_failed_fraction
+    jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
+            + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
+    lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
+    enf = a.beijing_enforcement
+    eff_enf = effective_enforcement(a, p)
+
+    # --- tension and hostility --------------------------------------------------
+    dialogue = a.pyongyang_outreach * np.maximum(a.washington_engagement, a.seoul_engagement)
+    tension_target = (p.tension_baseline
+                      + p.tension_from_hostility * s.hostility
+                      + p.tension_from_us_military * a.washington_military
+                      * (1.0 - p.tension_damping_by_cn_enforcement * enf)
+                      + p.tension_from_rok_alignment * a.seoul_alignment
+                      - p.tension_relief_from_dialogue * dialogue)
+    tension = _clip(relax(s.tension, _clip(tension_target, 0.0, 1.0), p.tension_relax_per_month)
+                    + jump * lag, 0.0, 1.0)
+    hdecay = 1.0 - p.hostility_decay_per_month
+    hostility = _clip(s.hostility * hdecay ** months
+                      + (p.hostility_per_major * major + p.hostility_per_missile * missile)
+                      * hdecay ** (months - 1), 0.0, 1.0)
+
+    # --- nuclear programme ----------------------------------------------------------
+    freeze = 1.0 - p.freeze_effect * a.pyongyang_outreach * a.washington_engagement
+    progress = ((p.nuclear_base_progress_per_month * months * freeze
+                 + p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile)
+                * (1.0 - p.procurement_drag * eff_enf))
+    nuclear = _clip(s.nuclear + progress, 0.0, 1.0)
+    readiness = _clip(s.test_readiness * (1.0 - major)
+                      + p.readiness_regen_per_month * months, 0.0, 1.0)
+
+    # --- economy and stability ------------------------------------------------------
+    all_trade = (s.cn_exports_reported + s.cn_imports_reported + s.cn_exports_informal
+                 + s.cn_imports_informal + s.other_trade)
+    econ_target = (1.0 + p.econ_trade_elasticity * (all_trade / p.trade_reference_usd_m_month - 1.0)
+                   + p.econ_aid_effect * a.beijing_aid)
+    economy = _clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month)
+                    - p.econ_provocation_cost * (missile + 3.0 * major), 0.0, 3.0)
+    stab_target = (p.stability_baseline + p.stability_from_economy * (economy - 1.0)
+                   - p.stability_from_tension * tension)
+    stability = _clip(relax(s.stability, _clip(stab_target, 0.0, 1.0),
+                            p.stability_relax_per_month), 0.0, 1.0)
+
+    # --- trade: capacity, customs, reported and informal flows -----------------------
+    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
+              + p.trade_growth_from_engagement * a.beijing_engagement)
+    factor = (1.0 + growth) ** months
+    cap_m = s.capacity_imports * factor
+    cap_x = s.capacity_exports * factor
+    block_target = s.sanctions_scope * eff_enf
+    blocked = np.where(block_target > s.customs_blocked,
+                       relax(s.customs_blocked, block_target, p.customs_block_rate),
+                       relax(s.customs_blocked, block_target, p.customs_block_decay_per_month))
+    blocked_x = p.export_ban_share * blocked
+    let_through = 1.0 - p.informal_suppression * eff_enf
+    ex = np.exp
+    imports_reported = cap_m * (1.0 - blocked) * ex(shocks.noise_imports_reported)
+    exports_reported = cap_x * (1.0 - blocked_x) * ex(shocks.noise_exports_reported)
+    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
+                        * let_through * ex(shocks.noise_imports_informal))
+    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
+                        * let_through * ex(shocks.noise_exports_informal))
+    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
+                                                     * s.sanctions_scope)
+    other = relax(s.other_trade, other_target, p.other_trade_relax_per_month)
+
+    # --- warmth ---------------------------------------------------------------------------
+    r = p.warmth_relax_per_month
+    h = s.hostility
+    w_cn_dprk = (p.warmth_mean_cn_dprk
+                 + p.warmth_cn_dprk_engagement * (a.beijing_engagement - 0.5)
+                 + p.warmth_cn_dprk_outreach * (a.pyongyang_outreach - 0.5)
+                 - p.warmth_cn_dprk_enforcement * enf
+                 - p.warmth_cn_dprk_hostility * h)
+    w_us_dprk = (p.warmth_mean_us_dprk
+                 + p.warmth_us_dprk_engagement * a.washington_engagement * a.pyongyang_outreach
+                 - p.warmth_us_dprk_pressure * a.washington_pressure
+                 - p.warmth_us_dprk_hostility * h)
+    w_rok_dprk = (p.warmth_mean_rok_dprk
+                  + p.warmth_rok_dprk_engagement * a.seoul_engagement * a.pyongyang_outreach
+                  - p.warmth_rok_dprk_hostility * h)
+    w_cn_rok = (p.warmth_mean_cn_rok + p.warmth_cn_rok_ties * (a.seoul_china_ties - 0.5)
+                - p.warmth_cn_rok_alignment * np.maximum(a.seoul_alignment - 0.5, 0.0))
+    w_cn_us = (p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
+               - p.warmth_cn_us_pressure * a.washington_pressure * (1.0 - enf))
+
+    def warm(x, target):
+        return _clip(relax(x, _clip(target, -1.0, 1.0), r), -1.0, 1.0)
+
+    return State(
+        tension=tension, nuclear=nuclear, test_readiness=readiness, hostility=hostility,
+        dprk_economy=economy, stability=stability, sanctions_scope=s.sanctions_scope,
+        customs_blocked=blocked, capacity_imports=cap_m, capacity_exports=cap_x,
+        cn_exports_reported=exports_reported, cn_imports_reported=imports_reported,
+        cn_exports_informal=exports_informal, cn_imports_informal=imports_informal,
+        other_trade=other,
+        warmth_cn_dprk=warm(s.warmth_cn_dprk, w_cn_dprk),
+        warmth_us_dprk=warm(s.warmth_us_dprk, w_us_dprk),
+        warmth_rok_dprk=warm(s.warmth_rok_dprk, w_rok_dprk),
+        warmth_cn_rok=warm(s.warmth_cn_rok, w_cn_rok),
+        warmth_cn_us=warm(s.warmth_cn_us, w_cn_us),
+    )
+
+
+def china_trade(state: State):
+    """All China-DPRK trade, reported and informal, US$ million per month."""
+    return (state.cn_exports_reported + state.cn_imports_reported
+            + state.cn_exports_informal + state.cn_imports_informal)
+
+
+def leverage_potential(state: State, params: Parameters):
+    """Hirschman's asymmetric dependence: China's share of DPRK trade times how much
+    Chinese supplies matter to the DPRK (share of its supplies it could not replace).
+
+    The report's starting point: China accounts "for the vast majority of its trade"
+    (about 90% by 2014, observed data) — leverage that "has rarely translated into a
+    commensurate level of influence" (report §Introduction).
+    """
+    cn = china_trade(state)
+    share = cn / np.maximum(cn + state.other_trade, 1e-9)
+    supply = state.cn_exports_reported + state.cn_exports_informal
+    dependence = supply / (supply + params.import_substitution_usd_m_month)
+    return share * dependence
+
+
+def pressure_applied(state: State, actions: Actions, params: Parameters):
+    """How much of its potential leverage Beijing uses: enforcement and aid cuts."""
+    aid_cut = np.maximum(params.aid_normal - actions.beijing_aid, 0.0) / max(params.aid_normal, 1e-9)
+    w = params.pressure_weight_enforcement
+    use = w * actions.beijing_enforcement + (1.0 - w) * aid_cut
+    return leverage_potential(state, params) * use
+
+
+def influence(with_pressure: tuple[float, float], without_pressure: tuple[float, float],
+              params: Parameters) -> float:
+    """Realized influence: how far Beijing's pressure moved Pyongyang's choice.
+
+    Compares Pyongyang's (provocation, outreach) as chosen with Beijing's actual
+    instruments against its choice had Beijing applied no pressure. Positive: fewer
+    provocations or more outreach because of the pressure; negative: defiance.
+    """
+    w = params.influence_weight_provocation
+    prov = (without_pressure[0] - with_pressure[0]) / 2.0
+    out = with_pressure[1] - without_pressure[1]
+    return float(_clip(w * prov + (1.0 - w) * out, -1.0, 1.0))
+
+
+def stack(states: list[State]) -> State:
+    """Several states as one batch (each field an array)."""
+    return State(*(np.array([getattr(s, f) for s in states], dtype=float)
+                   for f in STATE_VARIABLES))
