@@ -110,7 +110,7 @@ class Lexicographic:
             if deciding is None and alive[ev.hold] and not keep[ev.hold]:
                 deciding = k
             alive = keep
-        final = scores[-1] / scales[-1] - inertia / tie_tolerance * ev.change
+        final = scores[-1] / scales[-1] - inertia * ev.change
         final = np.where(alive, final, -np.inf)
         chosen = int(np.argmax(final))
         if deciding is None and chosen != ev.hold:
@@ -140,7 +140,7 @@ class Weighted:
         weights = 2.0 ** np.arange(n - 1, -1, -1)
         weights = weights / weights.sum()
         contrib = weights[:, None] * margins
-        total = contrib.sum(axis=0) - inertia / tie_tolerance * ev.change
+        total = contrib.sum(axis=0) - inertia / n * ev.change
         chosen = int(np.argmax(total))
         if chosen == ev.hold:
             return chosen, None

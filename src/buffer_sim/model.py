@@ -15,6 +15,8 @@ influence), and the world advances with this month's random draws.
 
 from __future__ import annotations
 
+from functools import partial
+
 import mesa
 from mesa.datacollection import DataCollector
 
@@ -72,9 +74,10 @@ class BufferModel(mesa.Model):
         self.actions = self._current_actions()
         self.event_log: list[tuple[int, Event]] = []
         # Events of month m fire at time (m - start) + 0.5, just before that month's step.
-        for event in scenario.events:
-            self.schedule_event(lambda e=event: self._fire(e),
-                                at=event.month - scenario.start + 0.5)
+        # Mesa holds event callbacks weakly: keep them alive here.
+        self._callbacks = [partial(self._fire, event) for event in scenario.events]
+        for event, callback in zip(scenario.events, self._callbacks):
+            self.schedule_event(callback, at=event.month - scenario.start + 0.5)
         self.datacollector = DataCollector(model_reporters={
             name: (lambda m, n=name: m.row[n]) for name in output_columns()})
         self.row: dict[str, float] = {}
@@ -86,6 +89,9 @@ class BufferModel(mesa.Model):
             actor = self.actors[event.actor]
             actor.forced.update(event.set)
             actor.forced_label = event.label
+            if event.actor == "pyongyang" and event.set.get("provocation", 0) >= 1:
+                # The test happened, so the programme was ready for it.
+                self.state = self.state.replace(test_readiness=1.0)
         elif event.kind == "resolution":
             self.state = self.state.replace(
                 sanctions_scope=max(self.state.sanctions_scope, event.sanctions_scope))

@@ -37,10 +37,11 @@ class Parameters:
         "Two candidates whose projected values differ by less than this share of the "
         "priority's scale are treated as equally good (satisficing, not optimising).", 0, 1)
     inertia: float = _p(
-        0.04, "score per unit of instrument change",
+        6.0, "priority scales per unit of instrument change",
         "Cost of changing policy: bureaucracies do not reverse course monthly "
         "(report §Introduction: China 'reverted to a more friendly stance' only months "
-        "after pressure). Keeps choices from flipping every month.", 0, 1)
+        "after pressure). Keeps choices from flipping every month: a step of 0.25 must "
+        "gain 1.5 scales on the deciding priority.", 0, 100)
     instrument_step: float = _p(
         0.25, "instrument units per month",
         "Largest change of a continuous instrument in one month.", 0.01, 1)
@@ -103,6 +104,10 @@ class Parameters:
         "the economy (report §The Rapid Return, note 68).")
     readiness_regen_per_month: float = _p(
         0.3, "per month", "Preparation of the next major test (a test needs readiness 1).")
+    missile_readiness_cost: float = _p(
+        0.5, "readiness per test",
+        "Preparation a missile test uses up: test campaigns are limited by launchers, "
+        "crews and engines, not only by will.")
     p_success_missile: float = _p(0.85, "probability", "Chance that a missile test comes off.")
     p_success_major: float = _p(0.9, "probability", "Chance that a major test comes off.")
 
@@ -110,9 +115,9 @@ class Parameters:
     econ_relax_per_month: float = _p(
         0.08, "share per month", "Speed at which the economy adjusts to its trade and aid.")
     econ_trade_elasticity: float = _p(
-        0.25, "index per unit of relative trade",
-        "Response of the DPRK economy index to foreign trade relative to its reference "
-        "level (report §Deep Engagement: Chinese trade shaped the 'evolving economy').", 0, 2)
+        0.2, "index per log-unit of relative trade",
+        "Response of the DPRK economy index to the logarithm of foreign trade relative to "
+        "its reference level (diminishing returns) (report §Deep Engagement: Chinese trade shaped the 'evolving economy').", 0, 2)
     econ_aid_effect: float = _p(
         0.12, "index at full aid", "Economy index added by Chinese food and fuel aid.")
     econ_provocation_cost: float = _p(
@@ -134,13 +139,13 @@ class Parameters:
 
     # --- trade -----------------------------------------------------------------
     trade_growth_base_per_month: float = _p(
-        0.002, "share per month", "Trend growth of China-DPRK trade capacity.", -0.1, 0.1)
+        0.0, "share per month", "Trend growth of China-DPRK trade capacity.", -0.1, 0.1)
     trade_growth_from_warmth: float = _p(
-        0.03, "share per month at warmth 1",
+        0.02, "share per month at warmth 1",
         "Growth of trade capacity from warm relations (investment, SEZs; report §Deep "
         "Engagement).", 0, 0.2)
     trade_growth_from_engagement: float = _p(
-        0.012, "share per month at engagement 1",
+        0.008, "share per month at engagement 1",
         "Growth from Beijing's active promotion of border trade and infrastructure "
         "(Wen Jiabao's 2009 visit; report §Deep Engagement).", 0, 0.2)
     customs_block_rate: float = _p(

@@ -61,7 +61,7 @@ def _alliance_security(proj: State, now: State, a: Actions, p: Parameters):
     # Deterrence posture against the threat of a growing arsenal wielded by a
     # hostile regime: why 2017's ICBM tests produced 'fire and fury'.
     posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
-    threat = 2.0 * proj.nuclear * proj.hostility
+    threat = 1.5 * proj.nuclear ** 2 * (0.3 + proj.hostility)
     return posture - threat
 
 
@@ -98,7 +98,7 @@ PRIORITIES: dict[str, Priority] = {
                  lambda proj, now, a, p: proj.warmth_cn_us,
                  "report §Introduction: leverage 'in its dealing with the United States'"),
         Priority("border_trade", "border trade", "projected China-DPRK trade (ratio to now)",
-                 False, 0.01, _trade_ratio,
+                 False, 0.1, _trade_ratio,
                  "report §Deep Engagement: border provinces' firms and infrastructure"),
         Priority("security", "regime security", "projected nuclear deterrent", False, 0.004,
                  lambda proj, now, a, p: proj.nuclear,

@@ -212,7 +212,7 @@ def transition(state: State, actions: Actions, params: Parameters,
     # --- provocation (one-off act) --------------------------------------------
     level = a.pyongyang_provocation
     major = ((level >= 2) & (s.test_readiness >= 1.0)) * 1.0
-    missile = (level >= 1) * (1.0 - major)
+    missile = ((level >= 1) & (s.test_readiness >= p.missile_readiness_cost)) * (1.0 - major)
     if shocks.provocation_success is None:
         ok_major = major * p.p_success_major
         ok_missile = missile * p.p_success_missile
@@ -247,13 +247,14 @@ def transition(state: State, actions: Actions, params: Parameters,
                  + p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile)
                 * (1.0 - p.procurement_drag * eff_enf))
     nuclear = _clip(s.nuclear + progress, 0.0, 1.0)
-    readiness = _clip(s.test_readiness * (1.0 - major)
+    readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
                       + p.readiness_regen_per_month * months, 0.0, 1.0)
 
     # --- economy and stability ------------------------------------------------------
     all_trade = (s.cn_exports_reported + s.cn_imports_reported + s.cn_exports_informal
                  + s.cn_imports_informal + s.other_trade)
-    econ_target = (1.0 + p.econ_trade_elasticity * (all_trade / p.trade_reference_usd_m_month - 1.0)
+    econ_target = (1.0 + p.econ_trade_elasticity
+                   * np.log(np.maximum(all_trade, 1e-6) / p.trade_reference_usd_m_month)
                    + p.econ_aid_effect * a.beijing_aid)
     economy = _clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month)
                     - p.econ_provocation_cost * (missile + 3.0 * major), 0.0, 3.0)

@@ -49,6 +49,7 @@ class Pyongyang(PolicyActor):
         # A test is an act, not a setting: keeping course means no test this month.
         if "provocation" not in self.forced and "provocation" not in self.pinned:
             self.instruments = {**self.instruments, "provocation": 0}
-        levels = (0, 1, 2) if float(state.test_readiness) >= 1.0 else (0, 1)
+        ready = float(state.test_readiness)
+        levels = (0, 1, 2) if ready >= 1.0 else (0, 1) if ready >= params.missile_readiness_cost else (0,)
         self.discrete = {"provocation": levels}
         return super().candidates(state, params)
