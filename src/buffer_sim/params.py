@@ -29,9 +29,9 @@ class Parameters:
 
     # --- how actors reason -------------------------------------------------
     lookahead_months: float = _p(
-        3, "months",
-        "Horizon of every actor's projection. A quarter: the rhythm of diplomatic "
-        "signalling and of customs statistics releases.", 1, 24)
+        6, "months",
+        "Horizon of every actor's projection: half a year, long enough to see slow "
+        "relationships move, short enough that a test's shock still shows.", 1, 24)
     tie_tolerance: float = _p(
         0.05, "share of a priority's scale",
         "Two candidates whose projected values differ by less than this share of the "
@@ -86,14 +86,14 @@ class Parameters:
 
     # --- the nuclear programme -----------------------------------------------
     nuclear_base_progress_per_month: float = _p(
-        0.0012, "0..1 per month", "Laboratory and production progress without tests.")
+        0.0015, "0..1 per month", "Laboratory and production progress without tests.")
     nuclear_gain_missile: float = _p(0.012, "0..1 per test", "Progress from a successful missile test.")
     nuclear_gain_major: float = _p(
-        0.04, "0..1 per test",
+        0.05, "0..1 per test",
         "Progress from a successful nuclear or ICBM test: ten such tests 2009-2017 took the "
         "programme from demonstrator to 'completed state nuclear force' (Nov 2017).")
     procurement_drag: float = _p(
-        0.5, "share",
+        0.3, "share",
         "Share of programme progress lost when procurement through China is fully "
         "enforced against (report §Deep Engagement: networks in China procured components).")
     freeze_effect: float = _p(
@@ -122,14 +122,25 @@ class Parameters:
         0.12, "index at full aid", "Economy index added by Chinese food and fuel aid.")
     econ_provocation_cost: float = _p(
         0.01, "index per missile-equivalent", "Direct resource cost of a test.")
-    trade_reference_usd_m_month: float = _p(
-        280, "US$ million per month",
-        "All DPRK foreign trade (China and others) at which the economy index is 1: about "
-        "2009's level (US$2.7bn with China + about 0.7bn with others, observed data).", 1, 1e5)
+    earnings_reference_usd_m_month: float = _p(
+        100, "US$ million per month",
+        "DPRK export earnings at which the economy index is 1: about 2009's level (exports "
+        "to China about US$0.8bn a year plus half of other trade; observed data).", 1, 1e5)
+    tourism_usd_m_month: float = _p(
+        15, "US$ million per month at CN-DPRK warmth 1",
+        "Chinese tourism and other unsanctioned earnings that follow warm relations: 'since "
+        "mid-2018, there has also been a surge of Chinese tourism' (report §The Rapid Return, "
+        "note 76).", 0, 1e3)
+    other_trade_export_share: float = _p(
+        0.5, "share", "Share of the DPRK's non-China trade that is its exports (earnings).")
+    import_demand_elasticity: float = _p(
+        0.7, "elasticity",
+        "Response of the DPRK's purchases from China to its economy index: it buys what it "
+        "can pay for (2018: China's exports fell a third while imports collapsed).", 0, 3)
     stability_baseline: float = _p(
-        0.72, "0..1", "Stability of the regime at economy index 1, with no shocks.")
+        0.66, "0..1", "Stability of the regime at economy index 1, with no shocks.")
     stability_from_economy: float = _p(
-        0.6, "0..1 per index unit",
+        1.0, "0..1 per index unit",
         "Stability gained or lost per unit of the economy index (famine of the 1990s: "
         "report §Recalibrating Relations).", 0, 5)
     stability_relax_per_month: float = _p(

@@ -54,14 +54,21 @@ class Priority:
 
 
 def _progress_per_month(proj: State, now: State, a: Actions, p: Parameters):
-    return (proj.nuclear - now.nuclear) / p.lookahead_months
+    return proj.nuclear_pace
+
+
+def _threat_growth(proj: State, now: State, a: Actions, p: Parameters):
+    # Pace weighted by how close the programme is to a deliverable arsenal: a test
+    # series by a demonstrator (2009) alarms less than ICBM tests (2017), and a
+    # moratorium (2018) meets 'its half of Beijing's equation' (report §The Rapid Return).
+    return proj.nuclear_pace * proj.nuclear
 
 
 def _alliance_security(proj: State, now: State, a: Actions, p: Parameters):
     # Deterrence posture against the threat of a growing arsenal wielded by a
     # hostile regime: why 2017's ICBM tests produced 'fire and fury'.
     posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
-    threat = 1.5 * proj.nuclear ** 2 * (0.3 + proj.hostility)
+    threat = 1.5 * proj.nuclear ** 2 * proj.hostility
     return posture - threat
 
 
@@ -86,8 +93,8 @@ PRIORITIES: dict[str, Priority] = {
                  lambda proj, now, a, p: proj.stability,
                  "report §Introduction: collapse and 'a massive refugee crisis along its "
                  "1,400 kilometer-long border'"),
-        Priority("no_nukes", "no nuclear weapons", "projected nuclear progress per month",
-                 True, 0.001, _progress_per_month,
+        Priority("no_nukes", "no nuclear weapons", "projected nuclear threat growth",
+                 True, 0.0005, _threat_growth,
                  "report §Introduction: 'Denuclearization ranks as a tertiary priority'; "
                  "§The Rapid Return: 2017 pressure served 'modest goals' (freeze-for-freeze)"),
         Priority("buffer", "the buffer", "projected CN-DPRK warmth", False, 0.05,
@@ -107,11 +114,11 @@ PRIORITIES: dict[str, Priority] = {
                  _autonomy,
                  "report §Introduction: Juche against sadaejuui, 'flunkeyism'; §The New Kim: "
                  "2017 attacks on the 'big neighbor'"),
-        Priority("economy", "the economy", "projected DPRK economy index", False, 0.01,
-                 lambda proj, now, a, p: proj.dprk_economy,
+        Priority("economy", "the economy", "projected growth of the DPRK economy (ratio to now)",
+                 False, 0.005, lambda proj, now, a, p: proj.dprk_economy / np.maximum(now.dprk_economy, 1e-9),
                  "report §The Rapid Return: 'economic development would now be the "
                  "country's top priority'"),
-        Priority("denuclearisation", "denuclearisation", "projected nuclear progress per month",
+        Priority("denuclearisation", "denuclearisation", "projected pace of the nuclear programme",
                  True, 0.001, _progress_per_month,
                  "report §China's Deep Engagement: the U.S. pressed China to pressure Pyongyang"),
         Priority("alliance", "alliance security", "projected deterrence balance", False, 0.05,
@@ -128,8 +135,8 @@ PRIORITIES: dict[str, Priority] = {
 
 #: Threshold used when an actor ranks a priority its class does not set one for.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "no_war": 0.6, "no_instability": 0.55, "no_nukes": 0.002, "buffer": 0.1,
+    "no_war": 0.6, "no_instability": 0.55, "no_nukes": 0.005, "buffer": 0.1,
     "us_ties": 0.0, "border_trade": 1.0, "security": 0.85, "autonomy": 0.8,
-    "economy": 1.0, "denuclearisation": 0.002, "alliance": 0.45, "inter_korean": 0.0,
+    "economy": 1.0, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
     "china_ties": 0.2,
 }

@@ -183,7 +183,7 @@ class Scenario:
 #: January 2009, from the observed data (2008 GACC/KOTRA split of China-DPRK trade,
 #: US$2.03bn exports and US$0.75bn imports a year) and the report's narrative.
 DEFAULT_INITIAL_STATE: dict[str, float] = {
-    "tension": 0.3, "nuclear": 0.3, "test_readiness": 1.0, "hostility": 0.1,
+    "tension": 0.3, "nuclear": 0.3, "nuclear_pace": 0.002, "test_readiness": 1.0, "hostility": 0.1,
     "dprk_economy": 1.0, "stability": 0.6, "sanctions_scope": 0.03, "customs_blocked": 0.0,
     "capacity_imports": 62.0, "capacity_exports": 165.0,
     "cn_exports_reported": 165.0, "cn_imports_reported": 62.0,

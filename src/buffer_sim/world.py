@@ -37,6 +37,7 @@ from buffer_sim.params import Parameters
 STATE_VARIABLES: dict[str, tuple[str, float, float | None, str]] = {
     "tension": ("0..1", 0.0, 1.0, "military tension on the peninsula (war-risk proxy)"),
     "nuclear": ("0..1", 0.0, 1.0, "progress of the nuclear and ICBM programme (ratchets up)"),
+    "nuclear_pace": ("0..1 per month", 0.0, 1.0, "recent pace of the programme (smoothed monthly progress)"),
     "test_readiness": ("0..1", 0.0, 1.0, "preparation of the next major test (1 = ready)"),
     "hostility": ("0..1", 0.0, 1.0, "memory of recent provocations"),
     "dprk_economy": ("index, 1 = reference", 0.0, 3.0, "DPRK economic activity"),
@@ -101,6 +102,7 @@ class State:
 
     tension: Any
     nuclear: Any
+    nuclear_pace: Any
     test_readiness: Any
     hostility: Any
     dprk_economy: Any
@@ -247,14 +249,19 @@ def transition(state: State, actions: Actions, params: Parameters,
                  + p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile)
                 * (1.0 - p.procurement_drag * eff_enf))
     nuclear = _clip(s.nuclear + progress, 0.0, 1.0)
+    # The pace observers extrapolate: monthly progress smoothed over the memory of
+    # provocations (a series of tests, not a single one, is what alarms Beijing).
+    pdecay = (1.0 - p.hostility_decay_per_month) ** months
+    pace = _clip(s.nuclear_pace * pdecay + progress / months * (1.0 - pdecay), 0.0, 1.0)
     readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
                       + p.readiness_regen_per_month * months, 0.0, 1.0)
 
     # --- economy and stability ------------------------------------------------------
-    all_trade = (s.cn_exports_reported + s.cn_imports_reported + s.cn_exports_informal
-                 + s.cn_imports_informal + s.other_trade)
+    earnings = (s.cn_imports_reported + s.cn_imports_informal
+                + p.other_trade_export_share * s.other_trade
+                + p.tourism_usd_m_month * np.maximum(s.warmth_cn_dprk, 0.0))
     econ_target = (1.0 + p.econ_trade_elasticity
-                   * np.log(np.maximum(all_trade, 1e-6) / p.trade_reference_usd_m_month)
+                   * np.log(np.maximum(earnings, 1e-6) / p.earnings_reference_usd_m_month)
                    + p.econ_aid_effect * a.beijing_aid)
     economy = _clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month)
                     - p.econ_provocation_cost * (missile + 3.0 * major), 0.0, 3.0)
@@ -277,6 +284,8 @@ def transition(state: State, actions: Actions, params: Parameters,
     let_through = 1.0 - p.informal_suppression * eff_enf
     ex = np.exp
     imports_reported = cap_m * (1.0 - blocked) * ex(shocks.noise_imports_reported)
+    # What the DPRK can buy depends on what it earns: demand follows its economy.
+    cap_x = cap_x * economy ** p.import_demand_elasticity
     exports_reported = cap_x * (1.0 - blocked_x) * ex(shocks.noise_exports_reported)
     imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
                         * let_through * ex(shocks.noise_imports_informal))
@@ -310,9 +319,9 @@ def transition(state: State, actions: Actions, params: Parameters,
         return _clip(relax(x, _clip(target, -1.0, 1.0), r), -1.0, 1.0)
 
     return State(
-        tension=tension, nuclear=nuclear, test_readiness=readiness, hostility=hostility,
+        tension=tension, nuclear=nuclear, nuclear_pace=pace, test_readiness=readiness, hostility=hostility,
         dprk_economy=economy, stability=stability, sanctions_scope=s.sanctions_scope,
-        customs_blocked=blocked, capacity_imports=cap_m, capacity_exports=cap_x,
+        customs_blocked=blocked, capacity_imports=cap_m, capacity_exports=s.capacity_exports * factor,
         cn_exports_reported=exports_reported, cn_imports_reported=imports_reported,
         cn_exports_informal=exports_informal, cn_imports_informal=imports_informal,
         other_trade=other,

@@ -31,8 +31,8 @@ class Beijing(PolicyActor):
         "no_war": 0.6,
         # stability below which collapse and refugees are feared
         "no_instability": 0.55,
-        # nuclear progress per month tolerated (a frozen programme ~ 0)
-        "no_nukes": 0.002,
+        # threat growth (pace x level) Beijing tolerates before pressing for a freeze
+        "no_nukes": 0.005,
         "buffer": 0.1,
         "us_ties": 0.0,
         "border_trade": 1.0,

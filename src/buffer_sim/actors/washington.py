@@ -20,5 +20,5 @@ class Washington(PolicyActor):
     name = "washington"
     label = "Washington"
     default_priorities = ("denuclearisation", "alliance", "no_war")
-    default_thresholds = {"denuclearisation": 0.002, "alliance": 0.45, "no_war": 0.5}
+    default_thresholds = {"denuclearisation": 0.003, "alliance": 0.45, "no_war": 0.5}
     default_instruments = {"pressure": 0.3, "military": 0.3, "engagement": 0.2}

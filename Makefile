@@ -1,0 +1,39 @@
+# Developer entry points. Everything runs inside .venv (Python 3.12).
+VENV := .venv
+BIN  := $(VENV)/bin
+# Exit 0 if the interpreter given as $1 is Python >= 3.12.
+PY_OK = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
+
+.PHONY: venv run test bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@if ! $(call PY_OK,$(BIN)/python); then \
+	  for py in python3.12 "$$(pyenv which python3.12 2>/dev/null)" python3; do \
+	    if [ -n "$$py" ] && $(call PY_OK,$$py); then break; fi; py=; \
+	  done; \
+	  if [ -z "$$py" ]; then \
+	    echo "error: Python 3.12 not found (tried python3.12, pyenv which python3.12, python3)." >&2; \
+	    echo "       Install it (e.g. pyenv install 3.12) or put python3.12 on PATH." >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "Creating $(VENV) with $$py ($$("$$py" -V))"; \
+	  "$$py" -m venv --clear $(VENV); \
+	fi
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+run: venv
+	$(BIN)/buffer-sim run
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python benchmarks/bench_model.py
+
+clean:
+	rm -rf out .pytest_cache .hypothesis test-results build src/*.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
