@@ -105,9 +105,9 @@ class Parameters:
     readiness_regen_per_month: float = _p(
         0.3, "per month", "Preparation of the next major test (a test needs readiness 1).")
     missile_readiness_cost: float = _p(
-        0.5, "readiness per test",
-        "Preparation a missile test uses up: test campaigns are limited by launchers, "
-        "crews and engines, not only by will.")
+        0.0, "readiness per test",
+        "Preparation a missile test uses up (0: missile tests draw on a separate, mature "
+        "programme and 2016-2017 saw launches almost monthly).")
     p_success_missile: float = _p(0.85, "probability", "Chance that a missile test comes off.")
     p_success_major: float = _p(0.9, "probability", "Chance that a major test comes off.")
 

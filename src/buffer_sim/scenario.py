@@ -116,6 +116,7 @@ class ScenarioFile(_Strict):
     parameters: dict[str, Number] | None = None
     events: list[EventSpec] | None = None
     drop_events: list[str] | None = None
+    drop_pins: list[str] | None = None
     pins: list[PinSpec] | None = None
 
 
@@ -301,7 +302,7 @@ def _fields_at(loc) -> list[str]:
 def _merge(parent: dict, child: dict) -> dict:
     out = copy.deepcopy(parent)
     for key, value in child.items():
-        if key in ("extends", "drop_events"):
+        if key in ("extends", "drop_events", "drop_pins"):
             continue
         if key == "events":
             out["events"] = out.get("events", []) + list(value)
@@ -314,7 +315,58 @@ def _merge(parent: dict, child: dict) -> dict:
     drops = child.get("drop_events") or []
     if drops:
         out["events"] = [e for e in out.get("events", []) if e.get("label") not in drops]
+    freed = child.get("drop_pins") or []
+    if freed:
+        n_parent = len(parent.get("pins") or [])
+        out["pins"] = [p for i, p in enumerate(out.get("pins", []))
+                       if i >= n_parent or f"{p.get('actor')}.{p.get('instrument')}" not in freed]
     return out
+
+
+def _fit_inherited(merged: dict, parent: dict, file: str) -> dict:
+    """Keep the inherited events and pins that fall inside the child's period.
+
+    A child that narrows the period (``deep_engagement_2009_2012`` extends the whole
+    replay) inherits only the history of its own years; inherited pins are cut to it.
+    The child's own events are still checked against the period.
+    """
+    period = merged.get("period")
+    if not isinstance(period, dict):
+        return merged
+    try:
+        start, end = parse_month(period.get("start")), parse_month(period.get("end"))
+    except (ValueError, TypeError):
+        return merged  # reported by validation with the right field
+    n_events = len(parent.get("events") or [])
+    events = merged.get("events") or []
+    kept = []
+    for i, event in enumerate(events):
+        if i < n_events:
+            try:
+                month = parse_month(event.get("date"))
+            except (ValueError, TypeError, AttributeError):
+                month = start
+            if not start <= month <= end:
+                continue
+        kept.append(event)
+    if events:
+        merged["events"] = kept
+    n_pins = len(parent.get("pins") or [])
+    pins = []
+    for i, pin in enumerate(merged.get("pins") or []):
+        if i < n_pins and isinstance(pin, dict):
+            try:
+                a, b = parse_month(pin.get("from")), parse_month(pin.get("to"))
+            except (ValueError, TypeError):
+                pins.append(pin)
+                continue
+            if b < start or a > end:
+                continue
+            pin = {**pin, "from": month_str(max(a, start)), "to": month_str(min(b, end))}
+        pins.append(pin)
+    if merged.get("pins"):
+        merged["pins"] = pins
+    return merged
 
 
 def _resolve_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
@@ -337,13 +389,24 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
                 raise ScenarioError(str(path), f"drop_events[{i}]",
                                     f"no inherited event is labelled '{label}'"
                                     f"{_suggest(label, labels)}")
-        raw = _merge(parent, raw)
+        pin_keys = {f"{p.get('actor')}.{p.get('instrument')}" for p in parent.get("pins", [])}
+        for i, key in enumerate(spec.drop_pins or []):
+            if key not in pin_keys:
+                raise ScenarioError(str(path), f"drop_pins[{i}]",
+                                    f"no inherited pin on '{key}'{_suggest(key, pin_keys)}")
+        if spec.drop_pins:
+            parent = {**parent, "pins": [p for p in parent.get("pins", [])
+                                         if f"{p.get('actor')}.{p.get('instrument')}"
+                                         not in spec.drop_pins]}
+            raw = {k: v for k, v in raw.items() if k != "drop_pins"}
+        raw = _fit_inherited(_merge(parent, raw), parent, str(path))
         files = parent_files + files
-    elif spec.drop_events:
-        raise ScenarioError(str(path), "drop_events", "only a scenario that extends another "
-                                                      "can drop events")
+    elif spec.drop_events or spec.drop_pins:
+        field = "drop_events" if spec.drop_events else "drop_pins"
+        raise ScenarioError(str(path), field, "only a scenario that extends another can drop "
+                                              "inherited events or pins")
     else:
-        raw = {k: v for k, v in raw.items() if k != "drop_events"}
+        raw = {k: v for k, v in raw.items() if k not in ("drop_events", "drop_pins")}
     raw.pop("extends", None)
     return raw, files
 

@@ -30,7 +30,7 @@ class Beijing(PolicyActor):
         # tension above which a war is judged a real risk
         "no_war": 0.6,
         # stability below which collapse and refugees are feared
-        "no_instability": 0.55,
+        "no_instability": 0.72,
         # threat growth (pace x level) Beijing tolerates before pressing for a freeze
         "no_nukes": 0.005,
         "buffer": 0.1,
