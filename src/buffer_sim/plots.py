@@ -1,0 +1,1001 @@
+"""Charts of buffer_sim runs: leverage, trade, overview, and comparisons of runs.
+
+Every public function takes one run's time series (a DataFrame with a ``date``
+column of ``"YYYY-MM"`` strings, one row per month) or a mapping of run name to
+such a frame, writes one PNG and returns its path.
+
+Conventions shared by all charts:
+    * A month is drawn at its first day; the x axis is a real date axis.
+    * Single-run charts give every variable its own colour. Multi-run charts
+      (:func:`overlay`, :func:`plot_compare`) give every run its own colour and
+      tell variables apart by line style.
+    * Events are thin vertical lines coloured by kind, with short rotated
+      labels above the top panel; labels that would collide are merged and
+      counted ("(+2)").
+    * Columns a chart knows about but the frame lacks are skipped, so older
+      ``timeseries.csv`` files still plot.
+    * Output is reproducible: fixed size and dpi, no software/date metadata, so
+      the same data give byte-identical PNGs. Files are written atomically
+      (temporary file in the target directory, then :func:`os.replace`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+# Headless backend: charts are written by the CLI, batch runs and tests, never
+# shown in a window. Must precede the pyplot import.
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["DPI", "overlay", "plot_compare", "plot_leverage", "plot_overview", "plot_trade"]
+
+#: Output resolution (dots per inch); fixed so that output is reproducible.
+DPI = 110
+#: Width of every chart in pixels; heights vary with the number of panels.
+WIDTH_PX = 1400
+HEIGHT_PX = 900
+OVERVIEW_HEIGHT_PX = 1150
+
+#: Longest event label, in characters, before it is cut with an ellipsis.
+EVENT_LABEL_CHARS = 28
+EVENT_FONT_SIZE = 7.5
+
+#: Event kind -> (colour, legend name). Dark tones so labels read on white.
+EVENT_KINDS: dict[str, tuple[str, str]] = {
+    "forced_action": ("#b2182b", "forced action"),
+    "resolution": ("#2166ac", "UN resolution"),
+    "administration": ("#1b7837", "new administration"),
+    "parameter_change": ("#737373", "parameter change"),
+    "diplomatic_shock": ("#762a83", "diplomatic shock"),
+}
+_OTHER_EVENT_COLOR = "#525252"
+
+# Run colours skip the blue, orange and grey used for the trade series, so that
+# coloured observed markers stay unambiguous in trade overlays.
+RUN_COLORS = ("#2ca02c", "#d62728", "#9467bd", "#17becf", "#8c564b", "#e377c2",
+              "#bcbd22", "#1f77b4", "#ff7f0e", "#7f7f7f")
+
+# Line styles that tell variables apart when colour is taken by the run.
+_OVERLAY_STYLES = ("-", "--", ":", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5)), (0, (10, 3)),
+                   (0, (1, 3)))
+# Marker shapes for the sources ("basis") of observed data.
+_BASIS_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+
+_EXPORT_COLOR, _IMPORT_COLOR, _TOTAL_COLOR = "#1f77b4", "#ff7f0e", "#333333"
+
+# Applied only while a chart is built and saved (rc_context), so nothing leaks
+# into the caller's matplotlib settings.
+_STYLE = {
+    "font.size": 9.5,
+    "axes.titlesize": 10.5,
+    "axes.labelsize": 9.5,
+    "legend.fontsize": 8.5,
+    "legend.title_fontsize": 8.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "figure.titlesize": 13,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 1.6,
+}
+
+_TIME_LABEL = "month (one model step)"
+
+
+@dataclass(frozen=True)
+class _Series:
+    """A column drawn as a line.
+
+    Attributes:
+        column: column of the run's frame.
+        label: legend text, with the unit where the axis does not give it.
+        color: colour in single-run charts.
+        style: line style in single-run charts.
+    """
+
+    column: str
+    label: str
+    color: str
+    style: object = "-"
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One run prepared for drawing.
+
+    Attributes:
+        name: run name (empty for a single-run chart).
+        df: the run's time series.
+        months: first day of each row's month.
+        x: ``months`` as Matplotlib date numbers (days).
+        color: the run's colour, or None in single-run charts, where colours
+            distinguish variables instead.
+        width: line width of the run's lines.
+    """
+
+    name: str
+    df: pd.DataFrame
+    months: pd.DatetimeIndex
+    x: np.ndarray
+    color: str | None
+    width: float = 1.6
+
+
+_LEVERAGE = (
+    _Series("leverage_potential", "potential leverage (0..1)", "#1f77b4"),
+    _Series("pressure_applied", "pressure applied (0..1)", "#ff7f0e"),
+    _Series("influence_realized", "realized influence (−1..1; < 0: backfired)", "#2ca02c"),
+)
+
+_TRADE_MONTHLY = (
+    _Series("cn_exports_reported", "China exports to DPRK, reported", _EXPORT_COLOR, "-"),
+    _Series("cn_exports_informal", "China exports to DPRK, informal", _EXPORT_COLOR, "--"),
+    _Series("cn_imports_reported", "China imports from DPRK, reported", _IMPORT_COLOR, "-"),
+    _Series("cn_imports_informal", "China imports from DPRK, informal", _IMPORT_COLOR, "--"),
+)
+
+# Columns of the annual table; named like the ``series`` of observed data.
+_TRADE_ANNUAL = (
+    _Series("cn_exports", "model: China exports, reported", _EXPORT_COLOR),
+    _Series("cn_imports", "model: China imports, reported", _IMPORT_COLOR),
+    _Series("total", "model: total reported trade", _TOTAL_COLOR),
+)
+_OBSERVED_SERIES_NAMES = {"cn_exports": "China exports", "cn_imports": "China imports",
+                          "total": "total trade"}
+
+_SECURITY = (
+    _Series("tension", "tension (war-risk proxy)", "#d62728"),
+    _Series("stability", "DPRK stability", "#2ca02c"),
+    _Series("nuclear", "nuclear programme", "#9467bd"),
+    _Series("sanctions_scope", "UN sanctions scope (share)", "#7f7f7f", ":"),
+)
+_ECONOMY = _Series("dprk_economy", "DPRK economy (index, right axis)", "#8c564b", "-.")
+
+_WARMTH = (
+    _Series("warmth_cn_dprk", "China–DPRK", "#d62728"),
+    _Series("warmth_us_dprk", "US–DPRK", "#1f77b4"),
+    _Series("warmth_rok_dprk", "ROK–DPRK", "#17becf"),
+    _Series("warmth_cn_rok", "China–ROK", "#ff7f0e"),
+    _Series("warmth_cn_us", "China–US", "#9467bd"),
+)
+BREAKING_POINT = -0.5
+
+_INSTRUMENTS = (
+    _Series("beijing_enforcement", "Beijing: sanctions enforcement", "#d62728"),
+    _Series("beijing_aid", "Beijing: aid", "#2ca02c"),
+    _Series("beijing_engagement", "Beijing: engagement", "#1f77b4"),
+    _Series("washington_pressure", "Washington: sanctions pressure", "#9467bd", "--"),
+    _Series("washington_military", "Washington: military signalling", "#8c564b", "--"),
+)
+
+#: Column -> (label, unit) for :func:`plot_compare` panels.
+METRICS: dict[str, tuple[str, str]] = {
+    "leverage_potential": ("potential leverage", "level 0..1"),
+    "pressure_applied": ("pressure applied", "level 0..1"),
+    "influence_realized": ("realized influence", "−1..1 (< 0: backfired)"),
+    "cn_exports_reported": ("China exports to DPRK, reported", "US$ million per month"),
+    "cn_imports_reported": ("China imports from DPRK, reported", "US$ million per month"),
+    "cn_exports_informal": ("China exports to DPRK, informal", "US$ million per month"),
+    "cn_imports_informal": ("China imports from DPRK, informal", "US$ million per month"),
+    "other_trade": ("DPRK trade with other partners", "US$ million per month"),
+    "china_share": ("China's share of DPRK trade", "share 0..1"),
+    "tension": ("tension (war-risk proxy)", "level 0..1"),
+    "stability": ("DPRK stability", "level 0..1"),
+    "nuclear": ("nuclear programme", "level 0..1"),
+    "test_readiness": ("readiness for the next major test", "level 0..1"),
+    "hostility": ("hostility (memory of provocations)", "level 0..1"),
+    "dprk_economy": ("DPRK economy", "index, 1 = reference"),
+    "sanctions_scope": ("UN sanctions scope", "share of DPRK exports"),
+    "customs_blocked": ("DPRK exports stopped at Chinese customs", "share"),
+    "warmth_cn_dprk": ("warmth China–DPRK", "−1 hostile .. 1 close"),
+    "warmth_us_dprk": ("warmth US–DPRK", "−1 hostile .. 1 close"),
+    "warmth_rok_dprk": ("warmth ROK–DPRK", "−1 hostile .. 1 close"),
+    "warmth_cn_rok": ("warmth China–ROK", "−1 hostile .. 1 close"),
+    "warmth_cn_us": ("warmth China–US", "−1 hostile .. 1 close"),
+    "beijing_enforcement": ("Beijing: sanctions enforcement", "instrument level 0..1"),
+    "beijing_aid": ("Beijing: aid", "instrument level 0..1"),
+    "beijing_engagement": ("Beijing: engagement", "instrument level 0..1"),
+    "pyongyang_provocation": ("Pyongyang: provocation", "0 none, 1 missile, 2 nuclear/ICBM"),
+    "pyongyang_outreach": ("Pyongyang: outreach", "instrument level 0..1"),
+    "washington_pressure": ("Washington: sanctions pressure", "instrument level 0..1"),
+    "washington_military": ("Washington: military signalling", "instrument level 0..1"),
+    "washington_engagement": ("Washington: engagement", "instrument level 0..1"),
+    "seoul_engagement": ("Seoul: engagement with the DPRK", "instrument level 0..1"),
+    "seoul_alignment": ("Seoul: alignment with the US", "instrument level 0..1"),
+    "seoul_china_ties": ("Seoul: ties with China", "instrument level 0..1"),
+}
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+def plot_leverage(df: pd.DataFrame, path, events: Iterable = (), title: str | None = None) -> Path:
+    """Draw potential leverage, pressure applied and realized influence.
+
+    The shaded band is the gap between what Beijing could do (potential
+    leverage) and what it achieved (realized influence).
+
+    Args:
+        df: one run's time series with ``date`` and the leverage columns.
+        path: PNG file to write (parent directories are created).
+        events: ``(date "YYYY-MM", label, kind)`` tuples.
+        title: figure title; a default names the chart and the period.
+
+    Returns:
+        The path written.
+    """
+    runs = _prepare_runs({"": df}, overlay=False)
+    return _render(path, HEIGHT_PX, partial(_draw_leverage, runs=runs, events=events, title=title))
+
+
+def plot_trade(df: pd.DataFrame, path, events: Iterable = (), observed: pd.DataFrame | None = None,
+               title: str | None = None) -> Path:
+    """Draw monthly China-DPRK trade flows and annual sums against observed data.
+
+    Args:
+        df: one run's time series with ``date`` and the trade columns.
+        path: PNG file to write (parent directories are created).
+        events: ``(date "YYYY-MM", label, kind)`` tuples.
+        observed: annual observations with columns ``year``, ``series``
+            (``total``, ``cn_exports``, ``cn_imports``), ``value_usd_m`` and
+            ``basis``; None or empty to omit. Years outside the run are dropped.
+        title: figure title; a default names the chart and the period.
+
+    Returns:
+        The path written.
+    """
+    runs = _prepare_runs({"": df}, overlay=False)
+    return _render(path, HEIGHT_PX, partial(_draw_trade, runs=runs, events=events,
+                                            observed=observed, title=title))
+
+
+def plot_overview(df: pd.DataFrame, path, events: Iterable = (), title: str | None = None) -> Path:
+    """Draw the state of the world, the relations and the instruments in three panels.
+
+    Args:
+        df: one run's time series with ``date`` and the overview columns.
+        path: PNG file to write (parent directories are created).
+        events: ``(date "YYYY-MM", label, kind)`` tuples; lines on every panel,
+            labels on the top one.
+        title: figure title; a default names the chart and the period.
+
+    Returns:
+        The path written.
+    """
+    runs = _prepare_runs({"": df}, overlay=False)
+    return _render(path, OVERVIEW_HEIGHT_PX, partial(_draw_overview, runs=runs, events=events,
+                                                     title=title))
+
+
+def plot_compare(runs: Mapping[str, pd.DataFrame], path, metrics: Sequence[str],
+                 title: str | None = None) -> Path:
+    """Draw small multiples: one panel per metric, one colour per run.
+
+    Args:
+        runs: run name -> time series; colours follow the mapping's order.
+        path: PNG file to write (parent directories are created).
+        metrics: columns to draw, one panel each, in this order.
+        title: figure title; defaults to "Scenario comparison" and the period.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: no runs, no metrics, or a metric no run has.
+    """
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("plot_compare needs at least one metric")
+    prepared = _prepare_runs(runs, overlay=True)
+    missing = [m for m in metrics if not any(m in r.df.columns for r in prepared)]
+    if missing:
+        raise ValueError(f"no run has the column(s) {', '.join(missing)}")
+    ncols = 1 if len(metrics) <= 3 else 2
+    nrows = -(-len(metrics) // ncols)
+    height = max(HEIGHT_PX, 140 + 230 * nrows)
+    return _render(path, height, partial(_draw_compare, runs=prepared, metrics=metrics,
+                                         shape=(nrows, ncols), title=title))
+
+
+def overlay(runs: Mapping[str, pd.DataFrame], path, kind: str,
+            observed: pd.DataFrame | None = None) -> Path:
+    """Draw one of the single-run charts for several runs on shared axes.
+
+    Each run gets a colour; line style tells the variables apart. Events are
+    not drawn (runs may differ in them).
+
+    Args:
+        runs: run name -> time series; colours follow the mapping's order.
+        path: PNG file to write (parent directories are created).
+        kind: ``"leverage"``, ``"trade"`` or ``"overview"``.
+        observed: annual observations for ``kind="trade"`` (see
+            :func:`plot_trade`); ignored otherwise.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: unknown ``kind`` or no runs.
+    """
+    prepared = _prepare_runs(runs, overlay=True)
+    if kind == "leverage":
+        draw = partial(_draw_leverage, runs=prepared, events=(), title=None)
+        height = HEIGHT_PX
+    elif kind == "trade":
+        draw = partial(_draw_trade, runs=prepared, events=(), observed=observed, title=None)
+        height = HEIGHT_PX
+    elif kind == "overview":
+        draw = partial(_draw_overview, runs=prepared, events=(), title=None)
+        height = OVERVIEW_HEIGHT_PX
+    else:
+        raise ValueError(f"kind must be 'leverage', 'trade' or 'overview', got {kind!r}")
+    return _render(path, height, draw)
+
+
+# --------------------------------------------------------------------------
+# Figure life cycle
+# --------------------------------------------------------------------------
+
+def _render(path, height_px: int, draw: Callable[[Figure], None]) -> Path:
+    """Create a figure, let ``draw`` fill it, write it atomically, close it.
+
+    Args:
+        path: PNG file to write.
+        height_px: figure height in pixels (width is ``WIDTH_PX``).
+        draw: fills the empty figure.
+
+    Returns:
+        The path written.
+    """
+    with plt.rc_context(_STYLE):
+        # Constrained layout keeps outside legends and event labels in the canvas.
+        fig = plt.figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI,
+                         layout="constrained")
+        try:
+            draw(fig)
+            return _save_png(fig, path)
+        finally:
+            plt.close(fig)
+
+
+def _save_png(fig: Figure, path) -> Path:
+    """Write ``fig`` as PNG via a temporary file in the target directory.
+
+    Args:
+        fig: the finished figure.
+        path: destination.
+
+    Returns:
+        ``path`` as a Path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Same directory, so os.replace is an atomic rename; "x" mode (not mkstemp)
+    # so the file gets the usual umask permissions rather than 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            # No "Software" tag (it carries the Matplotlib version) and a fixed dpi:
+            # identical data give identical bytes.
+            fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------
+# Input preparation
+# --------------------------------------------------------------------------
+
+def _prepare_runs(runs: Mapping[str, pd.DataFrame], overlay: bool) -> list[_Run]:
+    """Check the frames and convert their months to date numbers.
+
+    Args:
+        runs: run name -> time series.
+        overlay: True to give each run a colour (multi-run charts).
+
+    Returns:
+        The prepared runs, in the mapping's order.
+
+    Raises:
+        ValueError: no runs, a frame without rows, or without a ``date`` column.
+    """
+    if not runs:
+        raise ValueError("no runs to plot")
+    prepared = []
+    last = max(len(runs) - 1, 1)
+    for i, (name, df) in enumerate(runs.items()):
+        if "date" not in df.columns:
+            raise ValueError(f"run {name!r}: the time series has no 'date' column")
+        if df.empty:
+            raise ValueError(f"run {name!r}: the time series has no rows")
+        months = _month_starts(df["date"])
+        color = RUN_COLORS[i % len(RUN_COLORS)] if overlay else None
+        # Earlier runs are drawn wider, so a later run with identical values
+        # leaves them visible as an outline instead of hiding them.
+        width = 1.4 + 1.4 * (last - i) / last if overlay and len(runs) > 1 else 1.6
+        prepared.append(_Run(str(name), df.reset_index(drop=True), months,
+                             mdates.date2num(months), color, width))
+    return prepared
+
+
+def _month_starts(dates: Iterable) -> pd.DatetimeIndex:
+    """Turn ``"YYYY-MM"`` (or ``"YYYY-MM-DD"``) strings into month starts."""
+    text = pd.Series(list(dates), dtype=str).str.slice(0, 7)
+    return pd.DatetimeIndex(pd.to_datetime(text, format="%Y-%m"))
+
+
+def _values(run: _Run, column: str) -> np.ndarray:
+    """A column as floats (NaN where missing or non-numeric)."""
+    return pd.to_numeric(run.df[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _finite(runs: Sequence[_Run], column: str) -> np.ndarray:
+    """All finite values of ``column`` across the runs that have it."""
+    parts = [_values(r, column) for r in runs if column in r.df.columns]
+    values = np.concatenate(parts) if parts else np.array([])
+    return values[np.isfinite(values)]
+
+
+def _period(runs: Sequence[_Run]) -> str:
+    """The months covered, e.g. "2016-01 to 2018-12"."""
+    first = min(r.months.min() for r in runs).strftime("%Y-%m")
+    last = max(r.months.max() for r in runs).strftime("%Y-%m")
+    return first if first == last else f"{first} to {last}"
+
+
+def _title(fig: Figure, runs: Sequence[_Run], title: str | None, default: str) -> None:
+    """Set the given title, or the default with the period and run count."""
+    if title is None:
+        count = f", {len(runs)} runs" if runs[0].color is not None else ""
+        title = f"{default} ({_period(runs)}{count})"
+    fig.suptitle(title, fontweight="bold")
+
+
+# --------------------------------------------------------------------------
+# Shared drawing helpers
+# --------------------------------------------------------------------------
+
+def _line_style(run: _Run, series: _Series, index: int) -> dict:
+    """Colour and dash of one variable of one run (see module docstring)."""
+    if run.color is None:
+        return {"color": series.color, "linestyle": series.style, "linewidth": run.width}
+    return {"color": run.color, "linestyle": _OVERLAY_STYLES[index % len(_OVERLAY_STYLES)],
+            "linewidth": run.width}
+
+
+def _legend_line(runs: Sequence[_Run], series: _Series, index: int) -> Line2D:
+    """Legend entry of a variable: its colour, or black with its dash in overlays."""
+    style = _line_style(runs[0], series, index) | {"linewidth": 1.6}
+    if runs[0].color is not None:
+        style["color"] = "black"
+    return Line2D([], [], label=series.label, **style)
+
+
+def _plot_series(ax: Axes, runs: Sequence[_Run], series: Sequence[_Series],
+                 first_index: int = 0) -> list[Line2D]:
+    """Draw each present column of every run; return the variables' legend entries.
+
+    Args:
+        ax: target axes.
+        runs: prepared runs.
+        series: candidate columns; those no run has are skipped.
+        first_index: dash index of the first series in overlays, so that
+            variables sharing one legend (twin axes) get distinct dashes.
+
+    Returns:
+        One legend handle per drawn variable.
+    """
+    shown = [s for s in series if any(s.column in r.df.columns for r in runs)]
+    for run in runs:
+        # A single month has no line to draw; a marker keeps it visible.
+        marker = "o" if len(run.x) == 1 else None
+        for i, s in enumerate(shown, start=first_index):
+            if s.column in run.df.columns:
+                ax.plot(run.x, _values(run, s.column), marker=marker, **_line_style(run, s, i))
+    return [_legend_line(runs, s, i) for i, s in enumerate(shown, start=first_index)]
+
+
+def _legend_right(ax: Axes, handles: Sequence, offset_pt: float = 8, title: str | None = None,
+                  ) -> None:
+    """Put a legend to the right of ``ax`` so it never hides data.
+
+    Args:
+        ax: the axes the legend belongs to.
+        handles: legend entries (nothing is drawn if empty).
+        offset_pt: gap between the axes and the legend, in points; larger when
+            a right-hand twin axis needs the room.
+        title: legend title.
+    """
+    if not handles:
+        return
+    shift = ScaledTranslation(offset_pt / 72, 0, ax.figure.dpi_scale_trans)
+    ax.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(1, 1),
+              bbox_transform=ax.transAxes + shift, borderaxespad=0, frameon=False,
+              alignment="left", handlelength=3.2, title_fontproperties={"weight": "bold"})
+
+
+def _run_legend(fig: Figure, runs: Sequence[_Run]) -> None:
+    """Figure legend naming each run by its colour (multi-run charts only)."""
+    if runs[0].color is None:
+        return
+    handles = [Line2D([], [], color=r.color, lw=2.5, label=r.name) for r in runs]
+    # Bottom, not top: constrained layout stacks an upper legend onto the suptitle.
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(runs), 6),
+               frameon=False, title="runs", title_fontproperties={"weight": "bold"})
+
+
+def _time_axis(axes: Sequence[Axes], runs: Sequence[_Run]) -> None:
+    """Date ticks, limits and the label of a shared monthly x axis.
+
+    Args:
+        axes: axes sharing one x axis, top to bottom; the last gets the label.
+        runs: prepared runs, for the limits.
+    """
+    first = min(r.months.min() for r in runs)
+    last = max(r.months.max() for r in runs)
+    # Half a month either side keeps end points off the frame. Runs shorter than
+    # a year get their whole calendar year(s), so a single month is not drawn
+    # on an axis of days and annual values (mid-year) stay in view.
+    lo, hi = mdates.date2num(first) - 15, mdates.date2num(last) + 15
+    if hi - lo < 365:
+        lo = mdates.date2num(pd.Timestamp(first.year, 1, 1))
+        hi = mdates.date2num(pd.Timestamp(last.year + 1, 1, 1))
+    for ax in axes:
+        ax.set_xlim(lo, hi)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=14)
+    axes[-1].xaxis.set_major_locator(locator)
+    axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes[-1].set_xlabel(_TIME_LABEL)
+
+
+# --------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _EventLabel:
+    """A label drawn for one or more events.
+
+    Attributes:
+        x: date number of the labelled month.
+        kind: kind of the first event, for the colour.
+        text: the label, shortened, with "(+n)" for events merged into it.
+    """
+
+    x: float
+    kind: str
+    text: str
+
+
+def _parse_events(events: Iterable, lo: float, hi: float) -> list[tuple[float, str, str]]:
+    """Events inside ``[lo, hi]`` as ``(date number, label, kind)``, in date order."""
+    parsed = []
+    for event in events:
+        date, label, kind = event[0], event[1], event[2]
+        x = float(mdates.date2num(_month_starts([date])[0]))
+        if lo <= x <= hi:
+            parsed.append((x, str(label), str(kind)))
+    # Stable sort: events of one month keep the order the caller gave.
+    return sorted(parsed, key=lambda e: e[0])
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters, ending in an ellipsis if cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _event_labels(events: Sequence[tuple[float, str, str]], min_gap: float) -> list[_EventLabel]:
+    """At most one label per month, none closer than ``min_gap`` days to the last.
+
+    Events that would crowd a label are counted into it as "(+n)" rather than
+    drawn on top of it.
+
+    Args:
+        events: ``(date number, label, kind)`` in date order.
+        min_gap: smallest distance between labels, in days.
+
+    Returns:
+        The labels to draw.
+    """
+    groups: list[list] = []  # [x, first label, kind, merged count]
+    for x, label, kind in events:
+        if groups and x - groups[-1][0] < max(min_gap, 1):
+            groups[-1][3] += 1
+        else:
+            groups.append([x, label, kind, 0])
+    labels = []
+    for x, label, kind, merged in groups:
+        suffix = f" (+{merged})" if merged else ""
+        text = _shorten(label, EVENT_LABEL_CHARS - len(suffix)) + suffix
+        labels.append(_EventLabel(x, kind, text))
+    return labels
+
+
+def _event_color(kind: str) -> str:
+    return EVENT_KINDS.get(kind, (_OTHER_EVENT_COLOR, kind))[0]
+
+
+def _draw_events(fig: Figure, axes: Sequence[Axes], runs: Sequence[_Run],
+                 events: Iterable) -> None:
+    """Event lines on every axes, labels above the first, a legend of kinds.
+
+    Args:
+        fig: the figure (for the legend of event kinds).
+        axes: panels sharing the time axis, top first.
+        runs: prepared runs, for the time range.
+        events: ``(date, label, kind)`` tuples; those outside the runs are skipped.
+    """
+    lo = min(float(r.x.min()) for r in runs)
+    hi = max(float(r.x.max()) for r in runs)
+    parsed = _parse_events(events, lo, hi)
+    if not parsed:
+        return
+    for ax in axes:
+        for x, _, kind in parsed:
+            ax.axvline(x, color=_event_color(kind), lw=0.8, alpha=0.55, zorder=0.8)
+    top = axes[0]
+    # Rotated text is one line high; keep labels a line height (plus air) apart
+    # on an axes roughly 80% of the figure wide.
+    label_px = EVENT_FONT_SIZE / 72 * DPI * 1.4
+    min_gap = max(hi - lo, 1) * label_px / (0.8 * WIDTH_PX)
+    on_top = blended_transform_factory(top.transData, top.transAxes)
+    for label in _event_labels(parsed, min_gap):
+        top.text(label.x, 1.015, label.text, transform=on_top, rotation=90, ha="center",
+                 va="bottom", fontsize=EVENT_FONT_SIZE, color=_event_color(label.kind),
+                 clip_on=False)
+    present = {kind for _, _, kind in parsed}
+    kinds = [k for k in EVENT_KINDS if k in present] + sorted(present - EVENT_KINDS.keys())
+    handles = [Line2D([], [], color=_event_color(k), lw=1.5,
+                      label=EVENT_KINDS.get(k, (None, k.replace("_", " ")))[1]) for k in kinds]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False,
+               title="events")
+
+
+# --------------------------------------------------------------------------
+# Leverage
+# --------------------------------------------------------------------------
+
+def _draw_leverage(fig: Figure, runs: Sequence[_Run], events: Iterable, title: str | None) -> None:
+    """Fill ``fig`` with the leverage chart (see :func:`plot_leverage`)."""
+    ax = fig.subplots()
+    has_band = {"leverage_potential", "influence_realized"}
+    for run in runs:
+        if has_band <= set(run.df.columns):
+            ax.fill_between(run.x, _values(run, "influence_realized"),
+                            _values(run, "leverage_potential"), color=run.color or "#1f77b4",
+                            alpha=0.12 if run.color is None else 0.07, lw=0)
+    handles = _plot_series(ax, runs, _LEVERAGE)
+    if any(has_band <= set(r.df.columns) for r in runs):
+        # In overlays each run shades in its own colour; the key stays neutral.
+        handles.append(Patch(color="#1f77b4" if runs[0].color is None else "#999999",
+                             alpha=0.25, label="gap: potential leverage − realized influence"))
+    ax.axhline(0, color="black", lw=0.9, zorder=1.5)
+    ax.set_ylim(_leverage_floor(runs), 1.05)
+    ax.set_ylabel("leverage and influence (unitless: 0..1; influence −1..1)")
+    _legend_right(ax, handles)
+    _time_axis([ax], runs)
+    _draw_events(fig, [ax], runs, events)
+    _run_legend(fig, runs)
+    _title(fig, runs, title, "Beijing's leverage: potential, pressure applied, influence realized")
+
+
+def _leverage_floor(runs: Sequence[_Run]) -> float:
+    """Lower y limit: just below zero, or below the most negative influence."""
+    values = _finite(runs, "influence_realized")
+    low = values.min() if values.size else 0.0
+    if low >= 0:
+        return -0.05
+    return float(max(-1.05, np.floor((low - 0.05) * 10) / 10))
+
+
+# --------------------------------------------------------------------------
+# Trade
+# --------------------------------------------------------------------------
+
+def _draw_trade(fig: Figure, runs: Sequence[_Run], events: Iterable,
+                observed: pd.DataFrame | None, title: str | None) -> None:
+    """Fill ``fig`` with the trade chart (see :func:`plot_trade`)."""
+    monthly, annual = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    handles = _plot_series(monthly, runs, _TRADE_MONTHLY)
+    monthly.set_ylabel("US$ million per month")
+    monthly.set_ylim(bottom=0)
+    _legend_right(monthly, handles, title="Monthly flows")
+
+    handles = _draw_annual(annual, runs)
+    handles += _draw_observed(annual, observed, runs)
+    annual.set_ylabel("US$ million per year")
+    # Headroom for the partial-year notes along the top edge.
+    annual.set_ylim(0, annual.get_ylim()[1] * 1.12)
+    _legend_right(annual, handles, title="Annual sums of reported flows\nmodel vs observed")
+
+    _time_axis([monthly, annual], runs)
+    _draw_events(fig, [monthly, annual], runs, events)
+    _run_legend(fig, runs)
+    _title(fig, runs, title, "China–DPRK trade")
+
+
+def _annual_table(run: _Run) -> pd.DataFrame:
+    """Calendar-year sums of the run's reported trade.
+
+    Args:
+        run: a prepared run.
+
+    Returns:
+        One row per year with the sums ``cn_exports``, ``cn_imports`` and
+        ``total`` (only those computable), ``months`` (rows in the year) and
+        ``start``/``end`` (date numbers of the span the rows cover).
+    """
+    frame = pd.DataFrame({"year": run.months.year, "start": run.months})
+    if "cn_exports_reported" in run.df.columns:
+        frame["cn_exports"] = _values(run, "cn_exports_reported")
+    if "cn_imports_reported" in run.df.columns:
+        frame["cn_imports"] = _values(run, "cn_imports_reported")
+    if {"cn_exports", "cn_imports"} <= set(frame.columns):
+        frame["total"] = frame["cn_exports"] + frame["cn_imports"]
+    sums = [c for c in ("cn_exports", "cn_imports", "total") if c in frame.columns]
+    grouped = frame.groupby("year")
+    table = grouped[sums].sum(min_count=1)
+    table["months"] = grouped.size()
+    table["start"] = mdates.date2num(grouped["start"].min())
+    table["end"] = mdates.date2num(grouped["start"].max() + pd.offsets.MonthBegin(1))
+    return table
+
+
+def _draw_annual(ax: Axes, runs: Sequence[_Run]) -> list:
+    """Annual sums as one flat segment per year; partial years are flagged.
+
+    Args:
+        ax: target axes.
+        runs: prepared runs.
+
+    Returns:
+        Legend handles.
+    """
+    tables = [_annual_table(r) for r in runs]
+    shown = [s for s in _TRADE_ANNUAL if any(s.column in t.columns for t in tables)]
+    for run, table in zip(runs, tables):
+        for i, s in enumerate(shown):
+            if s.column not in table.columns:
+                continue
+            # NaN breaks between segments: an annual sum is a level for its year,
+            # not a point to interpolate from.
+            xs = np.column_stack([table["start"], table["end"], np.full(len(table), np.nan)])
+            ys = np.repeat(table[s.column].to_numpy(float)[:, None], 3, axis=1)
+            style = _line_style(run, s, i)
+            style["linewidth"] += 0.6  # level segments read better a little heavier
+            ax.plot(xs.ravel(), ys.ravel(), solid_capstyle="butt", **style)
+    _flag_partial_years(ax, tables)
+    return [_legend_line(runs, s, i) for i, s in enumerate(shown)]
+
+
+def _flag_partial_years(ax: Axes, tables: Sequence[pd.DataFrame]) -> None:
+    """Say which annual sums cover fewer than 12 months (not comparable to data).
+
+    Partial years sit at the ends of a run, so the note is anchored inside the
+    year's segment: at its start, or at its end for the run's last year.
+    """
+    notes: dict[int, tuple[float, float, int, bool]] = {}
+    for table in tables:
+        last_year = table.index.max()
+        for year, row in table[table["months"] < 12].iterrows():
+            notes.setdefault(int(year), (row["start"], row["end"], int(row["months"]),
+                                         year == last_year))
+    on_top = blended_transform_factory(ax.transData, ax.transAxes)
+    for year, (start, end, months, at_end) in sorted(notes.items()):
+        ax.annotate(f"{year}: {months} mo only", xy=(end if at_end else start, 0.97),
+                    xycoords=on_top, xytext=(-3 if at_end else 3, 0), textcoords="offset points",
+                    ha="right" if at_end else "left", va="top", fontsize=7.5, color="#555555",
+                    style="italic", bbox={"facecolor": "white", "edgecolor": "none",
+                                          "alpha": 0.8, "pad": 1})
+
+
+def _draw_observed(ax: Axes, observed: pd.DataFrame | None, runs: Sequence[_Run]) -> list:
+    """Observed annual values as markers: shape by source, colour by series.
+
+    Args:
+        ax: the annual axes.
+        observed: observations (see :func:`plot_trade`), or None.
+        runs: prepared runs; only their years are drawn.
+
+    Returns:
+        Legend handles (one per source; in overlays also one per series colour).
+    """
+    obs = _clean_observed(observed, runs)
+    if obs.empty:
+        return []
+    colors = {s.column: s.color for s in _TRADE_ANNUAL}
+    bases = sorted(obs["basis"].unique())
+    handles = []
+    for i, basis in enumerate(bases):
+        rows = obs[obs["basis"] == basis]
+        marker = _BASIS_MARKERS[i % len(_BASIS_MARKERS)]
+        # Mid-year, nudged per source so equal values from two sources stay visible.
+        nudge = (i - (len(bases) - 1) / 2) * 25
+        x = mdates.date2num(pd.to_datetime(rows["year"].astype(str) + "-07-01")) + nudge
+        ax.scatter(x, rows["value_usd_m"], marker=marker, s=42, zorder=3, linewidths=0.8,
+                   c=[colors[s] for s in rows["series"]], edgecolors="black")
+        handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=7,
+                              markerfacecolor="#d9d9d9", markeredgecolor="black",
+                              label=f"observed, {basis}"))
+    if runs[0].color is not None:
+        # Overlays colour lines by run, so say what the marker colours mean.
+        handles += [Patch(color=colors[s], label=f"observed {_OBSERVED_SERIES_NAMES[s]}")
+                    for s in colors if s in set(obs["series"])]
+    return handles
+
+
+def _clean_observed(observed: pd.DataFrame | None, runs: Sequence[_Run]) -> pd.DataFrame:
+    """Observed rows with known series, numeric values and a year inside the runs.
+
+    Raises:
+        ValueError: ``observed`` lacks one of the required columns.
+    """
+    if observed is None or len(observed) == 0:
+        return pd.DataFrame(columns=["year", "series", "value_usd_m", "basis"])
+    missing = {"year", "series", "value_usd_m"} - set(observed.columns)
+    if missing:
+        raise ValueError(f"observed data lacks the column(s) {', '.join(sorted(missing))}")
+    obs = pd.DataFrame({
+        "year": pd.to_numeric(observed["year"], errors="coerce"),
+        "series": observed["series"].astype(str),
+        "value_usd_m": pd.to_numeric(observed["value_usd_m"], errors="coerce"),
+        "basis": (observed["basis"].fillna("unspecified").astype(str)
+                  if "basis" in observed.columns else "unspecified"),
+    }).dropna(subset=["year", "value_usd_m"])
+    years = set().union(*(set(r.months.year) for r in runs))
+    obs["year"] = obs["year"].astype(int)
+    keep = obs["year"].isin(years) & obs["series"].isin(_OBSERVED_SERIES_NAMES)
+    return obs[keep].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# Overview
+# --------------------------------------------------------------------------
+
+# Overview legends sit beyond the economy's right-hand axis labels; the same
+# offset on all panels keeps the three legends aligned.
+_OVERVIEW_LEGEND_OFFSET_PT = 62
+
+
+def _draw_overview(fig: Figure, runs: Sequence[_Run], events: Iterable, title: str | None) -> None:
+    """Fill ``fig`` with the three-panel overview (see :func:`plot_overview`)."""
+    state_ax, warmth_ax, tools_ax = fig.subplots(3, 1, sharex=True)
+    _draw_state_panel(state_ax, runs)
+    _draw_warmth_panel(warmth_ax, runs)
+    _draw_instrument_panel(tools_ax, runs)
+    _time_axis([state_ax, warmth_ax, tools_ax], runs)
+    _draw_events(fig, [state_ax, warmth_ax, tools_ax], runs, events)
+    _run_legend(fig, runs)
+    _title(fig, runs, title, "Overview: security, relations, instruments")
+
+
+def _draw_state_panel(ax: Axes, runs: Sequence[_Run]) -> None:
+    """Tension, stability, nuclear progress, sanctions; the economy on a twin axis."""
+    handles = _plot_series(ax, runs, _SECURITY)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylabel("level (0..1)")
+    if any(_ECONOMY.column in r.df.columns for r in runs):
+        econ_ax = ax.twinx()
+        econ_ax.grid(False)
+        econ_ax.spines["right"].set_visible(True)
+        handles += _plot_series(econ_ax, runs, [_ECONOMY], first_index=len(handles))
+        # Room above the index keeps it off the 0..1 lines near the top.
+        values = _finite(runs, _ECONOMY.column)
+        econ_ax.set_ylim(0, max(1.5, 1.2 * values.max()) if values.size else 1.5)
+        econ_ax.set_ylabel("DPRK economy (index, 1 = reference)", color=_ECONOMY.color)
+        econ_ax.tick_params(axis="y", colors=_ECONOMY.color)
+    _legend_right(ax, handles, offset_pt=_OVERVIEW_LEGEND_OFFSET_PT, title="Security and the DPRK")
+
+
+def _draw_warmth_panel(ax: Axes, runs: Sequence[_Run]) -> None:
+    """Warmth of the five relationships, with the breaking point marked."""
+    handles = _plot_series(ax, runs, _WARMTH)
+    ax.axhline(0, color="black", lw=0.6, alpha=0.5)
+    ax.axhline(BREAKING_POINT, color="black", lw=1.0, linestyle="--", alpha=0.7)
+    ax.text(0.005, BREAKING_POINT, "breaking point", va="center", ha="left", fontsize=8,
+            transform=blended_transform_factory(ax.transAxes, ax.transData), zorder=4,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("warmth (−1 hostile .. 1 close)")
+    _legend_right(ax, handles, offset_pt=_OVERVIEW_LEGEND_OFFSET_PT, title="Warmth of relations")
+
+
+# Tests are drawn in a strip above the instrument levels (which end at 1).
+_TEST_STRIP_Y = 1.12
+_TEST_STRIP_STEP = 0.08
+
+
+def _draw_instrument_panel(ax: Axes, runs: Sequence[_Run]) -> None:
+    """Beijing's and Washington's instruments, Pyongyang's tests as markers."""
+    handles = _plot_series(ax, runs, _INSTRUMENTS)
+    handles += _draw_tests(ax, runs)
+    top = _TEST_STRIP_Y + _TEST_STRIP_STEP * len(runs)
+    ax.set_ylim(-0.03, top)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1])
+    ax.set_ylabel("instrument level (0..1)")
+    _legend_right(ax, handles, offset_pt=_OVERVIEW_LEGEND_OFFSET_PT,
+                  title="Instruments\n(markers above the lines: Pyongyang's tests)")
+
+
+def _draw_tests(ax: Axes, runs: Sequence[_Run]) -> list[Line2D]:
+    """Missile and major tests (provocation levels 1 and 2) as markers in a strip.
+
+    Args:
+        ax: the instrument axes.
+        runs: prepared runs; each gets its own row of the strip.
+
+    Returns:
+        Legend handles for the two kinds of test, if any run has the column.
+    """
+    if not any("pyongyang_provocation" in r.df.columns for r in runs):
+        return []
+    kinds = (("missile test (provocation 1)", 1, "^", 36, "#444444"),
+             ("nuclear test / ICBM (provocation 2)", 2, "*", 110, "#b2182b"))
+    for row, run in enumerate(runs):
+        if "pyongyang_provocation" not in run.df.columns:
+            continue
+        level = np.rint(_values(run, "pyongyang_provocation"))
+        y = _TEST_STRIP_Y + _TEST_STRIP_STEP * row
+        for _, value, marker, size, color in kinds:
+            hit = level == value
+            ax.scatter(run.x[hit], np.full(hit.sum(), y), marker=marker, s=size, zorder=3,
+                       color=run.color or color, edgecolors="none", clip_on=False)
+    return [Line2D([], [], marker=marker, linestyle="none", markersize=np.sqrt(size),
+                   color="black" if runs[0].color else color, label=label)
+            for label, _, marker, size, color in kinds]
+
+
+# --------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------
+
+def _draw_compare(fig: Figure, runs: Sequence[_Run], metrics: Sequence[str],
+                  shape: tuple[int, int], title: str | None) -> None:
+    """Fill ``fig`` with one panel per metric (see :func:`plot_compare`)."""
+    nrows, ncols = shape
+    grid = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
+    used = grid.ravel()[: len(metrics)]
+    for ax, metric in zip(used, metrics):
+        label, unit = METRICS.get(metric, (metric.replace("_", " "), "model units"))
+        for run in runs:
+            if metric in run.df.columns:
+                marker = "o" if len(run.x) == 1 else None
+                ax.plot(run.x, _values(run, metric), color=run.color, lw=run.width,
+                        marker=marker)
+        ax.set_title(label, loc="left")
+        ax.set_ylabel(unit)
+    for ax in grid.ravel()[len(metrics):]:
+        ax.set_visible(False)
+    _time_axis(list(used), runs)
+    # Panels left without a visible panel below them carry their own date labels.
+    for index, ax in enumerate(used):
+        if index + ncols >= len(metrics):
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel(_TIME_LABEL)
+    _run_legend(fig, runs)
+    _title(fig, runs, title, "Scenario comparison")
