@@ -297,7 +297,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"example:\n  {PROG} params | less\n  {PROG} run --set parameters.inertia=2"
                "   # change one for a run")
     prm.set_defaults(func=cmd_params)
+    for module in _command_modules():
+        module.register(sub, _Fmt)
     return parser
+
+
+def _command_modules():
+    """The subcommand modules in ``buffer_sim.commands``, in name order."""
+    import importlib
+    import pkgutil
+
+    import buffer_sim.commands as commands
+
+    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    return [importlib.import_module(f"buffer_sim.commands.{name}") for name in names]
 
 
 def _one_line(text: str) -> str:
