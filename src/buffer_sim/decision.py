@@ -7,6 +7,11 @@ expected random draws, holding the other actors' current choices fixed (the
 DESIGN's bounded-rationality assumption). A rule then ranks the projections against
 the actor's ordered priorities.
 
+Mechanics: ``build_batch`` stacks every group's candidates into one batch of
+``Actions``, ``world.transition`` projects the batch in one call, and a ``Projection``
+computes each priority's metric once on the whole batch; each actor then reads its
+own rows into an ``Evaluation`` and its rule picks one.
+
 The rules are small classes in the manner of the Axelrod library's strategies: a
 docstring that cites the source of the idea and a ``classifier`` that declares what
 the rule needs as data.
@@ -15,11 +20,13 @@ the rule needs as data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from buffer_sim.params import Parameters
 from buffer_sim.priorities import PRIORITIES
-from buffer_sim.world import ACTION_FIELDS, Actions
+from buffer_sim.world import ACTION_FIELDS, Actions, State
 
 
 @dataclass
@@ -52,7 +59,9 @@ class Decision:
 
 @dataclass
 class Evaluation:
-    """What a rule needs about a set of candidates (arrays over candidates).
+    """What a rule needs about a set of candidates.
+
+    Candidates are few (under ten), so rows are plain lists, one value per candidate.
 
     Attributes:
         priorities: priority names in the actor's order.
@@ -63,21 +72,41 @@ class Evaluation:
     """
 
     priorities: list[str]
-    values: np.ndarray
-    thresholds: np.ndarray
-    change: np.ndarray
+    values: list[list[float]]
+    thresholds: list[float]
+    change: list[float]
     hold: int
 
+    @cached_property
+    def goals(self) -> list[tuple[list[float], float, float]]:
+        """(scores, bar, scale) per priority, signed so that higher is better.
+
+        A score is the value, negated for priorities that must stay at or below their
+        threshold; the bar is the threshold signed alike, so a candidate holds the
+        priority exactly when its score is at least the bar.
+        """
+        goals = []
+        for name, values, threshold in zip(self.priorities, self.values, self.thresholds):
+            priority = PRIORITIES[name]
+            if priority.at_most:
+                values, threshold = [-v for v in values], -threshold
+            goals.append((values, threshold, priority.scale))
+        return goals
+
     def scores(self) -> np.ndarray:
-        sign = np.array([-1.0 if PRIORITIES[p].at_most else 1.0 for p in self.priorities])
-        return self.values * sign[:, None]
+        """(priority, candidate) array of scores (higher is better)."""
+        return np.array([scores for scores, _, _ in self.goals])
 
     def scales(self) -> np.ndarray:
-        return np.array([PRIORITIES[p].scale for p in self.priorities])
+        return np.array([scale for _, _, scale in self.goals])
 
     def satisfied(self) -> np.ndarray:
-        return np.array([PRIORITIES[p].satisfied(v, t)
-                         for p, v, t in zip(self.priorities, self.values, self.thresholds)])
+        """(priority, candidate) array: is the value on the right side of the threshold?"""
+        return np.array([[score >= bar for score in scores] for scores, bar, _ in self.goals])
+
+    def satisfied_by(self, index: int) -> list[bool]:
+        """Which priorities candidate ``index`` is projected to hold."""
+        return [scores[index] >= bar for scores, bar, _ in self.goals]
 
 
 class Lexicographic:
@@ -97,22 +126,19 @@ class Lexicographic:
 
     def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
         """Return (chosen index, index of the deciding priority or None for inertia)."""
-        scores, scales, sat = ev.scores(), ev.scales(), ev.satisfied()
-        alive = np.ones(scores.shape[1], dtype=bool)
+        alive = list(range(len(ev.change)))
         deciding = None
-        for k in range(len(ev.priorities)):
-            ok = sat[k] & alive
-            if ok.any():
-                keep = ok
-            else:
-                best = scores[k][alive].max()
-                keep = alive & (scores[k] >= best - tie_tolerance * scales[k])
-            if deciding is None and alive[ev.hold] and not keep[ev.hold]:
+        for k, (scores, bar, scale) in enumerate(ev.goals):
+            keep = [i for i in alive if scores[i] >= bar]
+            if not keep:
+                best = max(scores[i] for i in alive)
+                keep = [i for i in alive if scores[i] >= best - tie_tolerance * scale]
+            if deciding is None and ev.hold in alive and ev.hold not in keep:
                 deciding = k
             alive = keep
-        final = scores[-1] / scales[-1] - inertia * ev.change
-        final = np.where(alive, final, -np.inf)
-        chosen = int(np.argmax(final))
+        scores, _, scale = ev.goals[-1]
+        final = [scores[i] / scale - inertia * ev.change[i] for i in alive]
+        chosen = alive[final.index(max(final))]
         if deciding is None and chosen != ev.hold:
             deciding = len(ev.priorities) - 1
         return chosen, deciding
@@ -134,13 +160,13 @@ class Weighted:
 
     def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
         scores, scales = ev.scores(), ev.scales()
-        sign = np.array([-1.0 if PRIORITIES[p].at_most else 1.0 for p in ev.priorities])
-        margins = np.clip((scores - (ev.thresholds * sign)[:, None]) / scales[:, None], -3.0, 3.0)
+        bars = np.array([bar for _, bar, _ in ev.goals])
+        margins = np.clip((scores - bars[:, None]) / scales[:, None], -3.0, 3.0)
         n = len(ev.priorities)
         weights = 2.0 ** np.arange(n - 1, -1, -1)
         weights = weights / weights.sum()
         contrib = weights[:, None] * margins
-        total = contrib.sum(axis=0) - inertia / n * ev.change
+        total = contrib.sum(axis=0) - inertia / n * np.array(ev.change)
         chosen = int(np.argmax(total))
         if chosen == ev.hold:
             return chosen, None
@@ -150,37 +176,92 @@ class Weighted:
 RULES = {rule.name: rule for rule in (Lexicographic, Weighted)}
 
 
-def build_batch(current: Actions, slices: list[tuple[str, list[dict[str, float]], dict]]
+@dataclass(frozen=True)
+class Candidates:
+    """One actor's candidate settings for a month; reads like the list of ``options``.
+
+    Attributes:
+        options: instrument -> value, one dict per candidate; the first keeps course.
+        change: each candidate's departure from last month's policy (cost of change).
+        settings: instrument -> its value in every candidate (to build the batch).
+    """
+
+    options: list[dict[str, float]]
+    change: list[float]
+    settings: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, options: list[dict[str, float]], change: list[float]) -> "Candidates":
+        names = list(options[0])
+        table = np.array([[option[k] for option in options] for k in names], dtype=float)
+        return cls(options, change, dict(zip(names, table)))
+
+    def __len__(self) -> int:
+        return len(self.options)
+
+    def __getitem__(self, index: int) -> dict[str, float]:
+        return self.options[index]
+
+    def __iter__(self):
+        return iter(self.options)
+
+
+_FIELD_ROW = {f: i for i, f in enumerate(ACTION_FIELDS)}
+
+
+def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
                 ) -> tuple[Actions, list[slice]]:
     """All actors' candidates as one batch of Actions.
 
+    Every row starts as the current actions; each group then overrides its actor's
+    instruments with its candidates.
+
     Args:
         current: last month's actions (what every actor holds fixed for the others).
-        slices: (actor, candidates, extra overrides) per group; a candidate maps the
-            actor's instrument names to values; extra overrides apply to the whole group
-            (used for the counterfactual "Beijing applies no pressure").
+        groups: (actor, candidates, extra overrides) per group; extra overrides apply to
+            the whole group (used for the counterfactual "Beijing applies no pressure").
 
     Returns:
         The batch and the index range of each group.
     """
-    base = current.as_dict()
-    columns = {f: [] for f in ACTION_FIELDS}
     ranges = []
     start = 0
-    for actor, candidates, extra in slices:
-        for cand in candidates:
-            row = dict(base)
-            row.update(extra)
-            for name, value in cand.items():
-                row[f"{actor}_{name}"] = value
-            for f in ACTION_FIELDS:
-                columns[f].append(row[f])
+    for _, candidates, _ in groups:
         ranges.append(slice(start, start + len(candidates)))
         start += len(candidates)
-    return Actions(**{f: np.array(v, dtype=float) for f, v in columns.items()}), ranges
+    base = np.array([getattr(current, f) for f in ACTION_FIELDS], dtype=float)
+    columns = np.repeat(base[:, None], start, axis=1)  # one row per action field
+    for (actor, candidates, extra), rows in zip(groups, ranges):
+        for name, value in extra.items():
+            columns[_FIELD_ROW[name], rows] = value
+        for name, values in candidates.settings.items():
+            columns[_FIELD_ROW[f"{actor}_{name}"], rows] = values
+    return Actions(**dict(zip(ACTION_FIELDS, columns))), ranges
 
 
-def take(batch, index: slice):
-    """A slice of a batched State or Actions."""
-    values = (getattr(batch, f) for f in batch.__slots__)
-    return type(batch)(*(v[index] if np.ndim(v) else v for v in values))
+class Projection:
+    """Every priority's projected value for every row of a batch.
+
+    Metrics are elementwise over candidates, so each is computed once, on the whole
+    batch, the first time an actor asks for it; each actor reads its own rows.
+    """
+
+    def __init__(self, projected: State, now: State, actions: Actions, params: Parameters,
+                 size: int) -> None:
+        self.projected, self.now, self.actions, self.params = projected, now, actions, params
+        self.size = size
+        self._metrics: dict[str, list[float]] = {}
+
+    def metric(self, priority: str) -> list[float]:
+        """One priority's value for every row of the batch."""
+        if priority not in self._metrics:
+            value = PRIORITIES[priority].metric(self.projected, self.now, self.actions, self.params)
+            value = np.asarray(value, dtype=float)
+            if value.shape != (self.size,):  # a metric that does not depend on the candidates
+                value = np.broadcast_to(value, (self.size,))
+            self._metrics[priority] = value.tolist()
+        return self._metrics[priority]
+
+    def values(self, priorities: list[str], rows: slice) -> list[list[float]]:
+        """One row of values per priority for the batch rows of one group."""
+        return [self.metric(p)[rows] for p in priorities]

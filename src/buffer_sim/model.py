@@ -21,7 +21,7 @@ import mesa
 from mesa.datacollection import DataCollector
 
 from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Decision, build_batch, take
+from buffer_sim.decision import Decision, Projection, build_batch
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
@@ -51,7 +51,8 @@ class BufferModel(mesa.Model):
         state: the world this month (``world.State``).
         month: the current calendar month index (``months.parse_month``).
         decisions: every actor's decision, month by month.
-        datacollector: Mesa's DataCollector with one model reporter per output column.
+        datacollector: Mesa's DataCollector; its ``timeseries`` table has one row per
+            month (``date`` and every output column).
     """
 
     def __init__(self, scenario: Scenario, rng=None) -> None:
@@ -78,8 +79,7 @@ class BufferModel(mesa.Model):
         self._callbacks = [partial(self._fire, event) for event in scenario.events]
         for event, callback in zip(scenario.events, self._callbacks):
             self.schedule_event(callback, at=event.month - scenario.start + 0.5)
-        self.datacollector = DataCollector(model_reporters={
-            name: (lambda m, n=name: m.row[n]) for name in output_columns()})
+        self.datacollector = DataCollector(tables={"timeseries": ["date", *output_columns()]})
         self.row: dict[str, float] = {}
 
     # --- events and pins -----------------------------------------------------------
@@ -132,27 +132,20 @@ class BufferModel(mesa.Model):
         self._apply_pins()
         now = self.state
         params = self.params
-        groups, cands = [], {}
-        for name, actor in self.actors.items():
-            cands[name] = actor.candidates(now, params)
-            groups.append((name, cands[name], {}))
+        cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
+        groups = [(name, cands[name], {}) for name in self.actors]
         # Counterfactual: Pyongyang's options if Beijing applied no pressure at all.
         no_pressure = {"beijing_enforcement": 0.0,
                        "beijing_aid": max(self.actions.beijing_aid, params.aid_normal)}
         groups.append(("pyongyang", cands["pyongyang"], no_pressure))
         batch, ranges = build_batch(self.actions, groups)
         projected = transition(now, batch, params, EXPECTED, months=params.lookahead_months)
+        projection = Projection(projected, now, batch, params, size=ranges[-1].stop)
 
         pyongyang = self.actors["pyongyang"]
-        cf = ranges[-1]
-        cf_choice, *_ = pyongyang.choose(cands["pyongyang"], take(projected, cf), now,
-                                         take(batch, cf), params)
-        for (name, _, _), rng_ in zip(groups, ranges):
-            if name not in self.actors or rng_ is cf:
-                continue
-            actor = self.actors[name]
-            decision = actor.decide(cands[name], take(projected, rng_), now,
-                                    take(batch, rng_), params)
+        cf_choice, *_ = pyongyang.choose(cands["pyongyang"], projection, ranges[-1], now, params)
+        for (name, actor), rows in zip(self.actors.items(), ranges):
+            decision = actor.decide(cands[name], projection, rows, now, params)
             self.decisions.append((self.month, decision))
         for actor in self.actors.values():
             actor.forced = {}
@@ -163,13 +156,14 @@ class BufferModel(mesa.Model):
         shocks = draw_shocks(self.rng, params, int(chosen["provocation"]), now.test_readiness)
         self.state = transition(now, self.actions, params, shocks, months=1)
         self._record()
-        self.datacollector.collect(self)
         if self.month >= self.spec.end:
             self.running = False
 
     def _record(self) -> None:
+        """Add this month's row to the DataCollector's ``timeseries`` table."""
         s, a, p = self.state, self.actions, self.params
-        row = {k: float(v) for k, v in s.as_dict().items()}
+        row = {"date": month_str(self.month)}
+        row.update({k: float(v) for k, v in s.as_dict().items()})
         row.update({k: float(v) for k, v in a.as_dict().items()})
         cn = sum(row[c] for c in TRADE_COLUMNS)
         row["leverage_potential"] = float(leverage_potential(s, p))
@@ -177,8 +171,8 @@ class BufferModel(mesa.Model):
         row["influence_realized"] = self.influence
         row["china_share"] = cn / max(cn + row["other_trade"], 1e-9)
         row["pyongyang_declared_complete"] = float(self.actors["pyongyang"].declared_complete)
-        row["date"] = month_str(self.month)
         self.row = row
+        self.datacollector.add_table_row("timeseries", row)
 
     def run(self) -> None:
         """Run the whole scenario period."""
@@ -198,7 +192,7 @@ def run_model(scenario: Scenario, seed: int | None = None) -> BufferModel:
 
 
 def timeseries_rows(model: BufferModel) -> list[dict]:
-    df = model.datacollector.get_model_vars_dataframe()
-    records = df.to_dict("records")
-    return [{"date": d, **r} for d, r in zip(model.dates, records)]
+    """One dict per month: ``date`` then every output column."""
+    table = model.datacollector.tables["timeseries"]
+    return [dict(zip(table, values)) for values in zip(*table.values())]
 

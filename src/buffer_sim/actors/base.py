@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import mesa
-import numpy as np
 
-from buffer_sim.decision import RULES, Decision, Evaluation
+from buffer_sim.decision import RULES, Candidates, Decision, Evaluation, Projection
 from buffer_sim.params import Parameters
 from buffer_sim.priorities import DEFAULT_THRESHOLDS, PRIORITIES
-from buffer_sim.world import INSTRUMENTS, Actions, State
+from buffer_sim.world import INSTRUMENTS, State
 
 PROVOCATION_WORDS = {0: "no test", 1: "a missile test", 2: "a nuclear or ICBM test"}
 
@@ -52,21 +51,34 @@ class PolicyActor(mesa.Agent):
         self.forced_label: str = ""
         self.pinned: dict[str, float] = {}
         self.last_decision: Decision | None = None
+        self._candidates_key: tuple | None = None
+        self._candidates: Candidates | None = None
 
     # --- overridable ----------------------------------------------------------
     def active_priorities(self, state: State) -> list[str]:
         """The priority order in force this month."""
         return self.priorities
 
-    def candidates(self, state: State, params: Parameters) -> list[dict[str, float]]:
+    def candidates(self, state: State, params: Parameters) -> Candidates:
         """Keep course, or move one continuous instrument one step up or down.
 
         The first candidate is always "keep course" (after pins and forced values).
+        The set depends only on the instruments, pins, forced values, discrete levels
+        and the step, so last month's set is reused when none of them changed.
         """
         fixed = {**self.pinned, **self.forced}
+        key = (tuple(self.instruments.items()), tuple(fixed.items()),
+               tuple(self.discrete.items()), params.instrument_step)
+        if key != self._candidates_key:
+            options = self.options(fixed, params.instrument_step)
+            self._candidates = Candidates.of(options, self.change_of(options))
+            self._candidates_key = key
+        return self._candidates
+
+    def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
+        """The candidate settings: keep course (with ``fixed`` imposed) first."""
         hold = {**self.instruments, **fixed}
         out = [hold]
-        step = params.instrument_step
         for name, value in hold.items():
             if name in fixed or name in self.discrete:
                 continue
@@ -85,26 +97,28 @@ class PolicyActor(mesa.Agent):
         return out
 
     # --- the choice ---------------------------------------------------------------
-    def evaluate(self, candidates, projected: State, now: State, actions: Actions,
-                 params: Parameters) -> Evaluation:
-        prios = self.active_priorities(now)
-        values = np.array([PRIORITIES[p].metric(projected, now, actions, params)
-                           * np.ones(len(candidates)) for p in prios])
-        change = np.array([sum(abs(c[k] - self.instruments[k]) for k in c
-                               if k not in self.discrete) for c in candidates])
-        return Evaluation(prios, values, np.array([self.thresholds[p] for p in prios]),
-                          change, hold=0)
+    def change_of(self, options: list[dict[str, float]]) -> list[float]:
+        """Each option's total move of the continuous instruments from last month."""
+        return [sum(abs(c[k] - self.instruments[k]) for k in c if k not in self.discrete)
+                for c in options]
 
-    def choose(self, candidates, projected: State, now: State, actions: Actions,
+    def evaluate(self, candidates: Candidates, projection: Projection, rows: slice,
+                 now: State) -> Evaluation:
+        """The candidates' projected values: rows ``rows`` of the projection."""
+        prios = self.active_priorities(now)
+        return Evaluation(prios, projection.values(prios, rows),
+                          [float(self.thresholds[p]) for p in prios], candidates.change, hold=0)
+
+    def choose(self, candidates: Candidates, projection: Projection, rows: slice, now: State,
                params: Parameters) -> tuple[dict[str, float], Evaluation, int, int | None]:
-        ev = self.evaluate(candidates, projected, now, actions, params)
+        ev = self.evaluate(candidates, projection, rows, now)
         index, deciding = self.rule.choose(ev, params.tie_tolerance, params.inertia)
         return candidates[index], ev, index, deciding
 
-    def decide(self, candidates, projected: State, now: State, actions: Actions,
+    def decide(self, candidates: Candidates, projection: Projection, rows: slice, now: State,
                params: Parameters) -> Decision:
         """Choose, adopt and explain this month's instruments."""
-        choice, ev, index, deciding = self.choose(candidates, projected, now, actions, params)
+        choice, ev, index, deciding = self.choose(candidates, projection, rows, now, params)
         decision = self.explain(choice, ev, index, deciding)
         self.instruments = dict(choice)
         self.last_decision = decision
@@ -124,8 +138,8 @@ class PolicyActor(mesa.Agent):
         return ", ".join(parts) if parts else "kept its policy"
 
     def explain(self, choice, ev: Evaluation, index: int, deciding: int | None) -> Decision:
-        projected = {p: float(ev.values[k, index]) for k, p in enumerate(ev.priorities)}
-        threshold = {p: float(ev.thresholds[k]) for k, p in enumerate(ev.priorities)}
+        projected = {p: float(ev.values[k][index]) for k, p in enumerate(ev.priorities)}
+        threshold = dict(zip(ev.priorities, ev.thresholds))
         what = f"{self.label} {self.describe_choice(choice)}"
         fixed = {**self.pinned, **self.forced}
         if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
@@ -133,18 +147,18 @@ class PolicyActor(mesa.Agent):
             why = f"forced by the event '{self.forced_label}'"
         elif deciding is None:
             tag = "inertia"
-            sat = ev.satisfied()[:, index]
-            if sat.all():
+            sat = ev.satisfied_by(index)
+            if all(sat):
                 why = "all its priorities were projected to hold"
             else:
-                k = int(np.argmin(sat))
+                k = sat.index(False)
                 pr = PRIORITIES[ev.priorities[k]]
                 why = (f"no alternative did better on {pr.label} "
-                       f"({pr.measure} {ev.values[k, index]:.3f} vs threshold {ev.thresholds[k]:.3f})")
+                       f"({pr.measure} {ev.values[k][index]:.3f} vs threshold {ev.thresholds[k]:.3f})")
         else:
             tag = ev.priorities[deciding]
             pr = PRIORITIES[tag]
-            v, h, t = ev.values[deciding, index], ev.values[deciding, ev.hold], ev.thresholds[deciding]
+            v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
             side = "above" if pr.at_most else "below"
             hold_ok = pr.satisfied(h, t)
             if not hold_ok:

@@ -1,0 +1,144 @@
+"""How fast is a month of BufferModel, and a whole ``buffer-sim run``?
+
+Two comparisons, each measured against a baseline in the same run on the same
+machine (absolute times vary between machines; the ratios travel better):
+
+1. ``BufferModel.step()`` on the replay scenario, against an empty Mesa model whose
+   four agents do nothing (Mesa's own cost of a step). Target: at most 25x.
+2. ``buffer-sim run`` of the default scenario with its charts, against starting
+   Python and importing mesa and matplotlib.pyplot. Target: at most 2x.
+
+Each timing is the best of several repeats (``time.perf_counter``): the best is the
+least disturbed by other processes. Usage::
+
+    .venv/bin/python benchmarks/bench_model.py [--repeats N] [--no-cli]
+
+This is a script, not a test: it prints a table and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mesa
+
+from buffer_sim.model import BufferModel
+from buffer_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "replay_2009_2019.yaml"
+STEP_TARGET = 25.0
+CLI_TARGET = 2.0
+
+
+class IdleAgent(mesa.Agent):
+    """An agent that does nothing."""
+
+    def step(self) -> None:
+        pass
+
+
+class EmptyModel(mesa.Model):
+    """Four do-nothing agents: what a Mesa step costs by itself."""
+
+    def __init__(self) -> None:
+        super().__init__(rng=1)
+        for _ in range(4):
+            IdleAgent(self)
+
+    def step(self) -> None:
+        self.agents.shuffle_do("step")
+
+
+def seconds_per_step(model: mesa.Model, steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    return (time.perf_counter() - start) / steps
+
+
+def best_per_step(models: dict[str, tuple], repeats: int) -> dict[str, float]:
+    """Best seconds per step of each (make_model, steps), over ``repeats`` fresh models.
+
+    The models take turns, so that a busy spell on the machine slows all of them.
+    """
+    best = dict.fromkeys(models, float("inf"))
+    for _ in range(repeats):
+        for name, (make_model, steps) in models.items():
+            best[name] = min(best[name], seconds_per_step(make_model(), steps))
+    return best
+
+
+def best_wall(command: list[str], repeats: int, cwd: Path) -> float:
+    """Best wall time in seconds of a subprocess; raises if it fails."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def verdict(ratio: float, target: float) -> str:
+    return "ok" if ratio <= target else "over target"
+
+
+def bench_steps(repeats: int) -> list[tuple[str, str, str]]:
+    scenario = load_scenario(SCENARIO)
+    months = scenario.months
+    best = best_per_step({"empty": (EmptyModel, 1000),
+                          "model": (lambda: BufferModel(scenario), months)}, repeats)
+    empty, model = best["empty"], best["model"]
+    ratio = model / empty
+    return [
+        ("empty Mesa model, 4 idle agents", f"{empty * 1e6:10.1f} us/step", ""),
+        (f"BufferModel, {SCENARIO.name} ({months} months)", f"{model * 1e6:10.1f} us/step",
+         f"{ratio:6.1f}x  (target <= {STEP_TARGET:g}x: {verdict(ratio, STEP_TARGET)})"),
+    ]
+
+
+def bench_cli(repeats: int) -> list[tuple[str, str, str]]:
+    exe = Path(sys.executable).with_name("buffer-sim")
+    if not exe.exists():
+        return [("buffer-sim run", "skipped", f"no {exe}")]
+    baseline = best_wall([sys.executable, "-c", "import mesa, matplotlib.pyplot"], repeats, ROOT)
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            run = best_wall([str(exe), "run", "--out", out, "--quiet"], repeats, ROOT)
+        except subprocess.CalledProcessError as err:
+            message = (err.stderr or b"").decode(errors="replace").strip().splitlines()
+            return [("buffer-sim run", "failed", message[-1] if message else str(err))]
+    ratio = run / baseline
+    return [
+        ("python -c 'import mesa, matplotlib.pyplot'", f"{baseline:10.2f} s", ""),
+        ("buffer-sim run --out DIR --quiet (with charts)", f"{run:10.2f} s",
+         f"{ratio:6.1f}x  (target <= {CLI_TARGET:g}x: {verdict(ratio, CLI_TARGET)})"),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=30, help="repeats of the step timings")
+    parser.add_argument("--cli-repeats", type=int, default=3, help="repeats of the CLI timings")
+    parser.add_argument("--no-cli", action="store_true", help="skip the buffer-sim run timing")
+    args = parser.parse_args()
+
+    rows = bench_steps(args.repeats)
+    if not args.no_cli:
+        rows += bench_cli(args.cli_repeats)
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'what':<{width}}  {'best time':>16}  ratio to baseline")
+    print("-" * (width + 40))
+    for name, value, ratio in rows:
+        print(f"{name:<{width}}  {value:>16}  {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
