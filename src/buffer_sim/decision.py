@@ -114,7 +114,9 @@ class Lexicographic:
 
     Keep the candidates that hold priority 1 within its threshold (or, if none can,
     those within ``tie_tolerance`` of the best for it); among those, priority 2; and
-    so on. Remaining ties go to the last priority's value less a cost of change.
+    so on. If keeping course survives every filter, the actor keeps course: there is
+    no reason to act when nothing is projected to go wrong (satisficing). Otherwise
+    the survivors are ranked by the last priority's value less a cost of change.
 
     Source: the report, Introduction and note 4 — Beijing's "no war, no instability,
     and no nuclear weapons" are "ranked in that order of precedence"; Simon's
@@ -136,6 +138,8 @@ class Lexicographic:
             if deciding is None and ev.hold in alive and ev.hold not in keep:
                 deciding = k
             alive = keep
+        if ev.hold in alive:
+            return ev.hold, None
         scores, _, scale = ev.goals[-1]
         final = [scores[i] / scale - inertia * ev.change[i] for i in alive]
         chosen = alive[final.index(max(final))]

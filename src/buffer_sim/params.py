@@ -161,6 +161,11 @@ class Parameters:
         "(Wen Jiabao's 2009 visit; report §Deep Engagement).", 0, 0.2)
     customs_block_rate: float = _p(
         0.5, "share per month", "Speed at which customs and banks implement enforcement.")
+    customs_full_enforcement: float = _p(
+        0.75, "enforcement level",
+        "Enforcement at which customs stop every banned good; beyond it, effort goes into "
+        "smuggling and banks. Announced bans bite at the border at once (MOFCOM's Feb and "
+        "Aug 2017 import bans; report §The New Kim on the Block).", 0.05, 1)
     customs_block_decay_per_month: float = _p(
         0.0, "share per month",
         "Speed at which implemented bans lapse. Zero: no announced Chinese ban was lifted "

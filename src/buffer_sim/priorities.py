@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from buffer_sim.params import Parameters
-from buffer_sim.world import Actions, State, china_trade, pressure_applied
+from buffer_sim.world import Actions, State, china_trade, peak_tension, pressure_applied
 
 Metric = Callable[[State, State, Actions, Parameters], np.ndarray]
 
@@ -85,12 +85,12 @@ def _trade_ratio(proj: State, now: State, a: Actions, p: Parameters):
 
 PRIORITIES: dict[str, Priority] = {
     p.name: p for p in [
-        Priority("no_war", "no war", "projected tension", True, 0.05,
-                 lambda proj, now, a, p: proj.tension,
+        Priority("no_war", "no war", "projected peak tension", True, 0.05,
+                 lambda proj, now, a, p: peak_tension(now, proj, a, p),
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
                  "ranked in that order (note 4)"),
-        Priority("no_instability", "no instability", "projected DPRK stability", False, 0.03,
-                 lambda proj, now, a, p: proj.stability,
+        Priority("no_instability", "no instability", "projected change in DPRK stability",
+                 False, 0.005, lambda proj, now, a, p: proj.stability - now.stability,
                  "report §Introduction: collapse and 'a massive refugee crisis along its "
                  "1,400 kilometer-long border'"),
         Priority("no_nukes", "no nuclear weapons", "projected nuclear threat growth",
@@ -135,7 +135,7 @@ PRIORITIES: dict[str, Priority] = {
 
 #: Threshold used when an actor ranks a priority its class does not set one for.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "no_war": 0.6, "no_instability": 0.55, "no_nukes": 0.005, "buffer": 0.1,
+    "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.1,
     "us_ties": 0.0, "border_trade": 1.0, "security": 0.85, "autonomy": 0.8,
     "economy": 1.0, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
     "china_ties": 0.2,

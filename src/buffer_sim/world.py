@@ -185,6 +185,48 @@ def effective_enforcement(actions: Actions, params: Parameters):
     return enf + params.secondary_sanctions_reach * actions.washington_pressure * (1.0 - enf)
 
 
+def _provocation(s: State, a: Actions, p: Parameters, shocks: Shocks):
+    """Which test happens, whether it comes off, and the tension it adds at once."""
+    level = a.pyongyang_provocation
+    major = ((level >= 2) & (s.test_readiness >= 1.0)) * 1.0
+    missile = ((level >= 1) & (s.test_readiness >= p.missile_readiness_cost)) * (1.0 - major)
+    if shocks.provocation_success is None:
+        ok_major = major * p.p_success_major
+        ok_missile = missile * p.p_success_missile
+    else:
+        ok_major = major * shocks.provocation_success
+        ok_missile = missile * shocks.provocation_success
+    fail = p.tension_failed_fraction
+    jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
+            + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
+    return major, missile, ok_major, ok_missile, jump
+
+
+def _tension_target(s: State, a: Actions, p: Parameters):
+    """The level tension moves towards under these instruments."""
+    dialogue = a.pyongyang_outreach * np.maximum(a.washington_engagement, a.seoul_engagement)
+    target = (p.tension_baseline
+              + p.tension_from_hostility * s.hostility
+              + p.tension_from_us_military * a.washington_military
+              * (1.0 - p.tension_damping_by_cn_enforcement * a.beijing_enforcement)
+              + p.tension_from_rok_alignment * a.seoul_alignment
+              - p.tension_relief_from_dialogue * dialogue)
+    return _clip(target, 0.0, 1.0)
+
+
+def peak_tension(now: State, projected: State, actions: Actions, params: Parameters):
+    """Highest tension on the way to ``projected``: after the first month or at the end.
+
+    Tension moves monotonically from its first-month value towards its target, so the
+    peak of the path is one of its two ends. Actors fearing war look at the peak, not
+    at where a crisis will have faded to half a year later.
+    """
+    target = _tension_target(now, actions, params)
+    jump = _provocation(now, actions, params, EXPECTED)[-1]
+    first = target + (now.tension - target) * (1.0 - params.tension_relax_per_month) + jump
+    return np.maximum(_clip(first, 0.0, 1.0), projected.tension)
+
+
 def transition(state: State, actions: Actions, params: Parameters,
                shocks: Shocks = EXPECTED, months: float = 1) -> State:
     """Advance the world by ``months`` months under constant instruments.
@@ -212,31 +254,14 @@ def transition(state: State, actions: Actions, params: Parameters,
         return target + (x - target) * (1.0 - rate) ** months
 
     # --- provocation (one-off act) --------------------------------------------
-    level = a.pyongyang_provocation
-    major = ((level >= 2) & (s.test_readiness >= 1.0)) * 1.0
-    missile = ((level >= 1) & (s.test_readiness >= p.missile_readiness_cost)) * (1.0 - major)
-    if shocks.provocation_success is None:
-        ok_major = major * p.p_success_major
-        ok_missile = missile * p.p_success_missile
-    else:
-        ok_major = major * shocks.provocation_success
-        ok_missile = missile * shocks.provocation_success
-    fail = p.tension_failed_fraction
-    jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
-            + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
+    major, missile, ok_major, ok_missile, jump = _provocation(s, a, p, shocks)
     lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
     enf = a.beijing_enforcement
     eff_enf = effective_enforcement(a, p)
 
     # --- tension and hostility --------------------------------------------------
-    dialogue = a.pyongyang_outreach * np.maximum(a.washington_engagement, a.seoul_engagement)
-    tension_target = (p.tension_baseline
-                      + p.tension_from_hostility * s.hostility
-                      + p.tension_from_us_military * a.washington_military
-                      * (1.0 - p.tension_damping_by_cn_enforcement * enf)
-                      + p.tension_from_rok_alignment * a.seoul_alignment
-                      - p.tension_relief_from_dialogue * dialogue)
-    tension = _clip(relax(s.tension, _clip(tension_target, 0.0, 1.0), p.tension_relax_per_month)
+    tension_target = _tension_target(s, a, p)
+    tension = _clip(relax(s.tension, tension_target, p.tension_relax_per_month)
                     + jump * lag, 0.0, 1.0)
     hdecay = 1.0 - p.hostility_decay_per_month
     hostility = _clip(s.hostility * hdecay ** months
@@ -256,9 +281,38 @@ def transition(state: State, actions: Actions, params: Parameters,
     readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
                       + p.readiness_regen_per_month * months, 0.0, 1.0)
 
-    # --- economy and stability ------------------------------------------------------
-    earnings = (s.cn_imports_reported + s.cn_imports_informal
-                + p.other_trade_export_share * s.other_trade
+    # --- trade: capacity, customs, reported and informal flows -----------------------
+    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
+              + p.trade_growth_from_engagement * a.beijing_engagement)
+    # Investment in what cannot be sold stops: capacity grows only in the share of
+    # trade that customs lets through (mines idle once coal and ore are banned).
+    cap_m = s.capacity_imports * (1.0 + growth * (1.0 - s.customs_blocked)) ** months
+    cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share * s.customs_blocked)) ** months
+    cap_x = cap_x_trend
+    block_target = s.sanctions_scope * np.minimum(eff_enf / p.customs_full_enforcement, 1.0)
+    blocked = np.where(block_target > s.customs_blocked,
+                       relax(s.customs_blocked, block_target, p.customs_block_rate),
+                       relax(s.customs_blocked, block_target, p.customs_block_decay_per_month))
+    blocked_x = p.export_ban_share * blocked
+    let_through = 1.0 - p.informal_suppression * eff_enf
+    ex = np.exp
+    imports_reported = cap_m * (1.0 - blocked) * ex(shocks.noise_imports_reported)
+    # What the DPRK can buy depends on what it earns: demand follows its economy.
+    cap_x = cap_x * s.dprk_economy ** p.import_demand_elasticity
+    exports_reported = cap_x * (1.0 - blocked_x) * ex(shocks.noise_exports_reported)
+    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
+                        * let_through * ex(shocks.noise_imports_informal))
+    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
+                        * let_through * ex(shocks.noise_exports_informal))
+    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
+                                                     * s.sanctions_scope)
+    other = relax(s.other_trade, other_target, p.other_trade_relax_per_month)
+
+    # --- economy and stability (after trade: earnings drive the economy) ------------------------------------------------------
+    # Earnings under this period's policies: the projection sees how enforcement
+    # reaches the economy through trade.
+    earnings = (imports_reported + imports_informal
+                + p.other_trade_export_share * other
                 + p.tourism_usd_m_month * np.maximum(s.warmth_cn_dprk, 0.0))
     econ_target = (1.0 + p.econ_trade_elasticity
                    * np.log(np.maximum(earnings, 1e-6) / p.earnings_reference_usd_m_month)
@@ -269,31 +323,6 @@ def transition(state: State, actions: Actions, params: Parameters,
                    - p.stability_from_tension * tension)
     stability = _clip(relax(s.stability, _clip(stab_target, 0.0, 1.0),
                             p.stability_relax_per_month), 0.0, 1.0)
-
-    # --- trade: capacity, customs, reported and informal flows -----------------------
-    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
-              + p.trade_growth_from_engagement * a.beijing_engagement)
-    factor = (1.0 + growth) ** months
-    cap_m = s.capacity_imports * factor
-    cap_x = s.capacity_exports * factor
-    block_target = s.sanctions_scope * eff_enf
-    blocked = np.where(block_target > s.customs_blocked,
-                       relax(s.customs_blocked, block_target, p.customs_block_rate),
-                       relax(s.customs_blocked, block_target, p.customs_block_decay_per_month))
-    blocked_x = p.export_ban_share * blocked
-    let_through = 1.0 - p.informal_suppression * eff_enf
-    ex = np.exp
-    imports_reported = cap_m * (1.0 - blocked) * ex(shocks.noise_imports_reported)
-    # What the DPRK can buy depends on what it earns: demand follows its economy.
-    cap_x = cap_x * economy ** p.import_demand_elasticity
-    exports_reported = cap_x * (1.0 - blocked_x) * ex(shocks.noise_exports_reported)
-    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
-                        * let_through * ex(shocks.noise_imports_informal))
-    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
-                        * let_through * ex(shocks.noise_exports_informal))
-    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
-                                                     * s.sanctions_scope)
-    other = relax(s.other_trade, other_target, p.other_trade_relax_per_month)
 
     # --- warmth ---------------------------------------------------------------------------
     r = p.warmth_relax_per_month
@@ -321,7 +350,7 @@ def transition(state: State, actions: Actions, params: Parameters,
     return State(
         tension=tension, nuclear=nuclear, nuclear_pace=pace, test_readiness=readiness, hostility=hostility,
         dprk_economy=economy, stability=stability, sanctions_scope=s.sanctions_scope,
-        customs_blocked=blocked, capacity_imports=cap_m, capacity_exports=s.capacity_exports * factor,
+        customs_blocked=blocked, capacity_imports=cap_m, capacity_exports=cap_x_trend,
         cn_exports_reported=exports_reported, cn_imports_reported=imports_reported,
         cn_exports_informal=exports_informal, cn_imports_informal=imports_informal,
         other_trade=other,

@@ -29,8 +29,9 @@ class Beijing(PolicyActor):
     default_thresholds = {
         # tension above which a war is judged a real risk
         "no_war": 0.6,
-        # stability below which collapse and refugees are feared
-        "no_instability": 0.72,
+        # fall of stability over the lookahead that Beijing will not cause or allow:
+        # it fears destabilising change (collapse, refugees), whatever the level
+        "no_instability": -0.01,
         # threat growth (pace x level) Beijing tolerates before pressing for a freeze
         "no_nukes": 0.005,
         "buffer": 0.1,
