@@ -26,6 +26,7 @@ Units and ranges are in ``STATE_VARIABLES`` and ``INSTRUMENTS``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,6 +180,41 @@ def _clip(x, lo, hi):
     return np.minimum(np.maximum(x, lo), hi)
 
 
+class _ArrayOps:
+    """Elementwise operations for batches (lookahead): numpy."""
+
+    clip = staticmethod(_clip)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    where = staticmethod(np.where)
+
+
+class _ScalarOps:
+    """The same operations on plain floats: the realised month runs on floats, where
+    numpy's per-call overhead would dominate."""
+
+    @staticmethod
+    def clip(x, lo, hi):
+        return lo if x < lo else hi if x > hi else x
+
+    maximum = staticmethod(max)
+    minimum = staticmethod(min)
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+
+    @staticmethod
+    def where(condition, a, b):
+        return a if condition else b
+
+
+def _ops(state: "State", actions: "Actions"):
+    batched = isinstance(actions.beijing_enforcement, np.ndarray) or isinstance(
+        state.tension, np.ndarray)
+    return _ArrayOps if batched else _ScalarOps
+
+
 def effective_enforcement(actions: Actions, params: Parameters):
     """Enforcement felt by DPRK trade: Beijing's own plus US secondary sanctions."""
     enf = actions.beijing_enforcement
@@ -202,16 +238,16 @@ def _provocation(s: State, a: Actions, p: Parameters, shocks: Shocks):
     return major, missile, ok_major, ok_missile, jump
 
 
-def _tension_target(s: State, a: Actions, p: Parameters):
+def _tension_target(s: State, a: Actions, p: Parameters, xp=_ArrayOps):
     """The level tension moves towards under these instruments."""
-    dialogue = a.pyongyang_outreach * np.maximum(a.washington_engagement, a.seoul_engagement)
+    dialogue = a.pyongyang_outreach * xp.maximum(a.washington_engagement, a.seoul_engagement)
     target = (p.tension_baseline
               + p.tension_from_hostility * s.hostility
               + p.tension_from_us_military * a.washington_military
               * (1.0 - p.tension_damping_by_cn_enforcement * a.beijing_enforcement)
               + p.tension_from_rok_alignment * a.seoul_alignment
               - p.tension_relief_from_dialogue * dialogue)
-    return _clip(target, 0.0, 1.0)
+    return xp.clip(target, 0.0, 1.0)
 
 
 def peak_tension(now: State, projected: State, actions: Actions, params: Parameters):
@@ -249,6 +285,7 @@ def transition(state: State, actions: Actions, params: Parameters,
     p = params
     s = state
     a = actions
+    xp = _ops(s, a)
 
     def relax(x, target, rate):
         return target + (x - target) * (1.0 - rate) ** months
@@ -260,11 +297,11 @@ def transition(state: State, actions: Actions, params: Parameters,
     eff_enf = effective_enforcement(a, p)
 
     # --- tension and hostility --------------------------------------------------
-    tension_target = _tension_target(s, a, p)
-    tension = _clip(relax(s.tension, tension_target, p.tension_relax_per_month)
+    tension_target = _tension_target(s, a, p, xp)
+    tension = xp.clip(relax(s.tension, tension_target, p.tension_relax_per_month)
                     + jump * lag, 0.0, 1.0)
     hdecay = 1.0 - p.hostility_decay_per_month
-    hostility = _clip(s.hostility * hdecay ** months
+    hostility = xp.clip(s.hostility * hdecay ** months
                       + (p.hostility_per_major * major + p.hostility_per_missile * missile)
                       * hdecay ** (months - 1), 0.0, 1.0)
 
@@ -273,12 +310,12 @@ def transition(state: State, actions: Actions, params: Parameters,
     progress = ((p.nuclear_base_progress_per_month * months * freeze
                  + p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile)
                 * (1.0 - p.procurement_drag * eff_enf))
-    nuclear = _clip(s.nuclear + progress, 0.0, 1.0)
+    nuclear = xp.clip(s.nuclear + progress, 0.0, 1.0)
     # The pace observers extrapolate: monthly progress smoothed over the memory of
     # provocations (a series of tests, not a single one, is what alarms Beijing).
     pdecay = (1.0 - p.hostility_decay_per_month) ** months
-    pace = _clip(s.nuclear_pace * pdecay + progress / months * (1.0 - pdecay), 0.0, 1.0)
-    readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
+    pace = xp.clip(s.nuclear_pace * pdecay + progress / months * (1.0 - pdecay), 0.0, 1.0)
+    readiness = xp.clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
                       + p.readiness_regen_per_month * months, 0.0, 1.0)
 
     # --- trade: capacity, customs, reported and informal flows -----------------------
@@ -289,13 +326,13 @@ def transition(state: State, actions: Actions, params: Parameters,
     cap_m = s.capacity_imports * (1.0 + growth * (1.0 - s.customs_blocked)) ** months
     cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share * s.customs_blocked)) ** months
     cap_x = cap_x_trend
-    block_target = s.sanctions_scope * np.minimum(eff_enf / p.customs_full_enforcement, 1.0)
-    blocked = np.where(block_target > s.customs_blocked,
+    block_target = s.sanctions_scope * xp.minimum(eff_enf / p.customs_full_enforcement, 1.0)
+    blocked = xp.where(block_target > s.customs_blocked,
                        relax(s.customs_blocked, block_target, p.customs_block_rate),
                        relax(s.customs_blocked, block_target, p.customs_block_decay_per_month))
     blocked_x = p.export_ban_share * blocked
     let_through = 1.0 - p.informal_suppression * eff_enf
-    ex = np.exp
+    ex = xp.exp
     imports_reported = cap_m * (1.0 - blocked) * ex(shocks.noise_imports_reported)
     # What the DPRK can buy depends on what it earns: demand follows its economy.
     cap_x = cap_x * s.dprk_economy ** p.import_demand_elasticity
@@ -313,15 +350,15 @@ def transition(state: State, actions: Actions, params: Parameters,
     # reaches the economy through trade.
     earnings = (imports_reported + imports_informal
                 + p.other_trade_export_share * other
-                + p.tourism_usd_m_month * np.maximum(s.warmth_cn_dprk, 0.0))
+                + p.tourism_usd_m_month * xp.maximum(s.warmth_cn_dprk, 0.0))
     econ_target = (1.0 + p.econ_trade_elasticity
-                   * np.log(np.maximum(earnings, 1e-6) / p.earnings_reference_usd_m_month)
+                   * xp.log(xp.maximum(earnings, 1e-6) / p.earnings_reference_usd_m_month)
                    + p.econ_aid_effect * a.beijing_aid)
-    economy = _clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month)
+    economy = xp.clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month)
                     - p.econ_provocation_cost * (missile + 3.0 * major), 0.0, 3.0)
     stab_target = (p.stability_baseline + p.stability_from_economy * (economy - 1.0)
                    - p.stability_from_tension * tension)
-    stability = _clip(relax(s.stability, _clip(stab_target, 0.0, 1.0),
+    stability = xp.clip(relax(s.stability, xp.clip(stab_target, 0.0, 1.0),
                             p.stability_relax_per_month), 0.0, 1.0)
 
     # --- warmth ---------------------------------------------------------------------------
@@ -340,12 +377,12 @@ def transition(state: State, actions: Actions, params: Parameters,
                   + p.warmth_rok_dprk_engagement * a.seoul_engagement * a.pyongyang_outreach
                   - p.warmth_rok_dprk_hostility * h)
     w_cn_rok = (p.warmth_mean_cn_rok + p.warmth_cn_rok_ties * (a.seoul_china_ties - 0.5)
-                - p.warmth_cn_rok_alignment * np.maximum(a.seoul_alignment - 0.5, 0.0))
+                - p.warmth_cn_rok_alignment * xp.maximum(a.seoul_alignment - 0.5, 0.0))
     w_cn_us = (p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
                - p.warmth_cn_us_pressure * a.washington_pressure * (1.0 - enf))
 
     def warm(x, target):
-        return _clip(relax(x, _clip(target, -1.0, 1.0), r), -1.0, 1.0)
+        return xp.clip(relax(x, xp.clip(target, -1.0, 1.0), r), -1.0, 1.0)
 
     return State(
         tension=tension, nuclear=nuclear, nuclear_pace=pace, test_readiness=readiness, hostility=hostility,
