@@ -1,0 +1,139 @@
+"""The world's transition: monotone effects, purity, batches."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from buffer_sim.params import Parameters
+from buffer_sim.scenario import DEFAULT_INITIAL_STATE
+from buffer_sim.world import (
+    EXPECTED, STATE_VARIABLES, Actions, Shocks, State, leverage_potential, pressure_applied,
+    stack, transition,
+)
+
+P = Parameters()
+
+
+def world(**changes) -> State:
+    return State(**{**DEFAULT_INITIAL_STATE, **changes})
+
+
+def after(state=None, months=1, shocks=EXPECTED, params=P, **actions) -> State:
+    return transition(state or world(), Actions(**actions), params, shocks, months)
+
+
+def test_more_enforcement_means_less_reported_import_once_trade_is_banned():
+    banned = world(sanctions_scope=0.8)
+    flows = [after(banned, months=6, beijing_enforcement=e).cn_imports_reported
+             for e in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert all(a > b for a, b in zip(flows[:4], flows[1:4]))
+    # beyond customs_full_enforcement every banned good is already stopped at customs
+    assert flows[4] <= flows[3]
+
+
+def test_enforcement_suppresses_informal_trade_and_relaxing_lets_it_back():
+    banned = world(sanctions_scope=0.9, customs_blocked=0.9)
+    strict = after(banned, months=6, beijing_enforcement=1.0)
+    relaxed = after(banned, months=6, beijing_enforcement=0.2)
+    assert relaxed.cn_imports_informal > 3 * strict.cn_imports_informal
+    # the bans stay implemented at customs: relaxing does not reopen reported trade
+    assert relaxed.customs_blocked == pytest.approx(strict.customs_blocked)
+
+
+def test_implemented_bans_are_not_lifted_when_enforcement_relaxes():
+    blocked = world(sanctions_scope=0.9, customs_blocked=0.85)
+    assert after(blocked, months=12, beijing_enforcement=0.0).customs_blocked >= 0.85
+
+
+def test_a_provocation_raises_tension_and_a_bigger_one_more():
+    calm = world(test_readiness=1.0)
+    levels = [after(calm, pyongyang_provocation=lvl).tension for lvl in (0, 1, 2)]
+    assert levels[0] < levels[1] < levels[2]
+
+
+def test_a_failed_test_raises_tension_less_than_a_successful_one():
+    ready = world(test_readiness=1.0)
+    ok = after(ready, shocks=Shocks(provocation_success=1.0), pyongyang_provocation=2)
+    failed = after(ready, shocks=Shocks(provocation_success=0.0), pyongyang_provocation=2)
+    assert failed.tension < ok.tension
+    assert failed.nuclear < ok.nuclear
+
+
+def test_a_major_test_needs_readiness_and_uses_it_up():
+    unready = after(world(test_readiness=0.5), pyongyang_provocation=2)
+    ready = after(world(test_readiness=1.0), pyongyang_provocation=2)
+    assert ready.nuclear > unready.nuclear
+    assert ready.test_readiness < 1.0
+
+
+def test_un_resolutions_raise_scope_and_scope_is_what_customs_can_block():
+    # scope is set by resolution events (model); the transition keeps it and blocks at most it
+    s = after(world(sanctions_scope=0.4), months=24, beijing_enforcement=1.0)
+    assert s.sanctions_scope == 0.4
+    assert s.customs_blocked <= 0.4 + 1e-12
+
+
+def test_us_military_signalling_raises_tension_and_chinese_enforcement_damps_it():
+    loud = after(months=6, washington_military=1.0, beijing_enforcement=0.0).tension
+    quiet = after(months=6, washington_military=0.0, beijing_enforcement=0.0).tension
+    damped = after(months=6, washington_military=1.0, beijing_enforcement=1.0).tension
+    assert quiet < damped < loud
+
+
+def test_warmth_reverts_to_its_mean():
+    cold = world(warmth_cn_dprk=-0.6)
+    later = after(cold, months=24, beijing_engagement=0.5, pyongyang_outreach=0.5,
+                  beijing_enforcement=0.0)
+    assert later.warmth_cn_dprk > -0.2
+
+
+def test_aid_supports_the_economy():
+    assert (after(months=6, beijing_aid=1.0).dprk_economy
+            > after(months=6, beijing_aid=0.0).dprk_economy)
+
+
+def test_pressure_is_a_share_of_potential_leverage():
+    s = world()
+    lev = leverage_potential(s, P)
+    assert 0 < lev < 1
+    assert pressure_applied(s, Actions(beijing_enforcement=0.0, beijing_aid=P.aid_normal), P) == 0
+    full = pressure_applied(s, Actions(beijing_enforcement=1.0, beijing_aid=0.0), P)
+    assert full == pytest.approx(lev)
+
+
+def test_transition_is_pure():
+    s, a = world(), Actions()
+    before = dataclasses.asdict(s)
+    assert transition(s, a, P) == transition(s, a, P)
+    assert dataclasses.asdict(s) == before
+
+
+def test_a_batch_projects_each_candidate_like_a_single_call():
+    s = world(sanctions_scope=0.5)
+    enforcement = np.array([0.0, 0.5, 1.0])
+    batch = transition(s, Actions(beijing_enforcement=enforcement), P, EXPECTED, months=6)
+    for i, e in enumerate(enforcement):
+        single = transition(s, Actions(beijing_enforcement=float(e)), P, EXPECTED, months=6)
+        for name in STATE_VARIABLES:
+            assert np.asarray(getattr(batch, name)).reshape(-1)[i if np.ndim(getattr(batch, name)) else 0] \
+                == pytest.approx(getattr(single, name), rel=1e-9, abs=1e-12), name
+
+
+def test_stack_builds_a_batch_of_states():
+    batch = stack([world(tension=0.1), world(tension=0.9)])
+    assert list(batch.tension) == [0.1, 0.9]
+
+
+def test_every_variable_stays_in_range_under_extreme_instruments():
+    s = world()
+    extremes = dict(beijing_enforcement=1.0, beijing_aid=0.0, beijing_engagement=0.0,
+                    pyongyang_provocation=2, washington_pressure=1.0, washington_military=1.0,
+                    seoul_alignment=1.0)
+    for _ in range(60):
+        s = transition(s, Actions(**extremes), P, Shocks(1.0, 0.5, -0.5, 0.5, -0.5))
+        for name, (_, lo, hi, _) in STATE_VARIABLES.items():
+            value = getattr(s, name)
+            assert lo <= value and (hi is None or value <= hi), (name, value)
