@@ -80,7 +80,7 @@ SHORT_NAME = "short_2016_2018"
 SHORT_MONTHS = 36
 
 OUTPUT_FILES = ("timeseries.csv", "decisions.csv", "manifest.json",
-                "leverage.png", "trade.png", "overview.png")
+                "leverage.png", "trade.png", "overview.png", "report.html")
 
 
 @dataclass

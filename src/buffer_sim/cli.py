@@ -88,6 +88,7 @@ def _summary(result, folder: Path) -> str:
         f"Files in {folder}{os.sep}",
         "  data:   " + "  ".join((*DATA_FILES, MANIFEST)),
         "  charts: " + "  ".join(CHART_FILES),
+        "  page:   report.html (charts, key numbers, decisions; opens offline)",
     ]
     return "\n".join(lines)
 

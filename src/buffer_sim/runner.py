@@ -36,6 +36,7 @@ MAX_SEED = 2**63 - 1
 DATA_FILES = ("timeseries.csv", "decisions.csv")
 CHART_FILES = ("leverage.png", "trade.png", "overview.png")
 MANIFEST = "manifest.json"
+REPORT = "report.html"  # written by buffer_sim.report after the charts
 
 Progress = Callable[[int, int], None]
 
@@ -217,6 +218,8 @@ def write_outputs(result: RunResult, out_dir, command_line=None) -> Path:
                          title=f"China–DPRK trade ({run_id})")
         plots.plot_overview(df, tmp / "overview.png", events=events,
                             title=f"Overview: security, relations, instruments ({run_id})")
+        from buffer_sim import report
+        report.write_run_report(result, tmp, build_manifest(result, tmp, command_line))
         manifest = build_manifest(result, tmp, command_line)
         atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False)
                           + "\n")
@@ -235,8 +238,10 @@ def build_manifest(result: RunResult, folder: Path, command_line=None) -> dict:
     scenario = result.scenario
     if command_line is not None and not isinstance(command_line, str):
         command_line = shlex.join(str(a) for a in command_line)
-    outputs = [{"file": name, "sha256": sha256_file(folder / name)}
-               for name in (*DATA_FILES, *CHART_FILES)]
+    names = [*DATA_FILES, *CHART_FILES]
+    if (folder / REPORT).exists():  # written after a first manifest that it embeds
+        names.append(REPORT)
+    outputs = [{"file": name, "sha256": sha256_file(folder / name)} for name in names]
     return {
         "scenario": scenario.name,
         "scenario_path": str(scenario.path),

@@ -162,7 +162,7 @@ class PolicyActor(mesa.Agent):
             side = "above" if pr.at_most else "below"
             hold_ok = pr.satisfied(h, t)
             if not hold_ok:
-                why = (f"keeping course projected {pr.measure} {h:.3f}, {side} its "
+                why = (f"keeping course gave {pr.measure} {h:.3f}, {side} its "
                        f"{pr.label} threshold {t:.3f}; this choice projects {v:.3f}")
             else:
                 why = (f"higher priorities held either way and {pr.measure} improves "

@@ -1,0 +1,378 @@
+"""The notebook API: ``buffer_sim.run`` and ``buffer_sim.compare``.
+
+Run a scenario, look at the tables, draw, change one thing, compare::
+
+    import buffer_sim
+
+    base = buffer_sim.run("replay_2009_2019", seed=1)
+    base.timeseries.plot(x="date", y=["pressure_applied", "influence_realized"])
+    base.decisions.query("actor == 'beijing'")
+    print("\\n\\n".join(base.explain("beijing", start="2017-01", end="2018-12")))
+    base.plot()                       # a matplotlib Figure of the key measures
+    base.plot("charts/")              # the three charts of 'buffer-sim run' as PNGs
+    base.save("out")                  # the whole run folder, report.html included
+
+    what_if = buffer_sim.run("replay_2009_2019", seed=1,
+                             beijing__priorities=["no_nukes", "no_war", "no_instability"],
+                             set={"beijing.thresholds.no_war": 0.9})
+
+    cmp = buffer_sim.compare(["replay_2009_2019", "no_thaad_2016"], seed=1)
+    cmp.difference.query("metric == 'warmth_cn_rok'")
+    cmp.timeseries["no_thaad_2016"]
+    cmp.plot()                        # small multiples, one line per scenario
+    cmp.save("out")                   # out/compare-<names>/ as 'buffer-sim compare' writes
+
+Overrides are the ``--set`` of the command line, in Python form. A keyword joins path
+parts with a double underscore (``beijing__thresholds__no_war=0.9`` is
+``--set beijing.thresholds.no_war=0.9``); ``set=`` takes a dict of dotted paths (or a
+list of "PATH=VALUE" strings) for paths that are not Python names. Values are Python
+values: lists for priority orders, numbers, strings. A scenario is a file path or a
+name from ``buffer-sim list`` (looked up in ``scenarios/`` and ``scenarios/whatif/``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+__all__ = ["Comparison", "Result", "compare", "overrides_from", "run"]
+
+#: Panels of ``Result.plot()``: (title, [(column, label)]).
+QUICK_PANELS = (
+    ("Leverage (0..1; influence −1..1)", [("leverage_potential", "potential leverage"),
+                                          ("pressure_applied", "pressure applied"),
+                                          ("influence_realized", "realized influence")]),
+    ("China–DPRK trade, US$ million per month",
+     [("cn_exports_reported", "China exports, reported"),
+      ("cn_imports_reported", "China imports, reported"),
+      ("cn_exports_informal", "China exports, informal"),
+      ("cn_imports_informal", "China imports, informal")]),
+    ("Security and Beijing's enforcement (0..1)", [("tension", "tension"),
+                                                   ("stability", "DPRK stability"),
+                                                   ("beijing_enforcement", "Beijing: enforcement")]),
+)
+#: Panels of ``Comparison.plot()``.
+COMPARE_PANELS = ("pressure_applied", "beijing_enforcement", "cn_imports_reported",
+                  "tension", "stability", "dprk_economy")
+
+
+# --- overrides ------------------------------------------------------------------------------------
+
+def _value_text(value) -> str:
+    """A Python value as the text after '=' in ``--set`` (read back as YAML)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"override values must be finite numbers, got {value!r}")
+    if isinstance(value, (list, tuple)):
+        value = list(value)
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9)
+    return text.removesuffix("\n...\n").strip()
+
+
+def _flatten(prefix: str, value, out: list[str]) -> None:
+    """Nested dicts become dotted paths, one override per leaf (so that
+    ``{"initial_state": {"tension": 0.5}}`` changes one value, not the whole group)."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
+    else:
+        out.append(f"{prefix}={_value_text(value)}")
+
+
+def overrides_from(set=None, **keywords) -> list[str]:  # noqa: A002 - mirrors --set
+    """Turn Python overrides into ``--set`` strings.
+
+    Args:
+        set: a dict ``{"beijing.thresholds.no_war": 0.9}`` (nested dicts are joined
+            with dots) or a list of "PATH=VALUE" strings.
+        **keywords: ``beijing__priorities=["no_nukes", "no_war"]``: double underscores
+            become dots.
+
+    Returns:
+        "PATH=VALUE" strings, ``set`` first, then the keywords in order.
+
+    Example:
+        >>> overrides_from({"parameters.inertia": 2}, beijing__priorities=["no_nukes", "no_war"])
+        ['parameters.inertia=2', 'beijing.priorities=[no_nukes, no_war]']
+    """
+    out: list[str] = []
+    if set is None:
+        pass
+    elif isinstance(set, str):
+        out.append(set)
+    elif isinstance(set, Mapping):
+        for path, value in set.items():
+            _flatten(str(path), value, out)
+    else:
+        out.extend(str(s) for s in set)
+    for key, value in keywords.items():
+        _flatten(key.replace("__", "."), value, out)
+    return out
+
+
+def _scenario_path(scenario) -> object:
+    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.scenario import Scenario
+
+    if isinstance(scenario, Scenario):
+        return scenario
+    return resolve_scenario(str(scenario))
+
+
+def _provenance(result) -> dict:
+    """The manifest's provenance fields of a run (its files have not been written)."""
+    from buffer_sim import runner
+    from buffer_sim.months import month_str
+
+    sc = result.scenario
+    return {"scenario": sc.name, "scenario_path": str(sc.path),
+            "content_hash": sc.content_hash, "seed": sc.seed,
+            "period": {"start": month_str(sc.start), "end": month_str(sc.end),
+                       "months": result.months},
+            "scenario_files": [str(f) for f in sc.files], "overrides": list(result.overrides),
+            "versions": runner.versions(), "command_line": None, "outputs": []}
+
+
+# --- one run -------------------------------------------------------------------------------------
+
+class Result:
+    """A finished run, for a notebook.
+
+    Attributes:
+        timeseries: one row per month (``date`` 'YYYY-MM', then every output column).
+        decisions: one row per actor and month (month, actor, choice, deciding_priority,
+            reason), as in decisions.csv.
+        events: the events that fired, as (month, label, kind).
+        scenario: the resolved scenario (``.name``, ``.seed``, ``.description``, ...).
+        run_result: the underlying ``runner.RunResult`` (with the Mesa model).
+    """
+
+    def __init__(self, run_result) -> None:
+        self.run_result = run_result
+        self.timeseries: pd.DataFrame = run_result.timeseries
+        self.decisions: pd.DataFrame = run_result.decisions
+        self.events = list(run_result.events)
+        self.scenario = run_result.scenario
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def seed(self) -> int:
+        return self.scenario.seed
+
+    @property
+    def manifest(self) -> dict:
+        """Provenance: scenario, files, content hash, seed, period, overrides, versions
+        (``outputs`` is filled in by ``save``, which writes manifest.json)."""
+        return _provenance(self.run_result)
+
+    def explain(self, actor: str = "beijing", start=None, end=None) -> list[str]:
+        """The actor's decisions as paragraphs (see ``buffer_sim.explain.narrate``)."""
+        from buffer_sim import explain
+
+        return explain.narrate(explain.decision_table(self.run_result), actor, start, end)
+
+    def plot(self, folder=None, columns: Sequence[str] | None = None):
+        """Draw the run.
+
+        Args:
+            folder: if given, write leverage.png, trade.png and overview.png there (the
+                charts of ``buffer-sim run``) and return their paths.
+            columns: without ``folder``, draw these columns one panel each instead of
+                the default three panels (leverage, trade, security).
+
+        Returns:
+            A matplotlib ``Figure`` (no folder), or the list of PNG paths written.
+        """
+        if folder is not None:
+            return _write_run_charts(self.run_result, Path(folder))
+        panels = QUICK_PANELS if columns is None else \
+            [(c, [(c, c.replace("_", " "))]) for c in columns]
+        return _figure({"": self.timeseries}, panels,
+                       f"{self.name}, seed {self.seed}")
+
+    def save(self, out_dir="out") -> Path:
+        """Write the run's folder ``out_dir/<name>/`` (CSV, charts, report.html,
+        manifest.json), as ``buffer-sim run`` does; returns its path."""
+        from buffer_sim import runner
+
+        return runner.write_outputs(self.run_result, out_dir, command_line=None)
+
+    def __repr__(self) -> str:
+        sc = self.scenario
+        return (f"<buffer_sim Result {sc.name}: {len(self.timeseries)} months, seed {sc.seed}"
+                + (f", overrides {list(self.run_result.overrides)}"
+                   if self.run_result.overrides else "") + ">")
+
+
+def run(scenario="replay_2009_2019", seed=None, *, set=None, **overrides) -> Result:  # noqa: A002
+    """Run a scenario and return its tables.
+
+    Args:
+        scenario: a scenario file or a name from ``buffer-sim list``.
+        seed: the random seed; None uses the scenario's own ``seed:``.
+        set: overrides as a dict of dotted paths (``{"beijing.thresholds.no_war": 0.9}``)
+            or a list of "PATH=VALUE" strings.
+        **overrides: overrides as keywords, path parts joined by ``__``
+            (``beijing__priorities=["no_nukes", "no_war"]``, ``parameters__inertia=2``).
+
+    Returns:
+        A ``Result``.
+
+    Raises:
+        ScenarioError: the scenario, an override or the seed is invalid.
+    """
+    from buffer_sim import runner
+
+    texts = overrides_from(set, **overrides)
+    return Result(runner.run(_scenario_path(scenario), seed=seed, overrides=texts))
+
+
+# --- several runs ---------------------------------------------------------------------------------
+
+class Comparison:
+    """Scenarios run with one seed, for a notebook.
+
+    Attributes:
+        runs: label -> ``Result``, the first being the reference.
+        timeseries: label -> that scenario's time series.
+        difference: per metric and scenario: final, mean, max and its month, and the
+            difference of each from the first scenario (as difference.csv).
+        seed: the seed every scenario ran with.
+    """
+
+    def __init__(self, comparison) -> None:
+        self.comparison = comparison
+        self.runs = {label: Result(r) for label, r in comparison.results.items()}
+        self.timeseries = comparison.timeseries
+        self.difference: pd.DataFrame = comparison.difference
+        self.seed = comparison.seed
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.runs)
+
+    def summary(self, metrics: Sequence[str] = COMPARE_PANELS, stat: str = "mean") -> pd.DataFrame:
+        """One row per metric, one column per scenario: ``stat`` ('final', 'mean' or
+        'max') of each."""
+        d = self.difference[self.difference["metric"].isin(list(metrics))]
+        table = d.pivot(index="metric", columns="scenario", values=stat)
+        return table.reindex(index=[m for m in metrics if m in table.index], columns=self.labels)
+
+    def plot(self, folder=None, metrics: Sequence[str] | None = None):
+        """Draw the scenarios together.
+
+        Args:
+            folder: if given, write the overlays (leverage.png, trade.png,
+                overview.png) and compare.png there and return their paths.
+            metrics: without ``folder``, the columns to draw, one panel each (default:
+                pressure, enforcement, imports, tension, stability, economy).
+
+        Returns:
+            A matplotlib ``Figure`` (no folder), or the list of PNG paths written.
+        """
+        from buffer_sim import compare as compare_mod
+
+        if folder is not None:
+            folder = Path(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            return compare_mod.write_charts(self.comparison, folder)
+        from buffer_sim.plots import METRICS
+
+        panels = [(" · ".join(METRICS.get(m, (m.replace("_", " "), ""))), [(m, "")])
+                  for m in (metrics or COMPARE_PANELS)]
+        return _figure(self.timeseries, panels, f"Comparison, seed {self.seed}")
+
+    def save(self, out_dir="out") -> Path:
+        """Write ``out_dir/compare-<names>/`` as ``buffer-sim compare`` does."""
+        from buffer_sim import compare as compare_mod
+
+        return compare_mod.write_comparison(self.comparison, out_dir, command_line=None)
+
+    def __repr__(self) -> str:
+        return f"<buffer_sim Comparison of {', '.join(self.labels)}, seed {self.seed}>"
+
+
+def compare(scenarios, seed=None, *, set=None, **overrides) -> Comparison:  # noqa: A002
+    """Run several scenarios with the same seed and tabulate their differences.
+
+    Args:
+        scenarios: a list whose items are a scenario (file or name) or a pair
+            ``(scenario, overrides dict)``; or a dict label -> such an item, to name
+            the scenarios yourself. The first is the reference.
+        seed: the common seed; None uses the first scenario's ``seed:``.
+        set, **overrides: overrides applied to every scenario (as for ``run``).
+
+    Returns:
+        A ``Comparison``.
+
+    Example:
+        >>> cmp = compare(["replay_2009_2019",
+        ...                ("replay_2009_2019", {"beijing.priorities": ["no_nukes", "no_war"]})])
+        >>> cmp.labels
+        ['replay_2009_2019', 'replay_2009_2019+2']
+    """
+    from buffer_sim import compare as compare_mod
+
+    common = overrides_from(set, **overrides)
+    labels = None
+    items = scenarios
+    if isinstance(scenarios, Mapping):
+        labels = [str(k) for k in scenarios]
+        items = list(scenarios.values())
+    entries = []
+    for item in items:
+        if isinstance(item, tuple):
+            path, own = item
+            own = overrides_from(own)
+        else:
+            path, own = item, []
+        entries.append((_scenario_path(path), [*common, *own]))
+    return Comparison(compare_mod.run_comparison(entries, seed=seed, labels=labels))
+
+
+# --- drawing --------------------------------------------------------------------------------------
+
+def _write_run_charts(run_result, folder: Path) -> list[Path]:
+    from buffer_sim import plots, runner
+
+    folder.mkdir(parents=True, exist_ok=True)
+    df, events = run_result.timeseries, list(run_result.events)
+    return [plots.plot_leverage(df, folder / "leverage.png", events=events),
+            plots.plot_trade(df, folder / "trade.png", events=events,
+                             observed=runner.observed_for(run_result.scenario)),
+            plots.plot_overview(df, folder / "overview.png", events=events)]
+
+
+def _figure(runs: Mapping[str, pd.DataFrame], panels, title: str):
+    """A Figure with one axes per panel; one line per column (one run) or per run."""
+    from matplotlib.figure import Figure
+
+    from buffer_sim.plots import RUN_COLORS
+
+    fig = Figure(figsize=(11, 2.6 * len(panels) + 0.6), layout="constrained")
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    several = len(runs) > 1
+    for ax, (panel_title, columns) in zip(axes, panels):
+        for i, (label, df) in enumerate(runs.items()):
+            x = pd.to_datetime(df["date"].astype(str).str.slice(0, 7), format="%Y-%m")
+            for j, (column, words) in enumerate(columns):
+                if column not in df.columns:
+                    continue
+                name = label if several else words
+                kwargs = {"color": RUN_COLORS[i % len(RUN_COLORS)]} if several else {}
+                ax.plot(x, df[column], label=name, **kwargs)
+        ax.set_title(panel_title, loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8, loc="best")
+    axes[-1].set_xlabel("month")
+    fig.suptitle(title)
+    return fig
