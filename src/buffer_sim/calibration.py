@@ -106,11 +106,14 @@ DECLARED: tuple[FitParameter, ...] = (
         "Growth from warm CN-DPRK relations. The default (0.02) is a guess; the 2014-2015 "
         "downturn after Jang Song Thaek's execution (warmth falls) identifies it."),
     FitParameter(
-        "trade_growth_from_engagement", 0.004, 0.03,
+        "trade_growth_from_engagement", 0.0, 0.03,
         "Growth from Beijing's promotion of border trade and SEZs (2009-2013). The default "
-        "(0.008) is a guess; the 2009-2013 boom identifies it. Lower bound 0.004: the "
-        "replay's 2013-12 'SEZ projects on hiatus' event sets it to 0.004, which must "
-        "not be a rise."),
+        "(0.008) is a guess; the 2009-2013 boom against the post-2013 hiatus (the replay "
+        "halves engagement_growth_realised) identifies it."),
+    FitParameter(
+        "import_growth_premium_per_month", -0.02, 0.05,
+        "Extra growth of China's imports (DPRK mining and textile exports). Identified by "
+        "the observed fall of the export/import ratio from 2.7 (2008) to 1.25 (2013)."),
 )
 
 

@@ -320,11 +320,14 @@ def transition(state: State, actions: Actions, params: Parameters,
 
     # --- trade: capacity, customs, reported and informal flows -----------------------
     growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
-              + p.trade_growth_from_engagement * a.beijing_engagement)
-    # Investment in what cannot be sold stops: capacity grows only in the share of
-    # trade that customs lets through (mines idle once coal and ore are banned).
-    cap_m = s.capacity_imports * (1.0 + growth * (1.0 - s.customs_blocked)) ** months
-    cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share * s.customs_blocked)) ** months
+              + p.trade_growth_from_engagement * p.engagement_growth_realised
+              * a.beijing_engagement)
+    # Nobody invests in what the UN has banned: capacity grows only in the share of
+    # trade outside the bans (mines stop expanding once coal and ore are listed).
+    cap_m = s.capacity_imports * (1.0 + (growth + p.import_growth_premium_per_month)
+                                  * (1.0 - s.sanctions_scope)) ** months
+    cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share
+                                                        * s.sanctions_scope)) ** months
     cap_x = cap_x_trend
     block_target = s.sanctions_scope * xp.minimum(eff_enf / p.customs_full_enforcement, 1.0)
     blocked = xp.where(block_target > s.customs_blocked,
