@@ -134,24 +134,32 @@ class BufferModel(mesa.Model):
         params = self.params
         cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
         groups = [(name, cands[name], {}) for name in self.actors]
-        # Counterfactual: Pyongyang's options if Beijing applied no pressure at all.
+        # Realized influence compares Pyongyang's own choice (even in months whose act
+        # the scenario takes from history) with and without Beijing's pressure.
+        pyongyang = self.actors["pyongyang"]
+        free = pyongyang.free_candidates(now, params)
+        if free is not cands["pyongyang"]:
+            groups.append(("pyongyang", free, {}))
         no_pressure = {"beijing_enforcement": 0.0,
                        "beijing_aid": max(self.actions.beijing_aid, params.aid_normal)}
-        groups.append(("pyongyang", cands["pyongyang"], no_pressure))
+        groups.append(("pyongyang", free, no_pressure))
         batch, ranges = build_batch(self.actions, groups)
         projected = transition(now, batch, params, EXPECTED, months=params.lookahead_months)
         projection = Projection(projected, now, batch, params, size=ranges[-1].stop)
 
-        pyongyang = self.actors["pyongyang"]
-        cf_choice, *_ = pyongyang.choose(cands["pyongyang"], projection, ranges[-1], now, params)
+        without, *_ = pyongyang.choose(free, projection, ranges[-1], now, params)
+        with_ = None
+        if free is not cands["pyongyang"]:
+            with_, *_ = pyongyang.choose(free, projection, ranges[-2], now, params)
         for (name, actor), rows in zip(self.actors.items(), ranges):
             decision = actor.decide(cands[name], projection, rows, now, params)
             self.decisions.append((self.month, decision))
         for actor in self.actors.values():
             actor.forced = {}
         chosen = pyongyang.instruments
-        self.influence = influence((chosen["provocation"], chosen["outreach"]),
-                                   (cf_choice["provocation"], cf_choice["outreach"]), params)
+        with_ = with_ or chosen
+        self.influence = influence((with_["provocation"], with_["outreach"]),
+                                   (without["provocation"], without["outreach"]), params)
         self.actions = self._current_actions()
         shocks = draw_shocks(self.rng, params, int(chosen["provocation"]), now.test_readiness)
         self.state = transition(now, self.actions, params, shocks, months=1)

@@ -75,6 +75,15 @@ class PolicyActor(mesa.Agent):
             self._candidates_key = key
         return self._candidates
 
+    def free_candidates(self, state: State, params: Parameters) -> Candidates:
+        """The candidates the actor's own priorities would choose from, ignoring pins and
+        forced events (the month's history). The same object as ``candidates`` when
+        nothing is fixed this month."""
+        if not self.pinned and not self.forced:
+            return self.candidates(state, params)
+        options = self.options({}, params.instrument_step)
+        return Candidates.of(options, self.change_of(options))
+
     def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
         """The candidate settings: keep course (with ``fixed`` imposed) first."""
         hold = {**self.instruments, **fixed}
