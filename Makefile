@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	  "$$py" -m venv --clear $(VENV); \
 	fi
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e '.[dev]'
 	touch $@
 
 run: venv
