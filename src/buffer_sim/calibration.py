@@ -64,7 +64,7 @@ FIT_END = "2015-12"
 XTOL = 1e-3
 FTOL = 1e-4
 DEFAULT_MAXITER = 6
-DEFAULT_SEEDS = 3
+DEFAULT_SEEDS = 8
 #: Evaluations allowed per Powell iteration and declared parameter (line searches).
 MAXFEV_PER_ITER_AND_PARAM = 24
 SIGNIFICANT_DIGITS = 4
