@@ -4,11 +4,11 @@ BIN  := $(VENV)/bin
 # Exit 0 if the interpreter given as $1 is Python >= 3.12.
 PY_OK = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
 
-.PHONY: venv run test bench clean
+.PHONY: venv run test bench clean app
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml scripts/fill_solara_cdn.py
 	@if ! $(call PY_OK,$(BIN)/python); then \
 	  for py in python3.12 "$$(pyenv which python3.12 2>/dev/null)" python3; do \
 	    if [ -n "$$py" ] && $(call PY_OK,$$py); then break; fi; py=; \
@@ -23,6 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	fi
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python scripts/fill_solara_cdn.py
 	touch $@
 
 run: venv
@@ -30,6 +31,9 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest -q
+
+app: venv
+	$(BIN)/buffer-sim app
 
 bench: venv
 	$(BIN)/python benchmarks/bench_model.py
