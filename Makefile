@@ -4,7 +4,7 @@ BIN  := $(VENV)/bin
 # Exit 0 if the interpreter given as $1 is Python >= 3.12.
 PY_OK = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
 
-.PHONY: venv run test bench clean app
+.PHONY: venv run test bench clean app golden
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,9 @@ test: venv
 
 app: venv
 	$(BIN)/buffer-sim app
+
+golden: venv
+	$(BIN)/python -m buffer_sim.golden --refresh
 
 bench: venv
 	$(BIN)/python benchmarks/bench_model.py

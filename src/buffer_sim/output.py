@@ -12,7 +12,9 @@ import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"
@@ -72,6 +74,33 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold Ctrl-C (SIGINT) back until the block is done, then raise KeyboardInterrupt.
+
+    For the few steps that must not stop half-way: swapping a run's folder in (old one
+    aside, new one in, old one deleted) and cleaning up after a failure. Elsewhere
+    Ctrl-C acts at once. Outside the main thread (where Python cannot install signal
+    handlers) the block runs unprotected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    except (ValueError, OSError):  # e.g. an embedded interpreter without signals
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None
+                      else previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def replace_dir(staged, final) -> Path:
     """Move the folder ``staged`` to ``final``, replacing an existing ``final`` whole.
 
@@ -84,21 +113,23 @@ def replace_dir(staged, final) -> Path:
     staged, final = Path(staged), Path(final)
     if final.is_symlink() or (final.exists() and not final.is_dir()):
         raise FileExistsError(f"{final} exists and is not a folder")
-    aside_parent = None
-    aside = None
-    try:
-        if final.exists():
-            aside_parent = Path(tempfile.mkdtemp(dir=final.parent, prefix=f"{TMP_PREFIX}old-"))
-            aside = aside_parent / final.name
-            os.replace(final, aside)
-        os.replace(staged, final)
-    except BaseException:
-        if aside is not None and aside.exists() and not final.exists():
-            os.replace(aside, final)
-        raise
-    finally:
-        if aside_parent is not None:
-            shutil.rmtree(aside_parent, ignore_errors=True)
+    with interrupts_deferred():  # Ctrl-C here would leave neither folder, or both
+        aside_parent = None
+        aside = None
+        try:
+            if final.exists():
+                aside_parent = Path(tempfile.mkdtemp(dir=final.parent,
+                                                     prefix=f"{TMP_PREFIX}old-"))
+                aside = aside_parent / final.name
+                os.replace(final, aside)
+            os.replace(staged, final)
+        except BaseException:
+            if aside is not None and aside.exists() and not final.exists():
+                os.replace(aside, final)
+            raise
+        finally:
+            if aside_parent is not None:
+                shutil.rmtree(aside_parent, ignore_errors=True)
     return final
 
 
@@ -132,8 +163,9 @@ def staged_dir(final):
         yield tmp
         replace_dir(tmp, final)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only if empty
+        with interrupts_deferred():  # a second Ctrl-C does not stop the cleaning up
+            shutil.rmtree(tmp, ignore_errors=True)
+            for folder in reversed(created):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only if empty
         raise

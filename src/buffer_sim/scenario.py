@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as _dt
 import difflib
 import hashlib
 import json
 import math
+import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,8 +49,17 @@ class _Strict(BaseModel):
 class _Month(_Strict):
     @staticmethod
     def check(value):
+        """A month 'YYYY-MM' or a day 'YYYY-MM-DD' (text or a YAML date) -> its text."""
+        if isinstance(value, _dt.datetime):  # YAML reads '2016-03-01 10:00:00' as one
+            raise ValueError(f"expected a month YYYY-MM or a date YYYY-MM-DD, got a date "
+                             f"with a time ({value.isoformat(sep=' ')})")
+        if isinstance(value, _dt.date):
+            value = value.isoformat()
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError(f"expected a month as YYYY-MM (or a date YYYY-MM-DD), "
+                             f"got {_show(value)}")
         parse_month(value)
-        return value if isinstance(value, str) else str(value)
+        return value
 
 
 class PeriodSpec(_Strict):
@@ -103,10 +115,22 @@ class PinSpec(_Strict):
         return _Month.check(v)
 
 
+class UncertainSpec(_Strict):
+    """One uncertain parameter (``uncertain:``), checked by ``ensemble.check_uncertain``."""
+
+    dist: Literal["uniform", "normal", "triangular"]
+    low: Number | None = None
+    high: Number | None = None
+    mean: Number | None = None
+    sd: Number | None = None
+    mode: Number | None = None
+
+
 class ScenarioFile(_Strict):
     """One file as written (everything optional: ``extends:`` may supply it)."""
 
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,80}$")
+    # it names the output folder: not '.', '..' or hidden
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,79}$")
     description: str | None = None
     period: PeriodSpec | None = None
     seed: Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)] | None = None
@@ -118,6 +142,7 @@ class ScenarioFile(_Strict):
     drop_events: list[str] | None = None
     drop_pins: list[str] | None = None
     pins: list[PinSpec] | None = None
+    uncertain: dict[str, UncertainSpec] | None = None
 
 
 # --- the resolved scenario the model runs ------------------------------------------------
@@ -165,6 +190,7 @@ class Scenario:
     path: str
     files: tuple[str, ...]
     resolved: dict
+    uncertain: dict = dataclasses.field(default_factory=dict)  # path -> distribution
 
     @property
     def months(self) -> int:
@@ -196,50 +222,175 @@ DEFAULT_INITIAL_STATE: dict[str, float] = {
 
 # --- loading ---------------------------------------------------------------------------------
 
-def _suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+_REPR = reprlib.Repr(maxlevel=2, maxstring=40, maxother=40, maxlist=4, maxtuple=4,
+                     maxdict=4, maxset=4, maxlong=40)
+
+
+def _show(value) -> str:
+    """A bad value as the user wrote it, shortened (never the whole of a huge value)."""
+    return _REPR.repr(value)
+
+
+def _suggest(word, options, n: int = 1) -> str:
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=n, cutoff=0.6)
+    if not close:
+        return ""
+    names = [f"'{c}'" for c in close]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f" (did you mean {listed}?)"
 
 
 def _unknown(file, field, word, options, what) -> ScenarioError:
-    return ScenarioError(file, field, f"unknown {what} '{word}'{_suggest(word, options)}; "
+    return ScenarioError(file, field, f"unknown {what} {_show(word)}{_suggest(word, options)}; "
                                       f"expected one of: {', '.join(sorted(map(str, options)))}")
 
 
-def _read_yaml(path: Path) -> dict:
-    name = str(path)
-    if not path.exists():
-        raise ScenarioError(name, "", "file not found")
-    if path.is_dir():
-        raise ScenarioError(name, "", "is a folder, not a scenario file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(name, "", f"file is {size} bytes; scenario files are limited to "
-                                      f"{MAX_FILE_BYTES} bytes")
-    data = path.read_bytes()
+def _unknown_parameter(file, field, word) -> ScenarioError:
+    """Unknown coefficient: the closest names, not all ~80 of them."""
+    return ScenarioError(file, field, f"unknown parameter {_show(word)}"
+                                      f"{_suggest(word, PARAMETER_RANGES, n=3)}; "
+                                      "see 'buffer-sim params' for every parameter")
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader (plain data only: no tag ever constructs an object), stricter:
+
+    * a key given twice in one mapping is an error (with its line), not a silent overwrite;
+    * a value the standard constructors cannot build (``!!int abc``, ``2016-02-30``) is an
+      error with its line, or for an impossible date the text itself (so that validation
+      names the field).
+    """
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # unhashable: the base class reports it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {_show(key)} (first given on line "
+                                    f"{first.line + 1})", key_node.start_mark)
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _timestamp_or_text(loader, node):
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, TypeError, AttributeError):
+        return loader.construct_scalar(node)
+
+
+def _guarded(constructor):
+    def construct(loader, node):
+        try:
+            return constructor(loader, node)
+        except yaml.YAMLError:
+            raise
+        except Exception as err:  # noqa: BLE001 - any failure is a value it cannot read
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.tag.replace('tag:yaml.org,2002:', '!!')} "
+                            f"value ({err})", node.start_mark) from None
+    return construct
+
+
+# YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) would read it as text.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+for _tag, _constructor in list(yaml.SafeLoader.yaml_constructors.items()):
+    if _tag is not None:
+        _Loader.add_constructor(_tag, _guarded(_constructor))
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _yaml_error(err: yaml.YAMLError, text: str) -> str:
+    """The problem and where it is, in one line."""
+    mark = getattr(err, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    if isinstance(err, yaml.reader.ReaderError):
+        line = text.count("\n", 0, err.position) + 1
+        char = err.character
+        char = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        return f"YAML syntax error at line {line}: character {char} is not allowed in YAML text"
+    message = str(err)
+    problem = getattr(err, "problem", None) or (message.splitlines() or ["unreadable"])[0]
+    if "\t" in message or "\\t" in message or "tab character" in message:
+        return f"YAML syntax error at {where}tab character; indent with spaces, not tabs"
+    if problem.startswith("could not determine a constructor for the tag"):
+        tag = getattr(err, "problem", "").partition("tag ")[2].strip("'")
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        return (f"YAML tag {tag!r} at {where.removesuffix(': ')} is not allowed; "
+                "a scenario file holds plain data only")
+    context, start = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and start is not None and mark is not None and start.line != mark.line:
+        problem += f" ({context} started on line {start.line + 1})"
+    return f"YAML syntax error at {where}{problem}"
+
+
+def _parse_yaml(data: bytes, name: str):
+    """Bytes of a scenario file -> its top-level mapping (or ScenarioError)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(name, "", f"file is {len(data)} bytes; scenario files are limited "
+                                      f"to {MAX_FILE_BYTES} bytes")
     if b"\x00" in data:
         raise ScenarioError(name, "", "binary content (NUL bytes); expected a YAML text file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ScenarioError(name, "", f"not UTF-8 text (byte {err.start})") from None
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ScenarioError(name, "", f"not UTF-8 text (byte {err.start}, line {line}); "
+                                      "save the file as UTF-8") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        if "\t" in text and "tab" in str(err).lower():
-            problem = "tab character (indent with spaces)"
-        raise ScenarioError(name, "", f"YAML syntax error at {where}{problem}") from None
-    except (ValueError, RecursionError, OverflowError) as err:
-        raise ScenarioError(name, "", f"unreadable YAML: {str(err).splitlines()[0]}") from None
+        raise ScenarioError(name, "", _yaml_error(err, text)) from None
+    except RecursionError:
+        raise ScenarioError(name, "", "YAML nested too deeply") from None
+    except Exception as err:  # noqa: BLE001 - a reader bug must still be one line, exit 2
+        reason = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ScenarioError(name, "", f"unreadable YAML: {reason}") from None
     if raw is None:
         raise ScenarioError(name, "", "empty file; a scenario needs at least name and period")
     if not isinstance(raw, dict):
         raise ScenarioError(name, "", f"expected a mapping of fields at the top level, "
                                       f"got a {type(raw).__name__}")
     return raw
+
+
+#: content hash -> parsed mapping: a parent named by several scenarios is parsed once.
+_PARSED: dict[str, dict] = {}
+
+
+def _read_yaml(path: Path, name: str | None = None) -> dict:
+    name = str(path) if name is None else name
+    if not path.exists():
+        raise ScenarioError(name, "", "file not found")
+    if path.is_dir():
+        raise ScenarioError(name, "", "is a folder, not a scenario file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(name, "", f"file is {size} bytes; scenario files are limited "
+                                          f"to {MAX_FILE_BYTES} bytes")
+        data = path.read_bytes()
+    except OSError as err:
+        raise ScenarioError(name, "", f"cannot read the file: {err.strerror or err}") from None
+    key = hashlib.sha256(data).hexdigest()
+    raw = _PARSED.get(key)
+    if raw is None:
+        raw = _parse_yaml(data, name)
+        if len(_PARSED) >= 32:
+            _PARSED.clear()
+        _PARSED[key] = raw
+    return copy.deepcopy(raw)  # callers may change what they get
 
 
 def _loc(loc) -> str:
@@ -252,73 +403,132 @@ def _loc(loc) -> str:
     return out
 
 
-def _structure(path: Path, raw: dict) -> ScenarioFile:
+#: how a pydantic error type reads to a user; ``{got}`` is the bad value
+_TYPE_WORDS = {
+    "float_type": "expected a number", "float_parsing": "expected a number",
+    "int_type": "expected a whole number", "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "string_type": "expected text", "list_type": "expected a list",
+    "dict_type": "expected a mapping of fields", "model_type": "expected a mapping of fields",
+    "model_attributes_type": "expected a mapping of fields",
+}
+
+
+def _error_order(error: dict) -> int:
+    """A misspelt field explains the 'missing' errors beside it: report it first."""
+    return 0 if error["type"] == "extra_forbidden" else 1
+
+
+def _structure(file, raw: dict) -> ScenarioFile:
+    """Validate the shape and types of one file's mapping (pydantic), in the user's words."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(str(file), "", f"expected a mapping of fields at the top level, "
+                                           f"got a {type(raw).__name__}")
+    _check_actor_names(file, raw)
     try:
         return ScenarioFile.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = list(first["loc"])
-        problem = first["msg"]
-        if first["type"] == "extra_forbidden":
-            options = _fields_at(loc[:-1])
-            problem = f"unknown field{_suggest(loc[-1], options)}"
-            if options:
-                problem += f"; expected one of: {', '.join(options)}"
-        elif first["type"] == "literal_error":
-            problem = f"{problem}, got {first.get('input')!r}"
-        elif first["type"] == "value_error":
-            problem = problem.removeprefix("Value error, ")
-        elif first["type"] == "finite_number":
-            problem = "must be a finite number (not NaN or infinity)"
-        # unions of None and a type report both branches; the type branch is the one meant
-        loc = [p for p in loc if not (isinstance(p, str) and p in ("float", "int", "str"))]
-        raise ScenarioError(str(path), _loc(loc), problem) from None
+        errors = sorted(err.errors(), key=_error_order)  # stable: pydantic's order otherwise
+        raise _describe(file, errors[0]) from None
+    except RecursionError:
+        raise ScenarioError(str(file), "", "nested too deeply") from None
+
+
+def _check_actor_names(file, raw: dict) -> None:
+    """An unknown actor is reported before anything inside it."""
+    actors = raw.get("actors")
+    if isinstance(actors, dict):
+        for actor in actors:
+            if actor not in ACTORS:
+                raise _unknown(str(file), f"actors.{actor}", actor, ACTORS, "actor")
+
+
+def _describe(file, error: dict) -> ScenarioError:
+    loc, kind, got = list(error["loc"]), error["type"], _show(error.get("input"))
+    problem = error["msg"]
+    # a key that is not text: pydantic adds '[key]' after it in a nested mapping
+    key_error = kind == "invalid_key" or (kind == "string_type" and len(loc) >= 2
+                                          and loc[-1] == "[key]")
+    if key_error and (parts := loc if kind == "invalid_key" else loc[:-1]):
+        field = f"{_loc(parts[:-1])}.{parts[-1]}".lstrip(".")
+        return ScenarioError(str(file), field, f"field names must be text, got {_show(parts[-1])}")
+    if kind == "extra_forbidden":
+        options = _fields_at(loc[:-1])
+        problem = f"unknown field {_show(loc[-1])}{_suggest(loc[-1], options)}"
+        if options:
+            problem += f"; expected one of: {', '.join(options)}"
+    elif kind == "missing":
+        problem = "missing (required)"
+    elif kind == "literal_error":
+        options = error.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in options.replace(" or ", ", ").split(",")]
+        problem = (f"unknown value {got}{_suggest(error.get('input'), options)}; expected "
+                   f"one of: {', '.join(options)}")
+    elif kind == "value_error":
+        problem = problem.removeprefix("Value error, ")
+    elif kind == "finite_number":
+        problem = f"must be a finite number (not NaN or infinity), got {got}"
+    elif kind in _TYPE_WORDS:
+        problem = f"{_TYPE_WORDS[kind]}, got {got}"
+    elif kind == "string_too_short":
+        problem = (f"too short, got {got} (at least "
+                   f"{error.get('ctx', {}).get('min_length', 1)} characters)")
+    elif kind == "string_pattern_mismatch" and str(error.get("input")).startswith("."):
+        problem = f"{got} cannot name an output folder; start it with a letter or digit"
+    elif kind == "string_pattern_mismatch":
+        problem = (f"{got} is not a valid name: use 1 to 80 letters, digits, '_', '.' "
+                   "or '-'")
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        problem = f"must be {problem.removeprefix('Input should be ')}, got {got}"
+    else:
+        problem = f"{problem}, got {got}"
+    return ScenarioError(str(file), _loc(loc), problem)
 
 
 def _fields_at(loc) -> list[str]:
+    """The field names allowed at ``loc`` (a path into the file), for suggestions."""
+    nested = {
+        ScenarioFile: {"period": (False, PeriodSpec), "actors": (True, ActorSpec),
+                       "events": (True, EventSpec), "pins": (True, PinSpec),
+                       "uncertain": (True, UncertainSpec)},
+    }
     model: type[BaseModel] = ScenarioFile
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
+    parts = list(loc)
+    while parts:
+        step = nested.get(model, {}).get(parts.pop(0))
+        if step is None:
             return []
-        ann = str(field.annotation)
-        nested = {"period": PeriodSpec, "events": EventSpec, "pins": PinSpec}
-        if part in nested:
-            model = nested[part]
-        elif "ActorSpec" in ann:
-            model = ActorSpec
-        else:
-            return []
-    if model is ScenarioFile and loc and loc[-1] in ACTORS:
-        model = ActorSpec
-    names = []
-    for name, f in model.model_fields.items():
-        names.append(f.alias or name)
-    return names
+        keyed, model = step
+        if keyed:  # an actor name or a list index comes next
+            if not parts:
+                return []
+            parts.pop(0)
+    return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _merge(parent: dict, child: dict) -> dict:
+def _merge(parent: dict, child: dict, top: bool = True) -> dict:
+    """The child's fields over the parent's; at the top level, events and pins add up."""
     out = copy.deepcopy(parent)
     for key, value in child.items():
-        if key in ("extends", "drop_events", "drop_pins"):
+        if top and key in ("extends", "drop_events", "drop_pins"):
             continue
-        if key == "events":
-            out["events"] = out.get("events", []) + list(value)
-        elif key == "pins":
-            out["pins"] = out.get("pins", []) + list(value)
+        if top and key == "events":
+            out["events"] = list(out.get("events") or []) + list(value or [])
+        elif top and key == "pins":
+            out["pins"] = list(out.get("pins") or []) + list(value or [])
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = _merge(out[key], value, top=False)
         else:
             out[key] = copy.deepcopy(value)
+    if not top:
+        return out
     drops = child.get("drop_events") or []
     if drops:
-        out["events"] = [e for e in out.get("events", []) if e.get("label") not in drops]
+        out["events"] = [e for e in out.get("events") or [] if e.get("label") not in drops]
     freed = child.get("drop_pins") or []
     if freed:
         n_parent = len(parent.get("pins") or [])
-        out["pins"] = [p for i, p in enumerate(out.get("pins", []))
+        out["pins"] = [p for i, p in enumerate(out.get("pins") or [])
                        if i >= n_parent or f"{p.get('actor')}.{p.get('instrument')}" not in freed]
     return out
 
@@ -369,70 +579,98 @@ def _fit_inherited(merged: dict, parent: dict, file: str) -> dict:
     return merged
 
 
-def _resolve_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict, list[str]]:
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(p.name for p in (*chain, path))
-        raise ScenarioError(str(chain[-1]), "extends", f"cyclic extends: {cycle}")
-    raw = _read_yaml(path)
-    spec = _structure(path, raw)
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte
+        return False
+
+
+def _resolve_raw(path: Path, chain: tuple[Path, ...], name: str | None = None,
+                 raw: dict | None = None) -> tuple[dict, list[str]]:
+    """One file with everything it extends, merged; ``name`` is how errors call it.
+
+    ``raw``, if given, is the file's content already read (the file need not exist;
+    ``extends:`` is looked up beside ``path``).
+    """
+    name = str(path) if name is None else name
+    if raw is None:
+        if not _exists(path):
+            raise ScenarioError(name, "", "file not found")
+        path = path.resolve()
+        if path in chain:
+            cycle = " -> ".join(p.name for p in (*chain, path))
+            raise ScenarioError(name, "extends", f"cyclic extends: {cycle}")
+        raw = _read_yaml(path, name)
+    else:
+        path = path.absolute()
+    spec = _structure(name, raw)
     files = [str(path)]
     if spec.extends:
-        parent_path = (path.parent / spec.extends)
-        if not parent_path.exists():
-            raise ScenarioError(str(path), "extends", f"file '{spec.extends}' not found "
-                                                      f"(looked in {path.parent})")
-        parent, parent_files = _resolve_raw(parent_path, (*chain, path))
-        labels = {e.get("label") for e in parent.get("events", [])}
+        parent_path = path.parent / spec.extends
+        if not _exists(parent_path) or not spec.extends.strip():
+            raise ScenarioError(name, "extends", f"file {_show(spec.extends)} not found "
+                                                 f"(looked in {path.parent})")
+        parent_name = str(Path(name).parent / spec.extends)
+        if parent_path.resolve() in (*chain, path):
+            cycle = " -> ".join(p.name for p in (*chain, path, parent_path.resolve()))
+            raise ScenarioError(name, "extends", f"cyclic extends: {cycle}")
+        parent, parent_files = _resolve_raw(parent_path, (*chain, path), parent_name)
+        labels = {e.get("label") for e in parent.get("events") or []}
         for i, label in enumerate(spec.drop_events or []):
             if label not in labels:
-                raise ScenarioError(str(path), f"drop_events[{i}]",
-                                    f"no inherited event is labelled '{label}'"
+                raise ScenarioError(name, f"drop_events[{i}]",
+                                    f"no inherited event is labelled {_show(label)}"
                                     f"{_suggest(label, labels)}")
-        pin_keys = {f"{p.get('actor')}.{p.get('instrument')}" for p in parent.get("pins", [])}
+        pin_keys = {f"{p.get('actor')}.{p.get('instrument')}" for p in parent.get("pins") or []}
         for i, key in enumerate(spec.drop_pins or []):
             if key not in pin_keys:
-                raise ScenarioError(str(path), f"drop_pins[{i}]",
-                                    f"no inherited pin on '{key}'{_suggest(key, pin_keys)}")
+                raise ScenarioError(name, f"drop_pins[{i}]",
+                                    f"no inherited pin on {_show(key)}{_suggest(key, pin_keys)}")
         if spec.drop_pins:
-            parent = {**parent, "pins": [p for p in parent.get("pins", [])
+            parent = {**parent, "pins": [p for p in parent.get("pins") or []
                                          if f"{p.get('actor')}.{p.get('instrument')}"
                                          not in spec.drop_pins]}
             raw = {k: v for k, v in raw.items() if k != "drop_pins"}
-        raw = _fit_inherited(_merge(parent, raw), parent, str(path))
+        raw = _fit_inherited(_merge(parent, raw), parent, name)
         files = parent_files + files
     elif spec.drop_events or spec.drop_pins:
         field = "drop_events" if spec.drop_events else "drop_pins"
-        raise ScenarioError(str(path), field, "only a scenario that extends another can drop "
-                                              "inherited events or pins")
+        raise ScenarioError(name, field, "only a scenario that extends another can drop "
+                                         "inherited events or pins")
     else:
         raw = {k: v for k, v in raw.items() if k not in ("drop_events", "drop_pins")}
     raw.pop("extends", None)
     return raw, files
 
 
+def _as_typed(text: str) -> str:
+    """Command-line text as it was typed, or quoted when it would not read as one line."""
+    return text if text.isprintable() and len(text) <= 100 else _show(text)
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """'beijing.priorities=no_nukes,no_war' -> (['actors','beijing','priorities'], [...])."""
     if "=" not in text:
-        raise ScenarioError("--set", text, "expected PATH=VALUE, e.g. "
-                                           "beijing.thresholds.no_war=0.7")
+        raise ScenarioError("--set", _as_typed(text), "expected PATH=VALUE, e.g. "
+                                                      "beijing.thresholds.no_war=0.7")
     key, _, value_text = text.partition("=")
-    parts = [p for p in key.strip().split(".")]
+    parts = [p.strip() for p in key.strip().split(".")]
     if not key.strip() or any(not p for p in parts):
-        raise ScenarioError("--set", text, "empty path; expected PATH=VALUE")
+        raise ScenarioError("--set", _as_typed(text), "empty path; expected PATH=VALUE")
     if parts[0] in ACTORS:
         parts = ["actors", *parts]
     try:
-        value = yaml.safe_load(value_text) if value_text.strip() else ""
-    except yaml.YAMLError:
+        value = yaml.load(value_text, Loader=_Loader) if value_text.strip() else ""  # noqa: S506
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
         value = value_text
     if parts[-1] in ("priorities", "priorities_after_completion") and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     top = set(ScenarioFile.model_fields) - {"extends"}
     if parts[0] not in top:
-        raise ScenarioError("--set", key, f"unknown path{_suggest(parts[0], top | set(ACTORS))}; "
-                                          f"start with an actor ({', '.join(ACTORS)}) or one of: "
-                                          f"{', '.join(sorted(top))}")
+        raise ScenarioError("--set", _as_typed(key),
+                            f"unknown path{_suggest(parts[0], top | set(ACTORS))}; start with "
+                            f"an actor ({', '.join(ACTORS)}) or one of: {', '.join(sorted(top))}")
     return parts, value
 
 
@@ -446,10 +684,33 @@ def apply_overrides(raw: dict, overrides) -> dict:
             if nxt is None:
                 nxt = node[part] = {}
             if not isinstance(nxt, dict):
-                raise ScenarioError("--set", text, f"'{part}' is not a group of fields")
+                raise ScenarioError("--set", _as_typed(text),
+                                    f"{_show(part)} is not a group of fields")
             node = nxt
         node[parts[-1]] = value
     return out
+
+
+def _path_parts(field: str) -> list[str]:
+    """'events[3].set.provocation' -> ['events', '3', 'set', 'provocation']."""
+    return [p for p in field.replace("[", ".").replace("]", "").split(".") if p]
+
+
+def _blame(err: ScenarioError, overrides) -> ScenarioError:
+    """An error caused by a ``--set`` override names ``--set``, not the scenario file."""
+    field = _path_parts(err.field)
+    for text in overrides:
+        path = parse_override(text)[0]
+        n = min(len(field), len(path))
+        if field and field[:n] == path[:n]:
+            return ScenarioError("--set", err.field, err.problem)
+        if field[:1] == path[:1] == ["period"]:  # end before start, period too long
+            return ScenarioError("--set", err.field, err.problem)
+    for text in overrides:
+        if parse_override(text)[0][:1] == ["period"] and "outside the period" in err.problem:
+            return ScenarioError(err.file, err.field, f"{err.problem} (period changed by "
+                                                      f"--set {text})")
+    return err
 
 
 def load_scenario(path, overrides=()) -> Scenario:
@@ -460,28 +721,82 @@ def load_scenario(path, overrides=()) -> Scenario:
         overrides: "PATH=VALUE" strings (``--set``), applied after ``extends:``.
 
     Raises:
-        ScenarioError: on any problem, naming the file, the field and the problem.
+        ScenarioError: on any problem, naming the file (or ``--set`` when an override
+            caused it), the field and the problem.
     """
     path = Path(path)
-    raw, files = _resolve_raw(path, ())
+    try:
+        raw, files = _resolve_raw(path, ())
+        return _from_raw(raw, str(path), files, overrides)
+    except ScenarioError as err:
+        raise _one_line(err) from None
+
+
+def _printable(text: str) -> str:
+    """Control characters (a newline in a field name) escaped: the message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
+def _one_line(err: ScenarioError) -> ScenarioError:
+    return ScenarioError(_printable(err.file), _printable(err.field), _printable(err.problem))
+
+
+def _load_mapping(raw: dict, path, overrides=()) -> Scenario:
+    """``load_scenario`` for content already read: ``raw`` as if it were the file ``path``.
+
+    For tests (the fuzz test validates thousands of documents without writing files)
+    and for callers that build scenarios in memory.
+    """
+    path = Path(path)
+    try:
+        raw, files = _resolve_raw(path, (), raw=copy.deepcopy(raw))
+        return _from_raw(raw, str(path), files, overrides)
+    except ScenarioError as err:
+        raise _one_line(err) from None
+
+
+def _from_raw(raw: dict, file: str, files=(), overrides=()) -> Scenario:
+    """Validate an in-memory scenario mapping (already merged with what it extends)."""
+    overrides = list(overrides or ())
     if overrides:
         raw = apply_overrides(raw, overrides)
-        try:
-            ScenarioFile.model_validate(raw)
-        except ValidationError:
-            _structure(Path("--set"), raw)
-    return _resolve(str(path), raw, files)
+    try:
+        if overrides:  # the file alone passed; a new problem of shape comes from --set
+            try:
+                _structure(file, raw)
+            except ScenarioError as err:
+                blamed = _blame(err, overrides)
+                raise ScenarioError("--set", blamed.field, blamed.problem) from None
+        return _resolve(file, raw, list(files or [file]))
+    except ScenarioError as err:
+        raise _blame(err, overrides) from None
 
 
 def _check_range(file, field, value, lo, hi):
     if value is None or not math.isfinite(value):
-        raise ScenarioError(file, field, "must be a finite number")
+        raise ScenarioError(file, field, f"must be a finite number (not NaN or infinity), "
+                                         f"got {_show(value)}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         hi_txt = "inf" if hi is None else f"{hi:g}"
         raise ScenarioError(file, field, f"{value:g} is out of range [{lo:g}, {hi_txt}]")
 
 
-def _check_actor_spec(file, where, actor, spec: dict):
+def _check_instrument(file, field, actor, name, value):
+    """A known instrument of ``actor``, within its range, at one of its levels if discrete."""
+    if name not in INSTRUMENTS[actor]:
+        raise _unknown(file, field, name, INSTRUMENTS[actor], f"instrument of {actor}")
+    lo, hi, meaning = INSTRUMENTS[actor][name]
+    _check_range(file, field, value, lo, hi)
+    levels = ACTORS[actor].discrete.get(name)
+    if levels is not None and value not in levels:
+        words = ", ".join(f"{v:g}" for v in levels[:-1]) + f" or {levels[-1]:g}"
+        raise ScenarioError(file, field, f"must be {words} ({meaning}), got {value:g}")
+
+
+def _check_actor_spec(file, where, actor, spec: dict, instruments_field: str = "instruments"):
     for key in ("priorities", "priorities_after_completion"):
         prios = spec.get(key)
         if prios is None:
@@ -505,18 +820,14 @@ def _check_actor_spec(file, where, actor, spec: dict):
     if rule is not None and rule not in RULES:
         raise _unknown(file, f"{where}.rule", rule, RULES, "decision rule")
     for name, v in (spec.get("instruments") or {}).items():
-        if name not in INSTRUMENTS[actor]:
-            raise _unknown(file, f"{where}.instruments.{name}", name, INSTRUMENTS[actor],
-                           f"instrument of {actor}")
-        lo, hi, _ = INSTRUMENTS[actor][name]
-        _check_range(file, f"{where}.instruments.{name}", v, lo, hi)
+        _check_instrument(file, f"{where}.{instruments_field}.{name}", actor, name, v)
 
 
 def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
     for key in ("name", "period"):
         if raw.get(key) is None:
             raise ScenarioError(file, key, "missing (required)")
-    spec = ScenarioFile.model_validate(raw)
+    spec = _structure(file, raw)
     start, end = parse_month(spec.period.start), parse_month(spec.period.end)
     if end < start:
         raise ScenarioError(file, "period.end", f"{spec.period.end} is before the start "
@@ -543,7 +854,7 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
     params = {}
     for name, v in (spec.parameters or {}).items():
         if name not in PARAMETER_RANGES:
-            raise _unknown(file, f"parameters.{name}", name, PARAMETER_RANGES, "parameter")
+            raise _unknown_parameter(file, f"parameters.{name}", name)
         lo, hi = PARAMETER_RANGES[name]
         _check_range(file, f"parameters.{name}", v, lo, hi)
         params[name] = float(v)
@@ -564,7 +875,8 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
         if e.actor is not None and e.actor not in ACTORS:
             raise _unknown(file, f"{where}.actor", e.actor, ACTORS, "actor")
         if e.kind == "forced_action":
-            _check_actor_spec(file, where, e.actor, {"instruments": e.set})
+            _check_actor_spec(file, where, e.actor, {"instruments": e.set},
+                              instruments_field="set")
         if e.kind == "administration":
             _check_actor_spec(file, where, e.actor, {"priorities": e.priorities,
                                                      "thresholds": e.thresholds, "rule": e.rule})
@@ -572,7 +884,7 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
             _check_range(file, f"{where}.sanctions_scope", e.sanctions_scope, 0.0, 1.0)
         for name, v in (e.parameters or {}).items():
             if name not in PARAMETER_RANGES:
-                raise _unknown(file, f"{where}.parameters.{name}", name, PARAMETER_RANGES, "parameter")
+                raise _unknown_parameter(file, f"{where}.parameters.{name}", name)
             _check_range(file, f"{where}.parameters.{name}", v, *PARAMETER_RANGES[name])
         for name, v in (e.effects or {}).items():
             if name not in STATE_VARIABLES:
@@ -590,8 +902,7 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
         if pspec.instrument not in INSTRUMENTS[pspec.actor]:
             raise _unknown(file, f"{where}.instrument", pspec.instrument,
                            INSTRUMENTS[pspec.actor], f"instrument of {pspec.actor}")
-        lo, hi, _ = INSTRUMENTS[pspec.actor][pspec.instrument]
-        _check_range(file, f"{where}.value", pspec.value, lo, hi)
+        _check_instrument(file, f"{where}.value", pspec.actor, pspec.instrument, pspec.value)
         a, b = parse_month(pspec.start), parse_month(pspec.end)
         if b < a:
             raise ScenarioError(file, f"{where}.to", f"{pspec.end} is before from {pspec.start}")
@@ -601,14 +912,19 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
         for j, other in enumerate(pins):
             if (other.actor, other.instrument) == (pspec.actor, pspec.instrument) \
                     and a <= other.end and other.start <= b:
-                raise ScenarioError(file, where, f"overlaps pins[{j}] on "
+                raise ScenarioError(file, where, f"{month_str(a)}..{month_str(b)} overlaps "
+                                                 f"pins[{j}] ({month_str(other.start)}.."
+                                                 f"{month_str(other.end)}) on "
                                                  f"{pspec.actor}.{pspec.instrument}")
         pins.append(Pin(pspec.actor, pspec.instrument, float(pspec.value), a, b, pspec.reason))
 
     events.sort(key=lambda ev: ev.month)  # stable: same-month events keep file order
     resolved = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
+    from buffer_sim.ensemble import check_uncertain  # lazy: ensemble imports this module
+    uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
+                                       for k, v in (spec.uncertain or {}).items()})
     return Scenario(
         name=spec.name, description=(spec.description or "").strip(), start=start, end=end,
         seed=spec.seed if spec.seed is not None else 0, actors=actors, initial_state=state,
         parameters=Parameters().replace(**params), events=tuple(events), pins=tuple(pins),
-        path=file, files=tuple(files), resolved=resolved)
+        path=file, files=tuple(files), resolved=resolved, uncertain=uncertain)
