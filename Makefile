@@ -40,6 +40,7 @@ golden: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_engines.py
 
 clean:
 	rm -rf out .pytest_cache .hypothesis test-results build src/*.egg-info

@@ -101,6 +101,9 @@ def _progress_bar(total: int, desc: str):
 
 
 def cmd_run(args, argv) -> int:
+    if args.runs != 1:
+        from buffer_sim.commands.ensemble import run_from_args
+        return run_from_args(args, argv)
     from buffer_sim import runner
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
@@ -281,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "or parameters.inertia=2 (repeatable)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bar and no summary; print only the output folder")
+    run.add_argument("--runs", metavar="N", type=int, default=1,
+                     help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble'")
+    from buffer_sim.engines import add_engine_arguments
+    add_engine_arguments(run)
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser(

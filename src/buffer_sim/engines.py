@@ -1,0 +1,534 @@
+"""Where many runs execute: in this process, on a local process pool, or on Dask.
+
+Ensembles, sweeps, sensitivity analyses and scenario discovery all reduce to one
+thing: run the model for a list of *jobs* — (scenario, world seed, parameter values) —
+and collect either each run's whole time series or one number per run (an outcome,
+``buffer_sim.sweep.OUTCOMES``). A job's result depends on nothing but the job, so
+the same jobs give identical results serially, on the local pool and on a Dask
+cluster, however they are split into chunks.
+
+Chunks: a run costs a few tens of milliseconds while sending a task to a worker
+costs 1-8 ms, so runs travel in chunks of at least ``CHUNK_SECONDS`` of work
+(``chunk_size`` measures a run once and sizes them). A chunk returns compact numpy
+arrays. Engines yield chunk results *in chunk order* with at most a small window of
+chunks in flight, so the parent can stream them to disk and never holds all runs.
+
+Engines:
+    * ``SerialEngine``: in this process (``--workers 1``, or when the whole job is
+      shorter than starting a pool).
+    * ``PoolEngine``: ``concurrent.futures.ProcessPoolExecutor`` with the
+      ``forkserver`` start method on POSIX (``spawn`` elsewhere). Not ``fork``: the
+      parent may hold threads (tqdm's monitor, pyarrow's and Dask's pools) and forking
+      a threaded process can deadlock a child (Python 3.12 warns about it). The fork
+      server is a clean single-threaded process that imports the model once
+      (``set_forkserver_preload``); each worker is then forked from it in
+      milliseconds, keeping ``fork``'s speed without its hazard.
+    * ``DaskEngine``: a ``distributed.Client`` on an existing scheduler
+      (``--scheduler tcp://HOST:PORT``) or on a ``LocalCluster`` it starts
+      (``--engine dask``). Optional extra ``buffer-sim[cluster]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from buffer_sim.errors import ScenarioError
+
+#: Least work, in seconds, a chunk should carry (per-task overhead is 1-8 ms).
+CHUNK_SECONDS = 0.15
+#: Least rows (runs x months) of a chunk of whole time series: one Parquet row group.
+MIN_ROWS_PER_CHUNK = 512
+#: Chunks per worker that the row minimum leaves for load balance.
+CHUNKS_PER_WORKER = 4
+#: A whole job shorter than this (estimated) runs in this process: a pool costs more.
+SERIAL_BELOW_SECONDS = 1.0
+#: A month's cost, roughly, before it is measured (to decide on warming up a pool).
+ROUGH_SECONDS_PER_MONTH = 0.001
+#: Chunks in flight per worker: enough to keep every worker busy, few enough that
+#: out-of-order results waiting for an earlier chunk stay small.
+WINDOW_PER_WORKER = 3
+ENGINES = ("local", "serial", "dask")
+
+
+# --- jobs and chunks ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs that travel together to one worker.
+
+    Attributes:
+        number: position of the chunk (results come back in this order).
+        scenarios: the distinct scenarios its runs use.
+        which: (n,) index into ``scenarios`` for each run.
+        seed_index: (n,) the runs' seed indices (see ``ensemble.world_seed``).
+        seeds: (n,) the world seeds (model ``rng``), derived from the indices.
+        paths: names of the parameters in ``values`` (``ensemble.apply_values``).
+        values: (n, len(paths)) the parameter values of each run.
+        outcome: an outcome name (``sweep.OUTCOMES``): the chunk returns one number
+            per run; None: it returns every run's whole time series.
+    """
+
+    number: int
+    scenarios: tuple
+    which: np.ndarray
+    seed_index: np.ndarray
+    seeds: np.ndarray
+    paths: tuple[str, ...]
+    values: np.ndarray
+    outcome: str | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+
+@dataclass
+class ChunkResult:
+    """What a chunk sends back: compact arrays only.
+
+    Attributes:
+        number: the chunk's number.
+        data: (n, months, columns) float64 time series (``model.output_columns()``)
+            or, for an outcome, (n,) float64.
+        dates: the months ('YYYY-MM') of the time series (empty for an outcome).
+        seconds: the worker's time spent running the chunk.
+    """
+
+    number: int
+    data: np.ndarray
+    dates: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+
+def run_one(scenario, seed: int, paths=(), values=()):
+    """Build and run one model: ``scenario`` with ``values`` applied, world seed ``seed``."""
+    from buffer_sim.ensemble import apply_values
+    from buffer_sim.model import BufferModel
+
+    if len(paths):  # NaN: the parameter keeps the scenario's value
+        scenario = apply_values(scenario, {p: float(v) for p, v in zip(paths, values)
+                                           if not math.isnan(v)})
+    model = BufferModel(scenario, rng=int(seed))
+    model.run()
+    return model
+
+
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Run every job of a chunk (in a worker, or in this process)."""
+    from buffer_sim.model import output_columns
+
+    start = time.perf_counter()
+    columns = output_columns()
+    outcome = None
+    if chunk.outcome is not None:
+        from buffer_sim.sweep import get_outcome
+
+        outcome = get_outcome(chunk.outcome)
+        data = np.empty(chunk.n, dtype=np.float64)
+    dates: tuple[str, ...] = ()
+    series = []
+    for k in range(chunk.n):
+        model = run_one(chunk.scenarios[int(chunk.which[k])], int(chunk.seeds[k]),
+                        chunk.paths, chunk.values[k])
+        table = model.datacollector.tables["timeseries"]
+        if outcome is not None:
+            import pandas as pd
+
+            data[k] = outcome(pd.DataFrame(table))
+        else:
+            if not dates:
+                dates = tuple(table["date"])
+            series.append(np.column_stack([np.asarray(table[c], dtype=np.float64)
+                                           for c in columns]))
+    if outcome is None:
+        data = np.stack(series) if series else np.empty((0, 0, len(columns)))
+    return ChunkResult(chunk.number, data, dates, time.perf_counter() - start)
+
+
+def make_chunks(scenarios, which, seed_index, seeds, paths, values, size: int,
+                outcome: str | None = None) -> Iterator[Chunk]:
+    """Cut the jobs (parallel arrays ``which``, ``seed_index``, ``seeds``, ``values``)
+    into chunks of ``size`` runs; each chunk carries only the scenarios it uses."""
+    which = np.asarray(which, dtype=np.int64)
+    n = len(which)
+    values = np.asarray(values, dtype=np.float64).reshape(n, len(paths))
+    for number, lo in enumerate(range(0, n, size)):
+        hi = min(lo + size, n)
+        used = sorted(set(which[lo:hi].tolist()))
+        remap = {old: new for new, old in enumerate(used)}
+        yield Chunk(number, tuple(scenarios[i] for i in used),
+                    np.array([remap[w] for w in which[lo:hi].tolist()], dtype=np.int64),
+                    np.asarray(seed_index[lo:hi], dtype=np.int64),
+                    np.asarray(seeds[lo:hi], dtype=np.int64), tuple(paths),
+                    values[lo:hi], outcome)
+
+
+def seconds_per_run(scenario, seed: int = 0, repeats: int = 2) -> float:
+    """A run's cost on this machine: the best of ``repeats`` timed runs of ``scenario``."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_one(scenario, seed)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def chunk_size(seconds_each: float, runs: int, workers: int,
+               target: float = CHUNK_SECONDS, months: int | None = None) -> int:
+    """Runs per chunk: at least ``target`` seconds of work each and, for whole time
+    series of ``months`` months, at least ``MIN_ROWS_PER_CHUNK`` rows while each worker
+    still gets ``CHUNKS_PER_WORKER`` chunks (a chunk is one Parquet row group, and
+    each row group adds ~1.7 KB of footer metadata per column that the writer holds
+    until it closes); but no more than an even share of the runs per worker (so that
+    every worker gets work)."""
+    workers = max(workers, 1)
+    size = max(1, math.ceil(target / max(seconds_each, 1e-6)))
+    if months:  # rows, as long as every worker still gets several chunks
+        balance = math.ceil(runs / (CHUNKS_PER_WORKER * workers))
+        size = max(size, min(math.ceil(MIN_ROWS_PER_CHUNK / months), balance))
+    share = max(1, math.ceil(runs / workers))
+    return max(1, min(size, share))
+
+
+# --- engines ------------------------------------------------------------------------------
+
+Callback = Callable[[ChunkResult], None]
+
+
+def ordered(items: Iterable, submit, wait_any, window: int,
+            on_done: Callback | None = None, cancel=None) -> Iterator:
+    """Submit ``items`` with at most ``window`` in flight (or done but not yet yielded)
+    and yield their results in submission order.
+
+    Args:
+        submit: item -> future (``.result()``).
+        wait_any: futures -> the subset that has finished (blocks until one has).
+        on_done: called with each result as soon as it arrives (progress bars).
+        cancel: called with the futures still pending if the consumer stops early
+            (an error, Ctrl-C); by default each future's ``cancel()``.
+
+    A result is dropped as soon as it is yielded: nothing holds finished chunks.
+    """
+    items = iter(items)
+    pending: dict[int, object] = {}
+    arrived: dict[int, object] = {}
+    next_in = next_out = 0
+    exhausted = False
+
+    def fill():
+        nonlocal next_in, exhausted
+        while not exhausted and len(pending) + len(arrived) < window:
+            try:
+                item = next(items)
+            except StopIteration:
+                exhausted = True
+                return
+            pending[next_in] = submit(item)
+            next_in += 1
+
+    try:
+        fill()
+        while pending or arrived:
+            while next_out in arrived:
+                yield arrived.pop(next_out)
+                next_out += 1
+                fill()
+            if not pending:
+                continue
+            finished = wait_any(list(pending.values()))
+            for i, fut in list(pending.items()):
+                if fut in finished:
+                    result = fut.result()
+                    del pending[i]
+                    arrived[i] = result
+                    if on_done is not None:
+                        on_done(result)
+    finally:
+        if pending:
+            futures = list(pending.values())
+            if cancel is not None:
+                cancel(futures)
+            else:
+                for fut in futures:
+                    fut.cancel()
+
+
+class SerialEngine:
+    """Runs chunks one after another in this process."""
+
+    name = "serial"
+    workers = 1
+
+    def map(self, fn, items: Iterable, on_done: Callback | None = None) -> Iterator:
+        for item in items:
+            result = fn(item)
+            if on_done is not None:
+                on_done(result)
+            yield result
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the parent (which cancels and cleans up)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_up_pool() -> None:
+    """Start the fork server now, so that it imports the model while this process
+    still loads and measures (a pool then starts in milliseconds, not seconds)."""
+    ctx = pool_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def pool_context():
+    """The multiprocessing context of the local pool (see the module docstring)."""
+    import multiprocessing as mp
+
+    if sys.platform != "win32" and "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["buffer_sim.engines", "buffer_sim.model",
+                                    "buffer_sim.sweep"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+class PoolEngine(SerialEngine):
+    """A local ``ProcessPoolExecutor`` of ``workers`` processes."""
+
+    name = "local"
+
+    def __init__(self, workers: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = max(1, int(workers))
+        self.executor = ProcessPoolExecutor(self.workers, mp_context=pool_context(),
+                                            initializer=_ignore_sigint)
+
+    def map(self, fn, items, on_done=None):
+        from concurrent.futures import wait
+
+        def wait_any(futures):
+            return wait(futures, return_when=FIRST_COMPLETED).done
+
+        yield from ordered(items, lambda item: self.executor.submit(fn, item), wait_any,
+                           WINDOW_PER_WORKER * self.workers, on_done)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def __exit__(self, exc_type, *exc) -> None:
+        # On an error or Ctrl-C, do not wait for queued chunks.
+        self.executor.shutdown(wait=exc_type is None, cancel_futures=True)
+
+
+class MissingExtra(ScenarioError):
+    """An optional dependency is not installed: "WHAT needs PACKAGE: pip install 'buffer-sim[EXTRA]'"."""
+
+    def __init__(self, what_needs: str, extra: str) -> None:
+        self.file, self.field = "", ""
+        self.problem = f"{what_needs}: pip install 'buffer-sim[{extra}]'"
+        Exception.__init__(self, self.problem)
+
+
+def import_distributed():
+    """``distributed``, or the one-line error naming the extra to install."""
+    try:
+        import distributed
+    except ImportError:
+        raise MissingExtra("cluster runs need Dask", "cluster") from None
+    return distributed
+
+
+class DaskEngine(SerialEngine):
+    """Chunks as Dask tasks: on the scheduler at ``address``, or on a ``LocalCluster``
+    of ``workers`` single-threaded processes started here (and stopped by ``close``)."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        import logging
+
+        distributed = import_distributed()
+        self.cluster = None
+        if address:
+            try:
+                self.client = distributed.Client(address, timeout="10s")
+            except (OSError, TimeoutError) as err:
+                raise ScenarioError("--scheduler", "", f"cannot reach the Dask scheduler at "
+                                                       f"{address}: {err}") from None
+        else:
+            self.cluster = distributed.LocalCluster(
+                n_workers=max(1, int(workers or default_workers())), threads_per_worker=1,
+                processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = distributed.Client(self.cluster)
+        self.address = self.client.scheduler.address
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def map(self, fn, items, on_done=None):
+        import distributed
+
+        def wait_any(futures):
+            return distributed.wait(futures, return_when=FIRST_COMPLETED).done
+
+        yield from ordered(items, lambda item: self.client.submit(fn, item, pure=False),
+                           wait_any, WINDOW_PER_WORKER * self.workers + 1, on_done,
+                           cancel=self.client.cancel)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+@dataclass
+class EngineChoice:
+    """What the command line asked for; ``open`` builds the engine once the job's size
+    is known."""
+
+    engine: str = "local"
+    workers: int | None = None
+    scheduler: str | None = None
+    chunk_size: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def pools(self, estimated_seconds: float) -> bool:
+        """Whether ``open`` will start a local pool for this much work."""
+        if self.scheduler or self.engine != "local" or (self.workers or default_workers()) == 1:
+            return False
+        return self.workers is not None or estimated_seconds >= SERIAL_BELOW_SECONDS
+
+    def open(self, estimated_seconds: float):
+        workers = self.workers or default_workers()
+        if self.scheduler or self.engine == "dask":
+            return DaskEngine(self.scheduler, workers)
+        if self.pools(estimated_seconds):
+            return PoolEngine(workers)
+        if self.engine == "local" and workers > 1:
+            self.notes.append(f"about {estimated_seconds:.1f} s of work: ran in this process "
+                              "(a pool costs more than it saves)")
+        return SerialEngine()
+
+
+def add_engine_arguments(parser) -> None:
+    """``--workers``, ``--engine``, ``--scheduler``, ``--chunk-size``."""
+    group = parser.add_argument_group("where the runs execute")
+    group.add_argument("--workers", metavar="N", type=_positive_int, default=None,
+                       help=f"local worker processes (default: the number of cores, "
+                            f"{default_workers()} here; 1 runs everything in this process)")
+    group.add_argument("--engine", choices=ENGINES, default="local",
+                       help="local: a process pool on this machine (default); serial: this "
+                            "process only; dask: a Dask LocalCluster, or the cluster "
+                            "named by --scheduler")
+    group.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                       help="send the runs to an existing Dask scheduler (implies "
+                            "--engine dask; needs 'buffer-sim[cluster]')")
+    group.add_argument("--chunk-size", metavar="N", type=_positive_int, default=None,
+                       help=f"runs per task (default: measured, at least "
+                            f"{CHUNK_SECONDS * 1000:.0f} ms of work each, and for an "
+                            f"ensemble at least {MIN_ROWS_PER_CHUNK} run-months)")
+
+
+def engine_choice(args) -> EngineChoice:
+    """An ``EngineChoice`` from parsed arguments (missing ones take their defaults)."""
+    return EngineChoice(engine=getattr(args, "engine", None) or "local",
+                        workers=getattr(args, "workers", None),
+                        scheduler=getattr(args, "scheduler", None),
+                        chunk_size=getattr(args, "chunk_size", None))
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+# --- running a list of jobs ----------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """A job list, chunked, with the engine that runs it (see ``execute``)."""
+
+    engine: object
+    chunk_size: int
+    seconds_per_run: float
+    runs: int
+    notes: list[str] = field(default_factory=list)
+
+
+def execute(scenarios, which, seed_index, seeds, paths, values, *, choice: EngineChoice,
+            outcome: str | None = None, progress: Callable[[int], None] | None = None,
+            engine=None) -> tuple[Plan, Iterator[ChunkResult]]:
+    """Run jobs and yield their chunk results in order.
+
+    Args:
+        scenarios: the distinct scenarios; ``which[k]`` picks run k's.
+        seed_index, seeds, values: per run (see ``Chunk``); ``paths`` name ``values``.
+        choice: engine, workers, scheduler, chunk size.
+        outcome: an outcome name, or None for whole time series.
+        progress: called with the number of runs each finished chunk held.
+        engine: an open engine to use instead of ``choice``'s (not closed here).
+
+    Returns:
+        ``(plan, results)``: the plan (engine, chunk size, measured cost) and a
+        generator of ``ChunkResult`` in chunk order; it closes an engine it opened.
+    """
+    n = len(seeds)
+    first = (scenarios[int(which[0])] if n else scenarios[0])
+    own = engine is None
+    if own and choice.pools(n * first.months * ROUGH_SECONDS_PER_MONTH):
+        warm_up_pool()  # overlaps the fork server's imports with the measurement below
+    each = seconds_per_run(first)
+    estimate = each * n
+    if own:
+        engine = choice.open(estimate)
+    size = choice.chunk_size or chunk_size(each, n, engine.workers,
+                                           months=None if outcome else first.months)
+    plan = Plan(engine, size, each, n, list(choice.notes))
+    chunks = make_chunks(scenarios, which, seed_index, seeds, paths, values, size, outcome)
+    on_done = None if progress is None else (lambda result: progress(result.n))
+
+    def results():
+        with engine if own else contextlib.nullcontext():
+            yield from engine.map(run_chunk, chunks, on_done)
+
+    return plan, results()

@@ -1,0 +1,426 @@
+"""Parameter sweeps, and the outcomes that sweeps, sensitivity and discovery measure.
+
+An *outcome* is one number per run, computed from the run's time series (a DataFrame
+like ``timeseries.csv``: ``date`` then every output column). ``OUTCOMES`` names them;
+some take an argument after a colon (``enforcement_first_above:0.75``,
+``mean:tension``). ``get_outcome("NAME[:ARG]")`` returns the function.
+
+A sweep runs a grid of values (``--param PATH=LOW:HIGH:N``, applied as ``--set``
+overrides) with ``--runs N`` replications at every grid point. The replications use
+seed indices 0..N-1 at every point (common random numbers: a difference between
+points comes from the parameter, not from luck); uncertain parameters that are not
+swept are drawn per run as in an ensemble.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import itertools
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from buffer_sim.errors import ScenarioError
+
+QUANTILES = (5, 25, 50, 75, 95)
+
+
+# --- outcomes --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    """A named measure of one run.
+
+    Attributes:
+        doc: what it measures, with its unit.
+        fn: ``fn(timeseries, arg) -> float`` (NaN when undefined for the run).
+        arg: what ``NAME:ARG`` takes (None: no argument); ``default`` if omitted.
+        years: calendar years the scenario must cover, if any.
+    """
+
+    doc: str
+    fn: Callable[[pd.DataFrame, object], float]
+    arg: str | None = None
+    default: object = None
+    years: tuple[int, int] | None = None
+
+
+def _years(df: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    year = df["date"].str.slice(0, 4).astype(int)
+    return df[(year >= first) & (year <= last)]
+
+
+def _first_above(df: pd.DataFrame, level: float) -> float:
+    above = np.flatnonzero(df["beijing_enforcement"].to_numpy() > level)
+    return float(above[0]) if len(above) else math.nan
+
+
+def _column(df: pd.DataFrame, name: str) -> np.ndarray:
+    return df[name].to_numpy(dtype=np.float64)
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "imports_2017_2018": Outcome(
+        "mean of China's reported imports from the DPRK over 2017-2018, US$ million/month",
+        lambda df, _: float(_years(df, 2017, 2018)["cn_imports_reported"].mean()),
+        years=(2017, 2018)),
+    "peak_enforcement": Outcome(
+        "highest Beijing enforcement in the period, 0..1",
+        lambda df, _: float(_column(df, "beijing_enforcement").max())),
+    "enforcement_first_above": Outcome(
+        "month (0 = the first month) when Beijing's enforcement first exceeds LEVEL; "
+        "NaN if never",
+        lambda df, level: _first_above(df, level), arg="LEVEL", default=0.75),
+    "mean_tension": Outcome("mean tension over the period, 0..1",
+                            lambda df, _: float(_column(df, "tension").mean())),
+    "min_stability": Outcome("lowest DPRK stability in the period, 0..1",
+                             lambda df, _: float(_column(df, "stability").min())),
+    "mean_influence": Outcome("mean realized influence of Beijing over Pyongyang, -1..1",
+                              lambda df, _: float(_column(df, "influence_realized").mean())),
+    "final_warmth_cn_dprk": Outcome("China-DPRK warmth in the last month, -1..1",
+                                    lambda df, _: float(_column(df, "warmth_cn_dprk")[-1])),
+    "mean": Outcome("mean of any output COLUMN over the period",
+                    lambda df, col: float(_column(df, col).mean()), arg="COLUMN"),
+    "max": Outcome("largest value of COLUMN", lambda df, col: float(_column(df, col).max()),
+                   arg="COLUMN"),
+    "min": Outcome("smallest value of COLUMN", lambda df, col: float(_column(df, col).min()),
+                   arg="COLUMN"),
+    "final": Outcome("value of COLUMN in the last month",
+                     lambda df, col: float(_column(df, col)[-1]), arg="COLUMN"),
+}
+
+
+def outcome_help() -> str:
+    """One line per outcome, for ``--help``."""
+    lines = []
+    for name, o in OUTCOMES.items():
+        label = f"{name}:{o.arg}" if o.arg else name
+        default = f" (default {o.default})" if o.default is not None else ""
+        lines.append(f"  {label:<30} {o.doc}{default}")
+    return "\n".join(lines)
+
+
+def outcome_names() -> str:
+    return ", ".join(f"{n}:{o.arg}" if o.arg else n for n, o in OUTCOMES.items())
+
+
+def parse_outcome(text: str) -> tuple[str, object]:
+    """'enforcement_first_above:0.75' -> ('enforcement_first_above', 0.75); checks it."""
+    from buffer_sim.model import output_columns
+
+    name, colon, arg_text = str(text).strip().partition(":")
+    name, arg_text = name.strip(), arg_text.strip()
+    if name not in OUTCOMES:
+        close = difflib.get_close_matches(name, list(OUTCOMES), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ScenarioError("--outcome", "", f"unknown outcome {text!r}{hint}; expected one of: "
+                                             f"{outcome_names()}")
+    o = OUTCOMES[name]
+    if o.arg is None:
+        if colon:
+            raise ScenarioError("--outcome", "", f"{name} takes no argument, got {text!r}")
+        return name, None
+    if not arg_text:
+        if o.default is None:
+            raise ScenarioError("--outcome", "", f"{name} needs {o.arg}: {name}:{o.arg}")
+        return name, o.default
+    if o.arg == "COLUMN":
+        columns = output_columns()
+        if arg_text not in columns:
+            close = difflib.get_close_matches(arg_text, columns, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ScenarioError("--outcome", "", f"unknown column {arg_text!r}{hint}; see the "
+                                                 "columns of timeseries.csv")
+        return name, arg_text
+    try:
+        value = float(arg_text)
+    except ValueError:
+        raise ScenarioError("--outcome", "", f"{name}:{o.arg} needs a number, got "
+                                             f"{arg_text!r}") from None
+    if not math.isfinite(value):
+        raise ScenarioError("--outcome", "", f"{name}:{o.arg} needs a finite number")
+    return name, value
+
+
+@lru_cache(maxsize=64)
+def get_outcome(text: str) -> Callable[[pd.DataFrame], float]:
+    """The function of an outcome name (``ScenarioError`` if unknown)."""
+    name, arg = parse_outcome(text)
+    fn = OUTCOMES[name].fn
+    return lambda df: fn(df, arg)
+
+
+def check_outcome(text: str, scenario) -> str:
+    """Validate an outcome against a scenario (e.g. it covers the years it needs)."""
+    from buffer_sim.months import month_str, month_year
+
+    name, _ = parse_outcome(text)
+    years = OUTCOMES[name].years
+    if years and (month_year(scenario.end) < years[0] or month_year(scenario.start) > years[1]):
+        raise ScenarioError("--outcome", "", f"{name} needs a period that covers "
+                                             f"{years[0]}-{years[1]}; {scenario.name} runs "
+                                             f"{month_str(scenario.start)}.."
+                                             f"{month_str(scenario.end)}")
+    return text
+
+
+# --- the grid ----------------------------------------------------------------------------------
+
+def parse_param(text: str) -> tuple[str, list[float]]:
+    """'beijing.thresholds.no_war=0.5:0.9:5' -> (path, [0.5, 0.6, 0.7, 0.8, 0.9]).
+
+    ``PATH=LOW:HIGH:N`` gives N evenly spaced values (N >= 2); ``PATH=A,B,C`` lists them.
+    """
+    usage = "expected PATH=LOW:HIGH:N (e.g. beijing.thresholds.no_war=0.5:0.9:5) or PATH=A,B,C"
+    path, eq, spec = str(text).partition("=")
+    path, spec = path.strip(), spec.strip()
+    if not eq or not path or not spec:
+        raise ScenarioError("--param", text, usage)
+    try:
+        if ":" in spec:
+            parts = spec.split(":")
+            if len(parts) != 3:
+                raise ValueError
+            low, high, n = float(parts[0]), float(parts[1]), parts[2].strip()
+            if not n.isdigit() or int(n) < 2:
+                raise ScenarioError("--param", text, f"N must be a whole number >= 2, got {n!r}")
+            values = np.linspace(low, high, int(n)).tolist()
+        else:
+            values = [float(v) for v in spec.split(",")]
+    except ValueError:
+        raise ScenarioError("--param", text, usage) from None
+    if not all(math.isfinite(v) for v in values):
+        raise ScenarioError("--param", text, "values must be finite numbers")
+    if len(set(values)) != len(values):
+        raise ScenarioError("--param", text, "values repeat")
+    return path, [float(np.round(v, 12)) for v in values]
+
+
+def grid(params: list[tuple[str, list[float]]]) -> list[tuple[float, ...]]:
+    """Every combination of the parameters' values, the last varying fastest."""
+    return list(itertools.product(*(values for _, values in params)))
+
+
+def _format(value: float) -> str:
+    return repr(float(value))
+
+
+def load_points(path, params, overrides=(), seed=None) -> list:
+    """One resolved scenario per grid point (values applied as ``--set`` overrides).
+
+    An uncertain parameter that is swept is no longer drawn at that point.
+    """
+    from buffer_sim import runner
+    from buffer_sim.ensemble import normalize_path
+
+    names = [p for p, _ in params]
+    if len(set(map(normalize_path, names))) != len(names):
+        raise ScenarioError("--param", "", "a parameter is swept twice")
+    scenarios = []
+    for point in grid(params):
+        sets = [*overrides, *(f"{p}={_format(v)}" for p, v in zip(names, point))]
+        try:
+            sc = runner.load(path, seed=seed, overrides=sets)
+        except ScenarioError as err:
+            field_path = normalize_path(err.field)
+            if err.file == "--set" and any(normalize_path(p) in field_path for p in names):
+                raise ScenarioError("--param", err.field, err.problem) from None
+            raise
+        swept = {normalize_path(p) for p in names}
+        if swept & set(sc.uncertain or {}):
+            import dataclasses
+
+            sc = dataclasses.replace(sc, uncertain={k: v for k, v in sc.uncertain.items()
+                                                    if k not in swept})
+        scenarios.append(sc)
+    return scenarios
+
+
+# --- running -------------------------------------------------------------------------------
+
+@dataclass
+class Sweep:
+    folder: Path | None
+    scenario: object
+    params: list[tuple[str, list[float]]]
+    outcome: str
+    runs: int
+    table: pd.DataFrame
+    values: np.ndarray  # (points, runs)
+    engine: str = "serial"
+    workers: int = 1
+    chunk_size: int = 1
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate(scenarios, runs: int, outcome: str, *, choice=None, progress=None,
+             start: int = 0, engine=None) -> tuple[np.ndarray, object]:
+    """The outcome of ``runs`` replications (seed indices start..start+runs-1) of each
+    scenario: a (scenarios, runs) array, and the engine plan."""
+    from buffer_sim import engines
+    from buffer_sim.ensemble import draw, uncertain_of, world_seeds
+
+    choice = choice or engines.EngineChoice()
+    indices = np.arange(start, start + runs, dtype=np.int64)
+    seeds = world_seeds(scenarios[0].seed, indices)
+    paths = sorted({p for sc in scenarios for p in uncertain_of(sc)})
+    which, seed_index, run_seeds, values = [], [], [], []
+    for k, sc in enumerate(scenarios):
+        unc = uncertain_of(sc)
+        drawn = draw(unc, sc.seed, indices)
+        own = world_seeds(sc.seed, indices) if sc.seed != scenarios[0].seed else seeds
+        block = np.full((runs, len(paths)), np.nan)
+        for j, p in enumerate(paths):
+            if p in unc:
+                block[:, j] = drawn[:, list(unc).index(p)]
+        which.append(np.full(runs, k))
+        seed_index.append(indices)
+        run_seeds.append(own)
+        values.append(block)
+    values = np.concatenate(values) if values else np.empty((0, len(paths)))
+    plan, results = engines.execute(
+        scenarios, np.concatenate(which), np.concatenate(seed_index),
+        np.concatenate(run_seeds), tuple(paths), values, choice=choice, outcome=outcome,
+        progress=progress, engine=engine)
+    out = np.concatenate([r.data for r in results]) if runs else np.empty(0)
+    return out.reshape(len(scenarios), runs), plan
+
+
+def summarize(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row: runs, defined (non-NaN), mean, sd, and the quantiles of the defined."""
+    defined = np.isfinite(values)
+    out = {"runs": np.full(len(values), values.shape[1]), "defined": defined.sum(axis=1)}
+    stats = {"mean": [], "sd": [], **{f"q{q:02d}": [] for q in QUANTILES}}
+    for row in values:
+        row = row[np.isfinite(row)]
+        stats["mean"].append(row.mean() if len(row) else math.nan)
+        stats["sd"].append(row.std(ddof=1) if len(row) > 1 else math.nan)
+        qs = np.quantile(row, [q / 100 for q in QUANTILES]) if len(row) else [math.nan] * 5
+        for q, v in zip(QUANTILES, qs):
+            stats[f"q{q:02d}"].append(v)
+    out.update({k: np.array(v, dtype=np.float64) for k, v in stats.items()})
+    return out
+
+
+def run_sweep(path, params, outcome: str, runs: int, *, overrides=(), seed=None, choice=None,
+              progress=None) -> Sweep:
+    """Run a sweep (no files written); see ``write_sweep``."""
+    scenarios = load_points(path, params, overrides, seed)
+    check_outcome(outcome, scenarios[0])
+    began = time.perf_counter()
+    values, plan = evaluate(scenarios, runs, outcome, choice=choice, progress=progress)
+    table = pd.DataFrame(grid(params), columns=[p for p, _ in params])
+    for name, column in summarize(values).items():
+        table[name] = column
+    return Sweep(None, scenarios[0], params, outcome, runs, table, values, plan.engine.name,
+                 plan.engine.workers, plan.chunk_size, time.perf_counter() - began, plan.notes)
+
+
+def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
+    """Write ``out_dir/<name>-sweep/``: sweep.csv, sweep.png, manifest.json."""
+    from buffer_sim.output import atomic_write_text, sha256_file, staged_dir
+    from buffer_sim.runner import csv_text, versions
+
+    folder = (Path(out_dir) / f"{sweep.scenario.name}-sweep").absolute()
+    with staged_dir(folder) as tmp:
+        atomic_write_text(tmp / "sweep.csv", csv_text(sweep.table))
+        chart = sweep_chart(sweep, tmp / "sweep.png")
+        if command_line is not None and not isinstance(command_line, str):
+            import shlex
+
+            command_line = shlex.join(str(a) for a in command_line)
+        files = ["sweep.csv", *(["sweep.png"] if chart else [])]
+        manifest = {
+            "scenario": sweep.scenario.name, "scenario_path": str(sweep.scenario.path),
+            "root_seed": sweep.scenario.seed, "outcome": sweep.outcome,
+            "outcome_doc": OUTCOMES[parse_outcome(sweep.outcome)[0]].doc,
+            "parameters": {p: v for p, v in sweep.params}, "runs_per_point": sweep.runs,
+            "seeds": "seed indices 0..runs-1 at every grid point (common random numbers)",
+            "engine": {"name": sweep.engine, "workers": sweep.workers,
+                       "chunk_size": sweep.chunk_size},
+            "versions": versions(), "command_line": command_line,
+            "outputs": [{"file": f, "sha256": sha256_file(tmp / f)} for f in files],
+        }
+        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    sweep.folder = folder
+    return sweep
+
+
+def sweep_chart(sweep: Sweep, path) -> Path | None:
+    """A line chart (one parameter) or a heat map (two) of the outcome; None for more."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from buffer_sim.output import atomic_write_bytes
+
+    params, t = sweep.params, sweep.table
+    if len(params) not in (1, 2):
+        return None
+    doc = OUTCOMES[parse_outcome(sweep.outcome)[0]].doc
+    fig = Figure(figsize=(9, 6), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    if len(params) == 1:
+        x = t[params[0][0]].to_numpy()
+        ax.fill_between(x, t["q05"], t["q95"], color="#1f5a99", alpha=0.14, lw=0,
+                        label="90% of runs")
+        ax.fill_between(x, t["q25"], t["q75"], color="#1f5a99", alpha=0.32, lw=0,
+                        label="50% of runs")
+        ax.plot(x, t["q50"], color="#1f5a99", lw=1.2, ls="--", label="median")
+        ax.plot(x, t["mean"], color="#c0392b", lw=1.8, marker="o", label="mean")
+        ax.set_xlabel(params[0][0])
+        ax.set_ylabel(sweep.outcome)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, frameon=False)
+    else:
+        (p1, v1), (p2, v2) = params
+        z = t["mean"].to_numpy().reshape(len(v1), len(v2))
+        image = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis")
+        ax.set_yticks(range(len(v1)), [f"{v:g}" for v in v1])
+        ax.set_xticks(range(len(v2)), [f"{v:g}" for v in v2])
+        ax.set_ylabel(p1)
+        ax.set_xlabel(p2)
+        finite = z[np.isfinite(z)]
+        middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
+        if z.size <= 150:
+            for i in range(len(v1)):
+                for j in range(len(v2)):
+                    ax.text(j, i, f"{z[i, j]:.3g}", ha="center", va="center", fontsize=8,
+                            color="white" if z[i, j] < middle else "black")
+        fig.colorbar(image, ax=ax, label=f"mean {sweep.outcome}")
+    ax.set_title(f"{sweep.outcome}: {doc}\n{sweep.scenario.name}, {sweep.runs} runs per point, "
+                 f"root seed {sweep.scenario.seed}", fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def summary(sweep: Sweep) -> str:
+    import os
+
+    with pd.option_context("display.width", 120, "display.max_columns", 20,
+                           "display.float_format", "{:.4g}".format):
+        cols = [p for p, _ in sweep.params] + ["defined", "mean", "sd", "q05", "q50", "q95"]
+        table = sweep.table[cols].to_string(index=False)
+    lines = [f"Swept {len(sweep.table)} grid points x {sweep.runs} runs of "
+             f"{sweep.scenario.name}, root seed {sweep.scenario.seed}; outcome "
+             f"{sweep.outcome}. Engine {sweep.engine}, {sweep.workers} worker(s), "
+             f"{sweep.seconds:.1f} s.", *(f"  note: {n}" for n in sweep.notes), table]
+    if sweep.folder is not None:
+        files = "sweep.csv  " + ("sweep.png  " if len(sweep.params) <= 2 else "") + \
+                "manifest.json"
+        lines += [f"Files in {sweep.folder}{os.sep}", f"  {files}"]
+    return "\n".join(lines)

@@ -1,0 +1,156 @@
+"""Engines: the same jobs give identical results serially, on the local process pool
+and on Dask; chunks carry at least ~100 ms of work; results stream back in order with
+a bounded number of chunks in flight."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from buffer_sim import engines, ensemble, runner
+from test_ensemble import ENSEMBLE_SCENARIO
+
+RUNS = 8
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    path = tmp_path_factory.mktemp("eng") / "ens24.yaml"
+    path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    return runner.load(path)
+
+
+def run_all(scenario, engine, size=3, outcome=None) -> np.ndarray:
+    indices, seeds, paths, values = ensemble.jobs(scenario, RUNS)
+    chunks = engines.make_chunks([scenario], np.zeros(RUNS), indices, seeds, paths, values,
+                                 size, outcome)
+    results = list(engine.map(engines.run_chunk, chunks))
+    assert [r.number for r in results] == list(range(len(results)))  # in chunk order
+    return np.concatenate([r.data for r in results])
+
+
+@pytest.fixture(scope="module")
+def serial_result(scenario):
+    return run_all(scenario, engines.SerialEngine())
+
+
+def test_the_local_pool_gives_exactly_the_serial_results(scenario, serial_result):
+    with engines.PoolEngine(2) as pool:
+        np.testing.assert_array_equal(run_all(scenario, pool), serial_result)
+        outcome = run_all(scenario, pool, size=5, outcome="mean_tension")
+    np.testing.assert_array_equal(outcome, serial_result[:, :, 0].mean(axis=1))
+
+
+def test_the_pool_starts_workers_from_a_fork_server_not_by_forking_this_process():
+    if sys.platform == "win32":
+        pytest.skip("no fork server on Windows: spawn")
+    assert engines.pool_context().get_start_method() == "forkserver"
+
+
+def test_results_do_not_depend_on_the_chunk_size(scenario, serial_result):
+    np.testing.assert_array_equal(run_all(scenario, engines.SerialEngine(), size=1),
+                                  serial_result)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    yield cluster
+    cluster.close()
+
+
+def test_dask_gives_exactly_the_serial_results(scenario, serial_result, dask_cluster):
+    engine = engines.DaskEngine(dask_cluster.scheduler_address)
+    try:
+        assert engine.workers == 2
+        np.testing.assert_array_equal(run_all(scenario, engine), serial_result)
+    finally:
+        engine.close()
+
+
+def test_an_ensemble_sent_to_a_dask_scheduler_matches_the_serial_one(
+        cli, tmp_path, monkeypatch, scenario, serial_result, dask_cluster):
+    from buffer_sim.model import output_columns
+
+    monkeypatch.setattr(ensemble, "write_band_charts", lambda *a, **k: [])  # tested elsewhere
+    path = tmp_path / "ens24.yaml"
+    path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    result = cli("ensemble", path, "--runs", RUNS, "--quiet", "--chunk-size", 2,
+                 "--scheduler", dask_cluster.scheduler_address, "--out", tmp_path)
+    assert result.code == 0, result.err
+    runs = pd.read_parquet(tmp_path / "ens24-ensemble" / "runs.parquet")
+    on_dask = runs[output_columns()].to_numpy().reshape(serial_result.shape)
+    np.testing.assert_array_equal(on_dask, serial_result)
+
+
+def test_without_dask_cluster_runs_fail_in_one_line(cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    path = tmp_path / "ens24.yaml"
+    path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    result = cli("ensemble", path, "--runs", 2, "--engine", "dask", "--out", tmp_path / "o")
+    assert result.code == 2
+    assert result.err == ("buffer-sim: error: cluster runs need Dask: pip install "
+                          "'buffer-sim[cluster]'\n")
+
+
+def test_chunks_carry_at_least_100_ms_of_work_and_share_the_runs_out():
+    assert engines.chunk_size(0.03, 1000, 2) * 0.03 >= 0.1
+    assert engines.chunk_size(0.5, 1000, 2) == 1  # one slow run is enough
+    assert engines.chunk_size(0.001, 10, 2) == 5  # but every worker gets work
+    assert engines.chunk_size(0.03, 1, 8) == 1
+    # whole time series: at least 512 rows per chunk (one Parquet row group each) ...
+    assert engines.chunk_size(0.02, 10_000, 2, months=12) * 12 >= 512
+    # ... unless that would leave a worker fewer than 4 chunks
+    assert engines.chunk_size(0.02, 160, 2, months=12) == 20
+
+
+def test_tiny_jobs_run_in_this_process_and_one_worker_means_no_pool():
+    choice = engines.EngineChoice()
+    assert isinstance(choice.open(0.2), engines.SerialEngine)
+    assert "ran in this process" in choice.notes[0]
+    assert isinstance(engines.EngineChoice(workers=1).open(100.0), engines.SerialEngine)
+    assert isinstance(engines.EngineChoice(engine="serial").open(100.0), engines.SerialEngine)
+
+
+def test_ordered_yields_in_submission_order_with_a_bounded_window():
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def work(delay):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(delay)
+        with lock:
+            in_flight[0] -= 1
+        return delay
+
+    delays = [0.05, 0.01, 0.03, 0.0, 0.02, 0.01, 0.0, 0.04]
+    arrived = []
+    with ThreadPoolExecutor(4) as pool:
+        out = list(engines.ordered(delays, lambda d: pool.submit(work, d),
+                                   lambda fs: wait(fs, return_when=FIRST_COMPLETED).done,
+                                   window=3, on_done=arrived.append))
+    assert out == delays  # submission order, whatever the finishing order
+    assert sorted(arrived) == sorted(delays)
+    assert peak[0] <= 3
+
+
+def test_stopping_early_cancels_the_chunks_still_pending():
+    cancelled = []
+    with ThreadPoolExecutor(1) as pool:
+        gen = engines.ordered(range(10), lambda i: pool.submit(time.sleep, 0.01),
+                              lambda fs: wait(fs, return_when=FIRST_COMPLETED).done,
+                              window=4, cancel=cancelled.extend)
+        next(gen)
+        gen.close()
+    assert 1 <= len(cancelled) <= 4
