@@ -100,13 +100,15 @@ def _progress_bar(total: int, desc: str):
                 dynamic_ncols=True)
 
 
-def cmd_run(args, argv) -> int:
-    if args.runs != 1:
-        from buffer_sim.commands.ensemble import run_from_args
-        return run_from_args(args, argv)
+def load_for_output(args, seed):
+    """The scenario named by ``args.scenario`` (with ``args.set``) and the folders its
+    outputs go to, checked before any work is done.
+
+    Returns:
+        (scenario, the ``--out`` folder, the run's own folder inside it).
+    """
     from buffer_sim import runner
 
-    seed = None if args.seed is None else runner.check_seed(args.seed)
     out_dir = Path(args.out).expanduser()
     if out_dir.exists() and not out_dir.is_dir():
         raise ScenarioError("--out", "", f"'{args.out}' exists and is not a folder")
@@ -115,6 +117,17 @@ def cmd_run(args, argv) -> int:
     if final.exists() and not final.is_dir():
         raise ScenarioError("--out", "", f"'{final}' exists and is not a folder; "
                                          "move it or choose another --out")
+    return scenario, out_dir, final
+
+
+def cmd_run(args, argv) -> int:
+    if args.runs != 1:
+        from buffer_sim.commands.ensemble import run_from_args
+        return run_from_args(args, argv)
+    from buffer_sim import runner
+
+    seed = None if args.seed is None else runner.check_seed(args.seed)
+    scenario, out_dir, final = load_for_output(args, seed)
 
     show_bar = not args.quiet and sys.stderr.isatty()
     if show_bar:

@@ -368,18 +368,11 @@ def summary(validation: Validation, folder: Path) -> str:
 
 def handler(args, argv) -> int:
     from buffer_sim import runner
-    from buffer_sim.cli import _progress_bar, resolve_scenario
+    from buffer_sim.cli import _progress_bar, load_for_output
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     runs = parse_runs(args.runs)
-    out_dir = Path(args.out).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ScenarioError("--out", "", f"'{args.out}' exists and is not a folder")
-    scenario = runner.load(resolve_scenario(args.scenario), seed=seed, overrides=args.set)
-    final = out_dir / scenario.name
-    if final.exists() and not final.is_dir():
-        raise ScenarioError("--out", "", f"'{final}' exists and is not a folder; "
-                                         "move it or choose another --out")
+    scenario, out_dir, final = load_for_output(args, seed)
     from buffer_sim.calibration import observed_trade
 
     check_observed(scenario, observed_trade())  # before any run
