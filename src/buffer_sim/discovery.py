@@ -16,7 +16,6 @@ The reported box is the densest with coverage at least ``--min-coverage`` (defau
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import operator
@@ -231,18 +230,11 @@ def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
 def prim_chart(result: Discovery, path) -> Path:
     """Left: the peeling trajectory (density against coverage, the chosen box marked);
     right: the chosen box's limits on each parameter's declared range."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from buffer_sim.output import atomic_write_bytes
+    from buffer_sim.output import new_figure, write_png
 
     t, box = result.trajectory, result.box
     lim = box.limits
-    fig = Figure(figsize=(12.7, 5.2 + 0.2 * len(lim)), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = new_figure((12.7, 5.2 + 0.2 * len(lim)))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
     points = left.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22,
                           zorder=3)
@@ -281,9 +273,7 @@ def prim_chart(result: Discovery, path) -> Path:
     fig.suptitle(f"Where {result.outcome} {result.where} ({result.cases} of {result.runs} runs): "
                  f"{sc.name}, root seed {sc.seed}", fontsize=11)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return atomic_write_bytes(path, buffer.getvalue())
+    return write_png(fig, path)
 
 
 def summary(result: Discovery) -> str:

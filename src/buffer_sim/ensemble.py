@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import time
 import zlib
@@ -482,18 +481,12 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
             table lacks are skipped.
         path: the PNG to write (atomically; same data give the same bytes).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from buffer_sim.output import atomic_write_bytes
+    from buffer_sim.output import new_figure, write_png
 
     height = 1.6 + 2.4 * len(panels)
-    fig = Figure(figsize=(12.7, height), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = new_figure((12.7, height))
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     for ax, (heading, unit, variables) in zip(axes, panels):
         for k, (name, label) in enumerate(variables):
@@ -516,9 +509,7 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return atomic_write_bytes(path, buffer.getvalue())
+    return write_png(fig, path)
 
 
 def summary(result: Ensemble) -> str:

@@ -34,6 +34,29 @@ def _umask() -> int:
     return mask
 
 
+def new_figure(figsize, dpi: float = 110):
+    """A Matplotlib figure on the Agg canvas, independent of pyplot's global state."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def write_png(fig, path) -> Path:
+    """Write ``fig`` as PNG atomically, without the "Software" tag (it carries the
+    Matplotlib version), so identical data give identical bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary sibling file and ``os.replace``.
 

@@ -18,7 +18,6 @@ here and only when an analysis runs.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -205,18 +204,11 @@ def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensit
 def indices_chart(result: Sensitivity, path) -> Path:
     """Bars: Sobol' S1 and ST with confidence intervals, or Morris mu* (with its
     interval) and sigma."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from buffer_sim.output import atomic_write_bytes
+    from buffer_sim.output import new_figure, write_png
 
     t = result.indices
     n = len(t)
-    fig = Figure(figsize=(9, 1.6 + 0.55 * max(n, 3)), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = new_figure((9, 1.6 + 0.55 * max(n, 3)))
     ax = fig.subplots()
     y = np.arange(n)
     h = 0.38
@@ -242,9 +234,7 @@ def indices_chart(result: Sensitivity, path) -> Path:
                  f"sample points x {result.runs} run(s))\n{sc.name}, root seed {sc.seed}",
                  fontsize=10)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return atomic_write_bytes(path, buffer.getvalue())
+    return write_png(fig, path)
 
 
 def summary(result: Sensitivity) -> str:

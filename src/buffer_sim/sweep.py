@@ -15,7 +15,6 @@ swept are drawn per run as in an ensemble.
 from __future__ import annotations
 
 import difflib
-import io
 import itertools
 import json
 import math
@@ -357,20 +356,13 @@ def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
 
 def sweep_chart(sweep: Sweep, path) -> Path | None:
     """A line chart (one parameter) or a heat map (two) of the outcome; None for more."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from buffer_sim.output import atomic_write_bytes
+    from buffer_sim.output import new_figure, write_png
 
     params, t = sweep.params, sweep.table
     if len(params) not in (1, 2):
         return None
     doc = OUTCOMES[parse_outcome(sweep.outcome)[0]].doc
-    fig = Figure(figsize=(9, 6), dpi=110)
-    FigureCanvasAgg(fig)
+    fig = new_figure((9, 6))
     ax = fig.subplots()
     if len(params) == 1:
         x = t[params[0][0]].to_numpy()
@@ -403,9 +395,7 @@ def sweep_chart(sweep: Sweep, path) -> Path | None:
     ax.set_title(f"{sweep.outcome}: {doc}\n{sweep.scenario.name}, {sweep.runs} runs per point, "
                  f"root seed {sweep.scenario.seed}", fontsize=10)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return atomic_write_bytes(path, buffer.getvalue())
+    return write_png(fig, path)
 
 
 def summary(sweep: Sweep) -> str:
