@@ -12,4 +12,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
 from buffer_sim.cli import main  # noqa: E402
 
-raise SystemExit(main())
+# The guard matters: pool workers import this file as a module (multiprocessing).
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -137,7 +137,7 @@ def run_main(*argv, cwd=None) -> CliResult:
 def fast_charts(monkeypatch):
     """Replace the three charts by tiny placeholder files, for tests about something
     else (drawing takes most of a short run's time; charts are tested elsewhere)."""
-    from buffer_sim import plots
+    from buffer_sim import engines, plots
 
     def placeholder(df, path, *args, **kwargs):
         Path(path).write_bytes(b"\x89PNG\r\n\x1a\n placeholder " + str(len(df)).encode())
@@ -145,6 +145,8 @@ def fast_charts(monkeypatch):
 
     for name in ("plot_leverage", "plot_trade", "plot_overview"):
         monkeypatch.setattr(plots, name, placeholder)
+    # The placeholders exist in this process only: draw here, not on the pool.
+    monkeypatch.setattr(engines, "default_workers", lambda: 1)
 
 
 @pytest.fixture(scope="session")

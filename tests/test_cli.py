@@ -336,6 +336,9 @@ def test_ctrl_c_while_drawing_prints_one_line_and_leaves_nothing(cli, short_scen
         raise KeyboardInterrupt
 
     monkeypatch.setattr("buffer_sim.plots.plot_overview", interrupted)
+    # The substitute exists in this process only (test_interrupt.py sends a real
+    # Ctrl-C while the pool draws).
+    monkeypatch.setattr("buffer_sim.engines.default_workers", lambda: 1)
     out = tmp_path / "out"
     result = cli("run", short_scenario, "--out", out)
     assert result.code == 130

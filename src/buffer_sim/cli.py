@@ -124,6 +124,12 @@ def cmd_run(args, argv) -> int:
     if args.runs != 1:
         from buffer_sim.commands.ensemble import run_from_args
         return run_from_args(args, argv)
+    from buffer_sim import engines
+
+    if engines.default_workers() > 1:
+        # The charts are drawn on the local pool: its fork server imports Matplotlib
+        # while this process loads the scenario and runs the model.
+        engines.warm_up_pool(engines.CHART_MODULES)
     from buffer_sim import runner
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
@@ -139,7 +145,8 @@ def cmd_run(args, argv) -> int:
 
     command_line = [PROG, *argv]
     try:
-        folder = runner.write_outputs(result, out_dir, command_line=command_line)
+        folder = runner.write_outputs(result, out_dir, command_line=command_line,
+                                      workers=None)
     except OSError as err:
         reason = err.strerror or str(err)
         where = err.filename or out_dir
@@ -239,9 +246,19 @@ def cmd_params(args, argv) -> int:
 # --- parser ----------------------------------------------------------------------------------
 
 _Fmt = argparse.RawDescriptionHelpFormatter
+#: Commands defined in this module; the others live in ``buffer_sim.commands``.
+BUILT_IN_COMMANDS = ("run", "list", "params")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command-line parser.
+
+    Args:
+        command: the command about to run, if known: of the commands in
+            ``buffer_sim.commands`` only that one is registered, because importing
+            them all costs a tenth of a second. None registers every command (for
+            the overall ``--help`` and for usage errors that list the choices).
+    """
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=_Fmt,
         description="Agent-based simulation of China-North Korea relations: Beijing, "
@@ -318,20 +335,30 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"example:\n  {PROG} params | less\n  {PROG} run --set parameters.inertia=2"
                "   # change one for a run")
     prm.set_defaults(func=cmd_params)
-    for module in _command_modules():
+    for module in _command_modules(command):
         module.register(sub, _Fmt)
     return parser
 
 
-def _command_modules():
-    """The subcommand modules in ``buffer_sim.commands``, in name order."""
+def _command_modules(command: str | None = None):
+    """The subcommand modules in ``buffer_sim.commands`` (each module is named after
+    its command), in name order; only ``command``'s when it names a known command."""
     import importlib
     import pkgutil
 
     import buffer_sim.commands as commands
 
     names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    if command in BUILT_IN_COMMANDS:
+        names = []
+    elif command in names:
+        names = [command]
     return [importlib.import_module(f"buffer_sim.commands.{name}") for name in names]
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The command named on the command line (the first word not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _one_line(text: str) -> str:
@@ -341,7 +368,7 @@ def _one_line(text: str) -> str:
 def main(argv=None) -> int:
     """Entry point of ``buffer-sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    parser = build_parser()
+    parser = build_parser(_command_word(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

@@ -58,6 +58,9 @@ ROUGH_SECONDS_PER_MONTH = 0.001
 #: out-of-order results waiting for an earlier chunk stay small.
 WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
+#: What the fork server imports for runs of the model, and for drawing charts only.
+MODEL_MODULES = ("buffer_sim.engines", "buffer_sim.model", "buffer_sim.sweep")
+CHART_MODULES = ("buffer_sim.engines", "buffer_sim.runner", "buffer_sim.plots")
 
 
 # --- jobs and chunks ---------------------------------------------------------------------
@@ -295,24 +298,68 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def warm_up_pool() -> None:
-    """Start the fork server now, so that it imports the model while this process
-    still loads and measures (a pool then starts in milliseconds, not seconds)."""
-    ctx = pool_context()
+def warm_up_pool(preload: tuple[str, ...] = MODEL_MODULES) -> None:
+    """Start the fork server now, so that it imports ``preload`` while this process
+    still loads and measures (a pool then starts in milliseconds, not seconds).
+
+    The modules are fixed when the server starts: the first call in a process wins.
+    """
+    ctx = pool_context(preload)
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
 
 
-def pool_context():
-    """The multiprocessing context of the local pool (see the module docstring)."""
+def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | None = None
+                     ) -> list:
+    """Run independent calls (e.g. drawing one chart each) at once; results in order.
+
+    The calls go to a local pool forked from the fork server, which imports the
+    charts once (``warm_up_pool(CHART_MODULES)`` starts it early, so that it imports
+    Matplotlib while this process loads the scenario and runs the model). With one usable core, or a
+    function that cannot be sent to another process (a local function, as tests
+    substitute), the calls run here one after the other. The results are the same.
+
+    Args:
+        calls: (function, args, kwargs) triples; arguments must pickle.
+        workers: most processes at once (default: the usable cores).
+
+    Returns:
+        Each call's return value, in the order of ``calls``.
+    """
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(len(calls), workers or default_workers())
+    try:
+        pickle.dumps([fn for fn, _, _ in calls])
+    except (pickle.PicklingError, AttributeError, TypeError):
+        workers = 1
+    if workers < 2:
+        return [fn(*args, **kwargs) for fn, args, kwargs in calls]
+    with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
+                             initializer=_ignore_sigint) as pool:
+        try:
+            futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
+            return [future.result() for future in futures]
+        except BaseException:
+            # Ctrl-C or a failed call: start nothing more; running calls finish.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def pool_context(preload: tuple[str, ...] = MODEL_MODULES):
+    """The multiprocessing context of the local pool (see the module docstring).
+
+    Args:
+        preload: modules the fork server imports if it is not running yet.
+    """
     import multiprocessing as mp
 
     if sys.platform != "win32" and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["buffer_sim.engines", "buffer_sim.model",
-                                    "buffer_sim.sweep"])
+        ctx.set_forkserver_preload(list(preload))
         return ctx
     return mp.get_context("spawn")
 

@@ -21,8 +21,6 @@ Conventions shared by all charts:
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -43,6 +41,8 @@ from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+
+from buffer_sim.output import write_png  # noqa: E402
 
 __all__ = ["DPI", "overlay", "plot_compare", "plot_leverage", "plot_overview", "plot_trade"]
 
@@ -380,30 +380,10 @@ def _render(path, height_px: int, draw: Callable[[Figure], None]) -> Path:
 
 
 def _save_png(fig: Figure, path) -> Path:
-    """Write ``fig`` as PNG via a temporary file in the target directory.
-
-    Args:
-        fig: the finished figure.
-        path: destination.
-
-    Returns:
-        ``path`` as a Path.
-    """
+    """Write ``fig`` as PNG atomically, creating the folder if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Same directory, so os.replace is an atomic rename; "x" mode (not mkstemp)
-    # so the file gets the usual umask permissions rather than 0600.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            # No "Software" tag (it carries the Matplotlib version) and a fixed dpi:
-            # identical data give identical bytes.
-            fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_png(fig, path, dpi=DPI)
 
 
 # --------------------------------------------------------------------------
@@ -593,12 +573,12 @@ class _EventLabel:
 
 def _parse_events(events: Iterable, lo: float, hi: float) -> list[tuple[float, str, str]]:
     """Events inside ``[lo, hi]`` as ``(date number, label, kind)``, in date order."""
-    parsed = []
-    for event in events:
-        date, label, kind = event[0], event[1], event[2]
-        x = float(mdates.date2num(_month_starts([date])[0]))
-        if lo <= x <= hi:
-            parsed.append((x, str(label), str(kind)))
+    events = list(events)
+    if not events:
+        return []
+    xs = mdates.date2num(_month_starts([event[0] for event in events]))
+    parsed = [(float(x), str(event[1]), str(event[2])) for x, event in zip(xs, events)
+              if lo <= x <= hi]
     # Stable sort: events of one month keep the order the caller gave.
     return sorted(parsed, key=lambda e: e[0])
 
@@ -655,9 +635,13 @@ def _draw_events(fig: Figure, axes: Sequence[Axes], runs: Sequence[_Run],
     parsed = _parse_events(events, lo, hi)
     if not parsed:
         return
+    # One collection per panel rather than a line per event: a replay has ~90 events
+    # and every artist costs time in constrained layout.
+    xs = [x for x, _, _ in parsed]
+    colors = [_event_color(kind) for _, _, kind in parsed]
     for ax in axes:
-        for x, _, kind in parsed:
-            ax.axvline(x, color=_event_color(kind), lw=0.8, alpha=0.55, zorder=0.8)
+        ax.vlines(xs, 0, 1, transform=ax.get_xaxis_transform(), colors=colors, lw=0.8,
+                  alpha=0.55, zorder=0.8)
     top = axes[0]
     # Rotated text is one line high; keep labels a line height (plus air) apart
     # on an axes roughly 80% of the figure wide.

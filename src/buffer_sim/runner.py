@@ -191,18 +191,23 @@ def versions() -> dict[str, str]:
             "matplotlib": matplotlib.__version__, "python": platform.python_version()}
 
 
-def write_outputs(result: RunResult, out_dir, command_line=None) -> Path:
+def write_outputs(result: RunResult, out_dir, command_line=None,
+                  workers: int | None = 1) -> Path:
     """Write the run's folder ``out_dir/<scenario name>/``, whole or not at all.
 
     Args:
         result: from ``run``.
         out_dir: parent folder (created if missing).
         command_line: recorded in the manifest; a list of arguments or a string.
+        workers: processes drawing the charts (None: every core). More than one
+            starts worker processes, which import the calling script as a module
+            (multiprocessing's rule): only for a script guarded by
+            ``if __name__ == "__main__"``, as the command line is.
 
     Returns:
         The absolute path of the run's folder.
     """
-    from buffer_sim import plots
+    from buffer_sim.engines import call_in_parallel
 
     scenario = result.scenario
     final = output_folder(result, out_dir).absolute()
@@ -212,18 +217,31 @@ def write_outputs(result: RunResult, out_dir, command_line=None) -> Path:
     with staged_dir(final) as tmp:
         atomic_write_text(tmp / "timeseries.csv", csv_text(df))
         atomic_write_text(tmp / "decisions.csv", csv_text(result.decisions))
-        plots.plot_leverage(df, tmp / "leverage.png", events=events,
-                            title=f"Beijing's leverage: potential, applied, realized ({run_id})")
-        plots.plot_trade(df, tmp / "trade.png", events=events, observed=observed_for(scenario),
-                         title=f"China–DPRK trade ({run_id})")
-        plots.plot_overview(df, tmp / "overview.png", events=events,
-                            title=f"Overview: security, relations, instruments ({run_id})")
+        # The charts take most of a run's time and do not depend on each other.
+        call_in_parallel([
+            (draw_chart, ("plot_overview", df, tmp / "overview.png"), dict(
+                events=events, title=f"Overview: security, relations, instruments ({run_id})")),
+            (draw_chart, ("plot_trade", df, tmp / "trade.png"), dict(
+                events=events, observed=observed_for(scenario),
+                title=f"China–DPRK trade ({run_id})")),
+            (draw_chart, ("plot_leverage", df, tmp / "leverage.png"), dict(
+                events=events, title=f"Beijing's leverage: potential, applied, realized ({run_id})")),
+        ], workers=workers)
         from buffer_sim import report
         report.write_run_report(result, tmp, build_manifest(result, tmp, command_line))
         manifest = build_manifest(result, tmp, command_line)
         atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False)
                           + "\n")
     return final
+
+
+def draw_chart(chart: str, *args, **kwargs) -> Path:
+    """``plots.<chart>(*args, **kwargs)``, importing Matplotlib only where it runs: a
+    pool worker draws the charts of ``write_outputs`` while this process never loads it.
+    """
+    from buffer_sim import plots
+
+    return getattr(plots, chart)(*args, **kwargs)
 
 
 def observed_for(scenario) -> pd.DataFrame | None:

@@ -252,7 +252,7 @@ def _unknown_parameter(file, field, word) -> ScenarioError:
                                       "see 'buffer-sim params' for every parameter")
 
 
-class _Loader(yaml.SafeLoader):
+class _Strict:
     """PyYAML's SafeLoader (plain data only: no tag ever constructs an object), stricter:
 
     * a key given twice in one mapping is an error (with its line), not a silent overwrite;
@@ -280,6 +280,16 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _Loader(_Strict, yaml.SafeLoader):
+    """The pure-Python reader: its errors carry the messages users see."""
+
+
+# libyaml's parser reads a scenario ~10x faster; a document it rejects is read again
+# by ``_Loader``, whose messages the error tests specify.
+_FastLoader = type("_FastLoader", (_Strict, getattr(yaml, "CSafeLoader", yaml.SafeLoader)),
+                   {"__doc__": "The same reader on libyaml's parser (when installed)."})
+
+
 def _timestamp_or_text(loader, node):
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
@@ -300,15 +310,15 @@ def _guarded(constructor):
     return construct
 
 
-# YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) would read it as text.
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
-
-for _tag, _constructor in list(yaml.SafeLoader.yaml_constructors.items()):
-    if _tag is not None:
-        _Loader.add_constructor(_tag, _guarded(_constructor))
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+for _loader in (_Loader, _FastLoader):
+    # YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) would read it as text.
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+    for _tag, _constructor in list(yaml.SafeLoader.yaml_constructors.items()):
+        if _tag is not None:
+            _loader.add_constructor(_tag, _guarded(_constructor))
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 def _yaml_error(err: yaml.YAMLError, text: str) -> str:
@@ -335,6 +345,14 @@ def _yaml_error(err: yaml.YAMLError, text: str) -> str:
     return f"YAML syntax error at {where}{problem}"
 
 
+def _load_yaml(text: str):
+    """The document's data; libyaml first, the Python reader for a document it rejects."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
+    except Exception:  # noqa: BLE001 - read again for the precise message
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 def _parse_yaml(data: bytes, name: str):
     """Bytes of a scenario file -> its top-level mapping (or ScenarioError)."""
     if len(data) > MAX_FILE_BYTES:
@@ -349,7 +367,7 @@ def _parse_yaml(data: bytes, name: str):
         raise ScenarioError(name, "", f"not UTF-8 text (byte {err.start}, line {line}); "
                                       "save the file as UTF-8") from None
     try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        raw = _load_yaml(text)
     except yaml.YAMLError as err:
         raise ScenarioError(name, "", _yaml_error(err, text)) from None
     except RecursionError:

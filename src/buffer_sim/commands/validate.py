@@ -10,7 +10,6 @@ left alone) and prints the table.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import textwrap
@@ -132,6 +131,7 @@ def covered_years(scenario) -> list[int]:
 def check_observed(scenario, observed: pd.DataFrame) -> list[int]:
     """The covered years that have observed trade; ``ScenarioError`` if there are none."""
     from buffer_sim.months import month_str
+    from buffer_sim.output import png_bytes
 
     years = sorted(set(covered_years(scenario)) & set(observed["year"].astype(int)))
     if not years:
@@ -224,6 +224,7 @@ def chart_png(validation: Validation) -> bytes:
 
     from buffer_sim.metrics import TRADE_SERIES
     from buffer_sim.months import month_str
+    from buffer_sim.output import png_bytes
 
     v, sc = validation, validation.scenario
     series_list = [s for s in TRADE_SERIES if s in v.baselines]
@@ -231,7 +232,6 @@ def chart_png(validation: Validation) -> bytes:
     model_years = [int(y) for y in v.annual.index]
     bases = sorted({str(b) for b in v.observed["basis"]})
     marker_of = {b: _MARKERS[i % len(_MARKERS)] for i, b in enumerate(bases)}
-    buffer = io.BytesIO()
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(len(series_list), 1, sharex=True, layout="constrained",
                                  figsize=(_WIDTH_PX / _DPI, _HEIGHT_PX / _DPI), dpi=_DPI)
@@ -307,10 +307,9 @@ def chart_png(validation: Validation) -> bytes:
         fig.suptitle(f"Validation of {sc.name} ({month_str(sc.start)}..{month_str(sc.end)}, "
                      f"{seeds}): model's reported trade vs observed and two baselines")
         try:
-            fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+            return png_bytes(fig, dpi=_DPI)
         finally:
             plt.close(fig)
-    return buffer.getvalue()
 
 
 def _runs_label(v: Validation) -> str:
@@ -343,6 +342,7 @@ def notes(validation: Validation) -> list[str]:
 def summary(validation: Validation, folder: Path) -> str:
     from buffer_sim.metrics import format_table
     from buffer_sim.months import month_str
+    from buffer_sim.output import png_bytes
 
     v, sc = validation, validation.scenario
     seeds = (f"seed {v.seeds[0]}" if len(v.seeds) == 1
