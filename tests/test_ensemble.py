@@ -331,3 +331,15 @@ def test_bad_input_is_one_line_and_exit_2(cli, scenario_file, tmp_path, args, wo
     assert result.code == 2
     assert words in result.err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_uncertain_scenario_draws_every_assumption_within_its_bounds():
+    from conftest import PROJECT_ROOT
+
+    scenario = runner.load(PROJECT_ROOT / "scenarios" / "pressure_2016_2017_uncertain.yaml")
+    _, _, paths, values = ensemble.jobs(scenario, 40)
+    assert set(paths) == set(scenario.uncertain) and len(paths) == 3
+    for j, path in enumerate(paths):
+        spec = scenario.uncertain[path]
+        column = np.asarray(values)[:, j]
+        assert spec["low"] <= column.min() < column.max() <= spec["high"], path

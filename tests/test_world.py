@@ -11,7 +11,7 @@ from buffer_sim.params import Parameters
 from buffer_sim.scenario import DEFAULT_INITIAL_STATE
 from buffer_sim.world import (
     EXPECTED, STATE_VARIABLES, Actions, Shocks, State, leverage_potential, pressure_applied,
-    stack, transition,
+    project, transition,
 )
 
 P = Parameters()
@@ -122,11 +122,6 @@ def test_a_batch_projects_each_candidate_like_a_single_call():
                 == pytest.approx(getattr(single, name), rel=1e-9, abs=1e-12), name
 
 
-def test_stack_builds_a_batch_of_states():
-    batch = stack([world(tension=0.1), world(tension=0.9)])
-    assert list(batch.tension) == [0.1, 0.9]
-
-
 def test_every_variable_stays_in_range_under_extreme_instruments():
     s = world()
     extremes = dict(beijing_enforcement=1.0, beijing_aid=0.0, beijing_engagement=0.0,
@@ -137,3 +132,15 @@ def test_every_variable_stays_in_range_under_extreme_instruments():
         for name, (_, lo, hi, _) in STATE_VARIABLES.items():
             value = getattr(s, name)
             assert lo <= value and (hi is None or value <= hi), (name, value)
+
+
+def test_a_projection_is_the_transition_plus_the_peak_tension_on_the_way():
+    s = world(tension=0.3, test_readiness=1.0)
+    actions = Actions(pyongyang_provocation=np.array([0.0, 2.0]))
+    projected = project(s, actions, P, months=6)
+    plain = transition(s, actions, P, EXPECTED, months=6)
+    for name in STATE_VARIABLES:
+        np.testing.assert_allclose(getattr(projected, name), getattr(plain, name), rtol=1e-12)
+    assert np.all(projected.peak_tension >= projected.tension)
+    # A nuclear test spikes tension at once; six months on the spike has partly faded.
+    assert projected.peak_tension[1] > projected.tension[1] > projected.tension[0]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -47,9 +48,15 @@ class Decision:
     choice: dict[str, float]
     previous: dict[str, float]
     deciding: str
-    reason: str
     projected: dict[str, float] = field(default_factory=dict)
     threshold: dict[str, float] = field(default_factory=dict)
+    #: writes ``reason`` when it is first read
+    explain: Callable[[], str] = field(default=lambda: "", repr=False, compare=False)
+
+    @cached_property
+    def reason(self) -> str:
+        """A sentence a teacher can read out."""
+        return self.explain()
 
     @property
     def changed(self) -> bool:
@@ -187,18 +194,24 @@ class Candidates:
     Attributes:
         options: instrument -> value, one dict per candidate; the first keeps course.
         change: each candidate's departure from last month's policy (cost of change).
-        settings: instrument -> its value in every candidate (to build the batch).
+        names: the instruments, in the order of the rows of ``table``.
+        table: (instrument, candidate) values (to build the batch).
     """
 
     options: list[dict[str, float]]
     change: list[float]
-    settings: dict[str, np.ndarray]
+    names: list[str]
+    table: np.ndarray
 
     @classmethod
     def of(cls, options: list[dict[str, float]], change: list[float]) -> "Candidates":
         names = list(options[0])
         table = np.array([[option[k] for option in options] for k in names], dtype=float)
-        return cls(options, change, dict(zip(names, table)))
+        return cls(options, change, names, table)
+
+    def field_rows(self, actor: str) -> list[int]:
+        """Positions of the instruments in ``ACTION_FIELDS`` (rows of a batch)."""
+        return [_FIELD_ROW[f"{actor}_{name}"] for name in self.names]
 
     def __len__(self) -> int:
         return len(self.options)
@@ -233,14 +246,15 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
     for _, candidates, _ in groups:
         ranges.append(slice(start, start + len(candidates)))
         start += len(candidates)
-    base = np.array([getattr(current, f) for f in ACTION_FIELDS], dtype=float)
-    columns = np.repeat(base[:, None], start, axis=1)  # one row per action field
+    columns = np.empty((len(ACTION_FIELDS), start))  # one row per action field
+    columns[:] = [[getattr(current, f)] for f in ACTION_FIELDS]
     for (actor, candidates, extra), rows in zip(groups, ranges):
         for name, value in extra.items():
             columns[_FIELD_ROW[name], rows] = value
-        for name, values in candidates.settings.items():
-            columns[_FIELD_ROW[f"{actor}_{name}"], rows] = values
-    return Actions(**dict(zip(ACTION_FIELDS, columns))), ranges
+        # Row by row: a slice assignment costs a sixth of one with a list index.
+        for row, values in zip(candidates.field_rows(actor), candidates.table):
+            columns[row, rows] = values
+    return Actions(*columns), ranges
 
 
 class Projection:

@@ -25,8 +25,8 @@ from buffer_sim.decision import Decision, Projection, build_batch
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
-    EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, State, draw_shocks, influence,
-    leverage_potential, pressure_applied, transition,
+    INSTRUMENTS, STATE_VARIABLES, Actions, State, draw_shocks, influence,
+    leverage_potential, pressure_applied, project, transition,
 )
 
 TRADE_COLUMNS = ["cn_exports_reported", "cn_imports_reported", "cn_exports_informal",
@@ -144,7 +144,7 @@ class BufferModel(mesa.Model):
                        "beijing_aid": max(self.actions.beijing_aid, params.aid_normal)}
         groups.append(("pyongyang", free, no_pressure))
         batch, ranges = build_batch(self.actions, groups)
-        projected = transition(now, batch, params, EXPECTED, months=params.lookahead_months)
+        projected = project(now, batch, params, months=params.lookahead_months)
         projection = Projection(projected, now, batch, params, size=ranges[-1].stop)
 
         without, *_ = pyongyang.choose(free, projection, ranges[-1], now, params)

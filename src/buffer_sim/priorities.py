@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from buffer_sim.params import Parameters
-from buffer_sim.world import Actions, State, china_trade, peak_tension, pressure_applied
+from buffer_sim.world import Actions, State, china_trade, pressure_applied
 
 Metric = Callable[[State, State, Actions, Parameters], np.ndarray]
 
@@ -86,7 +86,7 @@ def _trade_ratio(proj: State, now: State, a: Actions, p: Parameters):
 PRIORITIES: dict[str, Priority] = {
     p.name: p for p in [
         Priority("no_war", "no war", "projected peak tension", True, 0.05,
-                 lambda proj, now, a, p: peak_tension(now, proj, a, p),
+                 lambda proj, now, a, p: proj.peak_tension,
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
                  "ranked in that order (note 4)"),
         Priority("no_instability", "no instability", "projected change in DPRK stability",

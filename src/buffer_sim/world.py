@@ -3,9 +3,9 @@
 Nothing here knows about Mesa, files or plots. ``transition`` is a pure function of
 (state, actions, parameters, random draws, months); the Mesa model calls it once a
 month with realised draws, and every actor calls it with *expected* draws to project
-the consequences of its candidate choices (see ``decision.py``). All arithmetic is
-numpy-elementwise, so the same function projects a whole batch of candidates at once
-when the fields are arrays.
+the consequences of its candidate choices (see ``decision.py``). When instruments are
+arrays, the same equations project a whole batch of candidates from one world in a
+few dozen numpy calls; otherwise they run on plain floats.
 
 The variables follow the report (Daniel Wertz, *China-North Korea Relations*, NCNK):
 
@@ -186,9 +186,11 @@ class _ArrayOps:
     clip = staticmethod(_clip)
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
-    exp = staticmethod(np.exp)
     log = staticmethod(np.log)
-    where = staticmethod(np.where)
+
+    @staticmethod
+    def where(condition, a, b):
+        return np.where(condition, a, b)
 
 
 class _ScalarOps:
@@ -201,7 +203,6 @@ class _ScalarOps:
 
     maximum = staticmethod(max)
     minimum = staticmethod(min)
-    exp = staticmethod(math.exp)
     log = staticmethod(math.log)
 
     @staticmethod
@@ -209,9 +210,9 @@ class _ScalarOps:
         return a if condition else b
 
 
-def _ops(state: "State", actions: "Actions"):
-    batched = isinstance(actions.beijing_enforcement, np.ndarray) or isinstance(
-        state.tension, np.ndarray)
+def _ops(actions: "Actions"):
+    """numpy for a batch (some instrument is an array), plain floats otherwise."""
+    batched = any(isinstance(getattr(actions, f), np.ndarray) for f in ACTION_FIELDS)
     return _ArrayOps if batched else _ScalarOps
 
 
@@ -221,21 +222,62 @@ def effective_enforcement(actions: Actions, params: Parameters):
     return enf + params.secondary_sanctions_reach * actions.washington_pressure * (1.0 - enf)
 
 
-def _provocation(s: State, a: Actions, p: Parameters, shocks: Shocks):
-    """Which test happens, whether it comes off, and the tension it adds at once."""
-    level = a.pyongyang_provocation
-    major = ((level >= 2) & (s.test_readiness >= 1.0)) * 1.0
-    missile = ((level >= 1) & (s.test_readiness >= p.missile_readiness_cost)) * (1.0 - major)
-    if shocks.provocation_success is None:
-        ok_major = major * p.p_success_major
-        ok_missile = missile * p.p_success_missile
-    else:
-        ok_major = major * shocks.provocation_success
-        ok_missile = missile * shocks.provocation_success
-    fail = p.tension_failed_fraction
-    jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
-            + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
-    return major, missile, ok_major, ok_missile, jump
+def _provocation_by_level(s: State, p: Parameters, shocks: Shocks, months: float
+                          ) -> list[tuple[float, float, float, float, float]]:
+    """What a provocation of each level (0, 1, 2) does this period, given the world.
+
+    A test is a one-off act: its consequences depend only on its level and on the
+    world (readiness, hostility), not on the other instruments. So they are worked
+    out once per level and looked up for every candidate of a batch.
+
+    Returns:
+        Per level: (tension jump at once, hostility at the end of the period,
+        test readiness at the end, nuclear gain, economic cost).
+    """
+    hdecay = 1.0 - p.hostility_decay_per_month
+    out = []
+    for level in (0, 1, 2):
+        major = 1.0 if (level >= 2 and s.test_readiness >= 1.0) else 0.0
+        missile = (1.0 - major) if (level >= 1 and s.test_readiness >= p.missile_readiness_cost) else 0.0
+        if shocks.provocation_success is None:
+            ok_major = major * p.p_success_major
+            ok_missile = missile * p.p_success_missile
+        else:
+            ok_major = major * shocks.provocation_success
+            ok_missile = missile * shocks.provocation_success
+        fail = p.tension_failed_fraction
+        jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
+                + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
+        hostility = _ScalarOps.clip(
+            s.hostility * hdecay ** months
+            + (p.hostility_per_major * major + p.hostility_per_missile * missile)
+            * hdecay ** (months - 1), 0.0, 1.0)
+        readiness = _ScalarOps.clip(s.test_readiness * (1.0 - major)
+                                    - p.missile_readiness_cost * missile
+                                    + p.readiness_regen_per_month * months, 0.0, 1.0)
+        gain = p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile
+        cost = p.econ_provocation_cost * (missile + 3.0 * major)
+        out.append((jump, hostility, readiness, gain, cost))
+    return out
+
+
+def _at_level(table: list[tuple], level):
+    """The row of ``table`` for each provocation level (an array of rows for a batch)."""
+    if isinstance(level, np.ndarray):
+        return np.array(table).T[:, level.astype(np.intp)]
+    return table[int(level)]
+
+
+def _relax_warmth(now: tuple, targets: tuple, share: float, xp) -> list:
+    """Each warmth moves ``share`` of the way to its target (clipped to -1..1);
+    for a batch, the five relationships in one array."""
+    if xp is _ScalarOps:
+        clip = _ScalarOps.clip
+        return [clip(x + share * (clip(t, -1.0, 1.0) - x), -1.0, 1.0)
+                for x, t in zip(now, targets)]
+    targets = _clip(np.array(np.broadcast_arrays(*targets)), -1.0, 1.0)
+    x = np.array(now).reshape((len(now),) + (1,) * (targets.ndim - 1))
+    return list(_clip(x + share * (targets - x), -1.0, 1.0))
 
 
 def _tension_target(s: State, a: Actions, p: Parameters, xp=_ArrayOps):
@@ -250,17 +292,16 @@ def _tension_target(s: State, a: Actions, p: Parameters, xp=_ArrayOps):
     return xp.clip(target, 0.0, 1.0)
 
 
-def peak_tension(now: State, projected: State, actions: Actions, params: Parameters):
-    """Highest tension on the way to ``projected``: after the first month or at the end.
+@dataclass(frozen=True, slots=True)
+class Projected(State):
+    """A projected world (``project``), plus the highest tension on the way to it.
 
     Tension moves monotonically from its first-month value towards its target, so the
     peak of the path is one of its two ends. Actors fearing war look at the peak, not
     at where a crisis will have faded to half a year later.
     """
-    target = _tension_target(now, actions, params)
-    jump = _provocation(now, actions, params, EXPECTED)[-1]
-    first = target + (now.tension - target) * (1.0 - params.tension_relax_per_month) + jump
-    return np.maximum(_clip(first, 0.0, 1.0), projected.tension)
+
+    peak_tension: Any = None
 
 
 def transition(state: State, actions: Actions, params: Parameters,
@@ -273,54 +314,65 @@ def transition(state: State, actions: Actions, params: Parameters,
     model as ``months`` monthly steps with the provocation in the first.
 
     Args:
-        state: the world at the start of the period.
-        actions: every actor's instruments.
+        state: the world at the start of the period (floats).
+        actions: every actor's instruments: floats, or arrays (a batch of candidates).
         params: the coefficients.
         shocks: random draws; the default uses their expectations (for lookahead).
         months: length of the period.
 
     Returns:
-        The world at the end of the period.
+        The world at the end of the period (arrays where the actions are).
     """
-    p = params
-    s = state
-    a = actions
-    xp = _ops(s, a)
+    return State(*_advance(state, actions, params, shocks, months)[0])
+
+
+def project(state: State, actions: Actions, params: Parameters, months: float) -> Projected:
+    """``transition`` with expected draws, plus the peak tension on the way."""
+    fields, peak = _advance(state, actions, params, EXPECTED, months, with_peak=True)
+    return Projected(*fields, peak_tension=peak)
+
+
+def _advance(s: State, a: Actions, p: Parameters, shocks: Shocks, months: float,
+             with_peak: bool = False) -> tuple[tuple, Any]:
+    """The equations of ``transition``: the new state's fields in ``State`` order and,
+    if asked, the peak tension. Written so that a batch costs few numpy calls: the
+    state is one world, so everything that depends on it alone is a float."""
+    xp = _ops(a)
 
     def relax(x, target, rate):
-        return target + (x - target) * (1.0 - rate) ** months
+        d = (1.0 - rate) ** months
+        return target * (1.0 - d) + x * d
 
     # --- provocation (one-off act) --------------------------------------------
-    major, missile, ok_major, ok_missile, jump = _provocation(s, a, p, shocks)
+    jump, hostility, readiness, gain, econ_cost = _at_level(
+        _provocation_by_level(s, p, shocks, months), a.pyongyang_provocation)
     lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
     enf = a.beijing_enforcement
     eff_enf = effective_enforcement(a, p)
 
-    # --- tension and hostility --------------------------------------------------
+    # --- tension ---------------------------------------------------------------
     tension_target = _tension_target(s, a, p, xp)
     tension = xp.clip(relax(s.tension, tension_target, p.tension_relax_per_month)
-                    + jump * lag, 0.0, 1.0)
-    hdecay = 1.0 - p.hostility_decay_per_month
-    hostility = xp.clip(s.hostility * hdecay ** months
-                      + (p.hostility_per_major * major + p.hostility_per_missile * missile)
-                      * hdecay ** (months - 1), 0.0, 1.0)
+                      + jump * lag, 0.0, 1.0)
+    peak = None
+    if with_peak:
+        first = tension_target + (s.tension - tension_target) * (1.0 - p.tension_relax_per_month)
+        peak = xp.maximum(xp.clip(first + jump, 0.0, 1.0), tension)
 
     # --- nuclear programme ----------------------------------------------------------
-    freeze = 1.0 - p.freeze_effect * a.pyongyang_outreach * a.washington_engagement
-    progress = ((p.nuclear_base_progress_per_month * months * freeze
-                 + p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile)
-                * (1.0 - p.procurement_drag * eff_enf))
+    engaged = a.pyongyang_outreach * a.washington_engagement
+    freeze = 1.0 - p.freeze_effect * engaged
+    progress = ((p.nuclear_base_progress_per_month * months) * freeze + gain) * (
+        1.0 - p.procurement_drag * eff_enf)
     nuclear = xp.clip(s.nuclear + progress, 0.0, 1.0)
     # The pace observers extrapolate: monthly progress smoothed over the memory of
     # provocations (a series of tests, not a single one, is what alarms Beijing).
     pdecay = (1.0 - p.hostility_decay_per_month) ** months
-    pace = xp.clip(s.nuclear_pace * pdecay + progress / months * (1.0 - pdecay), 0.0, 1.0)
-    readiness = xp.clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
-                      + p.readiness_regen_per_month * months, 0.0, 1.0)
+    pace = xp.clip(s.nuclear_pace * pdecay + progress * ((1.0 - pdecay) / months), 0.0, 1.0)
 
     # --- trade: capacity, customs, reported and informal flows -----------------------
     growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
-              + p.trade_growth_from_engagement * p.engagement_growth_realised
+              + (p.trade_growth_from_engagement * p.engagement_growth_realised)
               * a.beijing_engagement)
     # Nobody invests in what the UN has banned: capacity grows only in the share of
     # trade outside the bans (mines stop expanding once coal and ore are listed).
@@ -328,22 +380,22 @@ def transition(state: State, actions: Actions, params: Parameters,
                                   * (1.0 - s.sanctions_scope)) ** months
     cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share
                                                         * s.sanctions_scope)) ** months
-    cap_x = cap_x_trend
-    block_target = s.sanctions_scope * xp.minimum(eff_enf / p.customs_full_enforcement, 1.0)
-    blocked = xp.where(block_target > s.customs_blocked,
-                       relax(s.customs_blocked, block_target, p.customs_block_rate),
-                       relax(s.customs_blocked, block_target, p.customs_block_decay_per_month))
+    block_target = s.sanctions_scope * xp.minimum(eff_enf * (1.0 / p.customs_full_enforcement),
+                                                  1.0)
+    # Customs tighten at one rate and relax at another.
+    blocked = relax(s.customs_blocked, block_target,
+                    xp.where(block_target > s.customs_blocked, p.customs_block_rate,
+                             p.customs_block_decay_per_month))
     blocked_x = p.export_ban_share * blocked
     let_through = 1.0 - p.informal_suppression * eff_enf
-    ex = xp.exp
-    imports_reported = cap_m * (1.0 - blocked) * ex(shocks.noise_imports_reported)
+    imports_reported = cap_m * (1.0 - blocked) * math.exp(shocks.noise_imports_reported)
     # What the DPRK can buy depends on what it earns: demand follows its economy.
-    cap_x = cap_x * s.dprk_economy ** p.import_demand_elasticity
-    exports_reported = cap_x * (1.0 - blocked_x) * ex(shocks.noise_exports_reported)
+    cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
+    exports_reported = cap_x * (1.0 - blocked_x) * math.exp(shocks.noise_exports_reported)
     imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
-                        * let_through * ex(shocks.noise_imports_informal))
+                        * let_through * math.exp(shocks.noise_imports_informal))
     exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
-                        * let_through * ex(shocks.noise_exports_informal))
+                        * let_through * math.exp(shocks.noise_exports_informal))
     other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
                                                      * s.sanctions_scope)
     other = relax(s.other_trade, other_target, p.other_trade_relax_per_month)
@@ -352,54 +404,52 @@ def transition(state: State, actions: Actions, params: Parameters,
     # Earnings under this period's policies: the projection sees how enforcement
     # reaches the economy through trade.
     earnings = (imports_reported + imports_informal
-                + p.other_trade_export_share * other
-                + p.tourism_usd_m_month * xp.maximum(s.warmth_cn_dprk, 0.0))
+                + (p.other_trade_export_share * other
+                   + p.tourism_usd_m_month * max(s.warmth_cn_dprk, 0.0)))
     econ_target = (1.0 + p.econ_trade_elasticity
-                   * xp.log(xp.maximum(earnings, 1e-6) / p.earnings_reference_usd_m_month)
+                   * xp.log(xp.maximum(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
                    + p.econ_aid_effect * a.beijing_aid)
-    economy = xp.clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month)
-                    - p.econ_provocation_cost * (missile + 3.0 * major), 0.0, 3.0)
-    stab_target = (p.stability_baseline + p.stability_from_economy * (economy - 1.0)
-                   - p.stability_from_tension * tension)
+    economy = xp.clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month) - econ_cost,
+                      0.0, 3.0)
+    stab_target = ((p.stability_baseline - p.stability_from_economy)
+                   + p.stability_from_economy * economy - p.stability_from_tension * tension)
     stability = xp.clip(relax(s.stability, xp.clip(stab_target, 0.0, 1.0),
-                            p.stability_relax_per_month), 0.0, 1.0)
+                              p.stability_relax_per_month), 0.0, 1.0)
 
-    # --- warmth ---------------------------------------------------------------------------
-    r = p.warmth_relax_per_month
+    # --- warmth: five relationships relax towards targets set by the instruments ------
     h = s.hostility
-    w_cn_dprk = (p.warmth_mean_cn_dprk
-                 + p.warmth_cn_dprk_engagement * (a.beijing_engagement - 0.5)
-                 + p.warmth_cn_dprk_outreach * (a.pyongyang_outreach - 0.5)
-                 - p.warmth_cn_dprk_enforcement * enf
-                 - p.warmth_cn_dprk_hostility * h)
-    w_us_dprk = (p.warmth_mean_us_dprk
-                 + p.warmth_us_dprk_engagement * a.washington_engagement * a.pyongyang_outreach
-                 - p.warmth_us_dprk_pressure * a.washington_pressure
-                 - p.warmth_us_dprk_hostility * h)
-    w_rok_dprk = (p.warmth_mean_rok_dprk
-                  + p.warmth_rok_dprk_engagement * a.seoul_engagement * a.pyongyang_outreach
-                  - p.warmth_rok_dprk_hostility * h)
-    w_cn_rok = (p.warmth_mean_cn_rok + p.warmth_cn_rok_ties * (a.seoul_china_ties - 0.5)
-                - p.warmth_cn_rok_alignment * xp.maximum(a.seoul_alignment - 0.5, 0.0))
-    w_cn_us = (p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
-               - p.warmth_cn_us_pressure * a.washington_pressure * (1.0 - enf))
-
-    def warm(x, target):
-        return xp.clip(relax(x, xp.clip(target, -1.0, 1.0), r), -1.0, 1.0)
-
-    return State(
-        tension=tension, nuclear=nuclear, nuclear_pace=pace, test_readiness=readiness, hostility=hostility,
-        dprk_economy=economy, stability=stability, sanctions_scope=s.sanctions_scope,
-        customs_blocked=blocked, capacity_imports=cap_m, capacity_exports=cap_x_trend,
-        cn_exports_reported=exports_reported, cn_imports_reported=imports_reported,
-        cn_exports_informal=exports_informal, cn_imports_informal=imports_informal,
-        other_trade=other,
-        warmth_cn_dprk=warm(s.warmth_cn_dprk, w_cn_dprk),
-        warmth_us_dprk=warm(s.warmth_us_dprk, w_us_dprk),
-        warmth_rok_dprk=warm(s.warmth_rok_dprk, w_rok_dprk),
-        warmth_cn_rok=warm(s.warmth_cn_rok, w_cn_rok),
-        warmth_cn_us=warm(s.warmth_cn_us, w_cn_us),
+    targets = (
+        # China-DPRK
+        (p.warmth_mean_cn_dprk - 0.5 * (p.warmth_cn_dprk_engagement + p.warmth_cn_dprk_outreach)
+         - p.warmth_cn_dprk_hostility * h)
+        + p.warmth_cn_dprk_engagement * a.beijing_engagement
+        + p.warmth_cn_dprk_outreach * a.pyongyang_outreach
+        - p.warmth_cn_dprk_enforcement * enf,
+        # US-DPRK
+        (p.warmth_mean_us_dprk - p.warmth_us_dprk_hostility * h)
+        + p.warmth_us_dprk_engagement * engaged
+        - p.warmth_us_dprk_pressure * a.washington_pressure,
+        # ROK-DPRK
+        (p.warmth_mean_rok_dprk - p.warmth_rok_dprk_hostility * h)
+        + p.warmth_rok_dprk_engagement * (a.seoul_engagement * a.pyongyang_outreach),
+        # China-ROK
+        (p.warmth_mean_cn_rok - 0.5 * p.warmth_cn_rok_ties)
+        + p.warmth_cn_rok_ties * a.seoul_china_ties
+        - p.warmth_cn_rok_alignment * xp.maximum(a.seoul_alignment - 0.5, 0.0),
+        # China-US
+        p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
+        - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)),
     )
+    now = (s.warmth_cn_dprk, s.warmth_us_dprk, s.warmth_rok_dprk, s.warmth_cn_rok,
+           s.warmth_cn_us)
+    warmth = _relax_warmth(now, targets, 1.0 - (1.0 - p.warmth_relax_per_month) ** months, xp)
+
+    fields = (tension, nuclear, pace, readiness, hostility, economy, stability,
+              s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
+              imports_reported, exports_informal, imports_informal, other, *warmth)
+    if xp is _ScalarOps:
+        fields = tuple(float(x) for x in fields)
+    return fields, peak
 
 
 def china_trade(state: State):
@@ -443,9 +493,3 @@ def influence(with_pressure: tuple[float, float], without_pressure: tuple[float,
     prov = (without_pressure[0] - with_pressure[0]) / 2.0
     out = with_pressure[1] - without_pressure[1]
     return float(_clip(w * prov + (1.0 - w) * out, -1.0, 1.0))
-
-
-def stack(states: list[State]) -> State:
-    """Several states as one batch (each field an array)."""
-    return State(*(np.array([getattr(s, f) for s in states], dtype=float)
-                   for f in STATE_VARIABLES))

@@ -7,6 +7,7 @@ each (in the manner of the Axelrod library's strategies).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 import mesa
@@ -51,8 +52,7 @@ class PolicyActor(mesa.Agent):
         self.forced_label: str = ""
         self.pinned: dict[str, float] = {}
         self.last_decision: Decision | None = None
-        self._candidates_key: tuple | None = None
-        self._candidates: Candidates | None = None
+        self._candidate_sets: dict[tuple, Candidates] = {}
 
     # --- overridable ----------------------------------------------------------
     def active_priorities(self, state: State) -> list[str]:
@@ -66,14 +66,7 @@ class PolicyActor(mesa.Agent):
         The set depends only on the instruments, pins, forced values, discrete levels
         and the step, so last month's set is reused when none of them changed.
         """
-        fixed = {**self.pinned, **self.forced}
-        key = (tuple(self.instruments.items()), tuple(fixed.items()),
-               tuple(self.discrete.items()), params.instrument_step)
-        if key != self._candidates_key:
-            options = self.options(fixed, params.instrument_step)
-            self._candidates = Candidates.of(options, self.change_of(options))
-            self._candidates_key = key
-        return self._candidates
+        return self._cached_candidates({**self.pinned, **self.forced}, params.instrument_step)
 
     def free_candidates(self, state: State, params: Parameters) -> Candidates:
         """The candidates the actor's own priorities would choose from, ignoring pins and
@@ -81,8 +74,20 @@ class PolicyActor(mesa.Agent):
         nothing is fixed this month."""
         if not self.pinned and not self.forced:
             return self.candidates(state, params)
-        options = self.options({}, params.instrument_step)
-        return Candidates.of(options, self.change_of(options))
+        return self._cached_candidates({}, params.instrument_step)
+
+    def _cached_candidates(self, fixed: dict[str, float], step: float) -> Candidates:
+        """``options`` as Candidates; a set depends only on the instruments, the fixed
+        values, the discrete levels and the step, so a month that repeats them (most
+        do) reuses it."""
+        key = (tuple(self.instruments.items()), tuple(fixed.items()),
+               tuple(self.discrete.items()), step)
+        if key not in self._candidate_sets:
+            if len(self._candidate_sets) >= 4:
+                self._candidate_sets.clear()
+            options = self.options(fixed, step)
+            self._candidate_sets[key] = Candidates.of(options, self.change_of(options))
+        return self._candidate_sets[key]
 
     def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
         """The candidate settings: keep course (with ``fixed`` imposed) first."""
@@ -135,50 +140,67 @@ class PolicyActor(mesa.Agent):
 
     # --- the reason -----------------------------------------------------------------
     def describe_choice(self, choice: dict[str, float]) -> str:
-        parts = []
-        for name, value in choice.items():
-            old = self.instruments.get(name, value)
-            if name in self.discrete:
-                if value:
-                    parts.append(PROVOCATION_WORDS.get(int(value), f"{name} {value:g}"))
-            elif abs(value - old) > 1e-9:
-                verb = "raised" if value > old else "lowered"
-                parts.append(f"{verb} {name} {old:.2f}->{value:.2f}")
-        return ", ".join(parts) if parts else "kept its policy"
+        return describe_choice(choice, self.instruments, self.discrete)
 
     def explain(self, choice, ev: Evaluation, index: int, deciding: int | None) -> Decision:
+        """The decision record. Its reason text is written only when read: a run
+        makes hundreds of decisions and an ensemble reads none of their reasons."""
         projected = {p: float(ev.values[k][index]) for k, p in enumerate(ev.priorities)}
         threshold = dict(zip(ev.priorities, ev.thresholds))
-        what = f"{self.label} {self.describe_choice(choice)}"
-        fixed = {**self.pinned, **self.forced}
         if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
             tag = "forced"
-            why = f"forced by the event '{self.forced_label}'"
         elif deciding is None:
             tag = "inertia"
-            sat = ev.satisfied_by(index)
-            if all(sat):
-                why = "all its priorities were projected to hold"
-            else:
-                k = sat.index(False)
-                pr = PRIORITIES[ev.priorities[k]]
-                why = (f"no alternative did better on {pr.label} "
-                       f"({pr.measure} {ev.values[k][index]:.3f} vs threshold {ev.thresholds[k]:.3f})")
         else:
             tag = ev.priorities[deciding]
-            pr = PRIORITIES[tag]
-            v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
-            side = "above" if pr.at_most else "below"
-            hold_ok = pr.satisfied(h, t)
-            if not hold_ok:
-                why = (f"keeping course gave {pr.measure} {h:.3f}, {side} its "
-                       f"{pr.label} threshold {t:.3f}; this choice projects {v:.3f}")
-            else:
-                why = (f"higher priorities held either way and {pr.measure} improves "
-                       f"from {h:.3f} to {v:.3f} (threshold {t:.3f})")
-        if fixed and tag not in ("forced",):
-            pinned = ", ".join(f"{k}={v:g}" for k, v in self.pinned.items())
-            if pinned:
-                why += f" [pinned: {pinned}]"
-        return Decision(self.name, dict(choice), dict(self.instruments), tag,
-                        f"{what} because {why}.", projected, threshold)
+        previous = dict(self.instruments)
+        why = partial(reason_text, self.label, dict(self.discrete), dict(choice), previous,
+                      dict(self.pinned), self.forced_label, tag, ev, index, deciding)
+        return Decision(self.name, dict(choice), previous, tag, projected=projected,
+                        threshold=threshold, explain=why)
+
+
+def describe_choice(choice: dict[str, float], previous: dict[str, float],
+                    discrete: dict) -> str:
+    """What changed, in words ("raised enforcement 0.10->0.15", "a missile test")."""
+    parts = []
+    for name, value in choice.items():
+        old = previous.get(name, value)
+        if name in discrete:
+            if value:
+                parts.append(PROVOCATION_WORDS.get(int(value), f"{name} {value:g}"))
+        elif abs(value - old) > 1e-9:
+            verb = "raised" if value > old else "lowered"
+            parts.append(f"{verb} {name} {old:.2f}->{value:.2f}")
+    return ", ".join(parts) if parts else "kept its policy"
+
+
+def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
+                forced_label: str, tag: str, ev: Evaluation, index: int,
+                deciding: int | None) -> str:
+    """The sentence a teacher can read out: what the actor did and why."""
+    what = f"{label} {describe_choice(choice, previous, discrete)}"
+    if tag == "forced":
+        why = f"forced by the event '{forced_label}'"
+    elif deciding is None:
+        sat = ev.satisfied_by(index)
+        if all(sat):
+            why = "all its priorities were projected to hold"
+        else:
+            k = sat.index(False)
+            pr = PRIORITIES[ev.priorities[k]]
+            why = (f"no alternative did better on {pr.label} "
+                   f"({pr.measure} {ev.values[k][index]:.3f} vs threshold {ev.thresholds[k]:.3f})")
+    else:
+        pr = PRIORITIES[tag]
+        v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
+        side = "above" if pr.at_most else "below"
+        if not pr.satisfied(h, t):
+            why = (f"keeping course gave {pr.measure} {h:.3f}, {side} its "
+                   f"{pr.label} threshold {t:.3f}; this choice projects {v:.3f}")
+        else:
+            why = (f"higher priorities held either way and {pr.measure} improves "
+                   f"from {h:.3f} to {v:.3f} (threshold {t:.3f})")
+    if tag != "forced" and pinned:
+        why += " [pinned: " + ", ".join(f"{k}={v:g}" for k, v in pinned.items()) + "]"
+    return f"{what} because {why}."

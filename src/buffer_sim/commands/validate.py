@@ -131,7 +131,6 @@ def covered_years(scenario) -> list[int]:
 def check_observed(scenario, observed: pd.DataFrame) -> list[int]:
     """The covered years that have observed trade; ``ScenarioError`` if there are none."""
     from buffer_sim.months import month_str
-    from buffer_sim.output import png_bytes
 
     years = sorted(set(covered_years(scenario)) & set(observed["year"].astype(int)))
     if not years:
@@ -342,7 +341,6 @@ def notes(validation: Validation) -> list[str]:
 def summary(validation: Validation, folder: Path) -> str:
     from buffer_sim.metrics import format_table
     from buffer_sim.months import month_str
-    from buffer_sim.output import png_bytes
 
     v, sc = validation, validation.scenario
     seeds = (f"seed {v.seeds[0]}" if len(v.seeds) == 1
