@@ -9,8 +9,9 @@ assembled in a ``.tmp-*`` sibling and swapped in whole. So, whenever Ctrl-C come
 * running again gives the same bytes as a run that was never interrupted.
 
 The in-process tests interrupt each step of writing in turn (a KeyboardInterrupt raised
-where the step happens); the subprocess test sends a real SIGINT to the installed
-command while it draws the charts.
+where the step happens); the subprocess test sends a real SIGINT, and a real SIGTERM
+(exit status 143, ``buffer-sim: terminated``), to the installed command while it draws
+the charts.
 """
 
 from __future__ import annotations
@@ -154,8 +155,14 @@ def run_command(exe, argv, timeout=300) -> subprocess.CompletedProcess:
     return subprocess.run([exe, *argv], capture_output=True, text=True, timeout=timeout)
 
 
-def test_sigint_while_drawing_the_charts(short_scenario, tmp_path):
-    """The real thing: SIGINT to the installed command once it has started writing."""
+@pytest.mark.parametrize("signum, code, message", [
+    (signal.SIGINT, 130, INTERRUPTED),
+    # kill, or a scheduler's time limit: the same clean-up, its own status (128 + 15)
+    (signal.SIGTERM, 143, "buffer-sim: terminated\n"),
+])
+def test_a_real_signal_while_drawing_the_charts(short_scenario, tmp_path, signum, code,
+                                                message):
+    """The real thing: a signal to the installed command once it has started writing."""
     exe = console_script()
     if exe is None:
         pytest.skip("buffer-sim is not installed (pip install -e .)")
@@ -185,7 +192,7 @@ def test_sigint_while_drawing_the_charts(short_scenario, tmp_path):
                 assert time.monotonic() < deadline, "no .tmp- staging folder appeared"
                 time.sleep(0.005)
             time.sleep(0.05)  # into the writing (charts take a second)
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             stdout, stderr = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
@@ -196,8 +203,8 @@ def test_sigint_while_drawing_the_charts(short_scenario, tmp_path):
         assert run_command(exe, argv_with_seed("6")).returncode == 0
         assert snapshot(out) == before
 
-    assert proc.returncode == 130, stderr
-    assert stderr == INTERRUPTED
+    assert proc.returncode == code, stderr
+    assert stderr == message
     assert stdout == ""
     assert leftovers(out) == []
     assert snapshot(out) == before
@@ -205,3 +212,15 @@ def test_sigint_while_drawing_the_charts(short_scenario, tmp_path):
     assert run_command(exe, argv).returncode == 0
     assert snapshot(out) == uninterrupted
 
+
+
+def test_a_sigterm_during_a_deferred_step_waits_for_it_then_raises_terminated():
+    from buffer_sim.output import Terminated, interrupts_deferred
+
+    finished = []
+    with pytest.raises(Terminated):
+        with interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            finished.append(True)
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored

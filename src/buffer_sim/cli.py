@@ -376,11 +376,17 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    from buffer_sim.output import Terminated, sigterm_as_interrupt
+
     try:
-        return args.func(args, argv)
+        with sigterm_as_interrupt():
+            return args.func(args, argv)
     except ScenarioError as err:
         print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

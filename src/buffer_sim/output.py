@@ -107,9 +107,35 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a job scheduler's time limit), handled as Ctrl-C is: every
+    clean-up that follows an interrupt follows it too."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Within the block, SIGTERM raises ``Terminated`` instead of ending the process
+    on the spot (which would leave a staging folder behind). Only in the main thread,
+    where Python can install signal handlers; elsewhere the block runs unchanged."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextlib.contextmanager
 def interrupts_deferred():
-    """Hold Ctrl-C (SIGINT) back until the block is done, then raise KeyboardInterrupt.
+    """Hold Ctrl-C (SIGINT) and SIGTERM back until the block is done, then raise
+    KeyboardInterrupt (``Terminated`` for SIGTERM).
 
     For the few steps that must not stop half-way: swapping a run's folder in (old one
     aside, new one in, old one deleted) and cleaning up after a failure. Elsewhere
@@ -121,15 +147,20 @@ def interrupts_deferred():
         return
     caught = []
     try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+        previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
     except (ValueError, OSError):  # e.g. an embedded interpreter without signals
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None
-                      else previous)
+        for sig, handler in previous.items():
+            if handler is None:
+                handler = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, handler)
+    if signal.SIGTERM in caught:
+        raise Terminated
     if caught:
         raise KeyboardInterrupt
 
