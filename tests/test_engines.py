@@ -4,6 +4,7 @@ a bounded number of chunks in flight."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -154,3 +155,31 @@ def test_stopping_early_cancels_the_chunks_still_pending():
         next(gen)
         gen.close()
     assert 1 <= len(cancelled) <= 4
+
+
+def _square(x):
+    return x * x
+
+
+def _dies_in_a_worker(parent_pid):
+    if os.getpid() != parent_pid:
+        os._exit(1)  # as a worker killed for memory would
+    return "drawn here"
+
+
+def test_calls_in_parallel_return_in_order_and_survive_a_dead_worker():
+    assert engines.call_in_parallel([(_square, (n,), {}) for n in range(5)], workers=2) \
+        == [0, 1, 4, 9, 16]
+    calls = [(_dies_in_a_worker, (os.getpid(),), {})] * 2
+    assert engines.call_in_parallel(calls, workers=2) == ["drawn here"] * 2
+
+
+def test_calls_that_cannot_reach_a_worker_run_here():
+    seen = []
+
+    def local(x):  # a local function cannot be pickled
+        seen.append(x)
+        return -x
+
+    assert engines.call_in_parallel([(local, (1,), {}), (local, (2,), {})], workers=2) == [-1, -2]
+    assert seen == [1, 2]

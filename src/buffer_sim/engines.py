@@ -338,15 +338,21 @@ def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | N
         workers = 1
     if workers < 2:
         return [fn(*args, **kwargs) for fn, args, kwargs in calls]
-    with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
-                             initializer=_ignore_sigint) as pool:
-        try:
-            futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
-            return [future.result() for future in futures]
-        except BaseException:
-            # Ctrl-C or a failed call: start nothing more; running calls finish.
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
+                                 initializer=_ignore_sigint) as pool:
+            try:
+                futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
+                return [future.result() for future in futures]
+            except BaseException:
+                # Ctrl-C or a failed call: start nothing more; running calls finish.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    except (BrokenProcessPool, OSError):
+        # A worker died (killed, out of memory) or none could start: do it all here.
+        return [fn(*args, **kwargs) for fn, args, kwargs in calls]
 
 
 def pool_context(preload: tuple[str, ...] = MODEL_MODULES):
