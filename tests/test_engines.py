@@ -183,3 +183,26 @@ def test_calls_that_cannot_reach_a_worker_run_here():
 
     assert engines.call_in_parallel([(local, (1,), {}), (local, (2,), {})], workers=2) == [-1, -2]
     assert seen == [1, 2]
+
+
+def _item_and_pid(item):
+    return item, os.getpid()
+
+
+def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch):
+    go = threading.Event()
+
+    def slow_start(self, started):  # a fork server still importing the model
+        go.wait(30)
+        started.set()
+
+    monkeypatch.setattr(engines.PoolEngine, "_start_a_worker", slow_start)
+    with engines.PoolEngine(2) as pool:
+        results = pool.map(_item_and_pid, range(6))
+        first, second = next(results), next(results)
+        go.set()
+        time.sleep(0.2)  # the starter thread marks the pool ready
+        rest = list(results)
+    assert [first[0], second[0], *(item for item, _ in rest)] == list(range(6))
+    assert first[1] == second[1] == os.getpid()
+    assert all(pid != os.getpid() for _, pid in rest)

@@ -22,7 +22,9 @@ Engines:
       a threaded process can deadlock a child (Python 3.12 warns about it). The fork
       server is a clean single-threaded process that imports the model once
       (``set_forkserver_preload``); each worker is then forked from it in
-      milliseconds, keeping ``fork``'s speed without its hazard.
+      milliseconds, keeping ``fork``'s speed without its hazard. Until the first
+      worker is up (the server's imports take a second or two), the parent runs the
+      first chunks itself.
     * ``DaskEngine``: a ``distributed.Client`` on an existing scheduler
       (``--scheduler tcp://HOST:PORT``) or on a ``LocalCluster`` it starts
       (``--engine dask``). Optional extra ``buffer-sim[cluster]``.
@@ -35,6 +37,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED
 from dataclasses import dataclass, field
@@ -58,6 +61,7 @@ ROUGH_SECONDS_PER_MONTH = 0.001
 #: out-of-order results waiting for an earlier chunk stay small.
 WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
+_END = object()
 #: What the fork server imports for runs of the model, and for drawing charts only.
 MODEL_MODULES = ("buffer_sim.engines", "buffer_sim.model", "buffer_sim.sweep")
 CHART_MODULES = ("buffer_sim.engines", "buffer_sim.runner", "buffer_sim.plots")
@@ -385,11 +389,36 @@ class PoolEngine(SerialEngine):
     def map(self, fn, items, on_done=None):
         from concurrent.futures import wait
 
+        items = iter(items)
+        # A worker takes a second or two to start (the fork server imports the model):
+        # until one is up, this process runs chunks itself, in order, instead of waiting.
+        started = threading.Event()
+        threading.Thread(target=self._start_a_worker, args=(started,), daemon=True,
+                         name="buffer-sim-pool-start").start()
+        while not started.is_set():
+            item = next(items, _END)
+            if item is _END:
+                return
+            result = fn(item)
+            if on_done is not None:
+                on_done(result)
+            yield result
+
         def wait_any(futures):
             return wait(futures, return_when=FIRST_COMPLETED).done
 
         yield from ordered(items, lambda item: self.executor.submit(fn, item), wait_any,
                            WINDOW_PER_WORKER * self.workers, on_done)
+
+    def _start_a_worker(self, started: threading.Event) -> None:
+        """Start a worker and wait until it runs; then set ``started`` (also if it
+        cannot start: the pool's own submissions then report why)."""
+        try:
+            self.executor.submit(int).result()
+        except BaseException:  # noqa: BLE001 - reported by the submissions that follow
+            pass
+        finally:
+            started.set()
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
