@@ -224,3 +224,30 @@ def test_a_sigterm_during_a_deferred_step_waits_for_it_then_raises_terminated():
             finished.append(True)
     assert finished == [True]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored
+
+
+def test_kill_9_while_drawing_leaves_no_worker_behind(short_scenario, tmp_path):
+    """``kill -9`` gives no chance to clean up; the chart workers notice their parent is
+    gone and end, so nothing keeps its output pipes open (a caller reading them would
+    wait for ever) and no process lingers."""
+    exe = console_script()
+    if exe is None:
+        pytest.skip("buffer-sim is not installed (pip install -e .)")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen([exe, "run", str(short_scenario), "--out", str(out), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.name.startswith(".tmp-") for p in out.iterdir()):
+            if proc.poll() is not None:
+                pytest.skip("the run ended before it started writing")
+            assert time.monotonic() < deadline, "no .tmp- staging folder appeared"
+            time.sleep(0.005)
+        time.sleep(0.3)  # into the charts
+        proc.kill()
+        proc.communicate(timeout=30)  # EOF on its pipes: every process holding them ended
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL

@@ -297,9 +297,39 @@ class SerialEngine:
         self.close()
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent (which cancels and cleans up)."""
+def _worker_init(parent: int) -> None:
+    """Set up a pool worker: leave Ctrl-C to the parent (which cancels and cleans up),
+    and end when the parent is gone.
+
+    A worker waits for work on a pipe it also holds the writing end of, so it would
+    wait for ever once its parent died without shutting the pool down (``kill -9``,
+    out of memory, a signal at an unlucky moment); and it would keep the parent's
+    standard output open, so that a caller reading it would wait too.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True,
+                     name="buffer-sim-parent-watch").start()
+
+
+def _exit_when_gone(pid: int, every: float = 0.5) -> None:
+    while _alive(pid):
+        time.sleep(every)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def warm_up_pool(preload: tuple[str, ...] = MODEL_MODULES) -> None:
@@ -346,7 +376,7 @@ def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | N
 
     try:
         with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
-                                 initializer=_ignore_sigint) as pool:
+                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
             try:
                 futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
                 return [future.result() for future in futures]
@@ -384,7 +414,8 @@ class PoolEngine(SerialEngine):
 
         self.workers = max(1, int(workers))
         self.executor = ProcessPoolExecutor(self.workers, mp_context=pool_context(),
-                                            initializer=_ignore_sigint)
+                                            initializer=_worker_init,
+                                            initargs=(os.getpid(),))
 
     def map(self, fn, items, on_done=None):
         from concurrent.futures import wait
