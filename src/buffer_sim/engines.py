@@ -46,6 +46,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from buffer_sim.errors import ScenarioError
+from buffer_sim.output import interrupts_deferred
 
 #: Least work, in seconds, a chunk should carry (per-task overhead is 1-8 ms).
 CHUNK_SECONDS = 0.15
@@ -378,7 +379,8 @@ def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | N
         with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
                                  initializer=_worker_init, initargs=(os.getpid(),)) as pool:
             try:
-                futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
+                with interrupts_deferred():  # see PoolEngine.submit
+                    futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
                 return [future.result() for future in futures]
             except BaseException:
                 # Ctrl-C or a failed call: start nothing more; running calls finish.
@@ -438,8 +440,16 @@ class PoolEngine(SerialEngine):
         def wait_any(futures):
             return wait(futures, return_when=FIRST_COMPLETED).done
 
-        yield from ordered(items, lambda item: self.executor.submit(fn, item), wait_any,
+        yield from ordered(items, lambda item: self.submit(fn, item), wait_any,
                            WINDOW_PER_WORKER * self.workers, on_done)
+
+    def submit(self, fn, item):
+        """``executor.submit``, with Ctrl-C and SIGTERM held back until it returns: a
+        signal in the middle of starting a worker would leave a process the pool does
+        not know of, which the shutdown would not wait for; it would then fail to read
+        its start-up data once this process is gone, printing a traceback."""
+        with interrupts_deferred():
+            return self.executor.submit(fn, item)
 
     def _start_a_worker(self, started: threading.Event) -> None:
         """Start a worker and wait until it runs; then set ``started`` (also if it
