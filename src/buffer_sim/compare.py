@@ -36,9 +36,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import shlex
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -361,8 +359,7 @@ def build_manifest(comparison: Comparison, folder: Path, command_line=None) -> d
     from buffer_sim import runner
     from buffer_sim.output import sha256_file
 
-    if command_line is not None and not isinstance(command_line, str):
-        command_line = shlex.join(str(a) for a in command_line)
+    command_line = runner.command_text(command_line)
     scenarios = []
     for label, result in comparison.results.items():
         sc = result.scenario
@@ -394,7 +391,7 @@ def write_comparison(comparison: Comparison, out_dir, command_line=None) -> Path
         write_charts(comparison, tmp)
         report.write_compare_report(comparison, tmp, build_manifest(comparison, tmp, command_line))
         manifest = build_manifest(comparison, tmp, command_line)
-        atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        runner.write_manifest(tmp, manifest)
     return final
 
 

@@ -16,7 +16,6 @@ The reported box is the densest with coverage at least ``--min-coverage`` (defau
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import re
@@ -197,10 +196,8 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
 def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
     """Write ``out_dir/<name>-discover/``: runs.csv, trajectory.csv, box.csv, prim.png,
     manifest.json."""
-    import shlex
-
-    from buffer_sim.output import atomic_write_text, sha256_file, staged_dir
-    from buffer_sim.runner import csv_text, versions
+    from buffer_sim.output import atomic_write_text, staged_dir
+    from buffer_sim.runner import csv_text, provenance, write_manifest
 
     sc = result.scenario
     folder = (Path(out_dir) / f"{sc.name}-discover").absolute()
@@ -209,8 +206,6 @@ def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
         atomic_write_text(tmp / "trajectory.csv", csv_text(result.trajectory))
         atomic_write_text(tmp / "box.csv", csv_text(result.box.limits))
         prim_chart(result, tmp / "prim.png")
-        if command_line is not None and not isinstance(command_line, str):
-            command_line = shlex.join(str(a) for a in command_line)
         files = ("runs.csv", "trajectory.csv", "box.csv", "prim.png")
         manifest = {
             "scenario": sc.name, "scenario_path": str(sc.path), "content_hash": sc.content_hash,
@@ -219,10 +214,9 @@ def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
             "box": {"id": result.box.id, "coverage": result.box.coverage,
                     "density": result.box.density, "mass": result.box.mass},
             "engine": {"name": result.engine, "workers": result.workers},
-            "versions": versions(), "command_line": command_line,
-            "outputs": [{"file": f, "sha256": sha256_file(tmp / f)} for f in files],
+            **provenance(tmp, files, command_line),
         }
-        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        write_manifest(tmp, manifest)
     result.folder = folder
     return result
 

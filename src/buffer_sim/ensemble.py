@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -354,6 +353,7 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
     from buffer_sim import engines
     from buffer_sim.model import output_columns
     from buffer_sim.output import atomic_write_text, staged_dir
+    from buffer_sim.runner import write_manifest
 
     runs, start = check_runs(runs, start)
     choice = choice or engines.EngineChoice()
@@ -398,8 +398,7 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
         result = Ensemble(folder, scenario, runs, start, len(dates), paths, plan.engine.name,
                           plan.engine.workers, plan.chunk_size, chunks, seconds,
                           plan.seconds_per_run, quantiles, plan.notes)
-        manifest = ensemble_manifest(result, tmp, command_line)
-        atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        write_manifest(tmp, ensemble_manifest(result, tmp, command_line))
     return result
 
 
@@ -410,15 +409,11 @@ def _csv(df) -> str:
 
 
 def ensemble_manifest(result: Ensemble, folder: Path, command_line=None) -> dict:
-    import shlex
-
     from buffer_sim.months import month_str
     from buffer_sim.output import sha256_file
-    from buffer_sim.runner import versions
+    from buffer_sim.runner import command_text, versions
 
     sc = result.scenario
-    if command_line is not None and not isinstance(command_line, str):
-        command_line = shlex.join(str(a) for a in command_line)
     outputs = [{"file": p.name, "sha256": sha256_file(p)}
                for p in sorted(folder.iterdir()) if p.name != MANIFEST and p.is_file()]
     import pyarrow
@@ -434,7 +429,7 @@ def ensemble_manifest(result: Ensemble, folder: Path, command_line=None) -> dict
         "engine": {"name": result.engine, "workers": result.workers,
                    "chunk_size": result.chunk_size, "chunks": result.chunks},
         "versions": {**versions(), "pyarrow": pyarrow.__version__},
-        "command_line": command_line,
+        "command_line": command_text(command_line),
         "outputs": outputs,
     }
 

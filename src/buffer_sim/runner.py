@@ -242,8 +242,7 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
         from buffer_sim import report
         report.write_run_report(result, tmp, build_manifest(result, tmp, command_line))
         manifest = build_manifest(result, tmp, command_line)
-        atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=False)
-                          + "\n")
+        write_manifest(tmp, manifest)
     return final
 
 
@@ -264,14 +263,29 @@ def observed_for(scenario) -> pd.DataFrame | None:
     return df if len(df) else None
 
 
+def command_text(command_line) -> str | None:
+    """A command line for a manifest: a list of arguments joined with shell quoting."""
+    if command_line is None or isinstance(command_line, str):
+        return command_line
+    return shlex.join(str(a) for a in command_line)
+
+
+def provenance(folder: Path, files: Iterable[str], command_line=None) -> dict:
+    """A manifest's closing fields: versions, the command line and each output's SHA-256."""
+    return {"versions": versions(), "command_line": command_text(command_line),
+            "outputs": [{"file": f, "sha256": sha256_file(Path(folder) / f)} for f in files]}
+
+
+def write_manifest(folder: Path, manifest: dict) -> Path:
+    """``folder/manifest.json``, indented JSON in the order of ``manifest``."""
+    return atomic_write_text(Path(folder) / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
 def build_manifest(result: RunResult, folder: Path, command_line=None) -> dict:
     scenario = result.scenario
-    if command_line is not None and not isinstance(command_line, str):
-        command_line = shlex.join(str(a) for a in command_line)
     names = [*DATA_FILES, *CHART_FILES]
     if (folder / REPORT).exists():  # written after a first manifest that it embeds
         names.append(REPORT)
-    outputs = [{"file": name, "sha256": sha256_file(folder / name)} for name in names]
     return {
         "scenario": scenario.name,
         "scenario_path": str(scenario.path),
@@ -281,7 +295,5 @@ def build_manifest(result: RunResult, folder: Path, command_line=None) -> dict:
                    "months": result.months},
         "scenario_files": [str(f) for f in scenario.files],
         "overrides": list(result.overrides),
-        "versions": versions(),
-        "command_line": command_line,
-        "outputs": outputs,
+        **provenance(folder, names, command_line),
     }

@@ -18,7 +18,6 @@ here and only when an analysis runs.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,10 +171,8 @@ def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = N
 def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensitivity:
     """Write ``out_dir/<name>-sensitivity-<method>/``: indices.csv, samples.csv,
     indices.png, manifest.json."""
-    import shlex
-
-    from buffer_sim.output import atomic_write_text, sha256_file, staged_dir
-    from buffer_sim.runner import csv_text, versions
+    from buffer_sim.output import atomic_write_text, staged_dir
+    from buffer_sim.runner import csv_text, provenance, write_manifest
 
     sc = result.scenario
     folder = (Path(out_dir) / f"{sc.name}-sensitivity-{result.method}").absolute()
@@ -183,8 +180,6 @@ def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensit
         atomic_write_text(tmp / "indices.csv", csv_text(result.indices))
         atomic_write_text(tmp / "samples.csv", csv_text(result.points))
         indices_chart(result, tmp / "indices.png")
-        if command_line is not None and not isinstance(command_line, str):
-            command_line = shlex.join(str(a) for a in command_line)
         files = ("indices.csv", "samples.csv", "indices.png")
         manifest = {
             "scenario": sc.name, "scenario_path": str(sc.path), "content_hash": sc.content_hash,
@@ -193,10 +188,9 @@ def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensit
             "runs_per_point": result.runs, "uncertain": dict(sc.uncertain),
             "conf_level": CONF_LEVEL,
             "engine": {"name": result.engine, "workers": result.workers},
-            "versions": versions(), "command_line": command_line,
-            "outputs": [{"file": f, "sha256": sha256_file(tmp / f)} for f in files],
+            **provenance(tmp, files, command_line),
         }
-        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        write_manifest(tmp, manifest)
     result.folder = folder
     return result
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -326,17 +325,13 @@ def run_sweep(path, params, outcome: str, runs: int, *, overrides=(), seed=None,
 
 def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
     """Write ``out_dir/<name>-sweep/``: sweep.csv, sweep.png, manifest.json."""
-    from buffer_sim.output import atomic_write_text, sha256_file, staged_dir
-    from buffer_sim.runner import csv_text, versions
+    from buffer_sim.output import atomic_write_text, staged_dir
+    from buffer_sim.runner import csv_text, provenance, write_manifest
 
     folder = (Path(out_dir) / f"{sweep.scenario.name}-sweep").absolute()
     with staged_dir(folder) as tmp:
         atomic_write_text(tmp / "sweep.csv", csv_text(sweep.table))
         chart = sweep_chart(sweep, tmp / "sweep.png")
-        if command_line is not None and not isinstance(command_line, str):
-            import shlex
-
-            command_line = shlex.join(str(a) for a in command_line)
         files = ["sweep.csv", *(["sweep.png"] if chart else [])]
         manifest = {
             "scenario": sweep.scenario.name, "scenario_path": str(sweep.scenario.path),
@@ -346,10 +341,9 @@ def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
             "seeds": "seed indices 0..runs-1 at every grid point (common random numbers)",
             "engine": {"name": sweep.engine, "workers": sweep.workers,
                        "chunk_size": sweep.chunk_size},
-            "versions": versions(), "command_line": command_line,
-            "outputs": [{"file": f, "sha256": sha256_file(tmp / f)} for f in files],
+            **provenance(tmp, files, command_line),
         }
-        atomic_write_text(tmp / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        write_manifest(tmp, manifest)
     sweep.folder = folder
     return sweep
 

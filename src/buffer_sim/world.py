@@ -187,10 +187,7 @@ class _ArrayOps:
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
     log = staticmethod(np.log)
-
-    @staticmethod
-    def where(condition, a, b):
-        return np.where(condition, a, b)
+    where = staticmethod(np.where)
 
 
 class _ScalarOps:
