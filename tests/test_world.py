@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -106,9 +105,9 @@ def test_pressure_is_a_share_of_potential_leverage():
 
 def test_transition_is_pure():
     s, a = world(), Actions()
-    before = dataclasses.asdict(s)
+    before = s.as_dict()
     assert transition(s, a, P) == transition(s, a, P)
-    assert dataclasses.asdict(s) == before
+    assert s.as_dict() == before
 
 
 def test_a_batch_projects_each_candidate_like_a_single_call():
@@ -118,8 +117,8 @@ def test_a_batch_projects_each_candidate_like_a_single_call():
     for i, e in enumerate(enforcement):
         single = transition(s, Actions(beijing_enforcement=float(e)), P, EXPECTED, months=6)
         for name in STATE_VARIABLES:
-            assert np.asarray(getattr(batch, name)).reshape(-1)[i if np.ndim(getattr(batch, name)) else 0] \
-                == pytest.approx(getattr(single, name), rel=1e-9, abs=1e-12), name
+            # The same equations run for each candidate: equal to the last bit.
+            assert getattr(batch, name)[i] == getattr(single, name), name
 
 
 def test_every_variable_stays_in_range_under_extreme_instruments():

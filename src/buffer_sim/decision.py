@@ -7,8 +7,8 @@ expected random draws, holding the other actors' current choices fixed (the
 DESIGN's bounded-rationality assumption). A rule then ranks the projections against
 the actor's ordered priorities.
 
-Mechanics: ``build_batch`` stacks every group's candidates into one batch of
-``Actions``, ``world.transition`` projects the batch in one call, and a ``Projection``
+Mechanics: ``build_batch`` stacks every group's candidates into one batch,
+``world.project_batch`` projects the batch in one call, and a ``Projection``
 computes each priority's metric once on the whole batch; each actor then reads its
 own rows into an ``Evaluation`` and its rule picks one.
 
@@ -27,7 +27,7 @@ import numpy as np
 
 from buffer_sim.params import Parameters
 from buffer_sim.priorities import PRIORITIES
-from buffer_sim.world import ACTION_FIELDS, Actions, State
+from buffer_sim.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, State
 
 
 @dataclass
@@ -194,24 +194,25 @@ class Candidates:
     Attributes:
         options: instrument -> value, one dict per candidate; the first keeps course.
         change: each candidate's departure from last month's policy (cost of change).
-        names: the instruments, in the order of the rows of ``table``.
-        table: (instrument, candidate) values (to build the batch).
+        columns: where the instruments sit among ``ACTION_FIELDS`` (a slice when they
+            are neighbours, as every actor's are).
+        table: (candidate, instrument) values, instruments in ``columns`` order.
     """
 
     options: list[dict[str, float]]
     change: list[float]
-    names: list[str]
+    columns: slice | list[int]
     table: np.ndarray
 
     @classmethod
-    def of(cls, options: list[dict[str, float]], change: list[float]) -> "Candidates":
+    def of(cls, actor: str, options: list[dict[str, float]], change: list[float]
+           ) -> "Candidates":
         names = list(options[0])
-        table = np.array([[option[k] for option in options] for k in names], dtype=float)
-        return cls(options, change, names, table)
-
-    def field_rows(self, actor: str) -> list[int]:
-        """Positions of the instruments in ``ACTION_FIELDS`` (rows of a batch)."""
-        return [_FIELD_ROW[f"{actor}_{name}"] for name in self.names]
+        table = np.array([[option[k] for k in names] for option in options], dtype=float)
+        columns = [ACTION_FIELDS.index(f"{actor}_{name}") for name in names]
+        if columns == list(range(columns[0], columns[-1] + 1)):
+            columns = slice(columns[0], columns[-1] + 1)
+        return cls(options, change, columns, table)
 
     def __len__(self) -> int:
         return len(self.options)
@@ -223,15 +224,13 @@ class Candidates:
         return iter(self.options)
 
 
-_FIELD_ROW = {f: i for i, f in enumerate(ACTION_FIELDS)}
-
-
 def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
-                ) -> tuple[Actions, list[slice]]:
-    """All actors' candidates as one batch of Actions.
+                ) -> tuple[np.ndarray, list[slice]]:
+    """All actors' candidates as one batch (``world.ACTIONS_DTYPE``, one element per
+    candidate).
 
-    Every row starts as the current actions; each group then overrides its actor's
-    instruments with its candidates.
+    Every candidate starts as the current actions; each group then overrides its
+    actor's instruments with its candidates.
 
     Args:
         current: last month's actions (what every actor holds fixed for the others).
@@ -246,15 +245,18 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
     for _, candidates, _ in groups:
         ranges.append(slice(start, start + len(candidates)))
         start += len(candidates)
-    columns = np.empty((len(ACTION_FIELDS), start))  # one row per action field
-    columns[:] = [[getattr(current, f)] for f in ACTION_FIELDS]
-    for (actor, candidates, extra), rows in zip(groups, ranges):
+    # Filled as a plain (candidate, field) matrix, a block per group, then viewed as
+    # records: the same memory, so nothing is copied.
+    matrix = np.empty((start, len(ACTION_FIELDS)))
+    matrix[:] = current
+    for (_, candidates, extra), rows in zip(groups, ranges):
         for name, value in extra.items():
-            columns[_FIELD_ROW[name], rows] = value
-        # Row by row: a slice assignment costs a sixth of one with a list index.
-        for row, values in zip(candidates.field_rows(actor), candidates.table):
-            columns[row, rows] = values
-    return Actions(*columns), ranges
+            matrix[rows, _FIELD_COLUMN[name]] = value
+        matrix[rows, candidates.columns] = candidates.table
+    return matrix.view(ACTIONS_DTYPE)[:, 0], ranges
+
+
+_FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
 
 
 class Projection:

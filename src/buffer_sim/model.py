@@ -25,8 +25,8 @@ from buffer_sim.decision import Decision, Projection, build_batch
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
-    INSTRUMENTS, STATE_VARIABLES, Actions, State, draw_shocks, influence,
-    leverage_potential, pressure_applied, project, transition,
+    EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State, batch_actions,
+    draw_shocks, influence, leverage_potential, pressure_applied, project_batch, transition,
 )
 
 TRADE_COLUMNS = ["cn_exports_reported", "cn_imports_reported", "cn_exports_informal",
@@ -122,7 +122,7 @@ class BufferModel(mesa.Model):
                 self.actors[pin.actor].pinned[pin.instrument] = pin.value
 
     def _current_actions(self) -> Actions:
-        return Actions(**{f"{a}_{k}": v for a, actor in self.actors.items()
+        return Actions(**{f"{a}_{k}": float(v) for a, actor in self.actors.items()
                           for k, v in actor.instruments.items()})
 
     # --- one month ---------------------------------------------------------------------
@@ -144,8 +144,10 @@ class BufferModel(mesa.Model):
                        "beijing_aid": max(self.actions.beijing_aid, params.aid_normal)}
         groups.append(("pyongyang", free, no_pressure))
         batch, ranges = build_batch(self.actions, groups)
-        projected = project(now, batch, params, months=params.lookahead_months)
-        projection = Projection(projected, now, batch, params, size=ranges[-1].stop)
+        projected = Projected(*project_batch(now, batch, params, EXPECTED,
+                                             params.lookahead_months))
+        projection = Projection(projected, now, batch_actions(batch), params,
+                                size=ranges[-1].stop)
 
         without, *_ = pyongyang.choose(free, projection, ranges[-1], now, params)
         with_ = None

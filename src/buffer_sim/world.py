@@ -3,9 +3,9 @@
 Nothing here knows about Mesa, files or plots. ``transition`` is a pure function of
 (state, actions, parameters, random draws, months); the Mesa model calls it once a
 month with realised draws, and every actor calls it with *expected* draws to project
-the consequences of its candidate choices (see ``decision.py``). When instruments are
-arrays, the same equations project a whole batch of candidates from one world in a
-few dozen numpy calls; otherwise they run on plain floats.
+the consequences of its candidate choices (see ``decision.py``). The equations are
+written once, on plain floats (``_month``), and compiled with Numba; a batch of
+candidates runs them once per candidate.
 
 The variables follow the report (Daniel Wertz, *China-North Korea Relations*, NCNK):
 
@@ -25,12 +25,13 @@ Units and ranges are in ``STATE_VARIABLES`` and ``INSTRUMENTS``.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from numba import njit
 
 from buffer_sim.params import Parameters
 
@@ -97,8 +98,8 @@ LEVERAGE_MEASURES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+
+class State(NamedTuple):
     """The world in one month. Fields are floats, or equal-length arrays for a batch."""
 
     tension: Any
@@ -124,20 +125,19 @@ class State:
     warmth_cn_us: Any
 
     def replace(self, **changes: Any) -> "State":
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in STATE_VARIABLES}
+        return self._asdict()
 
 
-@dataclass(frozen=True, slots=True)
-class Actions:
+class Actions(NamedTuple):
     """Every actor's instruments for one month (floats, or arrays for a batch)."""
 
     beijing_enforcement: Any = 0.1
     beijing_aid: Any = 0.4
     beijing_engagement: Any = 0.5
-    pyongyang_provocation: Any = 0
+    pyongyang_provocation: Any = 0.0
     pyongyang_outreach: Any = 0.2
     washington_pressure: Any = 0.3
     washington_military: Any = 0.3
@@ -147,10 +147,17 @@ class Actions:
     seoul_china_ties: Any = 0.5
 
     def replace(self, **changes: Any) -> "Actions":
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in ACTION_FIELDS}
+        return self._asdict()
+
+
+#: A projected world (``project``): every State field plus ``peak_tension``, the
+#: highest tension on the way. Tension moves monotonically from its first-month value
+#: towards its target, so the peak of the path is one of its two ends. Actors fearing
+#: war look at the peak, not at where a crisis will have faded to half a year later.
+Projected = NamedTuple("Projected", [*((f, Any) for f in State._fields), ("peak_tension", Any)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +169,13 @@ class Shocks:
     noise_imports_reported: Any = 0.0
     noise_exports_informal: Any = 0.0
     noise_imports_informal: Any = 0.0
+
+    def draws(self) -> tuple[float, float, float, float, float]:
+        """The draws as the equations take them: a provocation's success (-1 for "use
+        the expected success"), then the four trade noises."""
+        success = -1.0 if self.provocation_success is None else float(self.provocation_success)
+        return (success, float(self.noise_exports_reported), float(self.noise_imports_reported),
+                float(self.noise_exports_informal), float(self.noise_imports_informal))
 
 
 EXPECTED = Shocks()
@@ -176,129 +190,263 @@ def draw_shocks(rng: np.random.Generator, params: Parameters, level: int,
     return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]))
 
 
-def _clip(x, lo, hi):
+def _clip_array(x, lo, hi):
     return np.minimum(np.maximum(x, lo), hi)
 
 
-class _ArrayOps:
-    """Elementwise operations for batches (lookahead): numpy."""
+# --- the equations ------------------------------------------------------------------
+# They are written once, on plain floats, for one world and one setting of every
+# instrument, and compiled with Numba: a month's projection of a few dozen candidates
+# then costs microseconds, where the same arithmetic as numpy calls on small arrays
+# costs a call overhead per operation. The compiled code reads the world, the
+# instruments and the coefficients by name from structured arrays (records): Numba
+# passes an array to compiled code far faster than a tuple or a numpy scalar.
 
-    clip = staticmethod(_clip)
-    maximum = staticmethod(np.maximum)
-    minimum = staticmethod(np.minimum)
-    log = staticmethod(np.log)
-    where = staticmethod(np.where)
-
-
-class _ScalarOps:
-    """The same operations on plain floats: the realised month runs on floats, where
-    numpy's per-call overhead would dominate."""
-
-    @staticmethod
-    def clip(x, lo, hi):
-        return lo if x < lo else hi if x > hi else x
-
-    maximum = staticmethod(max)
-    minimum = staticmethod(min)
-    log = staticmethod(math.log)
-
-    @staticmethod
-    def where(condition, a, b):
-        return a if condition else b
+_FLOATS = np.float64
+STATE_DTYPE = np.dtype([(name, _FLOATS) for name in State._fields])
+ACTIONS_DTYPE = np.dtype([(name, _FLOATS) for name in ACTION_FIELDS])
+PARAMETERS_DTYPE = np.dtype([(name, _FLOATS) for name in Parameters.names()])
+_records: dict[int, tuple[Parameters, np.ndarray]] = {}
 
 
-def _ops(actions: "Actions"):
-    """numpy for a batch (some instrument is an array), plain floats otherwise."""
-    batched = any(isinstance(getattr(actions, f), np.ndarray) for f in ACTION_FIELDS)
-    return _ArrayOps if batched else _ScalarOps
+def coefficients(params: Parameters) -> np.ndarray:
+    """The parameters as a one-element structured array, the form the compiled
+    equations read (by name, like the dataclass). Built once per Parameters object."""
+    entry = _records.get(id(params))
+    if entry is None or entry[0] is not params:
+        if len(_records) >= 16:
+            _records.clear()
+        values = tuple(float(getattr(params, name)) for name in Parameters.names())
+        entry = (params, np.array([values], dtype=PARAMETERS_DTYPE))
+        _records[id(params)] = entry
+    return entry[1]
 
 
-def effective_enforcement(actions: Actions, params: Parameters):
-    """Enforcement felt by DPRK trade: Beijing's own plus US secondary sanctions."""
-    enf = actions.beijing_enforcement
-    return enf + params.secondary_sanctions_reach * actions.washington_pressure * (1.0 - enf)
+def as_record(state: State) -> np.ndarray:
+    """A world (floats) as a one-element structured array (``STATE_DTYPE``)."""
+    return np.array([tuple(state)], dtype=STATE_DTYPE)
 
 
-def _provocation_by_level(s: State, p: Parameters, shocks: Shocks, months: float
-                          ) -> list[tuple[float, float, float, float, float]]:
-    """What a provocation of each level (0, 1, 2) does this period, given the world.
+def as_batch(actions: Actions) -> np.ndarray:
+    """Actions (floats, or arrays for a batch) as a structured array (``ACTIONS_DTYPE``),
+    one element per candidate."""
+    if not _batched(actions):
+        return np.array([tuple(actions)], dtype=ACTIONS_DTYPE)
+    columns = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in actions))
+    batch = np.empty(columns[0].size, dtype=ACTIONS_DTYPE)
+    for name, column in zip(ACTION_FIELDS, columns):
+        batch[name] = column.ravel()
+    return batch
 
-    A test is a one-off act: its consequences depend only on its level and on the
-    world (readiness, hostility), not on the other instruments. So they are worked
-    out once per level and looked up for every candidate of a batch.
+
+def batch_actions(batch: np.ndarray) -> Actions:
+    """A structured batch as Actions of arrays (views of the same memory)."""
+    return Actions(*batch.view(_FLOATS).reshape(len(batch), len(ACTION_FIELDS)).T)
+
+
+@njit(cache=True)
+def _clip(x, lo, hi):
+    return lo if x < lo else hi if x > hi else x
+
+
+@njit(cache=True)
+def _relax(x, target, rate, months):
+    """Where ``x`` is after ``months`` months of moving ``rate`` of the way to a
+    constant ``target`` each month (the exact solution of the monthly relaxation)."""
+    d = (1.0 - rate) ** months
+    return target * (1.0 - d) + x * d
+
+
+@njit(cache=True)
+def _month(s, a, p, draws, months):
+    """The world after ``months`` months under the instruments ``a``, and the highest
+    tension on the way. ``transition`` and ``project`` are the public forms.
+
+    A provocation is a one-off act at the start of the period; every other instrument
+    acts at a monthly rate for the whole period.
+
+    Args:
+        s: the world at the start (State of floats).
+        a: every instrument (Actions of floats).
+        p: the coefficients (``coefficients(params)``).
+        draws: ``Shocks.draws()``.
+        months: length of the period.
 
     Returns:
-        Per level: (tension jump at once, hostility at the end of the period,
-        test readiness at the end, nuclear gain, economic cost).
+        (the new State, peak tension).
     """
+    success = draws[0]
+    expected = success < 0.0
+
+    # --- provocation (one-off act) --------------------------------------------
+    level = a.pyongyang_provocation
+    major = 1.0 if (level >= 2.0 and s.test_readiness >= 1.0) else 0.0
+    missile = (1.0 - major) if (level >= 1.0 and s.test_readiness >= p.missile_readiness_cost) else 0.0
+    if expected:
+        ok_major = major * p.p_success_major
+        ok_missile = missile * p.p_success_missile
+    else:
+        ok_major = major * success
+        ok_missile = missile * success
+    fail = p.tension_failed_fraction
+    jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
+            + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
     hdecay = 1.0 - p.hostility_decay_per_month
-    out = []
-    for level in (0, 1, 2):
-        major = 1.0 if (level >= 2 and s.test_readiness >= 1.0) else 0.0
-        missile = (1.0 - major) if (level >= 1 and s.test_readiness >= p.missile_readiness_cost) else 0.0
-        if shocks.provocation_success is None:
-            ok_major = major * p.p_success_major
-            ok_missile = missile * p.p_success_missile
-        else:
-            ok_major = major * shocks.provocation_success
-            ok_missile = missile * shocks.provocation_success
-        fail = p.tension_failed_fraction
-        jump = (p.tension_jump_major * (ok_major + fail * (major - ok_major))
-                + p.tension_jump_missile * (ok_missile + fail * (missile - ok_missile)))
-        hostility = _ScalarOps.clip(
-            s.hostility * hdecay ** months
-            + (p.hostility_per_major * major + p.hostility_per_missile * missile)
-            * hdecay ** (months - 1), 0.0, 1.0)
-        readiness = _ScalarOps.clip(s.test_readiness * (1.0 - major)
-                                    - p.missile_readiness_cost * missile
-                                    + p.readiness_regen_per_month * months, 0.0, 1.0)
-        gain = p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile
-        cost = p.econ_provocation_cost * (missile + 3.0 * major)
-        out.append((jump, hostility, readiness, gain, cost))
+    hostility = _clip(s.hostility * hdecay ** months
+                      + (p.hostility_per_major * major + p.hostility_per_missile * missile)
+                      * hdecay ** (months - 1), 0.0, 1.0)
+    readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
+                      + p.readiness_regen_per_month * months, 0.0, 1.0)
+    gain = p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile
+    econ_cost = p.econ_provocation_cost * (missile + 3.0 * major)
+    lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
+    enf = a.beijing_enforcement
+    # Enforcement felt by DPRK trade: Beijing's own plus US secondary sanctions.
+    eff_enf = enf + p.secondary_sanctions_reach * a.washington_pressure * (1.0 - enf)
+
+    # --- tension ---------------------------------------------------------------
+    dialogue = a.pyongyang_outreach * max(a.washington_engagement, a.seoul_engagement)
+    tension_target = _clip(
+        p.tension_baseline
+        + p.tension_from_hostility * s.hostility
+        + p.tension_from_us_military * a.washington_military
+        * (1.0 - p.tension_damping_by_cn_enforcement * enf)
+        + p.tension_from_rok_alignment * a.seoul_alignment
+        - p.tension_relief_from_dialogue * dialogue, 0.0, 1.0)
+    tension = _clip(_relax(s.tension, tension_target, p.tension_relax_per_month, months)
+                    + jump * lag, 0.0, 1.0)
+    first = tension_target + (s.tension - tension_target) * (1.0 - p.tension_relax_per_month)
+    peak = max(_clip(first + jump, 0.0, 1.0), tension)
+
+    # --- nuclear programme ----------------------------------------------------------
+    engaged = a.pyongyang_outreach * a.washington_engagement
+    freeze = 1.0 - p.freeze_effect * engaged
+    progress = ((p.nuclear_base_progress_per_month * months) * freeze + gain) * (
+        1.0 - p.procurement_drag * eff_enf)
+    nuclear = _clip(s.nuclear + progress, 0.0, 1.0)
+    # The pace observers extrapolate: monthly progress smoothed over the memory of
+    # provocations (a series of tests, not a single one, is what alarms Beijing).
+    pdecay = (1.0 - p.hostility_decay_per_month) ** months
+    pace = _clip(s.nuclear_pace * pdecay + progress * ((1.0 - pdecay) / months), 0.0, 1.0)
+
+    # --- trade: capacity, customs, reported and informal flows -----------------------
+    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
+              + (p.trade_growth_from_engagement * p.engagement_growth_realised)
+              * a.beijing_engagement)
+    # Nobody invests in what the UN has banned: capacity grows only in the share of
+    # trade outside the bans (mines stop expanding once coal and ore are listed).
+    cap_m = s.capacity_imports * (1.0 + (growth + p.import_growth_premium_per_month)
+                                  * (1.0 - s.sanctions_scope)) ** months
+    cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share
+                                                        * s.sanctions_scope)) ** months
+    block_target = s.sanctions_scope * min(eff_enf * (1.0 / p.customs_full_enforcement), 1.0)
+    # Customs tighten at one rate and relax at another.
+    block_rate = (p.customs_block_rate if block_target > s.customs_blocked
+                  else p.customs_block_decay_per_month)
+    blocked = _relax(s.customs_blocked, block_target, block_rate, months)
+    blocked_x = p.export_ban_share * blocked
+    let_through = 1.0 - p.informal_suppression * eff_enf
+    imports_reported = cap_m * (1.0 - blocked) * math.exp(draws[2])
+    # What the DPRK can buy depends on what it earns: demand follows its economy.
+    cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
+    exports_reported = cap_x * (1.0 - blocked_x) * math.exp(draws[1])
+    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
+                        * let_through * math.exp(draws[4]))
+    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
+                        * let_through * math.exp(draws[3]))
+    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
+                                                     * s.sanctions_scope)
+    other = _relax(s.other_trade, other_target, p.other_trade_relax_per_month, months)
+
+    # --- economy and stability (after trade: earnings drive the economy) -------------
+    # Earnings under this period's policies: the projection sees how enforcement
+    # reaches the economy through trade.
+    earnings = (imports_reported + imports_informal
+                + (p.other_trade_export_share * other
+                   + p.tourism_usd_m_month * max(s.warmth_cn_dprk, 0.0)))
+    econ_target = (1.0 + p.econ_trade_elasticity
+                   * math.log(max(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
+                   + p.econ_aid_effect * a.beijing_aid)
+    economy = _clip(_relax(s.dprk_economy, econ_target, p.econ_relax_per_month, months)
+                    - econ_cost, 0.0, 3.0)
+    stab_target = ((p.stability_baseline - p.stability_from_economy)
+                   + p.stability_from_economy * economy - p.stability_from_tension * tension)
+    stability = _clip(_relax(s.stability, _clip(stab_target, 0.0, 1.0),
+                             p.stability_relax_per_month, months), 0.0, 1.0)
+
+    # --- warmth: five relationships move towards targets set by the instruments ------
+    h = s.hostility
+    share = 1.0 - (1.0 - p.warmth_relax_per_month) ** months
+    warm_cn_dprk = _warm(s.warmth_cn_dprk, share,
+                         (p.warmth_mean_cn_dprk
+                          - 0.5 * (p.warmth_cn_dprk_engagement + p.warmth_cn_dprk_outreach)
+                          - p.warmth_cn_dprk_hostility * h)
+                         + p.warmth_cn_dprk_engagement * a.beijing_engagement
+                         + p.warmth_cn_dprk_outreach * a.pyongyang_outreach
+                         - p.warmth_cn_dprk_enforcement * enf)
+    warm_us_dprk = _warm(s.warmth_us_dprk, share,
+                         (p.warmth_mean_us_dprk - p.warmth_us_dprk_hostility * h)
+                         + p.warmth_us_dprk_engagement * engaged
+                         - p.warmth_us_dprk_pressure * a.washington_pressure)
+    warm_rok_dprk = _warm(s.warmth_rok_dprk, share,
+                          (p.warmth_mean_rok_dprk - p.warmth_rok_dprk_hostility * h)
+                          + p.warmth_rok_dprk_engagement
+                          * (a.seoul_engagement * a.pyongyang_outreach))
+    warm_cn_rok = _warm(s.warmth_cn_rok, share,
+                        (p.warmth_mean_cn_rok - 0.5 * p.warmth_cn_rok_ties)
+                        + p.warmth_cn_rok_ties * a.seoul_china_ties
+                        - p.warmth_cn_rok_alignment * max(a.seoul_alignment - 0.5, 0.0))
+    warm_cn_us = _warm(s.warmth_cn_us, share,
+                       p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
+                       - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)))
+
+    new = State(tension, nuclear, pace, readiness, hostility, economy, stability,
+                s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
+                imports_reported, exports_informal, imports_informal, other,
+                warm_cn_dprk, warm_us_dprk, warm_rok_dprk, warm_cn_rok, warm_cn_us)
+    return new, peak
+
+
+@njit(cache=True)
+def _warm(x, share, target):
+    """A warmth moved ``share`` of the way to its target (both within -1..1): downturns
+    "never quite reach the breaking point" (report §Cold War Relations)."""
+    return _clip(x + share * (_clip(target, -1.0, 1.0) - x), -1.0, 1.0)
+
+
+@njit(cache=True)
+def _month_rows(state, batch, params, draws, months, out):
+    """``_month`` for every candidate of ``batch`` from the one world ``state[0]``: the
+    new state's fields in rows 0-20 of ``out``, the peak tension in row 21."""
+    s = state[0]
+    p = params[0]
+    for j in range(batch.shape[0]):
+        new, peak = _month(s, batch[j], p, draws, months)
+        for k in range(len(new)):
+            out[k, j] = new[k]
+        out[len(new), j] = peak
+
+
+def project_batch(state: State | np.ndarray, batch: np.ndarray, params: Parameters,
+                  shocks: Shocks = EXPECTED, months: float = 1) -> np.ndarray:
+    """The world after ``months`` months for each candidate of ``batch``.
+
+    Args:
+        state: one world (floats), or ``as_record(state)``.
+        batch: candidates, a structured array of ``ACTIONS_DTYPE`` (``as_batch``).
+        params, shocks, months: as for ``transition``.
+
+    Returns:
+        (len(Projected._fields), candidates): every State field, then the peak tension.
+    """
+    record = state if isinstance(state, np.ndarray) else as_record(state)
+    out = np.empty((len(Projected._fields), batch.shape[0]))
+    _month_rows(record, batch, coefficients(params), shocks.draws(), float(months), out)
     return out
 
 
-def _at_level(table: list[tuple], level):
-    """The row of ``table`` for each provocation level (an array of rows for a batch)."""
-    if isinstance(level, np.ndarray):
-        return np.array(table).T[:, level.astype(np.intp)]
-    return table[int(level)]
-
-
-def _relax_warmth(now: tuple, targets: tuple, share: float, xp) -> list:
-    """Each warmth moves ``share`` of the way to its target (clipped to -1..1);
-    for a batch, the five relationships in one array."""
-    if xp is _ScalarOps:
-        clip = _ScalarOps.clip
-        return [clip(x + share * (clip(t, -1.0, 1.0) - x), -1.0, 1.0)
-                for x, t in zip(now, targets)]
-    targets = _clip(np.array(np.broadcast_arrays(*targets)), -1.0, 1.0)
-    x = np.array(now).reshape((len(now),) + (1,) * (targets.ndim - 1))
-    return list(_clip(x + share * (targets - x), -1.0, 1.0))
-
-
-def _tension_target(s: State, a: Actions, p: Parameters, xp=_ArrayOps):
-    """The level tension moves towards under these instruments."""
-    dialogue = a.pyongyang_outreach * xp.maximum(a.washington_engagement, a.seoul_engagement)
-    target = (p.tension_baseline
-              + p.tension_from_hostility * s.hostility
-              + p.tension_from_us_military * a.washington_military
-              * (1.0 - p.tension_damping_by_cn_enforcement * a.beijing_enforcement)
-              + p.tension_from_rok_alignment * a.seoul_alignment
-              - p.tension_relief_from_dialogue * dialogue)
-    return xp.clip(target, 0.0, 1.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Projected(State):
-    """A projected world (``project``), plus the highest tension on the way to it.
-
-    Tension moves monotonically from its first-month value towards its target, so the
-    peak of the path is one of its two ends. Actors fearing war look at the peak, not
-    at where a crisis will have faded to half a year later.
-    """
-
-    peak_tension: Any = None
+def _batched(actions: Actions) -> bool:
+    return any(isinstance(v, np.ndarray) for v in actions)
 
 
 def transition(state: State, actions: Actions, params: Parameters,
@@ -320,133 +468,16 @@ def transition(state: State, actions: Actions, params: Parameters,
     Returns:
         The world at the end of the period (arrays where the actions are).
     """
-    return State(*_advance(state, actions, params, shocks, months)[0])
+    out = project_batch(state, as_batch(actions), params, shocks, months)
+    if _batched(actions):
+        return State(*out[:-1])
+    return State(*out[:-1, 0].tolist())
 
 
 def project(state: State, actions: Actions, params: Parameters, months: float) -> Projected:
-    """``transition`` with expected draws, plus the peak tension on the way."""
-    fields, peak = _advance(state, actions, params, EXPECTED, months, with_peak=True)
-    return Projected(*fields, peak_tension=peak)
-
-
-def _advance(s: State, a: Actions, p: Parameters, shocks: Shocks, months: float,
-             with_peak: bool = False) -> tuple[tuple, Any]:
-    """The equations of ``transition``: the new state's fields in ``State`` order and,
-    if asked, the peak tension. Written so that a batch costs few numpy calls: the
-    state is one world, so everything that depends on it alone is a float."""
-    xp = _ops(a)
-
-    def relax(x, target, rate):
-        d = (1.0 - rate) ** months
-        return target * (1.0 - d) + x * d
-
-    # --- provocation (one-off act) --------------------------------------------
-    jump, hostility, readiness, gain, econ_cost = _at_level(
-        _provocation_by_level(s, p, shocks, months), a.pyongyang_provocation)
-    lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
-    enf = a.beijing_enforcement
-    eff_enf = effective_enforcement(a, p)
-
-    # --- tension ---------------------------------------------------------------
-    tension_target = _tension_target(s, a, p, xp)
-    tension = xp.clip(relax(s.tension, tension_target, p.tension_relax_per_month)
-                      + jump * lag, 0.0, 1.0)
-    peak = None
-    if with_peak:
-        first = tension_target + (s.tension - tension_target) * (1.0 - p.tension_relax_per_month)
-        peak = xp.maximum(xp.clip(first + jump, 0.0, 1.0), tension)
-
-    # --- nuclear programme ----------------------------------------------------------
-    engaged = a.pyongyang_outreach * a.washington_engagement
-    freeze = 1.0 - p.freeze_effect * engaged
-    progress = ((p.nuclear_base_progress_per_month * months) * freeze + gain) * (
-        1.0 - p.procurement_drag * eff_enf)
-    nuclear = xp.clip(s.nuclear + progress, 0.0, 1.0)
-    # The pace observers extrapolate: monthly progress smoothed over the memory of
-    # provocations (a series of tests, not a single one, is what alarms Beijing).
-    pdecay = (1.0 - p.hostility_decay_per_month) ** months
-    pace = xp.clip(s.nuclear_pace * pdecay + progress * ((1.0 - pdecay) / months), 0.0, 1.0)
-
-    # --- trade: capacity, customs, reported and informal flows -----------------------
-    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
-              + (p.trade_growth_from_engagement * p.engagement_growth_realised)
-              * a.beijing_engagement)
-    # Nobody invests in what the UN has banned: capacity grows only in the share of
-    # trade outside the bans (mines stop expanding once coal and ore are listed).
-    cap_m = s.capacity_imports * (1.0 + (growth + p.import_growth_premium_per_month)
-                                  * (1.0 - s.sanctions_scope)) ** months
-    cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share
-                                                        * s.sanctions_scope)) ** months
-    block_target = s.sanctions_scope * xp.minimum(eff_enf * (1.0 / p.customs_full_enforcement),
-                                                  1.0)
-    # Customs tighten at one rate and relax at another.
-    blocked = relax(s.customs_blocked, block_target,
-                    xp.where(block_target > s.customs_blocked, p.customs_block_rate,
-                             p.customs_block_decay_per_month))
-    blocked_x = p.export_ban_share * blocked
-    let_through = 1.0 - p.informal_suppression * eff_enf
-    imports_reported = cap_m * (1.0 - blocked) * math.exp(shocks.noise_imports_reported)
-    # What the DPRK can buy depends on what it earns: demand follows its economy.
-    cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
-    exports_reported = cap_x * (1.0 - blocked_x) * math.exp(shocks.noise_exports_reported)
-    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
-                        * let_through * math.exp(shocks.noise_imports_informal))
-    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
-                        * let_through * math.exp(shocks.noise_exports_informal))
-    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
-                                                     * s.sanctions_scope)
-    other = relax(s.other_trade, other_target, p.other_trade_relax_per_month)
-
-    # --- economy and stability (after trade: earnings drive the economy) ------------------------------------------------------
-    # Earnings under this period's policies: the projection sees how enforcement
-    # reaches the economy through trade.
-    earnings = (imports_reported + imports_informal
-                + (p.other_trade_export_share * other
-                   + p.tourism_usd_m_month * max(s.warmth_cn_dprk, 0.0)))
-    econ_target = (1.0 + p.econ_trade_elasticity
-                   * xp.log(xp.maximum(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
-                   + p.econ_aid_effect * a.beijing_aid)
-    economy = xp.clip(relax(s.dprk_economy, econ_target, p.econ_relax_per_month) - econ_cost,
-                      0.0, 3.0)
-    stab_target = ((p.stability_baseline - p.stability_from_economy)
-                   + p.stability_from_economy * economy - p.stability_from_tension * tension)
-    stability = xp.clip(relax(s.stability, xp.clip(stab_target, 0.0, 1.0),
-                              p.stability_relax_per_month), 0.0, 1.0)
-
-    # --- warmth: five relationships relax towards targets set by the instruments ------
-    h = s.hostility
-    targets = (
-        # China-DPRK
-        (p.warmth_mean_cn_dprk - 0.5 * (p.warmth_cn_dprk_engagement + p.warmth_cn_dprk_outreach)
-         - p.warmth_cn_dprk_hostility * h)
-        + p.warmth_cn_dprk_engagement * a.beijing_engagement
-        + p.warmth_cn_dprk_outreach * a.pyongyang_outreach
-        - p.warmth_cn_dprk_enforcement * enf,
-        # US-DPRK
-        (p.warmth_mean_us_dprk - p.warmth_us_dprk_hostility * h)
-        + p.warmth_us_dprk_engagement * engaged
-        - p.warmth_us_dprk_pressure * a.washington_pressure,
-        # ROK-DPRK
-        (p.warmth_mean_rok_dprk - p.warmth_rok_dprk_hostility * h)
-        + p.warmth_rok_dprk_engagement * (a.seoul_engagement * a.pyongyang_outreach),
-        # China-ROK
-        (p.warmth_mean_cn_rok - 0.5 * p.warmth_cn_rok_ties)
-        + p.warmth_cn_rok_ties * a.seoul_china_ties
-        - p.warmth_cn_rok_alignment * xp.maximum(a.seoul_alignment - 0.5, 0.0),
-        # China-US
-        p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
-        - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)),
-    )
-    now = (s.warmth_cn_dprk, s.warmth_us_dprk, s.warmth_rok_dprk, s.warmth_cn_rok,
-           s.warmth_cn_us)
-    warmth = _relax_warmth(now, targets, 1.0 - (1.0 - p.warmth_relax_per_month) ** months, xp)
-
-    fields = (tension, nuclear, pace, readiness, hostility, economy, stability,
-              s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
-              imports_reported, exports_informal, imports_informal, other, *warmth)
-    if xp is _ScalarOps:
-        fields = tuple(float(x) for x in fields)
-    return fields, peak
+    """``transition`` with expected draws, plus the peak tension on the way (arrays,
+    one element per candidate)."""
+    return Projected(*project_batch(state, as_batch(actions), params, EXPECTED, months))
 
 
 def china_trade(state: State):
@@ -489,4 +520,4 @@ def influence(with_pressure: tuple[float, float], without_pressure: tuple[float,
     w = params.influence_weight_provocation
     prov = (without_pressure[0] - with_pressure[0]) / 2.0
     out = with_pressure[1] - without_pressure[1]
-    return float(_clip(w * prov + (1.0 - w) * out, -1.0, 1.0))
+    return float(_clip_array(w * prov + (1.0 - w) * out, -1.0, 1.0))

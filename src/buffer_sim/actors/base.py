@@ -83,10 +83,11 @@ class PolicyActor(mesa.Agent):
         key = (tuple(self.instruments.items()), tuple(fixed.items()),
                tuple(self.discrete.items()), step)
         if key not in self._candidate_sets:
-            if len(self._candidate_sets) >= 4:
-                self._candidate_sets.clear()
+            if len(self._candidate_sets) >= 64:  # drop the oldest
+                del self._candidate_sets[next(iter(self._candidate_sets))]
             options = self.options(fixed, step)
-            self._candidate_sets[key] = Candidates.of(options, self.change_of(options))
+            self._candidate_sets[key] = Candidates.of(self.name, options,
+                                                           self.change_of(options))
         return self._candidate_sets[key]
 
     def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
