@@ -48,15 +48,32 @@ class Decision:
     choice: dict[str, float]
     previous: dict[str, float]
     deciding: str
-    projected: dict[str, float] = field(default_factory=dict)
-    threshold: dict[str, float] = field(default_factory=dict)
+    #: the candidates' evaluation and the chosen one's index in it
+    evaluation: "Evaluation | None" = field(default=None, repr=False, compare=False)
+    index: int = field(default=0, repr=False, compare=False)
     #: writes ``reason`` when it is first read
     explain: Callable[[], str] = field(default=lambda: "", repr=False, compare=False)
 
+    # The records below are read for few of the hundreds of decisions in a run (an
+    # ensemble reads none), so they are worked out when first read.
     @cached_property
     def reason(self) -> str:
         """A sentence a teacher can read out."""
         return self.explain()
+
+    @cached_property
+    def projected(self) -> dict[str, float]:
+        """Priority -> projected value of the chosen candidate."""
+        ev = self.evaluation
+        if ev is None:
+            return {}
+        return {p: float(ev.values[k][self.index]) for k, p in enumerate(ev.priorities)}
+
+    @cached_property
+    def threshold(self) -> dict[str, float]:
+        """Priority -> the actor's threshold."""
+        ev = self.evaluation
+        return {} if ev is None else dict(zip(ev.priorities, ev.thresholds))
 
     @property
     def changed(self) -> bool:

@@ -25,7 +25,7 @@ from buffer_sim.decision import Decision, Projection, build_batch
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
-    EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State, batch_actions,
+    ACTION_FIELDS, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State, batch_actions,
     draw_shocks, influence, leverage_potential, pressure_applied, project_batch, transition,
 )
 
@@ -72,6 +72,9 @@ class BufferModel(mesa.Model):
             if name == "pyongyang":
                 kwargs["priorities_after_completion"] = spec.get("priorities_after_completion")
             self.actors[name] = cls(self, **kwargs)
+        #: (actor, instrument) behind each field of Actions, in order
+        self._instrument_of = [(self.actors[a], name) for a, ins in INSTRUMENTS.items()
+                               for name in ins]
         self.actions = self._current_actions()
         self.event_log: list[tuple[int, Event]] = []
         # Events of month m fire at time (m - start) + 0.5, just before that month's step.
@@ -122,8 +125,7 @@ class BufferModel(mesa.Model):
                 self.actors[pin.actor].pinned[pin.instrument] = pin.value
 
     def _current_actions(self) -> Actions:
-        return Actions(**{f"{a}_{k}": float(v) for a, actor in self.actors.items()
-                          for k, v in actor.instruments.items()})
+        return Actions(*[float(actor.instruments[name]) for actor, name in self._instrument_of])
 
     # --- one month ---------------------------------------------------------------------
     def step(self) -> None:
@@ -173,8 +175,8 @@ class BufferModel(mesa.Model):
         """Add this month's row to the DataCollector's ``timeseries`` table."""
         s, a, p = self.state, self.actions, self.params
         row = {"date": month_str(self.month)}
-        row.update({k: float(v) for k, v in s.as_dict().items()})
-        row.update({k: float(v) for k, v in a.as_dict().items()})
+        row.update(zip(State._fields, map(float, s)))
+        row.update(zip(ACTION_FIELDS, map(float, a)))
         cn = sum(row[c] for c in TRADE_COLUMNS)
         row["leverage_potential"] = float(leverage_potential(s, p))
         row["pressure_applied"] = float(pressure_applied(s, a, p))

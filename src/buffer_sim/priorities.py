@@ -18,9 +18,9 @@ from typing import Callable
 import numpy as np
 
 from buffer_sim.params import Parameters
-from buffer_sim.world import Actions, State, china_trade, pressure_applied
+from buffer_sim.world import Actions, Projected, State, china_trade
 
-Metric = Callable[[State, State, Actions, Parameters], np.ndarray]
+Metric = Callable[[Projected, State, Actions, Parameters], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -53,18 +53,18 @@ class Priority:
         return -value if self.at_most else value
 
 
-def _progress_per_month(proj: State, now: State, a: Actions, p: Parameters):
+def _progress_per_month(proj: Projected, now: State, a: Actions, p: Parameters):
     return proj.nuclear_pace
 
 
-def _threat_growth(proj: State, now: State, a: Actions, p: Parameters):
+def _threat_growth(proj: Projected, now: State, a: Actions, p: Parameters):
     # Pace weighted by how close the programme is to a deliverable arsenal: a test
     # series by a demonstrator (2009) alarms less than ICBM tests (2017), and a
     # moratorium (2018) meets 'its half of Beijing's equation' (report §The Rapid Return).
     return proj.nuclear_pace * proj.nuclear
 
 
-def _alliance_security(proj: State, now: State, a: Actions, p: Parameters):
+def _alliance_security(proj: Projected, now: State, a: Actions, p: Parameters):
     # Deterrence posture against the threat of a growing arsenal wielded by a
     # hostile regime: why 2017's ICBM tests produced 'fire and fury'.
     posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
@@ -72,15 +72,15 @@ def _alliance_security(proj: State, now: State, a: Actions, p: Parameters):
     return posture - threat
 
 
-def _autonomy(proj: State, now: State, a: Actions, p: Parameters):
+def _autonomy(proj: Projected, now: State, a: Actions, p: Parameters):
     # Juche: restraint under a patron's pressure reads as 'flunkeyism', so the
     # more pressure, the more a quiet month costs in autonomy (report §Introduction).
-    restraint = 1.0 - np.asarray(a.pyongyang_provocation, dtype=float) / 2.0
-    return 1.0 - pressure_applied(proj, a, p) * restraint
+    restraint = 1.0 - a.pyongyang_provocation / 2.0
+    return 1.0 - proj.pressure_applied * restraint
 
 
-def _trade_ratio(proj: State, now: State, a: Actions, p: Parameters):
-    return china_trade(proj) / np.maximum(china_trade(now), 1e-9)
+def _trade_ratio(proj: Projected, now: State, a: Actions, p: Parameters):
+    return china_trade(proj) / max(china_trade(now), 1e-9)
 
 
 PRIORITIES: dict[str, Priority] = {
@@ -115,7 +115,7 @@ PRIORITIES: dict[str, Priority] = {
                  "report §Introduction: Juche against sadaejuui, 'flunkeyism'; §The New Kim: "
                  "2017 attacks on the 'big neighbor'"),
         Priority("economy", "the economy", "projected growth of the DPRK economy (ratio to now)",
-                 False, 0.005, lambda proj, now, a, p: proj.dprk_economy / np.maximum(now.dprk_economy, 1e-9),
+                 False, 0.005, lambda proj, now, a, p: proj.dprk_economy / max(now.dprk_economy, 1e-9),
                  "report §The Rapid Return: 'economic development would now be the "
                  "country's top priority'"),
         Priority("denuclearisation", "denuclearisation", "projected pace of the nuclear programme",

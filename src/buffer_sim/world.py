@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from numba import njit
+from numba.extending import register_jitable
 
 from buffer_sim.params import Parameters
 
@@ -153,11 +154,14 @@ class Actions(NamedTuple):
         return self._asdict()
 
 
-#: A projected world (``project``): every State field plus ``peak_tension``, the
-#: highest tension on the way. Tension moves monotonically from its first-month value
-#: towards its target, so the peak of the path is one of its two ends. Actors fearing
-#: war look at the peak, not at where a crisis will have faded to half a year later.
-Projected = NamedTuple("Projected", [*((f, Any) for f in State._fields), ("peak_tension", Any)])
+#: A projected world (``project``): every State field, then ``peak_tension``, the
+#: highest tension on the way, and the leverage measures of the projected world under
+#: the candidate's instruments (``leverage_potential``, ``pressure_applied``).
+#: Tension moves monotonically from its first-month value towards its target, so the
+#: peak of the path is one of its two ends. Actors fearing war look at the peak, not at
+#: where a crisis will have faded to half a year later.
+Projected = NamedTuple("Projected", [*((f, Any) for f in State._fields), ("peak_tension", Any),
+                                     ("leverage_potential", Any), ("pressure_applied", Any)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +192,6 @@ def draw_shocks(rng: np.random.Generator, params: Parameters, level: int,
     success = float(rng.random() < p_success) if level >= 1 else 0.0
     noise = rng.normal(0.0, params.trade_noise_sd, 4)
     return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]))
-
-
-def _clip_array(x, lo, hi):
-    return np.minimum(np.maximum(x, lo), hi)
 
 
 # --- the equations ------------------------------------------------------------------
@@ -416,15 +416,18 @@ def _warm(x, share, target):
 
 @njit(cache=True)
 def _month_rows(state, batch, params, draws, months, out):
-    """``_month`` for every candidate of ``batch`` from the one world ``state[0]``: the
-    new state's fields in rows 0-20 of ``out``, the peak tension in row 21."""
+    """``_month`` for every candidate of ``batch`` from the one world ``state[0]``: a
+    column of ``out`` per candidate, rows in ``Projected`` order."""
     s = state[0]
     p = params[0]
     for j in range(batch.shape[0]):
-        new, peak = _month(s, batch[j], p, draws, months)
+        a = batch[j]
+        new, peak = _month(s, a, p, draws, months)
         for k in range(len(new)):
             out[k, j] = new[k]
         out[len(new), j] = peak
+        out[len(new) + 1, j] = leverage_potential(new, p)
+        out[len(new) + 2, j] = pressure_applied(new, a, p)
 
 
 def project_batch(state: State | np.ndarray, batch: np.ndarray, params: Parameters,
@@ -437,7 +440,7 @@ def project_batch(state: State | np.ndarray, batch: np.ndarray, params: Paramete
         params, shocks, months: as for ``transition``.
 
     Returns:
-        (len(Projected._fields), candidates): every State field, then the peak tension.
+        (len(Projected._fields), candidates): a row per field of ``Projected``.
     """
     record = state if isinstance(state, np.ndarray) else as_record(state)
     out = np.empty((len(Projected._fields), batch.shape[0]))
@@ -468,10 +471,10 @@ def transition(state: State, actions: Actions, params: Parameters,
     Returns:
         The world at the end of the period (arrays where the actions are).
     """
-    out = project_batch(state, as_batch(actions), params, shocks, months)
+    out = project_batch(state, as_batch(actions), params, shocks, months)[:len(State._fields)]
     if _batched(actions):
-        return State(*out[:-1])
-    return State(*out[:-1, 0].tolist())
+        return State(*out)
+    return State(*out[:, 0].tolist())
 
 
 def project(state: State, actions: Actions, params: Parameters, months: float) -> Projected:
@@ -480,13 +483,15 @@ def project(state: State, actions: Actions, params: Parameters, months: float) -
     return Projected(*project_batch(state, as_batch(actions), params, EXPECTED, months))
 
 
+@register_jitable
 def china_trade(state: State):
     """All China-DPRK trade, reported and informal, US$ million per month."""
     return (state.cn_exports_reported + state.cn_imports_reported
             + state.cn_exports_informal + state.cn_imports_informal)
 
 
-def leverage_potential(state: State, params: Parameters):
+@register_jitable
+def leverage_potential(state: State, params: Parameters) -> float:
     """Hirschman's asymmetric dependence: China's share of DPRK trade times how much
     Chinese supplies matter to the DPRK (share of its supplies it could not replace).
 
@@ -495,15 +500,16 @@ def leverage_potential(state: State, params: Parameters):
     commensurate level of influence" (report §Introduction).
     """
     cn = china_trade(state)
-    share = cn / np.maximum(cn + state.other_trade, 1e-9)
+    share = cn / max(cn + state.other_trade, 1e-9)
     supply = state.cn_exports_reported + state.cn_exports_informal
     dependence = supply / (supply + params.import_substitution_usd_m_month)
     return share * dependence
 
 
-def pressure_applied(state: State, actions: Actions, params: Parameters):
+@register_jitable
+def pressure_applied(state: State, actions: Actions, params: Parameters) -> float:
     """How much of its potential leverage Beijing uses: enforcement and aid cuts."""
-    aid_cut = np.maximum(params.aid_normal - actions.beijing_aid, 0.0) / max(params.aid_normal, 1e-9)
+    aid_cut = max(params.aid_normal - actions.beijing_aid, 0.0) / max(params.aid_normal, 1e-9)
     w = params.pressure_weight_enforcement
     use = w * actions.beijing_enforcement + (1.0 - w) * aid_cut
     return leverage_potential(state, params) * use
@@ -520,4 +526,4 @@ def influence(with_pressure: tuple[float, float], without_pressure: tuple[float,
     w = params.influence_weight_provocation
     prov = (without_pressure[0] - with_pressure[0]) / 2.0
     out = with_pressure[1] - without_pressure[1]
-    return float(_clip_array(w * prov + (1.0 - w) * out, -1.0, 1.0))
+    return float(min(max(w * prov + (1.0 - w) * out, -1.0), 1.0))

@@ -145,20 +145,20 @@ class PolicyActor(mesa.Agent):
 
     def explain(self, choice, ev: Evaluation, index: int, deciding: int | None) -> Decision:
         """The decision record. Its reason text is written only when read: a run
-        makes hundreds of decisions and an ensemble reads none of their reasons."""
-        projected = {p: float(ev.values[k][index]) for k, p in enumerate(ev.priorities)}
-        threshold = dict(zip(ev.priorities, ev.thresholds))
+        makes hundreds of decisions and an ensemble reads none of their reasons.
+
+        Nothing here is copied: this month's pins, forced values and instruments are
+        replaced, never changed in place, when the month is over.
+        """
         if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
             tag = "forced"
         elif deciding is None:
             tag = "inertia"
         else:
             tag = ev.priorities[deciding]
-        previous = dict(self.instruments)
-        why = partial(reason_text, self.label, dict(self.discrete), dict(choice), previous,
-                      dict(self.pinned), self.forced_label, tag, ev, index, deciding)
-        return Decision(self.name, dict(choice), previous, tag, projected=projected,
-                        threshold=threshold, explain=why)
+        why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
+                      self.pinned, self.forced_label, tag, ev, index, deciding)
+        return Decision(self.name, choice, self.instruments, tag, ev, index, why)
 
 
 def describe_choice(choice: dict[str, float], previous: dict[str, float],
