@@ -291,13 +291,14 @@ class Projection:
 
     def metric(self, priority: str) -> list[float]:
         """One priority's value for every row of the batch."""
-        if priority not in self._metrics:
+        values = self._metrics.get(priority)
+        if values is None:
             value = PRIORITIES[priority].metric(self.projected, self.now, self.actions, self.params)
-            value = np.asarray(value, dtype=float)
-            if value.shape != (self.size,):  # a metric that does not depend on the candidates
-                value = np.broadcast_to(value, (self.size,))
-            self._metrics[priority] = value.tolist()
-        return self._metrics[priority]
+            if type(value) is not np.ndarray or value.shape != (self.size,):
+                # a metric that does not depend on the candidates
+                value = np.broadcast_to(np.asarray(value, dtype=float), (self.size,))
+            values = self._metrics[priority] = value.tolist()
+        return values
 
     def values(self, priorities: list[str], rows: slice) -> list[list[float]]:
         """One row of values per priority for the batch rows of one group."""

@@ -31,9 +31,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from numba import njit
-from numba.extending import register_jitable
-
 from buffer_sim.params import Parameters
 
 #: name -> (unit, low, high, meaning). ``high`` None means unbounded.
@@ -244,12 +241,37 @@ def batch_actions(batch: np.ndarray) -> Actions:
     return Actions(*batch.view(_FLOATS).reshape(len(batch), len(ACTION_FIELDS)).T)
 
 
-@njit(cache=True)
+# Elementwise helpers for the equations. In Python they take floats or arrays (numpy
+# for a batch); compiled (``_compile``), they take floats.
 def _clip(x, lo, hi):
+    if isinstance(x, np.ndarray):
+        return np.minimum(np.maximum(x, lo), hi)
     return lo if x < lo else hi if x > hi else x
 
 
-@njit(cache=True)
+def _max(x, y):
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return np.maximum(x, y)
+    return max(x, y)
+
+
+def _min(x, y):
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return np.minimum(x, y)
+    return min(x, y)
+
+
+def _if(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b``."""
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, a, b)
+    return a if condition else b
+
+
+def _log(x):
+    return np.log(x) if isinstance(x, np.ndarray) else math.log(x)
+
+
 def _relax(x, target, rate, months):
     """Where ``x`` is after ``months`` months of moving ``rate`` of the way to a
     constant ``target`` each month (the exact solution of the monthly relaxation)."""
@@ -257,18 +279,19 @@ def _relax(x, target, rate, months):
     return target * (1.0 - d) + x * d
 
 
-@njit(cache=True)
 def _month(s, a, p, draws, months):
     """The world after ``months`` months under the instruments ``a``, and the highest
     tension on the way. ``transition`` and ``project`` are the public forms.
 
     A provocation is a one-off act at the start of the period; every other instrument
-    acts at a monthly rate for the whole period.
+    acts at a monthly rate for the whole period. The world ``s`` is one world (floats);
+    the instruments are floats, or arrays for a batch of candidates (then every
+    result that depends on them is an array).
 
     Args:
-        s: the world at the start (State of floats).
-        a: every instrument (Actions of floats).
-        p: the coefficients (``coefficients(params)``).
+        s: the world at the start (State, or a record of ``STATE_DTYPE``).
+        a: every instrument (Actions, or a record of ``ACTIONS_DTYPE``).
+        p: the coefficients (Parameters, or ``coefficients(params)[0]``).
         draws: ``Shocks.draws()``.
         months: length of the period.
 
@@ -280,8 +303,9 @@ def _month(s, a, p, draws, months):
 
     # --- provocation (one-off act) --------------------------------------------
     level = a.pyongyang_provocation
-    major = 1.0 if (level >= 2.0 and s.test_readiness >= 1.0) else 0.0
-    missile = (1.0 - major) if (level >= 1.0 and s.test_readiness >= p.missile_readiness_cost) else 0.0
+    major = _if(level >= 2.0, 1.0 if s.test_readiness >= 1.0 else 0.0, 0.0)
+    missile = _if(level >= 1.0, 1.0 if s.test_readiness >= p.missile_readiness_cost else 0.0,
+                  0.0) * (1.0 - major)
     if expected:
         ok_major = major * p.p_success_major
         ok_missile = missile * p.p_success_missile
@@ -305,7 +329,7 @@ def _month(s, a, p, draws, months):
     eff_enf = enf + p.secondary_sanctions_reach * a.washington_pressure * (1.0 - enf)
 
     # --- tension ---------------------------------------------------------------
-    dialogue = a.pyongyang_outreach * max(a.washington_engagement, a.seoul_engagement)
+    dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement)
     tension_target = _clip(
         p.tension_baseline
         + p.tension_from_hostility * s.hostility
@@ -316,7 +340,7 @@ def _month(s, a, p, draws, months):
     tension = _clip(_relax(s.tension, tension_target, p.tension_relax_per_month, months)
                     + jump * lag, 0.0, 1.0)
     first = tension_target + (s.tension - tension_target) * (1.0 - p.tension_relax_per_month)
-    peak = max(_clip(first + jump, 0.0, 1.0), tension)
+    peak = _max(_clip(first + jump, 0.0, 1.0), tension)
 
     # --- nuclear programme ----------------------------------------------------------
     engaged = a.pyongyang_outreach * a.washington_engagement
@@ -339,10 +363,10 @@ def _month(s, a, p, draws, months):
                                   * (1.0 - s.sanctions_scope)) ** months
     cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share
                                                         * s.sanctions_scope)) ** months
-    block_target = s.sanctions_scope * min(eff_enf * (1.0 / p.customs_full_enforcement), 1.0)
+    block_target = s.sanctions_scope * _min(eff_enf * (1.0 / p.customs_full_enforcement), 1.0)
     # Customs tighten at one rate and relax at another.
-    block_rate = (p.customs_block_rate if block_target > s.customs_blocked
-                  else p.customs_block_decay_per_month)
+    block_rate = _if(block_target > s.customs_blocked, p.customs_block_rate,
+                     p.customs_block_decay_per_month)
     blocked = _relax(s.customs_blocked, block_target, block_rate, months)
     blocked_x = p.export_ban_share * blocked
     let_through = 1.0 - p.informal_suppression * eff_enf
@@ -365,7 +389,7 @@ def _month(s, a, p, draws, months):
                 + (p.other_trade_export_share * other
                    + p.tourism_usd_m_month * max(s.warmth_cn_dprk, 0.0)))
     econ_target = (1.0 + p.econ_trade_elasticity
-                   * math.log(max(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
+                   * _log(_max(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
                    + p.econ_aid_effect * a.beijing_aid)
     economy = _clip(_relax(s.dprk_economy, econ_target, p.econ_relax_per_month, months)
                     - econ_cost, 0.0, 3.0)
@@ -395,7 +419,7 @@ def _month(s, a, p, draws, months):
     warm_cn_rok = _warm(s.warmth_cn_rok, share,
                         (p.warmth_mean_cn_rok - 0.5 * p.warmth_cn_rok_ties)
                         + p.warmth_cn_rok_ties * a.seoul_china_ties
-                        - p.warmth_cn_rok_alignment * max(a.seoul_alignment - 0.5, 0.0))
+                        - p.warmth_cn_rok_alignment * _max(a.seoul_alignment - 0.5, 0.0))
     warm_cn_us = _warm(s.warmth_cn_us, share,
                        p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
                        - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)))
@@ -407,17 +431,16 @@ def _month(s, a, p, draws, months):
     return new, peak
 
 
-@njit(cache=True)
 def _warm(x, share, target):
     """A warmth moved ``share`` of the way to its target (both within -1..1): downturns
     "never quite reach the breaking point" (report §Cold War Relations)."""
     return _clip(x + share * (_clip(target, -1.0, 1.0) - x), -1.0, 1.0)
 
 
-@njit(cache=True)
 def _month_rows(state, batch, params, draws, months, out):
     """``_month`` for every candidate of ``batch`` from the one world ``state[0]``: a
-    column of ``out`` per candidate, rows in ``Projected`` order."""
+    column of ``out`` per candidate, rows in ``Projected`` order. This loop is what
+    ``_compile`` compiles."""
     s = state[0]
     p = params[0]
     for j in range(batch.shape[0]):
@@ -430,22 +453,75 @@ def _month_rows(state, batch, params, draws, months, out):
         out[len(new) + 2, j] = pressure_applied(new, a, p)
 
 
-def project_batch(state: State | np.ndarray, batch: np.ndarray, params: Parameters,
-                  shocks: Shocks = EXPECTED, months: float = 1) -> np.ndarray:
+_compiled_rows = None
+
+
+def _compile():
+    """``_month_rows`` compiled with Numba (imported only now: loading it costs about
+    0.3 s, more than a single run of the model gains from it).
+
+    Compiled code reads the world, the instruments and the coefficients by name from
+    records (structured arrays), which Numba passes to compiled code far faster than
+    tuples or numpy scalars. Compiled code is cached on disk (``cache=True``), keyed on
+    this file: an edit here recompiles.
+    """
+    global _compiled_rows
+    if _compiled_rows is None:
+        from numba import njit
+        from numba.extending import overload, register_jitable
+
+        # Compiled, the helpers take floats.
+        @overload(_clip)
+        def _(x, lo, hi):
+            return lambda x, lo, hi: lo if x < lo else hi if x > hi else x
+
+        @overload(_max)
+        def _(x, y):
+            return lambda x, y: max(x, y)
+
+        @overload(_min)
+        def _(x, y):
+            return lambda x, y: min(x, y)
+
+        @overload(_if)
+        def _(condition, a, b):
+            return lambda condition, a, b: a if condition else b
+
+        @overload(_log)
+        def _(x):
+            return lambda x: math.log(x)
+
+        for function in (_relax, _month, _warm, china_trade, leverage_potential,
+                         pressure_applied):
+            register_jitable(function)
+        _compiled_rows = njit(cache=True)(_month_rows)
+    return _compiled_rows
+
+
+def project_batch(state: State, batch: np.ndarray, params: Parameters,
+                  shocks: Shocks = EXPECTED, months: float = 1, compiled: bool = True
+                  ) -> np.ndarray:
     """The world after ``months`` months for each candidate of ``batch``.
 
     Args:
-        state: one world (floats), or ``as_record(state)``.
+        state: one world (floats).
         batch: candidates, a structured array of ``ACTIONS_DTYPE`` (``as_batch``).
         params, shocks, months: as for ``transition``.
+        compiled: run the compiled equations (fast once loaded), else the same
+            equations on numpy arrays (no start-up cost). Both give the same bits.
 
     Returns:
         (len(Projected._fields), candidates): a row per field of ``Projected``.
     """
-    record = state if isinstance(state, np.ndarray) else as_record(state)
-    out = np.empty((len(Projected._fields), batch.shape[0]))
-    _month_rows(record, batch, coefficients(params), shocks.draws(), float(months), out)
-    return out
+    if compiled:
+        out = np.empty((len(Projected._fields), batch.shape[0]))
+        _compile()(as_record(state), batch, coefficients(params), shocks.draws(),
+                   float(months), out)
+        return out
+    a = batch_actions(batch)
+    new, peak = _month(state, a, params, shocks.draws(), float(months))
+    return np.array(np.broadcast_arrays(*new, peak, leverage_potential(new, params),
+                                        pressure_applied(new, a, params)))
 
 
 def _batched(actions: Actions) -> bool:
@@ -453,7 +529,7 @@ def _batched(actions: Actions) -> bool:
 
 
 def transition(state: State, actions: Actions, params: Parameters,
-               shocks: Shocks = EXPECTED, months: float = 1) -> State:
+               shocks: Shocks = EXPECTED, months: float = 1, compiled: bool = True) -> State:
     """Advance the world by ``months`` months under constant instruments.
 
     A provocation is a one-off act at the start of the period; every other instrument
@@ -467,30 +543,35 @@ def transition(state: State, actions: Actions, params: Parameters,
         params: the coefficients.
         shocks: random draws; the default uses their expectations (for lookahead).
         months: length of the period.
+        compiled: run the compiled equations (``project_batch``), else the same
+            equations on numpy arrays, or on plain floats for one setting.
 
     Returns:
         The world at the end of the period (arrays where the actions are).
     """
-    out = project_batch(state, as_batch(actions), params, shocks, months)[:len(State._fields)]
-    if _batched(actions):
-        return State(*out)
-    return State(*out[:, 0].tolist())
+    batched = _batched(actions)
+    if not batched and not compiled:
+        new, _ = _month(state, actions, params, shocks.draws(), float(months))
+        return State(*map(float, new))
+    out = project_batch(state, as_batch(actions), params, shocks, months, compiled)
+    out = out[:len(State._fields)]
+    return State(*out) if batched else State(*out[:, 0].tolist())
 
 
-def project(state: State, actions: Actions, params: Parameters, months: float) -> Projected:
-    """``transition`` with expected draws, plus the peak tension on the way (arrays,
-    one element per candidate)."""
-    return Projected(*project_batch(state, as_batch(actions), params, EXPECTED, months))
+def project(state: State, actions: Actions, params: Parameters, months: float,
+            compiled: bool = True) -> Projected:
+    """``transition`` with expected draws, plus the peak tension on the way and the
+    leverage measures (arrays, one element per candidate)."""
+    return Projected(*project_batch(state, as_batch(actions), params, EXPECTED, months,
+                                    compiled))
 
 
-@register_jitable
 def china_trade(state: State):
     """All China-DPRK trade, reported and informal, US$ million per month."""
     return (state.cn_exports_reported + state.cn_imports_reported
             + state.cn_exports_informal + state.cn_imports_informal)
 
 
-@register_jitable
 def leverage_potential(state: State, params: Parameters) -> float:
     """Hirschman's asymmetric dependence: China's share of DPRK trade times how much
     Chinese supplies matter to the DPRK (share of its supplies it could not replace).
@@ -500,16 +581,15 @@ def leverage_potential(state: State, params: Parameters) -> float:
     commensurate level of influence" (report §Introduction).
     """
     cn = china_trade(state)
-    share = cn / max(cn + state.other_trade, 1e-9)
+    share = cn / _max(cn + state.other_trade, 1e-9)
     supply = state.cn_exports_reported + state.cn_exports_informal
     dependence = supply / (supply + params.import_substitution_usd_m_month)
     return share * dependence
 
 
-@register_jitable
 def pressure_applied(state: State, actions: Actions, params: Parameters) -> float:
     """How much of its potential leverage Beijing uses: enforcement and aid cuts."""
-    aid_cut = max(params.aid_normal - actions.beijing_aid, 0.0) / max(params.aid_normal, 1e-9)
+    aid_cut = _max(params.aid_normal - actions.beijing_aid, 0.0) / max(params.aid_normal, 1e-9)
     w = params.pressure_weight_enforcement
     use = w * actions.beijing_enforcement + (1.0 - w) * aid_cut
     return leverage_potential(state, params) * use
