@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from buffer_sim import runner
-from conftest import OUTPUT_FILES, SHORT_NAME
+from conftest import OUTPUT_FILES, PROJECT_ROOT, SHORT_NAME
 
 
 def read_all(folder) -> dict[str, bytes]:
@@ -141,3 +141,17 @@ def test_a_failed_swap_puts_the_earlier_folder_back(tmp_path, monkeypatch):
             (tmp / "new.txt").write_text("new")
     assert [p.name for p in final.iterdir()] == ["old.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+SHIPPED = sorted(p for p in (PROJECT_ROOT / "scenarios").glob("*.yaml")
+                 if p.name != "calibrated_parameters.yaml")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_compiled_and_numpy_equations_give_the_same_bytes(path):
+    """A single run projects with numpy, ensembles with the compiled equations: both
+    must be the same model, to the last bit of every output."""
+    numpy_run = runner.run(path, seed=7, compiled=False)
+    compiled_run = runner.run(path, seed=7, compiled=True)
+    assert runner.csv_text(numpy_run.timeseries) == runner.csv_text(compiled_run.timeseries)
+    assert runner.csv_text(numpy_run.decisions) == runner.csv_text(compiled_run.decisions)
