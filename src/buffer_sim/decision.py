@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from buffer_sim import jit
 from buffer_sim.params import Parameters
 from buffer_sim.priorities import PRIORITIES
 from buffer_sim.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, State
@@ -39,7 +40,9 @@ class Decision:
         choice: instrument -> chosen value.
         previous: instrument -> last month's value.
         deciding: the priority that decided the choice, or "inertia", "forced", "pinned".
+        index: the chosen candidate's place among the actor's candidates.
         reason: a sentence a teacher can read out.
+        evaluation: the candidates' projected values (an ``Evaluation``).
         projected: priority -> projected value of the chosen candidate.
         threshold: priority -> the actor's threshold.
     """
@@ -48,18 +51,24 @@ class Decision:
     choice: dict[str, float]
     previous: dict[str, float]
     deciding: str
-    #: the candidates' evaluation and the chosen one's index in it
-    evaluation: "Evaluation | None" = field(default=None, repr=False, compare=False)
-    index: int = field(default=0, repr=False, compare=False)
-    #: writes ``reason`` when it is first read
-    explain: Callable[[], str] = field(default=lambda: "", repr=False, compare=False)
+    index: int = 0
+    #: writes the reason from the evaluation
+    explain: Callable[["Evaluation | None"], str] = field(
+        default=lambda ev: "", repr=False, compare=False)
+    #: builds the evaluation
+    evaluate: Callable[[], "Evaluation | None"] = field(
+        default=lambda: None, repr=False, compare=False)
 
-    # The records below are read for few of the hundreds of decisions in a run (an
+    # A run makes hundreds of decisions and few of their records are read (an
     # ensemble reads none), so they are worked out when first read.
+    @cached_property
+    def evaluation(self) -> "Evaluation | None":
+        return self.evaluate()
+
     @cached_property
     def reason(self) -> str:
         """A sentence a teacher can read out."""
-        return self.explain()
+        return self.explain(self.evaluation)
 
     @cached_property
     def projected(self) -> dict[str, float]:
@@ -152,24 +161,67 @@ class Lexicographic:
 
     def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
         """Return (chosen index, index of the deciding priority or None for inertia)."""
-        alive = list(range(len(ev.change)))
-        deciding = None
-        for k, (scores, bar, scale) in enumerate(ev.goals):
-            keep = [i for i in alive if scores[i] >= bar]
-            if not keep:
-                best = max(scores[i] for i in alive)
-                keep = [i for i in alive if scores[i] >= best - tie_tolerance * scale]
-            if deciding is None and ev.hold in alive and ev.hold not in keep:
-                deciding = k
-            alive = keep
-        if ev.hold in alive:
-            return ev.hold, None
-        scores, _, scale = ev.goals[-1]
-        final = [scores[i] / scale - inertia * ev.change[i] for i in alive]
-        chosen = alive[final.index(max(final))]
-        if deciding is None and chosen != ev.hold:
-            deciding = len(ev.priorities) - 1
-        return chosen, deciding
+        chosen, deciding = lexicographic(
+            ev.scores(), np.array([bar for _, bar, _ in ev.goals]), ev.scales(),
+            np.asarray(ev.change, dtype=float), ev.hold, tie_tolerance, inertia)
+        return chosen, None if deciding < 0 else deciding
+
+
+def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
+    """The ``Lexicographic`` rule on arrays; it runs as Python and compiled.
+
+    Args:
+        scores: (priority, candidate) signed scores, higher is better, priorities in
+            the actor's order.
+        bars: the thresholds signed alike (a score at or above its bar holds).
+        scales: each priority's scale (for ties and the final ranking).
+        change: each candidate's departure from last month's policy.
+        hold: index of the keep-course candidate.
+        tie_tolerance, inertia: the parameters of those names.
+
+    Returns:
+        (chosen index, index of the deciding priority, or -1 for keeping course).
+    """
+    n_priorities = scores.shape[0]
+    alive = np.ones(scores.shape[1], dtype=np.bool_)
+    deciding = -1
+    for k in range(n_priorities):
+        row = scores[k]
+        keep = alive & (row >= bars[k])
+        if not keep.any():
+            best = row[alive].max()
+            keep = alive & (row >= best - tie_tolerance * scales[k])
+        if deciding < 0 and alive[hold] and not keep[hold]:
+            deciding = k
+        alive = keep
+    if alive[hold]:
+        return hold, -1
+    last = n_priorities - 1
+    final = np.where(alive, scores[last] / scales[last] - inertia * change, -np.inf)
+    chosen = int(np.argmax(final))  # the first of equals, in candidate order
+    if deciding < 0 and chosen != hold:
+        deciding = last
+    return chosen, deciding
+
+
+def _lexicographic_groups(table, starts, stops, offsets, rows, bars, scales, change,
+                          tie_tolerance, inertia, chosen, deciding):
+    """``lexicographic`` for every group of a batch (compiled by ``choose_all``).
+
+    Group g holds candidates ``starts[g]:stops[g]`` of the batch (keep course first)
+    and ranks priorities ``rows[offsets[g]:offsets[g + 1]]`` (rows of ``table``, the
+    signed scores of the whole batch), with their ``bars`` and ``scales`` alike.
+    """
+    for g in range(starts.shape[0]):
+        a, b = starts[g], stops[g]
+        first, last = offsets[g], offsets[g + 1]
+        scores = np.empty((last - first, b - a))
+        for k in range(last - first):
+            scores[k] = table[rows[first + k], a:b]
+        c, d = lexicographic(scores, bars[first:last], scales[first:last], change[a:b], 0,
+                             tie_tolerance, inertia)
+        chosen[g] = c
+        deciding[g] = d
 
 
 class Weighted:
@@ -276,30 +328,112 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
 _FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
 
 
+#: rows of a Projection's table: every priority, in ``PRIORITIES`` order
+PRIORITY_ROW = {name: k for k, name in enumerate(PRIORITIES)}
+_SIGN = np.array([[-1.0 if p.at_most else 1.0] for p in PRIORITIES.values()])
+
+
 class Projection:
-    """Every priority's projected value for every row of a batch.
+    """Every priority's projected value for every candidate of a batch.
 
     Metrics are elementwise over candidates, so each is computed once, on the whole
-    batch, the first time an actor asks for it; each actor reads its own rows.
+    batch, the first time a choice needs it: a row of ``table``.
     """
 
-    def __init__(self, projected: State, now: State, actions: Actions, params: Parameters,
+    def __init__(self, projected, now: State, actions: Actions, params: Parameters,
                  size: int) -> None:
         self.projected, self.now, self.actions, self.params = projected, now, actions, params
         self.size = size
-        self._metrics: dict[str, list[float]] = {}
+        #: (priority, candidate) values, rows in ``PRIORITY_ROW`` order
+        self.table = np.zeros((len(PRIORITIES), size))
+        self._done: set[str] = set()
+
+    def compute(self, priorities) -> None:
+        """Fill the rows of ``priorities`` not yet computed."""
+        for priority in priorities:
+            if priority not in self._done:
+                value = PRIORITIES[priority].metric(self.projected, self.now, self.actions,
+                                                    self.params)
+                self.table[PRIORITY_ROW[priority]] = value  # broadcast if a constant
+                self._done.add(priority)
 
     def metric(self, priority: str) -> list[float]:
-        """One priority's value for every row of the batch."""
-        values = self._metrics.get(priority)
-        if values is None:
-            value = PRIORITIES[priority].metric(self.projected, self.now, self.actions, self.params)
-            if type(value) is not np.ndarray or value.shape != (self.size,):
-                # a metric that does not depend on the candidates
-                value = np.broadcast_to(np.asarray(value, dtype=float), (self.size,))
-            values = self._metrics[priority] = value.tolist()
-        return values
+        """One priority's value for every candidate of the batch."""
+        self.compute((priority,))
+        return self.table[PRIORITY_ROW[priority]].tolist()
 
-    def values(self, priorities: list[str], rows: slice) -> list[list[float]]:
-        """One row of values per priority for the batch rows of one group."""
-        return [self.metric(p)[rows] for p in priorities]
+    def evaluation(self, priorities: list[str], thresholds: list[float], change: list[float],
+                   rows: slice) -> Evaluation:
+        """The candidates ``rows`` of the batch as an ``Evaluation`` (keep course first)."""
+        self.compute(priorities)
+        return Evaluation(list(priorities),
+                          [self.table[PRIORITY_ROW[p], rows].tolist() for p in priorities],
+                          list(thresholds), list(change), hold=0)
+
+
+def _rule_inputs(actor, now: State) -> tuple[list[str], list[float], list[int], list[float],
+                                              list[float]]:
+    """An actor's priorities in force, thresholds, and the table rows, signed bars and
+    scales the array rule reads; kept until its priorities or thresholds change."""
+    priorities = actor.active_priorities(now)
+    thresholds = [float(actor.thresholds[p]) for p in priorities]
+    key = (tuple(priorities), tuple(thresholds))
+    cached = actor.__dict__.get("_rule_inputs")
+    if cached is None or cached[0] != key:
+        rows = [PRIORITY_ROW[p] for p in priorities]
+        bars = [-t if PRIORITIES[p].at_most else t for p, t in zip(priorities, thresholds)]
+        scales = [PRIORITIES[p].scale for p in priorities]
+        cached = actor.__dict__["_rule_inputs"] = (key, (priorities, thresholds, rows, bars,
+                                                         scales))
+    return cached[1]
+
+
+def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
+               compiled: bool = True) -> list[tuple[int, int | None, list[str], list[float]]]:
+    """Every group's choice by its actor's rule.
+
+    Args:
+        groups: (actor, candidates, rows of the batch) per group.
+        projection: the batch's projection.
+        params: for the tie tolerance and inertia.
+        compiled: run the lexicographic rule of all groups as one compiled loop.
+
+    Returns:
+        Per group: (chosen index among its candidates, index of the deciding priority
+        or None, the priorities in force, their thresholds).
+    """
+    now = projection.now
+    results: list = [None] * len(groups)
+    lexicographic_groups = []
+    for g, (actor, candidates, rows) in enumerate(groups):
+        priorities, thresholds, *_ = inputs = _rule_inputs(actor, now)
+        projection.compute(priorities)
+        if isinstance(actor.rule, Lexicographic):
+            lexicographic_groups.append((g, candidates, rows, inputs))
+        else:
+            ev = projection.evaluation(priorities, thresholds, candidates.change, rows)
+            index, deciding = actor.rule.choose(ev, params.tie_tolerance, params.inertia)
+            results[g] = (index, deciding, priorities, thresholds)
+    if lexicographic_groups:
+        starts, stops, offsets, table_rows, bars, scales = [], [], [0], [], [], []
+        change = np.zeros(projection.size)
+        for _, candidates, rows, (_, _, r, b, s) in lexicographic_groups:
+            starts.append(rows.start)
+            stops.append(rows.stop)
+            table_rows += r
+            bars += b
+            scales += s
+            offsets.append(len(table_rows))
+            change[rows] = candidates.change
+        n = len(lexicographic_groups)
+        chosen, deciding = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        loop = jit.compiled(_lexicographic_groups, jitable=(lexicographic,)) if compiled \
+            else _lexicographic_groups
+        loop(projection.table * _SIGN, np.array(starts), np.array(stops), np.array(offsets),
+             np.array(table_rows), np.array(bars), np.array(scales), change,
+             float(params.tie_tolerance), float(params.inertia), chosen, deciding)
+        for (g, _, _, (priorities, thresholds, *_)), c, d in zip(lexicographic_groups,
+                                                                  chosen.tolist(),
+                                                                  deciding.tolist()):
+            results[g] = (c, None if d < 0 else d, priorities, thresholds)
+    return results

@@ -21,7 +21,7 @@ import mesa
 from mesa.datacollection import DataCollector
 
 from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Decision, Projection, build_batch
+from buffer_sim.decision import Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
@@ -155,12 +155,13 @@ class BufferModel(mesa.Model):
         projection = Projection(projected, now, batch_actions(batch), params,
                                 size=ranges[-1].stop)
 
-        without, *_ = pyongyang.choose(free, projection, ranges[-1], now, params)
-        with_ = None
-        if free is not cands["pyongyang"]:
-            with_, *_ = pyongyang.choose(free, projection, ranges[-2], now, params)
-        for (name, actor), rows in zip(self.actors.items(), ranges):
-            decision = actor.decide(cands[name], projection, rows, now, params)
+        picks = choose_all([(self.actors[name], candidates, rows)
+                            for (name, candidates, _), rows in zip(groups, ranges)],
+                           projection, params, self.compiled)
+        without = free[picks[-1][0]]
+        with_ = free[picks[-2][0]] if free is not cands["pyongyang"] else None
+        for (name, actor), rows, pick in zip(self.actors.items(), ranges, picks):
+            decision = actor.adopt(cands[name], *pick, projection, rows)
             self.decisions.append((self.month, decision))
         for actor in self.actors.values():
             actor.forced = {}

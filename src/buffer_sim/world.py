@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from buffer_sim import jit
 from buffer_sim.params import Parameters
 
 #: name -> (unit, low, high, meaning). ``high`` None means unbounded.
@@ -453,49 +454,38 @@ def _month_rows(state, batch, params, draws, months, out):
         out[len(new) + 2, j] = pressure_applied(new, a, p)
 
 
-_compiled_rows = None
+def _scalar_helpers() -> None:
+    """Compiled, the elementwise helpers take floats."""
+    from numba.extending import overload
+
+    @overload(_clip)
+    def _(x, lo, hi):
+        return lambda x, lo, hi: lo if x < lo else hi if x > hi else x
+
+    @overload(_max)
+    def _(x, y):
+        return lambda x, y: max(x, y)
+
+    @overload(_min)
+    def _(x, y):
+        return lambda x, y: min(x, y)
+
+    @overload(_if)
+    def _(condition, a, b):
+        return lambda condition, a, b: a if condition else b
+
+    @overload(_log)
+    def _(x):
+        return lambda x: math.log(x)
 
 
 def _compile():
-    """``_month_rows`` compiled with Numba (imported only now: loading it costs about
-    0.3 s, more than a single run of the model gains from it).
-
-    Compiled code reads the world, the instruments and the coefficients by name from
-    records (structured arrays), which Numba passes to compiled code far faster than
-    tuples or numpy scalars. Compiled code is cached on disk (``cache=True``), keyed on
-    this file: an edit here recompiles.
-    """
-    global _compiled_rows
-    if _compiled_rows is None:
-        from numba import njit
-        from numba.extending import overload, register_jitable
-
-        # Compiled, the helpers take floats.
-        @overload(_clip)
-        def _(x, lo, hi):
-            return lambda x, lo, hi: lo if x < lo else hi if x > hi else x
-
-        @overload(_max)
-        def _(x, y):
-            return lambda x, y: max(x, y)
-
-        @overload(_min)
-        def _(x, y):
-            return lambda x, y: min(x, y)
-
-        @overload(_if)
-        def _(condition, a, b):
-            return lambda condition, a, b: a if condition else b
-
-        @overload(_log)
-        def _(x):
-            return lambda x: math.log(x)
-
-        for function in (_relax, _month, _warm, china_trade, leverage_potential,
-                         pressure_applied):
-            register_jitable(function)
-        _compiled_rows = njit(cache=True)(_month_rows)
-    return _compiled_rows
+    """``_month_rows`` compiled (``jit.compiled``). Compiled code reads the world, the
+    instruments and the coefficients by name from records (structured arrays), which
+    Numba passes to compiled code far faster than tuples or numpy scalars."""
+    return jit.compiled(_month_rows, setup=_scalar_helpers,
+                        jitable=(_relax, _month, _warm, china_trade, leverage_potential,
+                                 pressure_applied))
 
 
 def project_batch(state: State, batch: np.ndarray, params: Parameters,

@@ -117,24 +117,28 @@ class PolicyActor(mesa.Agent):
         return [sum(abs(c[k] - self.instruments[k]) for k in c if k not in self.discrete)
                 for c in options]
 
-    def evaluate(self, candidates: Candidates, projection: Projection, rows: slice,
-                 now: State) -> Evaluation:
-        """The candidates' projected values: rows ``rows`` of the projection."""
-        prios = self.active_priorities(now)
-        return Evaluation(prios, projection.values(prios, rows),
-                          [float(self.thresholds[p]) for p in prios], candidates.change, hold=0)
+    def adopt(self, candidates: Candidates, index: int, deciding: int | None,
+              priorities: list[str], thresholds: list[float], projection: Projection,
+              rows: slice) -> Decision:
+        """Adopt candidate ``index`` (chosen by ``decision.choose_all``) and record why.
 
-    def choose(self, candidates: Candidates, projection: Projection, rows: slice, now: State,
-               params: Parameters) -> tuple[dict[str, float], Evaluation, int, int | None]:
-        ev = self.evaluate(candidates, projection, rows, now)
-        index, deciding = self.rule.choose(ev, params.tie_tolerance, params.inertia)
-        return candidates[index], ev, index, deciding
-
-    def decide(self, candidates: Candidates, projection: Projection, rows: slice, now: State,
-               params: Parameters) -> Decision:
-        """Choose, adopt and explain this month's instruments."""
-        choice, ev, index, deciding = self.choose(candidates, projection, rows, now, params)
-        decision = self.explain(choice, ev, index, deciding)
+        The record's evaluation and reason text are worked out only when read: a run
+        makes hundreds of decisions and an ensemble reads none of their reasons.
+        Nothing here is copied: this month's pins, forced values and instruments are
+        replaced, never changed in place, when the month is over.
+        """
+        choice = candidates[index]
+        if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
+            tag = "forced"
+        elif deciding is None:
+            tag = "inertia"
+        else:
+            tag = priorities[deciding]
+        why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
+                      self.pinned, self.forced_label, tag, index=index, deciding=deciding)
+        evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
+                           rows)
+        decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate)
         self.instruments = dict(choice)
         self.last_decision = decision
         return decision
@@ -142,23 +146,6 @@ class PolicyActor(mesa.Agent):
     # --- the reason -----------------------------------------------------------------
     def describe_choice(self, choice: dict[str, float]) -> str:
         return describe_choice(choice, self.instruments, self.discrete)
-
-    def explain(self, choice, ev: Evaluation, index: int, deciding: int | None) -> Decision:
-        """The decision record. Its reason text is written only when read: a run
-        makes hundreds of decisions and an ensemble reads none of their reasons.
-
-        Nothing here is copied: this month's pins, forced values and instruments are
-        replaced, never changed in place, when the month is over.
-        """
-        if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
-            tag = "forced"
-        elif deciding is None:
-            tag = "inertia"
-        else:
-            tag = ev.priorities[deciding]
-        why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
-                      self.pinned, self.forced_label, tag, ev, index, deciding)
-        return Decision(self.name, choice, self.instruments, tag, ev, index, why)
 
 
 def describe_choice(choice: dict[str, float], previous: dict[str, float],
@@ -177,7 +164,7 @@ def describe_choice(choice: dict[str, float], previous: dict[str, float],
 
 
 def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
-                forced_label: str, tag: str, ev: Evaluation, index: int,
+                forced_label: str, tag: str, ev: Evaluation, *, index: int,
                 deciding: int | None) -> str:
     """The sentence a teacher can read out: what the actor did and why."""
     what = f"{label} {describe_choice(choice, previous, discrete)}"

@@ -1,0 +1,35 @@
+"""Compiling the model's inner loops with Numba, on first use.
+
+Loading Numba costs about 0.3 s, more than one run of a decade gains from it, so
+nothing imports it until a compiled loop is asked for. Compiled code is cached on
+disk (``cache=True``), keyed on the source file of the loop: editing that file
+recompiles it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+_compiled: dict[Callable, Callable] = {}
+
+
+def compiled(loop: Callable, jitable: tuple[Callable, ...] = (),
+             setup: Callable[[], None] | None = None) -> Callable:
+    """``loop`` compiled with Numba (once per process).
+
+    Args:
+        loop: a plain Python function whose body Numba can compile.
+        jitable: plain Python functions the loop calls; they stay callable from Python.
+        setup: called first, e.g. to give Numba scalar versions of helpers that take
+            arrays in Python (``numba.extending.overload``).
+    """
+    if loop not in _compiled:
+        from numba import njit
+        from numba.extending import register_jitable
+
+        if setup is not None:
+            setup()
+        for function in jitable:
+            register_jitable(function)
+        _compiled[loop] = njit(cache=True)(loop)
+    return _compiled[loop]
