@@ -204,24 +204,25 @@ def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
     return chosen, deciding
 
 
-def _lexicographic_groups(table, starts, stops, offsets, rows, bars, scales, change,
-                          tie_tolerance, inertia, chosen, deciding):
+def _lexicographic_groups(table, bounds, rows, bars, scales, change, tie_tolerance, inertia,
+                          out):
     """``lexicographic`` for every group of a batch (compiled by ``choose_all``).
 
-    Group g holds candidates ``starts[g]:stops[g]`` of the batch (keep course first)
-    and ranks priorities ``rows[offsets[g]:offsets[g + 1]]`` (rows of ``table``, the
-    signed scores of the whole batch), with their ``bars`` and ``scales`` alike.
+    Group g holds candidates ``bounds[4g]:bounds[4g + 1]`` of the batch (keep course
+    first) and ranks priorities ``rows[bounds[4g + 2]:bounds[4g + 3]]``, rows of
+    ``table`` (the signed scores of the whole batch), with ``bars`` and ``scales``
+    alike. Writes group g's chosen index to ``out[0, g]``, its deciding priority (or
+    -1) to ``out[1, g]``.
     """
-    for g in range(starts.shape[0]):
-        a, b = starts[g], stops[g]
-        first, last = offsets[g], offsets[g + 1]
+    for g in range(out.shape[1]):
+        a, b, first, last = bounds[4 * g], bounds[4 * g + 1], bounds[4 * g + 2], bounds[4 * g + 3]
         scores = np.empty((last - first, b - a))
         for k in range(last - first):
             scores[k] = table[rows[first + k], a:b]
-        c, d = lexicographic(scores, bars[first:last], scales[first:last], change[a:b], 0,
-                             tie_tolerance, inertia)
-        chosen[g] = c
-        deciding[g] = d
+        chosen, deciding = lexicographic(scores, bars[first:last], scales[first:last],
+                                         change[a:b], 0, tie_tolerance, inertia)
+        out[0, g] = chosen
+        out[1, g] = deciding
 
 
 class Weighted:
@@ -371,21 +372,20 @@ class Projection:
                           list(thresholds), list(change), hold=0)
 
 
-def _rule_inputs(actor, now: State) -> tuple[list[str], list[float], list[int], list[float],
-                                              list[float]]:
-    """An actor's priorities in force, thresholds, and the table rows, signed bars and
-    scales the array rule reads; kept until its priorities or thresholds change."""
+def _rule_inputs(actor, now: State) -> tuple:
+    """An actor's priorities in force, their thresholds, and the table rows, signed bars
+    and scales the array rule reads. Kept while the same priority list and threshold
+    dict are in force: events and the app replace them, never change them in place."""
     priorities = actor.active_priorities(now)
-    thresholds = [float(actor.thresholds[p]) for p in priorities]
-    key = (tuple(priorities), tuple(thresholds))
-    cached = actor.__dict__.get("_rule_inputs")
-    if cached is None or cached[0] != key:
+    cached = actor.rule_inputs
+    if cached is None or cached[0] is not priorities or cached[1] is not actor.thresholds:
+        thresholds = [float(actor.thresholds[p]) for p in priorities]
         rows = [PRIORITY_ROW[p] for p in priorities]
         bars = [-t if PRIORITIES[p].at_most else t for p, t in zip(priorities, thresholds)]
         scales = [PRIORITIES[p].scale for p in priorities]
-        cached = actor.__dict__["_rule_inputs"] = (key, (priorities, thresholds, rows, bars,
-                                                         scales))
-    return cached[1]
+        cached = actor.rule_inputs = (priorities, actor.thresholds,
+                                      (priorities, thresholds, rows, bars + scales))
+    return cached[2]
 
 
 def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
@@ -415,25 +415,28 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
             index, deciding = actor.rule.choose(ev, params.tie_tolerance, params.inertia)
             results[g] = (index, deciding, priorities, thresholds)
     if lexicographic_groups:
-        starts, stops, offsets, table_rows, bars, scales = [], [], [0], [], [], []
-        change = np.zeros(projection.size)
-        for _, candidates, rows, (_, _, r, b, s) in lexicographic_groups:
-            starts.append(rows.start)
-            stops.append(rows.stop)
+        # Two flat arrays for the compiled loop: integers (each group's bounds, then the
+        # table rows of its priorities) and floats (signed bars and scales, then the
+        # cost of change of every candidate of the batch).
+        bounds, table_rows, bars, scales, change = [], [], [], [], []
+        for _, candidates, _ in groups:
+            change += candidates.change
+        for _, _, rows, (_, _, r, bars_scales) in lexicographic_groups:
+            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
             table_rows += r
-            bars += b
-            scales += s
-            offsets.append(len(table_rows))
-            change[rows] = candidates.change
-        n = len(lexicographic_groups)
-        chosen, deciding = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+            bars += bars_scales[:len(r)]
+            scales += bars_scales[len(r):]
+        n, k = len(lexicographic_groups), len(table_rows)
+        integers = np.array(bounds + table_rows)
+        floats = np.array(bars + scales + change)
+        out = np.empty((2, n), dtype=np.int64)
         loop = jit.compiled(_lexicographic_groups, jitable=(lexicographic,)) if compiled \
             else _lexicographic_groups
-        loop(projection.table * _SIGN, np.array(starts), np.array(stops), np.array(offsets),
-             np.array(table_rows), np.array(bars), np.array(scales), change,
-             float(params.tie_tolerance), float(params.inertia), chosen, deciding)
+        loop(projection.table * _SIGN, integers[:4 * n], integers[4 * n:], floats[:k],
+             floats[k:2 * k], floats[2 * k:], float(params.tie_tolerance),
+             float(params.inertia), out)
+        chosen, deciding = out.tolist()
         for (g, _, _, (priorities, thresholds, *_)), c, d in zip(lexicographic_groups,
-                                                                  chosen.tolist(),
-                                                                  deciding.tolist()):
+                                                                  chosen, deciding):
             results[g] = (c, None if d < 0 else d, priorities, thresholds)
     return results

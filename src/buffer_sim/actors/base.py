@@ -53,6 +53,8 @@ class PolicyActor(mesa.Agent):
         self.pinned: dict[str, float] = {}
         self.last_decision: Decision | None = None
         self._candidate_sets: dict[tuple, Candidates] = {}
+        #: what the array rule reads of the priorities in force (``decision.choose_all``)
+        self.rule_inputs: tuple | None = None
 
     # --- overridable ----------------------------------------------------------
     def active_priorities(self, state: State) -> list[str]:
