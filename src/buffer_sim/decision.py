@@ -28,7 +28,7 @@ import numpy as np
 from buffer_sim import jit
 from buffer_sim.params import Parameters
 from buffer_sim.priorities import PRIORITIES
-from buffer_sim.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, State
+from buffer_sim.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, Projected, State
 
 
 @dataclass
@@ -331,6 +331,9 @@ _FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
 
 #: rows of a Projection's table: every priority, in ``PRIORITIES`` order
 PRIORITY_ROW = {name: k for k, name in enumerate(PRIORITIES)}
+#: priority -> row of the Projected field that measures it
+_FIELD_OF = {name: Projected._fields.index(p.metric) for name, p in PRIORITIES.items()
+             if isinstance(p.metric, str)}
 _SIGN = np.array([[-1.0 if p.at_most else 1.0] for p in PRIORITIES.values()])
 
 
@@ -339,23 +342,34 @@ class Projection:
 
     Metrics are elementwise over candidates, so each is computed once, on the whole
     batch, the first time a choice needs it: a row of ``table``.
+
+    Args:
+        matrix: ``world.project_batch``'s result, a row per ``Projected`` field.
+        now: the world this month.
+        actions: the batch's instruments (``world.batch_actions``).
+        params: the coefficients.
     """
 
-    def __init__(self, projected, now: State, actions: Actions, params: Parameters,
-                 size: int) -> None:
-        self.projected, self.now, self.actions, self.params = projected, now, actions, params
-        self.size = size
+    def __init__(self, matrix: np.ndarray, now: State, actions: Actions,
+                 params: Parameters) -> None:
+        self.matrix, self.now, self.actions, self.params = matrix, now, actions, params
+        self.projected = Projected(*matrix)
+        self.size = matrix.shape[1]
         #: (priority, candidate) values, rows in ``PRIORITY_ROW`` order
-        self.table = np.zeros((len(PRIORITIES), size))
+        self.table = np.zeros((len(PRIORITIES), self.size))
         self._done: set[str] = set()
 
     def compute(self, priorities) -> None:
         """Fill the rows of ``priorities`` not yet computed."""
         for priority in priorities:
             if priority not in self._done:
-                value = PRIORITIES[priority].metric(self.projected, self.now, self.actions,
-                                                    self.params)
-                self.table[PRIORITY_ROW[priority]] = value  # broadcast if a constant
+                field = _FIELD_OF.get(priority)
+                if field is not None:
+                    value = self.matrix[field]
+                else:  # broadcast if it does not depend on the candidates
+                    value = PRIORITIES[priority].value(self.projected, self.now, self.actions,
+                                                       self.params)
+                self.table[PRIORITY_ROW[priority]] = value
                 self._done.add(priority)
 
     def metric(self, priority: str) -> list[float]:
@@ -405,9 +419,10 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
     now = projection.now
     results: list = [None] * len(groups)
     lexicographic_groups = []
-    for g, (actor, candidates, rows) in enumerate(groups):
-        priorities, thresholds, *_ = inputs = _rule_inputs(actor, now)
-        projection.compute(priorities)
+    inputs_of = [_rule_inputs(actor, now) for actor, _, _ in groups]
+    projection.compute(dict.fromkeys(p for inputs in inputs_of for p in inputs[0]))
+    for g, ((actor, candidates, rows), inputs) in enumerate(zip(groups, inputs_of)):
+        priorities, thresholds, *_ = inputs
         if isinstance(actor.rule, Lexicographic):
             lexicographic_groups.append((g, candidates, rows, inputs))
         else:

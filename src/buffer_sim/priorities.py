@@ -33,7 +33,8 @@ class Priority:
         measure: what the number is ("projected tension").
         at_most: True if the value must stay at or below the threshold.
         scale: a meaningful difference in the value (for ties and weights).
-        metric: (projected, current, actions, params) -> value per candidate.
+        metric: the name of the ``world.Projected`` field that measures it, or a
+            function (projected, current, actions, params) -> value per candidate.
         citation: where the priority comes from.
     """
 
@@ -42,8 +43,14 @@ class Priority:
     measure: str
     at_most: bool
     scale: float
-    metric: Metric
+    metric: str | Metric
     citation: str
+
+    def value(self, projected: Projected, now: State, actions: Actions, params: Parameters):
+        """The priority's measure for every candidate of a projection."""
+        if isinstance(self.metric, str):
+            return getattr(projected, self.metric)
+        return self.metric(projected, now, actions, params)
 
     def satisfied(self, value, threshold):
         return value <= threshold if self.at_most else value >= threshold
@@ -51,10 +58,6 @@ class Priority:
     def score(self, value):
         """Higher is better."""
         return -value if self.at_most else value
-
-
-def _progress_per_month(proj: Projected, now: State, a: Actions, p: Parameters):
-    return proj.nuclear_pace
 
 
 def _threat_growth(proj: Projected, now: State, a: Actions, p: Parameters):
@@ -86,7 +89,7 @@ def _trade_ratio(proj: Projected, now: State, a: Actions, p: Parameters):
 PRIORITIES: dict[str, Priority] = {
     p.name: p for p in [
         Priority("no_war", "no war", "projected peak tension", True, 0.05,
-                 lambda proj, now, a, p: proj.peak_tension,
+                 "peak_tension",
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
                  "ranked in that order (note 4)"),
         Priority("no_instability", "no instability", "projected change in DPRK stability",
@@ -98,17 +101,17 @@ PRIORITIES: dict[str, Priority] = {
                  "report §Introduction: 'Denuclearization ranks as a tertiary priority'; "
                  "§The Rapid Return: 2017 pressure served 'modest goals' (freeze-for-freeze)"),
         Priority("buffer", "the buffer", "projected CN-DPRK warmth", False, 0.05,
-                 lambda proj, now, a, p: proj.warmth_cn_dprk,
+                 "warmth_cn_dprk",
                  "report §Introduction: North Korea 'has served as a strategic buffer'; "
                  "§The Rapid Return: guarding against a DPRK realignment"),
         Priority("us_ties", "ties with Washington", "projected CN-US warmth", False, 0.05,
-                 lambda proj, now, a, p: proj.warmth_cn_us,
+                 "warmth_cn_us",
                  "report §Introduction: leverage 'in its dealing with the United States'"),
         Priority("border_trade", "border trade", "projected China-DPRK trade (ratio to now)",
                  False, 0.1, _trade_ratio,
                  "report §Deep Engagement: border provinces' firms and infrastructure"),
         Priority("security", "regime security", "projected nuclear deterrent", False, 0.004,
-                 lambda proj, now, a, p: proj.nuclear,
+                 "nuclear",
                  "report §The Rapid Return: 'completing the state nuclear force' (note 68)"),
         Priority("autonomy", "autonomy", "projected autonomy from the patron", False, 0.05,
                  _autonomy,
@@ -119,16 +122,16 @@ PRIORITIES: dict[str, Priority] = {
                  "report §The Rapid Return: 'economic development would now be the "
                  "country's top priority'"),
         Priority("denuclearisation", "denuclearisation", "projected pace of the nuclear programme",
-                 True, 0.001, _progress_per_month,
+                 True, 0.001, "nuclear_pace",
                  "report §China's Deep Engagement: the U.S. pressed China to pressure Pyongyang"),
         Priority("alliance", "alliance security", "projected deterrence balance", False, 0.05,
                  _alliance_security,
                  "report §The New Kim on the Block: THAAD, 'maximum pressure', threats"),
         Priority("inter_korean", "inter-Korean engagement", "projected ROK-DPRK warmth",
-                 False, 0.05, lambda proj, now, a, p: proj.warmth_rok_dprk,
+                 False, 0.05, "warmth_rok_dprk",
                  "report §The Rapid Return: Pyeongchang, the 2018 inter-Korean summits"),
         Priority("china_ties", "ties with Beijing", "projected CN-ROK warmth", False, 0.05,
-                 lambda proj, now, a, p: proj.warmth_cn_rok,
+                 "warmth_cn_rok",
                  "report §The New Kim on the Block: Park-Xi state visits, then THAAD"),
     ]
 }
