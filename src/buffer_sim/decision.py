@@ -8,9 +8,10 @@ DESIGN's bounded-rationality assumption). A rule then ranks the projections agai
 the actor's ordered priorities.
 
 Mechanics: ``build_batch`` stacks every group's candidates into one batch,
-``world.project_batch`` projects the batch in one call, and a ``Projection``
-computes each priority's metric once on the whole batch; each actor then reads its
-own rows into an ``Evaluation`` and its rule picks one.
+``world.project_batch`` projects the batch in one call (every priority's measure is a
+row of the projection), and ``choose_all`` applies every group's rule: the
+lexicographic rule of all groups in one compiled loop. An ``Evaluation`` of a group's
+rows is built when a reason is read, or for a rule that needs one.
 
 The rules are small classes in the manner of the Axelrod library's strategies: a
 docstring that cites the source of the idea and a ``classifier`` that declares what
@@ -204,21 +205,21 @@ def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
     return chosen, deciding
 
 
-def _lexicographic_groups(table, bounds, rows, bars, scales, change, tie_tolerance, inertia,
-                          out):
+def _lexicographic_groups(matrix, bounds, rows, signs, bars, scales, change, tie_tolerance,
+                          inertia, out):
     """``lexicographic`` for every group of a batch (compiled by ``choose_all``).
 
     Group g holds candidates ``bounds[4g]:bounds[4g + 1]`` of the batch (keep course
-    first) and ranks priorities ``rows[bounds[4g + 2]:bounds[4g + 3]]``, rows of
-    ``table`` (the signed scores of the whole batch), with ``bars`` and ``scales``
-    alike. Writes group g's chosen index to ``out[0, g]``, its deciding priority (or
-    -1) to ``out[1, g]``.
+    first) and ranks priorities ``bounds[4g + 2]:bounds[4g + 3]`` of ``rows`` (rows of
+    the projection ``matrix`` that measure them), ``signs`` (-1 for a priority to keep
+    at or below its threshold), ``bars`` and ``scales`` alike. Writes group g's chosen
+    index to ``out[0, g]``, its deciding priority (or -1) to ``out[1, g]``.
     """
     for g in range(out.shape[1]):
         a, b, first, last = bounds[4 * g], bounds[4 * g + 1], bounds[4 * g + 2], bounds[4 * g + 3]
         scores = np.empty((last - first, b - a))
         for k in range(last - first):
-            scores[k] = table[rows[first + k], a:b]
+            scores[k] = signs[first + k] * matrix[rows[first + k], a:b]
         chosen, deciding = lexicographic(scores, bars[first:last], scales[first:last],
                                          change[a:b], 0, tie_tolerance, inertia)
         out[0, g] = chosen
@@ -329,19 +330,13 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
 _FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
 
 
-#: rows of a Projection's table: every priority, in ``PRIORITIES`` order
-PRIORITY_ROW = {name: k for k, name in enumerate(PRIORITIES)}
-#: priority -> row of the Projected field that measures it
-_FIELD_OF = {name: Projected._fields.index(p.metric) for name, p in PRIORITIES.items()
-             if isinstance(p.metric, str)}
-_SIGN = np.array([[-1.0 if p.at_most else 1.0] for p in PRIORITIES.values()])
+#: priority -> the row of a projection (``world.Projected`` field) that measures it
+PRIORITY_ROW = {name: Projected._fields.index(p.metric) for name, p in PRIORITIES.items()}
 
 
 class Projection:
-    """Every priority's projected value for every candidate of a batch.
-
-    Metrics are elementwise over candidates, so each is computed once, on the whole
-    batch, the first time a choice needs it: a row of ``table``.
+    """A batch's projection: every ``world.Projected`` field (which include every
+    priority's measure) for every candidate.
 
     Args:
         matrix: ``world.project_batch``'s result, a row per ``Projected`` field.
@@ -353,52 +348,38 @@ class Projection:
     def __init__(self, matrix: np.ndarray, now: State, actions: Actions,
                  params: Parameters) -> None:
         self.matrix, self.now, self.actions, self.params = matrix, now, actions, params
-        self.projected = Projected(*matrix)
         self.size = matrix.shape[1]
-        #: (priority, candidate) values, rows in ``PRIORITY_ROW`` order
-        self.table = np.zeros((len(PRIORITIES), self.size))
-        self._done: set[str] = set()
 
-    def compute(self, priorities) -> None:
-        """Fill the rows of ``priorities`` not yet computed."""
-        for priority in priorities:
-            if priority not in self._done:
-                field = _FIELD_OF.get(priority)
-                if field is not None:
-                    value = self.matrix[field]
-                else:  # broadcast if it does not depend on the candidates
-                    value = PRIORITIES[priority].value(self.projected, self.now, self.actions,
-                                                       self.params)
-                self.table[PRIORITY_ROW[priority]] = value
-                self._done.add(priority)
+    @cached_property
+    def projected(self) -> Projected:
+        return Projected(*self.matrix)
 
     def metric(self, priority: str) -> list[float]:
         """One priority's value for every candidate of the batch."""
-        self.compute((priority,))
-        return self.table[PRIORITY_ROW[priority]].tolist()
+        return self.matrix[PRIORITY_ROW[priority]].tolist()
 
     def evaluation(self, priorities: list[str], thresholds: list[float], change: list[float],
                    rows: slice) -> Evaluation:
         """The candidates ``rows`` of the batch as an ``Evaluation`` (keep course first)."""
-        self.compute(priorities)
         return Evaluation(list(priorities),
-                          [self.table[PRIORITY_ROW[p], rows].tolist() for p in priorities],
+                          [self.matrix[PRIORITY_ROW[p], rows].tolist() for p in priorities],
                           list(thresholds), list(change), hold=0)
 
 
 def _rule_inputs(actor, now: State) -> tuple:
-    """An actor's priorities in force, their thresholds, and the table rows, signed bars
-    and scales the array rule reads. Kept while the same priority list and threshold
+    """An actor's priorities in force, their thresholds, and the projection rows, signs,
+    signed bars and scales the array rule reads. Kept while the same priority list and threshold
     dict are in force: events and the app replace them, never change them in place."""
     priorities = actor.active_priorities(now)
     cached = actor.rule_inputs
     if cached is None or cached[0] is not priorities or cached[1] is not actor.thresholds:
         thresholds = [float(actor.thresholds[p]) for p in priorities]
         rows = [PRIORITY_ROW[p] for p in priorities]
-        bars = [-t if PRIORITIES[p].at_most else t for p, t in zip(priorities, thresholds)]
+        signs = [-1.0 if PRIORITIES[p].at_most else 1.0 for p in priorities]
+        bars = [sign * t for sign, t in zip(signs, thresholds)]
         scales = [PRIORITIES[p].scale for p in priorities]
         cached = actor.rule_inputs = (priorities, actor.thresholds,
-                                      (priorities, thresholds, rows, bars + scales))
+                                      (priorities, thresholds, rows, signs + bars + scales))
     return cached[2]
 
 
@@ -420,7 +401,6 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
     results: list = [None] * len(groups)
     lexicographic_groups = []
     inputs_of = [_rule_inputs(actor, now) for actor, _, _ in groups]
-    projection.compute(dict.fromkeys(p for inputs in inputs_of for p in inputs[0]))
     for g, ((actor, candidates, rows), inputs) in enumerate(zip(groups, inputs_of)):
         priorities, thresholds, *_ = inputs
         if isinstance(actor.rule, Lexicographic):
@@ -431,25 +411,27 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
             results[g] = (index, deciding, priorities, thresholds)
     if lexicographic_groups:
         # Two flat arrays for the compiled loop: integers (each group's bounds, then the
-        # table rows of its priorities) and floats (signed bars and scales, then the
-        # cost of change of every candidate of the batch).
-        bounds, table_rows, bars, scales, change = [], [], [], [], []
+        # projection rows of its priorities) and floats (the priorities' signs, signed
+        # bars and scales, then the cost of change of every candidate of the batch).
+        bounds, table_rows, signs, bars, scales, change = [], [], [], [], [], []
         for _, candidates, _ in groups:
             change += candidates.change
-        for _, _, rows, (_, _, r, bars_scales) in lexicographic_groups:
-            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
+        for _, _, rows, (_, _, r, floats) in lexicographic_groups:
+            k = len(r)
+            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + k)
             table_rows += r
-            bars += bars_scales[:len(r)]
-            scales += bars_scales[len(r):]
+            signs += floats[:k]
+            bars += floats[k:2 * k]
+            scales += floats[2 * k:]
         n, k = len(lexicographic_groups), len(table_rows)
         integers = np.array(bounds + table_rows)
-        floats = np.array(bars + scales + change)
+        floats = np.array(signs + bars + scales + change)
         out = np.empty((2, n), dtype=np.int64)
         loop = jit.compiled(_lexicographic_groups, jitable=(lexicographic,)) if compiled \
             else _lexicographic_groups
-        loop(projection.table * _SIGN, integers[:4 * n], integers[4 * n:], floats[:k],
-             floats[k:2 * k], floats[2 * k:], float(params.tie_tolerance),
-             float(params.inertia), out)
+        loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
+             floats[k:2 * k], floats[2 * k:3 * k], floats[3 * k:],
+             float(params.tie_tolerance), float(params.inertia), out)
         chosen, deciding = out.tolist()
         for (g, _, _, (priorities, thresholds, *_)), c, d in zip(lexicographic_groups,
                                                                   chosen, deciding):

@@ -1,7 +1,8 @@
 """The priorities actors rank, each a measurable projection of the world.
 
-A priority turns a projected world (after ``lookahead_months``) into one number and
-says which side of a threshold is acceptable. Actors rank priorities (lexicographic
+A priority reads one number of a projected world (after ``lookahead_months``): a
+State variable or one of ``world.MEASURES``, declared as data, and says which side of
+a threshold is acceptable. Actors rank priorities (lexicographic
 rule) or weigh them by rank (weighted rule); see ``decision.py``.
 
 Beijing's three headline priorities come from the report's Introduction: Chinese
@@ -13,14 +14,8 @@ precedence" (note 4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
-
-from buffer_sim.params import Parameters
-from buffer_sim.world import Actions, Projected, State, china_trade
-
-Metric = Callable[[Projected, State, Actions, Parameters], np.ndarray]
+from buffer_sim.world import Projected
 
 
 @dataclass(frozen=True)
@@ -33,8 +28,8 @@ class Priority:
         measure: what the number is ("projected tension").
         at_most: True if the value must stay at or below the threshold.
         scale: a meaningful difference in the value (for ties and weights).
-        metric: the name of the ``world.Projected`` field that measures it, or a
-            function (projected, current, actions, params) -> value per candidate.
+        metric: the ``world.Projected`` field that measures it (a State variable or
+            one of ``world.MEASURES``).
         citation: where the priority comes from.
     """
 
@@ -43,14 +38,12 @@ class Priority:
     measure: str
     at_most: bool
     scale: float
-    metric: str | Metric
+    metric: str
     citation: str
 
-    def value(self, projected: Projected, now: State, actions: Actions, params: Parameters):
+    def value(self, projected: Projected):
         """The priority's measure for every candidate of a projection."""
-        if isinstance(self.metric, str):
-            return getattr(projected, self.metric)
-        return self.metric(projected, now, actions, params)
+        return getattr(projected, self.metric)
 
     def satisfied(self, value, threshold):
         return value <= threshold if self.at_most else value >= threshold
@@ -60,32 +53,6 @@ class Priority:
         return -value if self.at_most else value
 
 
-def _threat_growth(proj: Projected, now: State, a: Actions, p: Parameters):
-    # Pace weighted by how close the programme is to a deliverable arsenal: a test
-    # series by a demonstrator (2009) alarms less than ICBM tests (2017), and a
-    # moratorium (2018) meets 'its half of Beijing's equation' (report §The Rapid Return).
-    return proj.nuclear_pace * proj.nuclear
-
-
-def _alliance_security(proj: Projected, now: State, a: Actions, p: Parameters):
-    # Deterrence posture against the threat of a growing arsenal wielded by a
-    # hostile regime: why 2017's ICBM tests produced 'fire and fury'.
-    posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
-    threat = 1.5 * proj.nuclear ** 2 * proj.hostility
-    return posture - threat
-
-
-def _autonomy(proj: Projected, now: State, a: Actions, p: Parameters):
-    # Juche: restraint under a patron's pressure reads as 'flunkeyism', so the
-    # more pressure, the more a quiet month costs in autonomy (report §Introduction).
-    restraint = 1.0 - a.pyongyang_provocation / 2.0
-    return 1.0 - proj.pressure_applied * restraint
-
-
-def _trade_ratio(proj: Projected, now: State, a: Actions, p: Parameters):
-    return china_trade(proj) / max(china_trade(now), 1e-9)
-
-
 PRIORITIES: dict[str, Priority] = {
     p.name: p for p in [
         Priority("no_war", "no war", "projected peak tension", True, 0.05,
@@ -93,11 +60,11 @@ PRIORITIES: dict[str, Priority] = {
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
                  "ranked in that order (note 4)"),
         Priority("no_instability", "no instability", "projected change in DPRK stability",
-                 False, 0.005, lambda proj, now, a, p: proj.stability - now.stability,
+                 False, 0.005, "stability_change",
                  "report §Introduction: collapse and 'a massive refugee crisis along its "
                  "1,400 kilometer-long border'"),
         Priority("no_nukes", "no nuclear weapons", "projected nuclear threat growth",
-                 True, 0.0005, _threat_growth,
+                 True, 0.0005, "threat_growth",
                  "report §Introduction: 'Denuclearization ranks as a tertiary priority'; "
                  "§The Rapid Return: 2017 pressure served 'modest goals' (freeze-for-freeze)"),
         Priority("buffer", "the buffer", "projected CN-DPRK warmth", False, 0.05,
@@ -108,24 +75,24 @@ PRIORITIES: dict[str, Priority] = {
                  "warmth_cn_us",
                  "report §Introduction: leverage 'in its dealing with the United States'"),
         Priority("border_trade", "border trade", "projected China-DPRK trade (ratio to now)",
-                 False, 0.1, _trade_ratio,
+                 False, 0.1, "trade_ratio",
                  "report §Deep Engagement: border provinces' firms and infrastructure"),
         Priority("security", "regime security", "projected nuclear deterrent", False, 0.004,
                  "nuclear",
                  "report §The Rapid Return: 'completing the state nuclear force' (note 68)"),
         Priority("autonomy", "autonomy", "projected autonomy from the patron", False, 0.05,
-                 _autonomy,
+                 "autonomy",
                  "report §Introduction: Juche against sadaejuui, 'flunkeyism'; §The New Kim: "
                  "2017 attacks on the 'big neighbor'"),
         Priority("economy", "the economy", "projected growth of the DPRK economy (ratio to now)",
-                 False, 0.005, lambda proj, now, a, p: proj.dprk_economy / max(now.dprk_economy, 1e-9),
+                 False, 0.005, "economy_ratio",
                  "report §The Rapid Return: 'economic development would now be the "
                  "country's top priority'"),
         Priority("denuclearisation", "denuclearisation", "projected pace of the nuclear programme",
                  True, 0.001, "nuclear_pace",
                  "report §China's Deep Engagement: the U.S. pressed China to pressure Pyongyang"),
         Priority("alliance", "alliance security", "projected deterrence balance", False, 0.05,
-                 _alliance_security,
+                 "deterrence_balance",
                  "report §The New Kim on the Block: THAAD, 'maximum pressure', threats"),
         Priority("inter_korean", "inter-Korean engagement", "projected ROK-DPRK warmth",
                  False, 0.05, "warmth_rok_dprk",

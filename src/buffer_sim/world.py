@@ -152,14 +152,32 @@ class Actions(NamedTuple):
         return self._asdict()
 
 
-#: A projected world (``project``): every State field, then ``peak_tension``, the
-#: highest tension on the way, and the leverage measures of the projected world under
-#: the candidate's instruments (``leverage_potential``, ``pressure_applied``).
-#: Tension moves monotonically from its first-month value towards its target, so the
-#: peak of the path is one of its two ends. Actors fearing war look at the peak, not at
-#: where a crisis will have faded to half a year later.
-Projected = NamedTuple("Projected", [*((f, Any) for f in State._fields), ("peak_tension", Any),
-                                     ("leverage_potential", Any), ("pressure_applied", Any)])
+#: What the actors' priorities measure in a projected world, besides its State fields
+#: (``measures``): name -> meaning.
+MEASURES = {
+    "peak_tension": "the highest tension on the way: tension moves monotonically from its "
+                    "first-month value towards its target, so the peak of the path is one "
+                    "of its two ends; actors fearing war look at the peak, not at where a "
+                    "crisis will have faded to half a year later",
+    "leverage_potential": "``leverage_potential`` of the projected world",
+    "pressure_applied": "``pressure_applied`` of the projected world under the candidate",
+    "stability_change": "projected stability less today's",
+    "threat_growth": "nuclear pace weighted by how close the programme is to a deliverable "
+                     "arsenal: a test series by a demonstrator (2009) alarms less than ICBM "
+                     "tests (2017), and a moratorium (2018) meets 'its half of Beijing's "
+                     "equation' (report §The Rapid Return)",
+    "deterrence_balance": "alliance posture (US signalling, ROK alignment) less the threat "
+                          "of a growing arsenal wielded by a hostile regime: why 2017's ICBM "
+                          "tests produced 'fire and fury'",
+    "autonomy": "1 - pressure applied x restraint: restraint under a patron's pressure "
+                "reads as 'flunkeyism', so the more pressure, the more a quiet month costs "
+                "in autonomy (report §Introduction)",
+    "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's",
+    "economy_ratio": "projected DPRK economy relative to today's",
+}
+
+#: A projected world (``project``): every State field, then the ``MEASURES``.
+Projected = NamedTuple("Projected", [(f, Any) for f in (*State._fields, *MEASURES)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +238,15 @@ def coefficients(params: Parameters) -> np.ndarray:
     return entry[1]
 
 
+_last_record: list = [None, None]
+
+
 def as_record(state: State) -> np.ndarray:
-    """A world (floats) as a one-element structured array (``STATE_DTYPE``)."""
-    return np.array([tuple(state)], dtype=STATE_DTYPE)
+    """A world (floats) as a one-element structured array (``STATE_DTYPE``). A month
+    projects and then advances the same world: the last one is kept."""
+    if _last_record[0] is not state:
+        _last_record[:] = state, np.array([tuple(state)], dtype=STATE_DTYPE)
+    return _last_record[1]
 
 
 def as_batch(actions: Actions) -> np.ndarray:
@@ -449,9 +473,9 @@ def _month_rows(state, batch, params, draws, months, out):
         new, peak = _month(s, a, p, draws, months)
         for k in range(len(new)):
             out[k, j] = new[k]
-        out[len(new), j] = peak
-        out[len(new) + 1, j] = leverage_potential(new, p)
-        out[len(new) + 2, j] = pressure_applied(new, a, p)
+        extra = measures(s, new, a, p, peak)
+        for k in range(len(extra)):
+            out[len(new) + k, j] = extra[k]
 
 
 def _scalar_helpers() -> None:
@@ -484,8 +508,8 @@ def _compile():
     instruments and the coefficients by name from records (structured arrays), which
     Numba passes to compiled code far faster than tuples or numpy scalars."""
     return jit.compiled(_month_rows, setup=_scalar_helpers,
-                        jitable=(_relax, _month, _warm, china_trade, leverage_potential,
-                                 pressure_applied))
+                        jitable=(_relax, _month, _warm, measures, china_trade,
+                                 leverage_potential, pressure_applied))
 
 
 def project_batch(state: State, batch: np.ndarray, params: Parameters,
@@ -510,8 +534,7 @@ def project_batch(state: State, batch: np.ndarray, params: Parameters,
         return out
     a = batch_actions(batch)
     new, peak = _month(state, a, params, shocks.draws(), float(months))
-    return np.array(np.broadcast_arrays(*new, peak, leverage_potential(new, params),
-                                        pressure_applied(new, a, params)))
+    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, peak)))
 
 
 def _batched(actions: Actions) -> bool:
@@ -583,6 +606,23 @@ def pressure_applied(state: State, actions: Actions, params: Parameters) -> floa
     w = params.pressure_weight_enforcement
     use = w * actions.beijing_enforcement + (1.0 - w) * aid_cut
     return leverage_potential(state, params) * use
+
+
+def measures(now: State, new: State, a: Actions, p: Parameters, peak_tension) -> tuple:
+    """The ``MEASURES`` of a projected world ``new`` reached from ``now`` under the
+    instruments ``a`` (floats, or arrays for a batch), in ``MEASURES`` order."""
+    pressure = pressure_applied(new, a, p)
+    posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
+    threat = 1.5 * new.nuclear ** 2 * new.hostility
+    return (peak_tension,
+            leverage_potential(new, p),
+            pressure,
+            new.stability - now.stability,
+            new.nuclear_pace * new.nuclear,
+            posture - threat,
+            1.0 - pressure * (1.0 - a.pyongyang_provocation / 2.0),
+            china_trade(new) / _max(china_trade(now), 1e-9),
+            new.dprk_economy / _max(now.dprk_economy, 1e-9))
 
 
 def influence(with_pressure: tuple[float, float], without_pressure: tuple[float, float],
