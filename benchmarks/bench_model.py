@@ -4,7 +4,10 @@ Two comparisons, each measured against a baseline in the same run on the same
 machine (absolute times vary between machines; the ratios travel better):
 
 1. ``BufferModel.step()`` on the replay scenario, against an empty Mesa model whose
-   four agents do nothing (Mesa's own cost of a step). Target: at most 25x.
+   four agents do nothing (Mesa's own cost of a step). Target: at most 25x. The model
+   projects its candidates with the compiled equations (Numba), as ensembles, sweeps
+   and the app do; the same model on numpy arrays (``compiled=False``, what a single
+   ``buffer-sim run`` uses because loading the compiler costs ~0.3 s) is shown too.
 2. ``buffer-sim run`` of the default scenario with its charts, against starting
    Python and importing mesa and matplotlib.pyplot. Target: at most 2x. On a machine
    with two or more cores the command draws its three charts in two worker processes
@@ -95,14 +98,19 @@ def verdict(ratio: float, target: float) -> str:
 def bench_steps(repeats: int) -> list[tuple[str, str, str]]:
     scenario = load_scenario(SCENARIO)
     months = scenario.months
+    BufferModel(scenario).run()  # load (or compile) the compiled equations first
     best = best_per_step({"empty": (EmptyModel, 1000),
-                          "model": (lambda: BufferModel(scenario), months)}, repeats)
-    empty, model = best["empty"], best["model"]
+                          "model": (lambda: BufferModel(scenario), months),
+                          "numpy": (lambda: BufferModel(scenario, compiled=False), months)},
+                         repeats)
+    empty, model, numpy = best["empty"], best["model"], best["numpy"]
     ratio = model / empty
     return [
         ("empty Mesa model, 4 idle agents", f"{empty * 1e6:10.1f} us/step", ""),
         (f"BufferModel, {SCENARIO.name} ({months} months)", f"{model * 1e6:10.1f} us/step",
          f"{ratio:6.1f}x  (target <= {STEP_TARGET:g}x: {verdict(ratio, STEP_TARGET)})"),
+        ("  the same on numpy arrays (compiled=False, one run)", f"{numpy * 1e6:10.1f} us/step",
+         f"{numpy / empty:6.1f}x  (no compiler to load: what buffer-sim run uses)"),
     ]
 
 
