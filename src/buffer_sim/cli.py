@@ -378,6 +378,10 @@ def main(argv=None) -> int:
         return 2
     from buffer_sim.output import Terminated, sigterm_as_interrupt
 
+    if hasattr(args, "workers") and not (args.command == "run" and args.runs == 1):
+        from buffer_sim import engines
+
+        engines.start_pool_early(args)  # many runs: the pool starts beside our imports
     try:
         with sigterm_as_interrupt():
             return args.func(args, argv)
