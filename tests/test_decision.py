@@ -91,3 +91,28 @@ def test_the_weighted_rule_can_be_chosen_per_actor():
     assert type(model.actors["beijing"].rule).__name__ == "Weighted"
     assert type(model.actors["seoul"].rule).__name__ == "Lexicographic"
     model.run()
+
+
+def test_the_compiled_loop_chooses_what_the_rule_chooses(replay_model):
+    """``choose_all`` runs the lexicographic rule of every group at once; each recorded
+    decision is what the rule picks from that decision's own evaluation."""
+    params = replay_model.params
+    for _, d in replay_model.decisions:
+        rule = Lexicographic()
+        index, deciding = rule.choose(d.evaluation, params.tie_tolerance, params.inertia)
+        assert index == d.index
+        if d.deciding not in ("forced", "inertia"):
+            assert d.evaluation.priorities[deciding] == d.deciding
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_weighted_and_lexicographic_actors_mix_in_one_month(compiled):
+    scenario = load_scenario(SCENARIOS / "rapprochement_2018_2019.yaml",
+                             ["beijing.rule=weighted", "seoul.rule=weighted"])
+    model = BufferModel(scenario, compiled=compiled)
+    model.run()
+    for _, d in model.decisions:
+        actor = model.actors[d.actor]
+        index, _ = actor.rule.choose(d.evaluation, model.params.tie_tolerance,
+                                     model.params.inertia)
+        assert index == d.index, (d.actor, d.reason)

@@ -206,3 +206,17 @@ def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch
     assert [first[0], second[0], *(item for item, _ in rest)] == list(range(6))
     assert first[1] == second[1] == os.getpid()
     assert all(pid != os.getpid() for _, pid in rest)
+
+
+def test_a_disposed_model_leaves_nothing_for_the_cyclic_collector(scenario):
+    import gc
+
+    gc.collect()
+    model = engines.run_one(scenario, 5)
+    model.dispose()
+    del model
+    gc.disable()
+    try:
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

@@ -143,3 +143,46 @@ def test_a_projection_is_the_transition_plus_the_peak_tension_on_the_way():
     assert np.all(projected.peak_tension >= projected.tension)
     # A nuclear test spikes tension at once; six months on the spike has partly faded.
     assert projected.peak_tension[1] > projected.tension[1] > projected.tension[0]
+
+
+def test_every_priority_names_a_field_of_the_projection():
+    from buffer_sim.priorities import PRIORITIES
+    from buffer_sim.world import MEASURES, Projected
+
+    assert set(Projected._fields) == set(STATE_VARIABLES) | set(MEASURES)
+    for priority in PRIORITIES.values():
+        assert priority.metric in Projected._fields, priority.name
+
+
+def test_the_measures_of_a_projection_are_what_they_say():
+    s = world(tension=0.3, test_readiness=1.0, nuclear=0.5, hostility=0.4)
+    actions = Actions(pyongyang_provocation=np.array([0.0, 1.0, 2.0]),
+                      beijing_enforcement=np.array([0.0, 0.5, 1.0]))
+    for compiled in (False, True):
+        q = project(s, actions, P, months=6, compiled=compiled)
+        np.testing.assert_array_equal(q.stability_change, q.stability - s.stability)
+        np.testing.assert_array_equal(q.threat_growth, q.nuclear_pace * q.nuclear)
+        np.testing.assert_array_equal(q.economy_ratio, q.dprk_economy / s.dprk_economy)
+        for i in range(3):
+            one = State(*(getattr(q, f)[i] for f in State._fields))
+            a = Actions(*(np.asarray(v, dtype=float).reshape(-1)[i if np.ndim(v) else 0]
+                          for v in actions))
+            assert q.leverage_potential[i] == leverage_potential(one, P)
+            assert q.pressure_applied[i] == pressure_applied(one, a, P)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_compiled_and_numpy_projections_agree_to_the_last_bit(seed):
+    """The equations run compiled (ensembles) or on numpy arrays (a single run): both
+    must give the same bits, or a single run and run 0 of an ensemble could differ."""
+    rng = np.random.default_rng(seed)
+    s = world(tension=rng.uniform(0, 1), test_readiness=rng.uniform(0, 1),
+              sanctions_scope=rng.uniform(0, 1), customs_blocked=rng.uniform(0, 1),
+              dprk_economy=rng.uniform(0.5, 1.5), nuclear=rng.uniform(0, 1))
+    actions = Actions(*(rng.uniform(0, 1, 40) if f != "pyongyang_provocation"
+                        else rng.integers(0, 3, 40).astype(float) for f in Actions._fields))
+    months = float(rng.choice([1, 3, 6, 12]))
+    a = project(s, actions, P, months=months, compiled=False)
+    b = project(s, actions, P, months=months, compiled=True)
+    for name in a._fields:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

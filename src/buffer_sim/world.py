@@ -293,14 +293,25 @@ def _if(condition, a, b):
     return a if condition else b
 
 
+# Powers and logarithms of arrays go through the C library one element at a time, as
+# compiled code does: numpy's vectorised versions may round the last bit differently,
+# and the two forms of the equations must give the same bits.
 def _log(x):
-    return np.log(x) if isinstance(x, np.ndarray) else math.log(x)
+    if isinstance(x, np.ndarray):
+        return np.array([math.log(v) for v in x.tolist()])
+    return math.log(x)
+
+
+def _pow(x, y):
+    if isinstance(x, np.ndarray):
+        return np.array([math.pow(v, y) for v in x.tolist()])
+    return x ** y
 
 
 def _relax(x, target, rate, months):
     """Where ``x`` is after ``months`` months of moving ``rate`` of the way to a
     constant ``target`` each month (the exact solution of the monthly relaxation)."""
-    d = (1.0 - rate) ** months
+    d = _pow(1.0 - rate, months)
     return target * (1.0 - d) + x * d
 
 
@@ -384,10 +395,10 @@ def _month(s, a, p, draws, months):
               * a.beijing_engagement)
     # Nobody invests in what the UN has banned: capacity grows only in the share of
     # trade outside the bans (mines stop expanding once coal and ore are listed).
-    cap_m = s.capacity_imports * (1.0 + (growth + p.import_growth_premium_per_month)
-                                  * (1.0 - s.sanctions_scope)) ** months
-    cap_x_trend = s.capacity_exports * (1.0 + growth * (1.0 - p.export_ban_share
-                                                        * s.sanctions_scope)) ** months
+    cap_m = s.capacity_imports * _pow(1.0 + (growth + p.import_growth_premium_per_month)
+                                      * (1.0 - s.sanctions_scope), months)
+    cap_x_trend = s.capacity_exports * _pow(1.0 + growth * (1.0 - p.export_ban_share
+                                                            * s.sanctions_scope), months)
     block_target = s.sanctions_scope * _min(eff_enf * (1.0 / p.customs_full_enforcement), 1.0)
     # Customs tighten at one rate and relax at another.
     block_rate = _if(block_target > s.customs_blocked, p.customs_block_rate,
@@ -501,6 +512,10 @@ def _scalar_helpers() -> None:
     @overload(_log)
     def _(x):
         return lambda x: math.log(x)
+
+    @overload(_pow)
+    def _(x, y):
+        return lambda x, y: x ** y
 
 
 def _compile():
