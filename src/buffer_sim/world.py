@@ -238,15 +238,18 @@ def coefficients(params: Parameters) -> np.ndarray:
     return entry[1]
 
 
-_last_record: list = [None, None]
+_last_record: tuple = (None, None)
 
 
 def as_record(state: State) -> np.ndarray:
     """A world (floats) as a one-element structured array (``STATE_DTYPE``). A month
-    projects and then advances the same world: the last one is kept."""
-    if _last_record[0] is not state:
-        _last_record[:] = state, np.array([tuple(state)], dtype=STATE_DTYPE)
-    return _last_record[1]
+    projects and then advances the same world: the last one is kept (as one tuple,
+    read and replaced whole, so threads cannot mix two worlds)."""
+    global _last_record
+    last = _last_record
+    if last[0] is not state:
+        last = _last_record = (state, np.array([tuple(state)], dtype=STATE_DTYPE))
+    return last[1]
 
 
 def as_batch(actions: Actions) -> np.ndarray:
