@@ -211,12 +211,13 @@ def draw_shocks(rng: np.random.Generator, params: Parameters, level: int,
 
 
 # --- the equations ------------------------------------------------------------------
-# They are written once, on plain floats, for one world and one setting of every
-# instrument, and compiled with Numba: a month's projection of a few dozen candidates
-# then costs microseconds, where the same arithmetic as numpy calls on small arrays
-# costs a call overhead per operation. The compiled code reads the world, the
-# instruments and the coefficients by name from structured arrays (records): Numba
-# passes an array to compiled code far faster than a tuple or a numpy scalar.
+# They are written once (``_month``), for one world, and run in two forms with the
+# same bits: compiled with Numba, once per candidate (a month's projection of a few
+# dozen candidates then costs microseconds), or in Python with every instrument an
+# array of candidates (each operation a numpy call; no compiler to load, which suits
+# a single run). Compiled code reads the world, the instruments and the coefficients
+# by name from structured arrays (records): Numba passes an array to compiled code
+# far faster than a tuple or a numpy scalar.
 
 _FLOATS = np.float64
 STATE_DTYPE = np.dtype([(name, _FLOATS) for name in State._fields])
