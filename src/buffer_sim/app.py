@@ -229,7 +229,9 @@ class AppModel(BufferModel):
             settings = Settings(settings.scenario)
             scenario = load_scenario(settings.scenario)
         self.settings = settings
-        super().__init__(scenario, rng=rng)
+        # A class steps a month at a time: the equations on numpy arrays answer at once,
+        # with no compiler to load (the same bits as compiled).
+        super().__init__(scenario, rng=rng, compiled=False)
 
     @property
     def months_done(self) -> int:
@@ -262,7 +264,7 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 def baseline_frame(path: str, seed: int | None = None) -> pd.DataFrame:
     """The whole period of the scenario as written (its own seed unless given)."""
     scenario = load_scenario(path)
-    return frame(timeseries_rows(run_model(scenario, seed)))
+    return frame(timeseries_rows(run_model(scenario, seed, compiled=False)))
 
 
 @functools.lru_cache(maxsize=1)

@@ -212,9 +212,11 @@ class BufferModel(mesa.Model):
         return [month_str(m) for m in range(self.spec.start, self.month + 1)]
 
 
-def run_model(scenario: Scenario, seed: int | None = None) -> BufferModel:
+def run_model(scenario: Scenario, seed: int | None = None, compiled: bool = True
+              ) -> BufferModel:
     """Build and run a model for the scenario's whole period."""
-    model = BufferModel(scenario, rng=scenario.seed if seed is None else seed)
+    model = BufferModel(scenario, rng=scenario.seed if seed is None else seed,
+                        compiled=compiled)
     model.run()
     return model
 
