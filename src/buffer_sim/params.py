@@ -122,6 +122,10 @@ class Parameters:
         0.12, "index at full aid", "Economy index added by Chinese food and fuel aid.")
     econ_provocation_cost: float = _p(
         0.01, "index per missile-equivalent", "Direct resource cost of a test.")
+    major_test_cost_multiple: float = _p(
+        3.0, "missile-equivalents per test",
+        "What a nuclear test or an ICBM / satellite launch costs the economy relative to a "
+        "missile test: a larger device, fissile material, a launch site.", 1, 10)
     earnings_reference_usd_m_month: float = _p(
         100, "US$ million per month",
         "DPRK export earnings at which the economy index is 1: about 2009's level (exports "
@@ -212,6 +216,21 @@ class Parameters:
         0.8, "share", "How fully other partners apply UN bans to their DPRK trade.")
     other_trade_relax_per_month: float = _p(0.1, "share per month", "Adjustment speed of other trade.")
 
+    # --- deterrence: what Washington and Seoul weigh (the 'alliance' priority) -------
+    deterrence_posture_base: float = _p(
+        0.5, "0..1", "Deterrence of the alliance with no US signalling and no ROK alignment.")
+    deterrence_posture_weight: float = _p(
+        0.5, "posture per unit of signalling",
+        "Deterrence added by US military signalling (exercises, threats).", 0, 2)
+    deterrence_rok_weight: float = _p(
+        0.5, "US-signalling units per unit of alignment",
+        "ROK alliance posture (THAAD) as a share of what US signalling adds.", 0, 2)
+    deterrence_threat_weight: float = _p(
+        1.5, "posture per unit of nuclear^2 x hostility",
+        "How much a growing arsenal wielded by a hostile regime erodes deterrence; squared "
+        "in the programme's progress: ICBM tests (2017) alarm more than a demonstrator "
+        "(report §The New Kim on the Block: 'fire and fury').", 0, 10)
+
     # --- leverage ---------------------------------------------------------------
     import_substitution_usd_m_month: float = _p(
         40, "US$ million per month",
@@ -251,6 +270,10 @@ class Parameters:
         0.7, "warmth per unit",
         "Alliance posture chills CN-ROK ties: THAAD 'quickly ended the diplomatic courtship' "
         "(report §The New Kim on the Block).", 0, 2)
+    alignment_tolerated: float = _p(
+        0.5, "0..1",
+        "Seoul's alliance posture Beijing lives with; only alignment beyond it (THAAD) "
+        "chills CN-ROK ties.")
     warmth_cn_us_enforcement: float = _p(0.4, "warmth per unit", "Chinese enforcement pleases Washington.", 0, 2)
     warmth_cn_us_pressure: float = _p(
         0.3, "warmth per unit", "US secondary sanctions on Chinese firms irritate Beijing.", 0, 2)

@@ -362,7 +362,7 @@ def _month(s, a, p, draws, months):
     readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
                       + p.readiness_regen_per_month * months, 0.0, 1.0)
     gain = p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile
-    econ_cost = p.econ_provocation_cost * (missile + 3.0 * major)
+    econ_cost = p.econ_provocation_cost * (missile + p.major_test_cost_multiple * major)
     lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
     enf = a.beijing_enforcement
     # Enforcement felt by DPRK trade: Beijing's own plus US secondary sanctions.
@@ -459,7 +459,8 @@ def _month(s, a, p, draws, months):
     warm_cn_rok = _warm(s.warmth_cn_rok, share,
                         (p.warmth_mean_cn_rok - 0.5 * p.warmth_cn_rok_ties)
                         + p.warmth_cn_rok_ties * a.seoul_china_ties
-                        - p.warmth_cn_rok_alignment * _max(a.seoul_alignment - 0.5, 0.0))
+                        - p.warmth_cn_rok_alignment
+                        * _max(a.seoul_alignment - p.alignment_tolerated, 0.0))
     warm_cn_us = _warm(s.warmth_cn_us, share,
                        p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
                        - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)))
@@ -638,8 +639,9 @@ def measures(now: State, new: State, a: Actions, p: Parameters, peak_tension) ->
     """The ``MEASURES`` of a projected world ``new`` reached from ``now`` under the
     instruments ``a`` (floats, or arrays for a batch), in ``MEASURES`` order."""
     pressure = pressure_applied(new, a, p)
-    posture = 0.5 + 0.5 * (a.washington_military + 0.5 * a.seoul_alignment)
-    threat = 1.5 * new.nuclear ** 2 * new.hostility
+    posture = p.deterrence_posture_base + p.deterrence_posture_weight * (
+        a.washington_military + p.deterrence_rok_weight * a.seoul_alignment)
+    threat = p.deterrence_threat_weight * new.nuclear ** 2 * new.hostility
     return (peak_tension,
             leverage_potential(new, p),
             pressure,
