@@ -439,6 +439,8 @@ def _month(s, a, p, draws, months):
                              p.stability_relax_per_month, months), 0.0, 1.0)
 
     # --- warmth: five relationships move towards targets set by the instruments ------
+    # A target is centred on its long-run mean at mid-range instruments (0.5): the
+    # "- 0.5 * weight" terms, so that a weight moves the target, not the mean.
     h = s.hostility
     share = 1.0 - (1.0 - p.warmth_relax_per_month) ** months
     warm_cn_dprk = _warm(s.warmth_cn_dprk, share,
