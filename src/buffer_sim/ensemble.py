@@ -394,7 +394,10 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
         run_id = (f"{scenario.name}, {runs} runs, root seed {scenario.seed}"
                   + (f", {len(paths)} uncertain parameters" if paths else ""))
         if charts:
-            write_band_charts(quantiles, tmp, run_id)
+            # on the pool's cores when the runs had them: this process then never
+            # loads Matplotlib
+            write_band_charts(quantiles, tmp, run_id,
+                              workers=None if plan.engine.name == "local" else 1)
         result = Ensemble(folder, scenario, runs, start, len(dates), paths, plan.engine.name,
                           plan.engine.workers, plan.chunk_size, chunks, seconds,
                           plan.seconds_per_run, quantiles, plan.notes)
@@ -461,10 +464,19 @@ BAND_CHARTS = (
 COLOURS = ("#1f5a99", "#c0392b", "#2e8b57", "#8e44ad")
 
 
-def write_band_charts(quantiles, folder: Path, run_id: str) -> list[Path]:
-    """The three ensemble charts of ``BAND_CHARTS`` into ``folder``."""
-    return [band_chart(quantiles, panels, Path(folder) / name, f"{title} ({run_id})")
-            for name, title, panels in BAND_CHARTS]
+def write_band_charts(quantiles, folder: Path, run_id: str, workers: int | None = 1
+                      ) -> list[Path]:
+    """The three ensemble charts of ``BAND_CHARTS`` into ``folder``.
+
+    Args:
+        workers: processes drawing them (``engines.call_in_parallel``; None: every
+            core); 1 draws them here, one after the other.
+    """
+    from buffer_sim.engines import call_in_parallel
+
+    return call_in_parallel([(band_chart, (quantiles, panels, Path(folder) / name,
+                                           f"{title} ({run_id})"), {})
+                             for name, title, panels in BAND_CHARTS], workers=workers)
 
 
 def band_chart(quantiles, panels, path, title: str = "") -> Path:
