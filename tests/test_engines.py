@@ -211,12 +211,29 @@ def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch
 def test_a_disposed_model_leaves_nothing_for_the_cyclic_collector(scenario):
     import gc
 
-    gc.collect()
+    from buffer_sim.decision import Decision
+    from buffer_sim.model import BufferModel
+
+    gc.collect()  # what earlier tests left
     model = engines.run_one(scenario, 5)
     model.dispose()
     del model
-    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        assert gc.collect() == 0
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, (BufferModel, Decision))]
     finally:
-        gc.enable()
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
+
+
+def test_running_here_leaves_nothing_frozen_out_of_the_garbage_collector(scenario):
+    import gc
+
+    before = gc.get_freeze_count()  # Python itself starts with a few frozen objects
+    plan, results = engines.execute([scenario], np.zeros(3, dtype=np.int64), np.arange(3),
+                                    np.arange(3), (), np.empty((3, 0)),
+                                    choice=engines.EngineChoice(engine="serial"))
+    assert len(list(results)) >= 1
+    assert gc.get_freeze_count() <= before
