@@ -444,14 +444,23 @@ class PoolEngine(SerialEngine):
         started = threading.Event()
         threading.Thread(target=self._start_a_worker, args=(started,), daemon=True,
                          name="buffer-sim-pool-start").start()
-        while not started.is_set():
-            item = next(items, _END)
-            if item is _END:
-                return
-            result = fn(item)
-            if on_done is not None:
-                on_done(result)
-            yield result
+        # Starting a worker takes the starting thread many turns at the interpreter
+        # lock, which the running chunk holds for 5 ms at a time by default: shorter
+        # turns meanwhile (measured: the first worker up 0.5-2.2 s after the pool opened
+        # with the default turns).
+        turns = sys.getswitchinterval()
+        sys.setswitchinterval(0.0002)
+        try:
+            while not started.is_set():
+                item = next(items, _END)
+                if item is _END:
+                    return
+                result = fn(item)
+                if on_done is not None:
+                    on_done(result)
+                yield result
+        finally:
+            sys.setswitchinterval(turns)
 
         def wait_any(futures):
             return wait(futures, return_when=FIRST_COMPLETED).done
