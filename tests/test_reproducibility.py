@@ -155,3 +155,19 @@ def test_compiled_and_numpy_equations_give_the_same_bytes(path):
     compiled_run = runner.run(path, seed=7, compiled=True)
     assert runner.csv_text(numpy_run.timeseries) == runner.csv_text(compiled_run.timeseries)
     assert runner.csv_text(numpy_run.decisions) == runner.csv_text(compiled_run.decisions)
+
+
+def test_without_numba_the_model_runs_on_numpy_and_says_so_once(monkeypatch):
+    import sys
+
+    from buffer_sim import jit
+
+    monkeypatch.setattr(jit, "_unavailable", None)
+    monkeypatch.setitem(sys.modules, "numba", None)  # 'import numba' now fails
+    path = PROJECT_ROOT / "scenarios" / "pressure_2016_2017.yaml"
+    with pytest.warns(RuntimeWarning, match="Numba is unavailable"):
+        fallback = runner.run(path, seed=3, compiled=True)
+    monkeypatch.setattr(jit, "_unavailable", "")
+    numpy_run = runner.run(path, seed=3, compiled=False)
+    assert runner.csv_text(fallback.timeseries) == runner.csv_text(numpy_run.timeseries)
+    assert runner.csv_text(fallback.decisions) == runner.csv_text(numpy_run.decisions)

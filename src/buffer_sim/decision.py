@@ -390,6 +390,8 @@ def _compiled_rule():
 def warm_up() -> None:
     """Load (or compile) the compiled rule loop now, with the argument types a month
     passes it."""
+    if not jit.available():
+        return
     ints, floats = np.zeros(4, dtype=np.int64), np.zeros(1)
     ints[1] = 1
     _compiled_rule()(np.zeros((1, 1)), ints, ints[:1], floats, floats, floats, floats,
@@ -440,7 +442,7 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
         integers = np.array(bounds + table_rows)
         floats = np.array(signs + bars + scales + change)
         out = np.empty((2, n), dtype=np.int64)
-        loop = _compiled_rule() if compiled else _lexicographic_groups
+        loop = _compiled_rule() if compiled and jit.available() else _lexicographic_groups
         loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
              floats[k:2 * k], floats[2 * k:3 * k], floats[3 * k:],
              float(params.tie_tolerance), float(params.inertia), out)

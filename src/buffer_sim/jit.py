@@ -8,9 +8,29 @@ recompiles it.
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 _compiled: dict[Callable, Callable] = {}
+#: None until checked; then "" if Numba imports, else why it does not
+_unavailable: str | None = None
+
+
+def available() -> bool:
+    """Whether Numba can be loaded. If it cannot (not installed, or refusing this
+    NumPy after an upgrade), say so once: the model then runs its equations on numpy
+    arrays, which is slower and gives the same results."""
+    global _unavailable
+    if _unavailable is None:
+        try:
+            import numba  # noqa: F401
+            _unavailable = ""
+        except Exception as err:  # ImportError, or Numba's own version checks
+            _unavailable = f"{type(err).__name__}: {err}"
+            warnings.warn(f"Numba is unavailable ({_unavailable}); buffer-sim runs its "
+                          "equations on numpy arrays instead: slower, the same results",
+                          RuntimeWarning, stacklevel=3)
+    return not _unavailable
 
 
 def compiled(loop: Callable, jitable: tuple[Callable, ...] = (),

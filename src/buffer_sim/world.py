@@ -537,8 +537,9 @@ def _compile():
 def warm_up() -> None:
     """Load (or compile) the compiled equations now, with the argument types a month
     passes them."""
-    state = State(*[0.5] * len(State._fields))
-    project_batch(state, as_batch(Actions()), Parameters(), EXPECTED, 6.0, compiled=True)
+    if jit.available():
+        state = State(*[0.5] * len(State._fields))
+        project_batch(state, as_batch(Actions()), Parameters(), EXPECTED, 6.0, compiled=True)
 
 
 def project_batch(state: State, batch: np.ndarray, params: Parameters,
@@ -556,7 +557,7 @@ def project_batch(state: State, batch: np.ndarray, params: Parameters,
     Returns:
         (len(Projected._fields), candidates): a row per field of ``Projected``.
     """
-    if compiled:
+    if compiled and jit.available():
         out = np.empty((len(Projected._fields), batch.shape[0]))
         _compile()(as_record(state), batch, coefficients(params), shocks.draws(),
                    float(months), out)
