@@ -134,10 +134,6 @@ class Evaluation:
     def scales(self) -> np.ndarray:
         return np.array([scale for _, _, scale in self.goals])
 
-    def satisfied(self) -> np.ndarray:
-        """(priority, candidate) array: is the value on the right side of the threshold?"""
-        return np.array([[score >= bar for score in scores] for scores, bar, _ in self.goals])
-
     def satisfied_by(self, index: int) -> list[bool]:
         """Which priorities candidate ``index`` is projected to hold."""
         return [scores[index] >= bar for scores, bar, _ in self.goals]
@@ -353,10 +349,6 @@ class Projection:
     @cached_property
     def projected(self) -> Projected:
         return Projected(*self.matrix)
-
-    def metric(self, priority: str) -> list[float]:
-        """One priority's value for every candidate of the batch."""
-        return self.matrix[PRIORITY_ROW[priority]].tolist()
 
     def evaluation(self, priorities: list[str], thresholds: list[float], change: list[float],
                    rows: slice) -> Evaluation:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buffer_sim.world import Projected
 
 
 @dataclass(frozen=True)
@@ -41,16 +40,8 @@ class Priority:
     metric: str
     citation: str
 
-    def value(self, projected: Projected):
-        """The priority's measure for every candidate of a projection."""
-        return getattr(projected, self.metric)
-
     def satisfied(self, value, threshold):
         return value <= threshold if self.at_most else value >= threshold
-
-    def score(self, value):
-        """Higher is better."""
-        return -value if self.at_most else value
 
 
 PRIORITIES: dict[str, Priority] = {

@@ -51,7 +51,6 @@ class PolicyActor(mesa.Agent):
         self.forced: dict[str, float] = {}
         self.forced_label: str = ""
         self.pinned: dict[str, float] = {}
-        self.last_decision: Decision | None = None
         self._candidate_sets: dict[tuple, Candidates] = {}
         #: what the array rule reads of the priorities in force (``decision.choose_all``)
         self.rule_inputs: tuple | None = None
@@ -142,7 +141,6 @@ class PolicyActor(mesa.Agent):
                            rows)
         decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate)
         self.instruments = dict(choice)
-        self.last_decision = decision
         return decision
 
     # --- the reason -----------------------------------------------------------------
