@@ -278,7 +278,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run", formatter_class=_Fmt, help="run a scenario and write its data and charts",
-        description=textwrap.dedent(f"""\
+        description=textwrap.dedent("""\
             Run a scenario month by month and write, into OUT/<scenario name>/:
               timeseries.csv  one row per month: date, the world's state, every
                               instrument and the leverage measures

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class Priority:
     """One goal an actor can rank.

@@ -363,7 +363,7 @@ def compare_numbers_html(comparison) -> str:
     labels = comparison.labels
     header = ["measure", "unit"]
     for i, label in enumerate(labels):
-        header += [f"{label}: mean", f"final"] if i == 0 else \
+        header += [f"{label}: mean", "final"] if i == 0 else \
             [f"{label}: mean", "Δ mean", "final", "Δ final"]
     rows = []
     for column, words, unit, digits in KEY_MEASURES:
