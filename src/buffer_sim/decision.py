@@ -276,7 +276,7 @@ class Candidates:
            ) -> "Candidates":
         names = list(options[0])
         table = np.array([[option[k] for k in names] for option in options], dtype=float)
-        columns = [ACTION_FIELDS.index(f"{actor}_{name}") for name in names]
+        columns = [_FIELD_COLUMN[f"{actor}_{name}"] for name in names]
         if columns == list(range(columns[0], columns[-1] + 1)):
             columns = slice(columns[0], columns[-1] + 1)
         return cls(options, change, columns, table)
@@ -337,18 +337,10 @@ class Projection:
     Args:
         matrix: ``world.project_batch``'s result, a row per ``Projected`` field.
         now: the world this month.
-        actions: the batch's instruments (``world.batch_actions``).
-        params: the coefficients.
     """
 
-    def __init__(self, matrix: np.ndarray, now: State, actions: Actions,
-                 params: Parameters) -> None:
-        self.matrix, self.now, self.actions, self.params = matrix, now, actions, params
-        self.size = matrix.shape[1]
-
-    @cached_property
-    def projected(self) -> Projected:
-        return Projected(*self.matrix)
+    def __init__(self, matrix: np.ndarray, now: State) -> None:
+        self.matrix, self.now = matrix, now
 
     def evaluation(self, priorities: list[str], thresholds: list[float], change: list[float],
                    rows: slice) -> Evaluation:
@@ -371,7 +363,7 @@ def _rule_inputs(actor, now: State) -> tuple:
         bars = [sign * t for sign, t in zip(signs, thresholds)]
         scales = [PRIORITIES[p].scale for p in priorities]
         cached = actor.rule_inputs = (priorities, actor.thresholds,
-                                      (priorities, thresholds, rows, signs + bars + scales))
+                                      (priorities, thresholds, rows, signs, bars, scales))
     return cached[2]
 
 
@@ -423,13 +415,12 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
         bounds, table_rows, signs, bars, scales, change = [], [], [], [], [], []
         for _, candidates, _ in groups:
             change += candidates.change
-        for _, _, rows, (_, _, r, floats) in lexicographic_groups:
-            k = len(r)
-            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + k)
+        for _, _, rows, (_, _, r, sign, bar, scale) in lexicographic_groups:
+            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
             table_rows += r
-            signs += floats[:k]
-            bars += floats[k:2 * k]
-            scales += floats[2 * k:]
+            signs += sign
+            bars += bar
+            scales += scale
         n, k = len(lexicographic_groups), len(table_rows)
         integers = np.array(bounds + table_rows)
         floats = np.array(signs + bars + scales + change)

@@ -25,7 +25,7 @@ from buffer_sim.decision import Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
-    ACTION_FIELDS, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, State, batch_actions,
+    ACTION_FIELDS, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, State,
     draw_shocks, influence, leverage_potential, pressure_applied, project_batch, transition,
 )
 
@@ -151,8 +151,7 @@ class BufferModel(mesa.Model):
         groups.append(("pyongyang", free, no_pressure))
         batch, ranges = build_batch(self.actions, groups)
         projection = Projection(project_batch(now, batch, params, EXPECTED,
-                                              params.lookahead_months, self.compiled),
-                                now, batch_actions(batch), params)
+                                              params.lookahead_months, self.compiled), now)
 
         picks = choose_all([(self.actors[name], candidates, rows)
                             for (name, candidates, _), rows in zip(groups, ranges)],
