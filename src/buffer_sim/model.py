@@ -21,13 +21,15 @@ import mesa
 from mesa.datacollection import DataCollector
 
 from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Decision, Projection, build_batch, choose_all
+from buffer_sim.decision import Candidates, Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
-    ACTION_FIELDS, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, State,
-    draw_shocks, influence, leverage_potential, pressure_applied, project_batch, transition,
+    ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
+    draw_shocks, influence, leverage, no_pressure, project_batch, transition,
 )
+
+_ECONOMY_ROW = Projected._fields.index("dprk_economy")
 
 TRADE_COLUMNS = ["cn_exports_reported", "cn_imports_reported", "cn_exports_informal",
                  "cn_imports_informal"]
@@ -67,6 +69,11 @@ class BufferModel(mesa.Model):
         self.month = scenario.start - 1
         self.decisions: list[tuple[int, Decision]] = []
         self.influence = 0.0
+        self.leverage = (0.0, 0.0)
+        # One random stream per source (whether a test comes off; noise in trade), so
+        # that a what-if that changes one test does not reshuffle every later trade
+        # shock: compared runs share their random numbers (common random numbers).
+        self.test_rng, self.trade_rng = self.rng.spawn(2)
         self.actors: dict[str, PolicyActor] = {}
         for name, cls in ACTORS.items():
             spec = scenario.actors.get(name, {})
@@ -146,16 +153,27 @@ class BufferModel(mesa.Model):
         free = pyongyang.free_candidates(now, params)
         if free is not cands["pyongyang"]:
             groups.append(("pyongyang", free, {}))
-        no_pressure = {"beijing_enforcement": 0.0,
-                       "beijing_aid": max(self.actions.beijing_aid, params.aid_normal)}
-        groups.append(("pyongyang", free, no_pressure))
-        batch, ranges = build_batch(self.actions, groups)
+        groups.append(("pyongyang", free, no_pressure(self.actions, params)))
+        # Potential leverage: the same month with Beijing cutting everything, and with
+        # Beijing applying no pressure (one projection each, shared by all candidates).
+        beijing = self.actors["beijing"]
+        # (one candidate that sets only engagement, so the overrides stand)
+        keep = Candidates.of("beijing", [{"engagement": beijing.instruments["engagement"]}],
+                             [0.0])
+        counterfactuals = [("beijing", keep, CUT_OFF),
+                           ("beijing", keep, no_pressure(self.actions, params))]
+        batch, ranges = build_batch(self.actions, groups + counterfactuals)
+        cut_row, free_row = ranges[-2].start, ranges[-1].start
+        ranges = ranges[:len(groups)]
         projection = Projection(project_batch(now, batch, params, EXPECTED,
                                               params.lookahead_months, self.compiled), now)
 
         picks = choose_all([(self.actors[name], candidates, rows)
                             for (name, candidates, _), rows in zip(groups, ranges)],
                            projection, params, self.compiled)
+        economy = projection.matrix[_ECONOMY_ROW]
+        chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
+        self.leverage = leverage(economy[free_row], economy[cut_row], economy[chosen_row])
         without = free[picks[-1][0]]
         with_ = free[picks[-2][0]] if free is not cands["pyongyang"] else None
         for (name, actor), rows, pick in zip(self.actors.items(), ranges, picks):
@@ -168,7 +186,8 @@ class BufferModel(mesa.Model):
         self.influence = influence((with_["provocation"], with_["outreach"]),
                                    (without["provocation"], without["outreach"]), params)
         self.actions = self._current_actions()
-        shocks = draw_shocks(self.rng, params, int(chosen["provocation"]), now.test_readiness)
+        shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
+                             now.test_readiness)
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
         self._record()
         if self.month >= self.spec.end:
@@ -181,8 +200,7 @@ class BufferModel(mesa.Model):
         row.update(zip(State._fields, map(float, s)))
         row.update(zip(ACTION_FIELDS, map(float, a)))
         cn = sum(row[c] for c in TRADE_COLUMNS)
-        row["leverage_potential"] = float(leverage_potential(s, p))
-        row["pressure_applied"] = float(pressure_applied(s, a, p))
+        row["leverage_potential"], row["pressure_applied"] = map(float, self.leverage)
         row["influence_realized"] = self.influence
         row["china_share"] = cn / max(cn + row["other_trade"], 1e-9)
         row["pyongyang_declared_complete"] = float(self.actors["pyongyang"].declared_complete)

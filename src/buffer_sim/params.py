@@ -68,7 +68,8 @@ class Parameters:
         "fury' (report §The New Kim on the Block: 'trading threats and insults').")
     tension_damping_by_cn_enforcement: float = _p(
         0.5, "share",
-        "Share of the tension from US signalling removed when Beijing enforces fully: "
+        "Share of the tension from US signalling removed when Beijing enforces fully "
+        "(mean of visible enforcement and crackdown): "
         "Chinese enforcement gives Washington a non-military path (report: China acted "
         "'as tensions between the U.S. and North Korea peaked').")
     tension_from_rok_alignment: float = _p(
@@ -100,14 +101,22 @@ class Parameters:
         0.8, "share", "Share of progress halted by a working dialogue (freeze-for-freeze).")
     nuclear_complete_level: float = _p(
         0.85, "0..1",
-        "Programme level at which Pyongyang declares its nuclear force complete and turns to "
-        "the economy (report §The Rapid Return, note 68).")
+        "Programme level at which Pyongyang declares its nuclear force complete and puts the "
+        "economy first (report §The Rapid Return, note 68: 'completing the state nuclear "
+        "force', then 'economic development would now be the country's top priority'). "
+        "Ten major tests 2006-2017 (observed events data) each worth ``nuclear_gain_major``.")
+    deterrent_from_us_signalling: float = _p(
+        0.2, "programme units per unit of US signalling",
+        "How much more of a deterrent Pyongyang wants when US exercises and threats run high, "
+        "and how much less when they stop: the security guarantees it asked for (report §The "
+        "Rapid Return: the pledge 'to end war games' advanced the other half of "
+        "'freeze-for-freeze').", 0, 1)
     readiness_regen_per_month: float = _p(
         0.3, "per month", "Preparation of the next major test (a test needs readiness 1).")
     missile_readiness_cost: float = _p(
-        0.0, "readiness per test",
-        "Preparation a missile test uses up (0: missile tests draw on a separate, mature "
-        "programme and 2016-2017 saw launches almost monthly).")
+        0.25, "readiness per test",
+        "Preparation a missile test uses up (launchers, fuel, crews): about a quarter of a "
+        "major test's, so a missile now delays the next major test by about a month.")
     p_success_missile: float = _p(0.85, "probability", "Chance that a missile test comes off.")
     p_success_major: float = _p(0.9, "probability", "Chance that a major test comes off.")
 
@@ -118,8 +127,29 @@ class Parameters:
         0.2, "index per log-unit of relative trade",
         "Response of the DPRK economy index to the logarithm of foreign trade relative to "
         "its reference level (diminishing returns) (report §Deep Engagement: Chinese trade shaped the 'evolving economy').", 0, 2)
-    econ_aid_effect: float = _p(
-        0.12, "index at full aid", "Economy index added by Chinese food and fuel aid.")
+    econ_supply_elasticity: float = _p(
+        0.15, "index per log-unit of relative supplies",
+        "Response of the DPRK economy index to the logarithm of what it receives from China "
+        "(crude oil, refined fuel, food, machinery: China's exports, reported and informal, "
+        "plus concessional supplies) relative to ``supplies_reference_usd_m_month``. Fuel and "
+        "food are what a cut-off would starve (report §Cold War Relations: the 1990s famine "
+        "after Soviet supplies ended; §The New Kim: 'climbing fuel prices in North Korea').",
+        0, 2)
+    supplies_reference_usd_m_month: float = _p(
+        190, "US$ million per month",
+        "DPRK supplies from China at which the economy index is 1: about 2009's level (China's "
+        "exports about US$1.9bn a year, observed data, plus crude oil and food aid at aid "
+        "0.5).", 1, 1e5)
+    aid_supplies_usd_m_month: float = _p(
+        60, "US$ million per month at aid 1",
+        "Value of crude oil through the Dandong-Sinuiju pipeline and food aid at Beijing's most "
+        "generous setting: about 500,000 t of crude a year at 2009-2013 prices is US$25-35m a "
+        "month, i.e. aid 0.5 (KOTRA's crude-oil estimate; observed data README). The main "
+        "supply lever, and unreported in Chinese customs from 2014.", 0, 1e3)
+    workers_usd_m_month: float = _p(
+        20, "US$ million per month",
+        "Earnings of DPRK workers abroad, mostly in China and Russia (estimates US$200-500m a "
+        "year), cut as the UN bans (UNSCR 2397: repatriation) are enforced.", 0, 1e3)
     econ_provocation_cost: float = _p(
         0.01, "index per missile-equivalent", "Direct resource cost of a test.")
     major_test_cost_multiple: float = _p(
@@ -140,7 +170,7 @@ class Parameters:
     import_demand_elasticity: float = _p(
         0.7, "elasticity",
         "Response of the DPRK's purchases from China to its economy index: it buys what it "
-        "can pay for (2018: China's exports fell a third while imports collapsed).", 0, 3)
+        "can pay for with what it earns.", 0, 3)
     stability_baseline: float = _p(
         0.66, "0..1", "Stability of the regime at economy index 1, with no shocks.")
     stability_from_economy: float = _p(
@@ -180,14 +210,22 @@ class Parameters:
         "effect the next day (observed events data), so most of a gap closes within a month.")
     customs_full_enforcement: float = _p(
         0.75, "enforcement level",
-        "Enforcement at which customs stop every banned good; beyond it, effort goes into "
-        "smuggling and banks. Announced bans bite at the border at once (MOFCOM's Feb and "
-        "Aug 2017 import bans; report §The New Kim on the Block).", 0.05, 1)
+        "Visible enforcement at which customs stop every banned good; beyond it, effort goes "
+        "into banks and firms (bans on a good are implemented whole: MOFCOM's 2017 import "
+        "bans took effect the day after they were announced; observed events data).",
+        0.05, 1)
     customs_block_decay_per_month: float = _p(
-        0.0, "share per month",
-        "Speed at which implemented bans lapse. Zero: no announced Chinese ban was lifted "
-        "2017-2019; 'wide-ranging sanctions have remained on the books' (report §The Rapid "
-        "Return). Relaxation happens at the informal margin instead.")
+        0.1, "share per month",
+        "Speed at which bans the customs stop policing lapse at the border (half in about "
+        "seven months): traders re-route through exemptions and local discretion, as the "
+        "'generous interpretation of a livelihoods exemption' did in 2016 (report §The New "
+        "Kim on the Block, note 62).")
+    banned_capacity_loss_per_month: float = _p(
+        0.02, "share of capacity per month at a full block",
+        "Export capacity lost while its goods are stopped at the border: idle mines flood, "
+        "boats and machinery are sold, Chinese buyers find other suppliers (about a fifth a "
+        "year at a full block). Hysteresis: trade does not spring back the month a ban eases.",
+        0, 0.2)
     secondary_sanctions_reach: float = _p(
         0.3, "share",
         "Share of US pressure that reaches Chinese banks and firms directly (secondary "
@@ -195,13 +233,20 @@ class Parameters:
     informal_base_share: float = _p(
         0.08, "share of capacity", "Smuggling and barter present even without sanctions.")
     informal_diversion: float = _p(
-        0.2, "share",
+        0.5, "share",
         "Share of trade blocked at customs that finds informal routes (ship-to-ship "
         "transfers, border smuggling) when not actively suppressed (report §The Rapid Return).")
     informal_suppression: float = _p(
-        0.9, "share at full enforcement",
-        "Share of informal trade stopped by a full crackdown on smuggling (2017, report "
-        "§The New Kim on the Block: 'cracked down on cross-border smuggling').")
+        0.9, "share at full crackdown",
+        "Share of informal trade stopped by a full crackdown on smuggling and ship-to-ship "
+        "transfers (report §The New Kim on the Block: 'cracked down on cross-border "
+        "smuggling').")
+    informal_from_warmth: float = _p(
+        0.5, "share per unit of CN-DPRK warmth",
+        "Informal trade that local officials let through when relations are warm, and stop "
+        "when Pyongyang has angered its patron: Beijing is 'not necessarily green-lighting "
+        "such activities, [but] not proactively stopping them either' (report §The Rapid "
+        "Return).", 0, 2)
     export_ban_share: float = _p(
         0.35, "share",
         "Share of the sanctions scope that applies to China's exports to the DPRK (luxury "
@@ -232,14 +277,12 @@ class Parameters:
         "(report §The New Kim on the Block: 'fire and fury').", 0, 10)
 
     # --- leverage ---------------------------------------------------------------
-    import_substitution_usd_m_month: float = _p(
-        40, "US$ million per month",
-        "Monthly value of Chinese supplies the DPRK could replace from elsewhere or at home; "
-        "sets how much Chinese supplies matter (Hirschman's asymmetric dependence).", 1, 1e4)
     pressure_weight_enforcement: float = _p(
-        0.7, "share", "Weight of enforcement in applied pressure (rest: aid cuts).")
+        0.4, "share",
+        "Weight of visible enforcement in the share of its instruments Beijing uses (the "
+        "crackdown on informal trade and cuts of supplies share the rest equally).")
     aid_normal: float = _p(
-        0.4, "0..1", "Aid level Pyongyang regards as normal; less counts as a cut.")
+        0.5, "0..1", "Supplies Pyongyang regards as normal; less counts as a cut.")
     influence_weight_provocation: float = _p(
         0.7, "share", "Weight of provocation in realized influence (rest: outreach).")
 
@@ -256,8 +299,11 @@ class Parameters:
     warmth_cn_dprk_engagement: float = _p(0.5, "warmth per unit", "Beijing's visits and aid warm ties.", 0, 2)
     warmth_cn_dprk_outreach: float = _p(0.4, "warmth per unit", "Pyongyang's outreach warms ties.", 0, 2)
     warmth_cn_dprk_enforcement: float = _p(
-        0.5, "warmth per unit",
-        "Enforcement chills ties (2017: KCNA broadsides at the 'big neighbor').", 0, 2)
+        0.3, "warmth per unit",
+        "Visible enforcement chills ties (2017: KCNA broadsides at the 'big neighbor').", 0, 2)
+    warmth_cn_dprk_crackdown: float = _p(
+        0.3, "warmth per unit",
+        "A crackdown on the border trade Pyongyang lives on chills ties too.", 0, 2)
     warmth_cn_dprk_hostility: float = _p(
         0.4, "warmth per unit", "Defiance of Beijing's wishes chills ties (Xi's 2012 letter).", 0, 2)
     warmth_us_dprk_engagement: float = _p(0.9, "warmth per unit", "US engagement met by outreach.", 0, 2)
@@ -274,7 +320,20 @@ class Parameters:
         0.5, "0..1",
         "Seoul's alliance posture Beijing lives with; only alignment beyond it (THAAD) "
         "chills CN-ROK ties.")
-    warmth_cn_us_enforcement: float = _p(0.4, "warmth per unit", "Chinese enforcement pleases Washington.", 0, 2)
+    warmth_cn_us_enforcement: float = _p(
+        0.2, "warmth per unit", "Visible Chinese enforcement pleases Washington.", 0, 2)
+    warmth_cn_us_noncompliance: float = _p(
+        1.0, "warmth per unit of banned trade let through",
+        "Banned trade China visibly lets through (sanctions scope x (1 - visible "
+        "enforcement)) is what the UN Panel of Experts and Washington report and complain "
+        "about; the more the bans cover, the more lax customs cost Beijing's standing "
+        "(report §China's Deep Engagement: the U.S. pressed China; §The New Kim on the Block: "
+        "'maximum pressure' on North Korea's foreign business partners).", 0, 3)
+    warmth_cn_us_informal: float = _p(
+        0.1, "warmth per unit of informal trade tolerated",
+        "Tolerated smuggling and ship-to-ship transfers are harder to see and to pin on "
+        "Beijing than customs figures (report §The Rapid Return: 'not necessarily "
+        "green-lighting such activities').", 0, 3)
     warmth_cn_us_pressure: float = _p(
         0.3, "warmth per unit", "US secondary sanctions on Chinese firms irritate Beijing.", 0, 2)
     breaking_point_cn_dprk: float = _p(

@@ -45,8 +45,8 @@ class Priority:
 
 PRIORITIES: dict[str, Priority] = {
     p.name: p for p in [
-        Priority("no_war", "no war", "projected peak tension", True, 0.05,
-                 "peak_tension",
+        Priority("no_war", "no war", "projected tension", True, 0.05,
+                 "tension",
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
                  "ranked in that order (note 4)"),
         Priority("no_instability", "no instability", "projected change in DPRK stability",
@@ -57,8 +57,8 @@ PRIORITIES: dict[str, Priority] = {
                  True, 0.0005, "threat_growth",
                  "report §Introduction: 'Denuclearization ranks as a tertiary priority'; "
                  "§The Rapid Return: 2017 pressure served 'modest goals' (freeze-for-freeze)"),
-        Priority("buffer", "the buffer", "projected CN-DPRK warmth", False, 0.05,
-                 "warmth_cn_dprk",
+        Priority("buffer", "the buffer", "projected CN-DPRK less US-DPRK warmth", False, 0.05,
+                 "alignment_gap",
                  "report §Introduction: North Korea 'has served as a strategic buffer'; "
                  "§The Rapid Return: guarding against a DPRK realignment"),
         Priority("us_ties", "ties with Washington", "projected CN-US warmth", False, 0.05,
@@ -67,8 +67,8 @@ PRIORITIES: dict[str, Priority] = {
         Priority("border_trade", "border trade", "projected China-DPRK trade (ratio to now)",
                  False, 0.1, "trade_ratio",
                  "report §Deep Engagement: border provinces' firms and infrastructure"),
-        Priority("security", "regime security", "projected nuclear deterrent", False, 0.004,
-                 "nuclear",
+        Priority("security", "regime security", "projected nuclear deterrent against US signalling",
+                 False, 0.004, "deterrent",
                  "report §The Rapid Return: 'completing the state nuclear force' (note 68)"),
         Priority("autonomy", "autonomy", "projected autonomy from the patron", False, 0.05,
                  "autonomy",
@@ -95,8 +95,8 @@ PRIORITIES: dict[str, Priority] = {
 
 #: Threshold used when an actor ranks a priority its class does not set one for.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.1,
-    "us_ties": 0.0, "border_trade": 1.0, "security": 0.85, "autonomy": 0.8,
+    "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.6,
+    "us_ties": -0.1, "border_trade": 1.0, "security": 0.95, "autonomy": 0.8,
     "economy": 1.0, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
     "china_ties": 0.2,
 }

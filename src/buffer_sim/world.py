@@ -63,8 +63,13 @@ STATE_VARIABLES: dict[str, tuple[str, float, float | None, str]] = {
 #: 1 missile test, 2 nuclear test or ICBM / satellite launch.
 INSTRUMENTS: dict[str, dict[str, tuple[float, float, str]]] = {
     "beijing": {
-        "enforcement": (0.0, 1.0, "enforcement of UN sanctions: customs, banks, smuggling crackdown"),
-        "aid": (0.0, 1.0, "food and fuel aid"),
+        "enforcement": (0.0, 1.0, "visible enforcement of UN sanctions: customs, banks "
+                                  "(what shows in reported trade and what Washington and the "
+                                  "UN Panel of Experts watch)"),
+        "crackdown": (0.0, 1.0, "crackdown on informal trade: smuggling, ship-to-ship "
+                                "transfers, fuel (1 - tolerance)"),
+        "aid": (0.0, 1.0, "supplies: crude oil through the pipeline and food aid "
+                          "(0.5 normal, 0 cut off)"),
         "engagement": (0.0, 1.0, "diplomatic warmth: visits, promotion of border trade"),
     },
     "pyongyang": {
@@ -88,9 +93,13 @@ ACTION_FIELDS = [f"{actor}_{name}" for actor, ins in INSTRUMENTS.items() for nam
 #: name -> (unit, low, high, meaning) of the three leverage measures (report: potential
 #: leverage "rarely translated into a commensurate level of influence").
 LEVERAGE_MEASURES = {
-    "leverage_potential": ("0..1", 0.0, 1.0,
-                           "China's share of DPRK trade x how much Chinese supplies matter"),
-    "pressure_applied": ("0..1", 0.0, 1.0, "share of the potential Beijing uses (enforcement, aid cuts)"),
+    "leverage_potential": ("share of the DPRK economy", 0.0, 1.0,
+                           "what Beijing could take away: the fall of the DPRK economy over "
+                           "the lookahead if it enforced fully, cracked down and cut "
+                           "supplies, against applying no pressure (counterfactual)"),
+    "pressure_applied": ("share of the DPRK economy", 0.0, 1.0,
+                         "what Beijing's actual policy takes away, on the same scale "
+                         "(at most the potential)"),
     "influence_realized": ("-1..1", -1.0, 1.0,
                            "change in Pyongyang's choice caused by Beijing's pressure "
                            "(counterfactual; negative = backfire)"),
@@ -134,7 +143,8 @@ class Actions(NamedTuple):
     """Every actor's instruments for one month (floats, or arrays for a batch)."""
 
     beijing_enforcement: Any = 0.1
-    beijing_aid: Any = 0.4
+    beijing_crackdown: Any = 0.1
+    beijing_aid: Any = 0.5
     beijing_engagement: Any = 0.5
     pyongyang_provocation: Any = 0.0
     pyongyang_outreach: Any = 0.2
@@ -159,8 +169,16 @@ MEASURES = {
                     "first-month value towards its target, so the peak of the path is one "
                     "of its two ends; actors fearing war look at the peak, not at where a "
                     "crisis will have faded to half a year later",
-    "leverage_potential": "``leverage_potential`` of the projected world",
-    "pressure_applied": "``pressure_applied`` of the projected world under the candidate",
+    "instrument_use": "share of its pressure instruments Beijing uses (``instrument_use``)",
+    "deterrent": "the programme's level less the threat Pyongyang reads in US military "
+                 "signalling (exercises, threats) beyond mid-range: what it wants "
+                 "'security guarantees' for, and why the Singapore pledge 'to end war games' "
+                 "met its 'half of Beijing's equation' (report §The Rapid Return)",
+    "alignment_gap": "CN-DPRK warmth less US-DPRK warmth: how clearly Pyongyang stays closer "
+                     "to Beijing than to Washington. The buffer is at risk when Pyongyang "
+                     "warms to Washington, not when it quarrels with Beijing (report §The "
+                     "Rapid Return: guarding against 'a North Korean strategic realignment "
+                     "with Washington against Beijing')",
     "stability_change": "projected stability less today's",
     "threat_growth": "nuclear pace weighted by how close the programme is to a deliverable "
                      "arsenal: a test series by a demonstrator (2009) alarms less than ICBM "
@@ -169,7 +187,7 @@ MEASURES = {
     "deterrence_balance": "alliance posture (US signalling, ROK alignment) less the threat "
                           "of a growing arsenal wielded by a hostile regime: why 2017's ICBM "
                           "tests produced 'fire and fury'",
-    "autonomy": "1 - pressure applied x restraint: restraint under a patron's pressure "
+    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a patron's pressure "
                 "reads as 'flunkeyism', so the more pressure, the more a quiet month costs "
                 "in autonomy (report §Introduction)",
     "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's",
@@ -201,12 +219,16 @@ class Shocks:
 EXPECTED = Shocks()
 
 
-def draw_shocks(rng: np.random.Generator, params: Parameters, level: int,
-                readiness: float) -> Shocks:
-    """Realised draws for one month: whether a chosen test comes off, trade noise."""
+def draw_shocks(test_rng: np.random.Generator, trade_rng: np.random.Generator,
+                params: Parameters, level: int, readiness: float) -> Shocks:
+    """Realised draws for one month: whether a chosen test comes off, trade noise.
+
+    Each source draws from its own stream, and draws every month whether or not it is
+    used, so two runs that differ in one choice keep the same later draws."""
     p_success = params.p_success_major if (level >= 2 and readiness >= 1) else params.p_success_missile
-    success = float(rng.random() < p_success) if level >= 1 else 0.0
-    noise = rng.normal(0.0, params.trade_noise_sd, 4)
+    u = test_rng.random()
+    success = float(u < p_success) if level >= 1 else 0.0
+    noise = trade_rng.normal(0.0, params.trade_noise_sd, 4)
     return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]))
 
 
@@ -374,7 +396,7 @@ def _month(s, a, p, draws, months):
         p.tension_baseline
         + p.tension_from_hostility * s.hostility
         + p.tension_from_us_military * a.washington_military
-        * (1.0 - p.tension_damping_by_cn_enforcement * enf)
+        * (1.0 - p.tension_damping_by_cn_enforcement * (0.5 * (enf + a.beijing_crackdown)))
         + p.tension_from_rok_alignment * a.seoul_alignment
         - p.tension_relief_from_dialogue * dialogue, 0.0, 1.0)
     tension = _clip(_relax(s.tension, tension_target, p.tension_relax_per_month, months)
@@ -393,55 +415,12 @@ def _month(s, a, p, draws, months):
     pdecay = (1.0 - p.hostility_decay_per_month) ** months
     pace = _clip(s.nuclear_pace * pdecay + progress * ((1.0 - pdecay) / months), 0.0, 1.0)
 
-    # --- trade: capacity, customs, reported and informal flows -----------------------
-    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
-              + (p.trade_growth_from_engagement * p.engagement_growth_realised)
-              * a.beijing_engagement)
-    # Nobody invests in what the UN has banned: capacity grows only in the share of
-    # trade outside the bans (mines stop expanding once coal and ore are listed).
-    cap_m = s.capacity_imports * _pow(1.0 + (growth + p.import_growth_premium_per_month)
-                                      * (1.0 - s.sanctions_scope), months)
-    cap_x_trend = s.capacity_exports * _pow(1.0 + growth * (1.0 - p.export_ban_share
-                                                            * s.sanctions_scope), months)
-    block_target = s.sanctions_scope * _min(eff_enf * (1.0 / p.customs_full_enforcement), 1.0)
-    # Customs tighten at one rate and relax at another.
-    block_rate = _if(block_target > s.customs_blocked, p.customs_block_rate,
-                     p.customs_block_decay_per_month)
-    blocked = _relax(s.customs_blocked, block_target, block_rate, months)
-    blocked_x = p.export_ban_share * blocked
-    let_through = 1.0 - p.informal_suppression * eff_enf
-    imports_reported = cap_m * (1.0 - blocked) * math.exp(draws[2])
-    # What the DPRK can buy depends on what it earns: demand follows its economy.
-    cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
-    exports_reported = cap_x * (1.0 - blocked_x) * math.exp(draws[1])
-    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
-                        * let_through * math.exp(draws[4]))
-    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
-                        * let_through * math.exp(draws[3]))
-    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
-                                                     * s.sanctions_scope)
-    other = _relax(s.other_trade, other_target, p.other_trade_relax_per_month, months)
-
-    # --- economy and stability (after trade: earnings drive the economy) -------------
-    # Earnings under this period's policies: the projection sees how enforcement
-    # reaches the economy through trade.
-    earnings = (imports_reported + imports_informal
-                + (p.other_trade_export_share * other
-                   + p.tourism_usd_m_month * max(s.warmth_cn_dprk, 0.0)))
-    econ_target = (1.0 + p.econ_trade_elasticity
-                   * _log(_max(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
-                   + p.econ_aid_effect * a.beijing_aid)
-    economy = _clip(_relax(s.dprk_economy, econ_target, p.econ_relax_per_month, months)
-                    - econ_cost, 0.0, 3.0)
-    stab_target = ((p.stability_baseline - p.stability_from_economy)
-                   + p.stability_from_economy * economy - p.stability_from_tension * tension)
-    stability = _clip(_relax(s.stability, _clip(stab_target, 0.0, 1.0),
-                             p.stability_relax_per_month, months), 0.0, 1.0)
-
     # --- warmth: five relationships move towards targets set by the instruments ------
+    # (before trade: warm relations carry tourism and tolerated border trade)
     # A target is centred on its long-run mean at mid-range instruments (0.5): the
     # "- 0.5 * weight" terms, so that a weight moves the target, not the mean.
     h = s.hostility
+    crack = a.beijing_crackdown
     share = 1.0 - (1.0 - p.warmth_relax_per_month) ** months
     warm_cn_dprk = _warm(s.warmth_cn_dprk, share,
                          (p.warmth_mean_cn_dprk
@@ -449,7 +428,8 @@ def _month(s, a, p, draws, months):
                           - p.warmth_cn_dprk_hostility * h)
                          + p.warmth_cn_dprk_engagement * a.beijing_engagement
                          + p.warmth_cn_dprk_outreach * a.pyongyang_outreach
-                         - p.warmth_cn_dprk_enforcement * enf)
+                         - p.warmth_cn_dprk_enforcement * enf
+                         - p.warmth_cn_dprk_crackdown * crack)
     warm_us_dprk = _warm(s.warmth_us_dprk, share,
                          (p.warmth_mean_us_dprk - p.warmth_us_dprk_hostility * h)
                          + p.warmth_us_dprk_engagement * engaged
@@ -463,9 +443,71 @@ def _month(s, a, p, draws, months):
                         + p.warmth_cn_rok_ties * a.seoul_china_ties
                         - p.warmth_cn_rok_alignment
                         * _max(a.seoul_alignment - p.alignment_tolerated, 0.0))
+    # Washington and the UN Panel of Experts see what customs let through of the banned
+    # trade; tolerated smuggling is harder to see and to pin on Beijing.
     warm_cn_us = _warm(s.warmth_cn_us, share,
                        p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
+                       - (p.warmth_cn_us_noncompliance * (1.0 - enf)
+                          + p.warmth_cn_us_informal * (1.0 - crack)) * s.sanctions_scope
                        - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)))
+    # Relations over the period, as trade and tourism feel them.
+    warm_path = 0.5 * (s.warmth_cn_dprk + warm_cn_dprk)
+
+    # --- trade: capacity, customs, reported and informal flows -----------------------
+    growth = (p.trade_growth_base_per_month + p.trade_growth_from_warmth * s.warmth_cn_dprk
+              + (p.trade_growth_from_engagement * p.engagement_growth_realised)
+              * a.beijing_engagement)
+    block_target = s.sanctions_scope * _min(eff_enf * (1.0 / p.customs_full_enforcement), 1.0)
+    # Customs tighten at one rate and relax at another.
+    block_rate = _if(block_target > s.customs_blocked, p.customs_block_rate,
+                     p.customs_block_decay_per_month)
+    blocked = _relax(s.customs_blocked, block_target, block_rate, months)
+    blocked_x = p.export_ban_share * blocked
+    # Nobody invests in what the UN has banned: capacity grows only in the share of
+    # trade outside the bans (mines stop expanding once coal and ore are listed), and
+    # what stays blocked at the border withers (the block over the period: its average).
+    block_path = 0.5 * (s.customs_blocked + blocked)
+    cap_m = s.capacity_imports * _pow(1.0 + (growth + p.import_growth_premium_per_month)
+                                      * (1.0 - s.sanctions_scope)
+                                      - p.banned_capacity_loss_per_month * block_path, months)
+    cap_x_trend = s.capacity_exports * _pow(1.0 + growth * (1.0 - p.export_ban_share
+                                                            * s.sanctions_scope)
+                                            - p.banned_capacity_loss_per_month
+                                            * p.export_ban_share * block_path, months)
+    let_through = (1.0 - p.informal_suppression * crack) * _max(
+        1.0 + p.informal_from_warmth * warm_path, 0.0)
+    imports_reported = cap_m * (1.0 - blocked) * math.exp(draws[2])
+    # What the DPRK can buy depends on what it earns: demand follows its economy.
+    cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
+    exports_reported = cap_x * (1.0 - blocked_x) * math.exp(draws[1])
+    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
+                        * let_through * math.exp(draws[4]))
+    exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
+                        * let_through * math.exp(draws[3]))
+    other_target = p.other_trade_base_usd_m_month * (1.0 - p.other_trade_sanction_compliance
+                                                     * s.sanctions_scope)
+    other = _relax(s.other_trade, other_target, p.other_trade_relax_per_month, months)
+
+    # --- economy and stability (after trade: earnings and supplies drive the economy) --
+    # What the DPRK earns (exports, tourism, workers abroad) and what it receives from
+    # China (its purchases, reported and informal, and crude oil and food on
+    # concessional terms): the projection sees how each Chinese instrument reaches the
+    # economy, so pressure has bite and carries risk.
+    earnings = (imports_reported + imports_informal
+                + (p.other_trade_export_share * other
+                   + p.tourism_usd_m_month * _max(warm_path, 0.0))
+                + p.workers_usd_m_month * (1.0 - eff_enf * s.sanctions_scope))
+    supplies = exports_reported + exports_informal + p.aid_supplies_usd_m_month * a.beijing_aid
+    econ_target = (1.0 + p.econ_trade_elasticity
+                   * _log(_max(earnings, 1e-6) * (1.0 / p.earnings_reference_usd_m_month))
+                   + p.econ_supply_elasticity
+                   * _log(_max(supplies, 1e-6) * (1.0 / p.supplies_reference_usd_m_month)))
+    economy = _clip(_relax(s.dprk_economy, econ_target, p.econ_relax_per_month, months)
+                    - econ_cost, 0.0, 3.0)
+    stab_target = ((p.stability_baseline - p.stability_from_economy)
+                   + p.stability_from_economy * economy - p.stability_from_tension * tension)
+    stability = _clip(_relax(s.stability, _clip(stab_target, 0.0, 1.0),
+                             p.stability_relax_per_month, months), 0.0, 1.0)
 
     new = State(tension, nuclear, pace, readiness, hostility, economy, stability,
                 s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
@@ -531,7 +573,7 @@ def _compile():
     Numba passes to compiled code far faster than tuples or numpy scalars."""
     return jit.compiled(_month_rows, setup=_scalar_helpers,
                         jitable=(_relax, _month, _warm, measures, china_trade,
-                                 leverage_potential, pressure_applied))
+                                 instrument_use))
 
 
 def warm_up() -> None:
@@ -615,43 +657,61 @@ def china_trade(state: State):
             + state.cn_exports_informal + state.cn_imports_informal)
 
 
-def leverage_potential(state: State, params: Parameters) -> float:
-    """Hirschman's asymmetric dependence: China's share of DPRK trade times how much
-    Chinese supplies matter to the DPRK (share of its supplies it could not replace).
-
-    The report's starting point: China accounts "for the vast majority of its trade"
-    (about 90% by 2014, observed data) — leverage that "has rarely translated into a
-    commensurate level of influence" (report §Introduction).
-    """
-    cn = china_trade(state)
-    share = cn / _max(cn + state.other_trade, 1e-9)
-    supply = state.cn_exports_reported + state.cn_exports_informal
-    dependence = supply / (supply + params.import_substitution_usd_m_month)
-    return share * dependence
-
-
-def pressure_applied(state: State, actions: Actions, params: Parameters) -> float:
-    """How much of its potential leverage Beijing uses: enforcement and aid cuts."""
+def instrument_use(actions: Actions, params: Parameters):
+    """The share of its pressure instruments Beijing uses (0..1): visible enforcement,
+    the crackdown on informal trade, and cuts of supplies below normal. What Pyongyang
+    sees of its patron's pressure (``autonomy``)."""
     aid_cut = _max(params.aid_normal - actions.beijing_aid, 0.0) / max(params.aid_normal, 1e-9)
     w = params.pressure_weight_enforcement
-    use = w * actions.beijing_enforcement + (1.0 - w) * aid_cut
-    return leverage_potential(state, params) * use
+    return (w * actions.beijing_enforcement
+            + (0.5 * (1.0 - w)) * (actions.beijing_crackdown + aid_cut))
+
+
+#: Beijing's instruments in the two counterfactuals of every month: "cut" uses every
+#: lever at once (potential leverage), "free" applies no pressure (realized influence).
+CUT_OFF = {"beijing_enforcement": 1.0, "beijing_crackdown": 1.0, "beijing_aid": 0.0}
+
+
+def no_pressure(actions: Actions, params: Parameters) -> dict[str, float]:
+    """Beijing's instruments had it applied no pressure: no enforcement, no crackdown,
+    supplies at least normal."""
+    return {"beijing_enforcement": 0.0, "beijing_crackdown": 0.0,
+            "beijing_aid": max(float(actions.beijing_aid), params.aid_normal)}
+
+
+def leverage(economy_free: float, economy_cut: float, economy_chosen: float
+             ) -> tuple[float, float]:
+    """Potential leverage and applied pressure from three projections of the DPRK
+    economy (same world, same lookahead): Beijing applying no pressure, cutting
+    everything, and doing what it chose.
+
+    Hirschman's asymmetric dependence, measured by what a cut-off would do rather than
+    by trade shares: potential is the share of the economy Beijing could take away;
+    pressure applied is the share its actual policy takes away (at most the potential).
+    The report's starting point: leverage "has rarely translated into a commensurate
+    level of influence" (report §Introduction).
+    """
+    base = max(economy_free, 1e-9)
+    potential = min(max(1.0 - economy_cut / base, 0.0), 1.0)
+    applied = min(max(1.0 - economy_chosen / base, 0.0), potential)
+    return potential, applied
 
 
 def measures(now: State, new: State, a: Actions, p: Parameters, peak_tension) -> tuple:
     """The ``MEASURES`` of a projected world ``new`` reached from ``now`` under the
     instruments ``a`` (floats, or arrays for a batch), in ``MEASURES`` order."""
-    pressure = pressure_applied(new, a, p)
+    use = instrument_use(a, p)
     posture = p.deterrence_posture_base + p.deterrence_posture_weight * (
         a.washington_military + p.deterrence_rok_weight * a.seoul_alignment)
     threat = p.deterrence_threat_weight * new.nuclear ** 2 * new.hostility
     return (peak_tension,
-            leverage_potential(new, p),
-            pressure,
+            use,
+            new.nuclear - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
+            new.warmth_cn_dprk - new.warmth_us_dprk,
             new.stability - now.stability,
             new.nuclear_pace * new.nuclear,
             posture - threat,
-            1.0 - pressure * (1.0 - a.pyongyang_provocation / 2.0),
+            1.0 - use * (1.0 - 0.5 * _min(a.pyongyang_provocation, 1.0)),
             china_trade(new) / _max(china_trade(now), 1e-9),
             new.dprk_economy / _max(now.dprk_economy, 1e-9))
 

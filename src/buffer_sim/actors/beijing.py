@@ -34,8 +34,10 @@ class Beijing(PolicyActor):
         "no_instability": -0.01,
         # threat growth (pace x level) Beijing tolerates before pressing for a freeze
         "no_nukes": 0.005,
-        "buffer": 0.1,
-        "us_ties": 0.0,
+        # Pyongyang clearly closer to Beijing than to Washington (warmth gap)
+        "buffer": 0.6,
+        # CN-US warmth Beijing will not let fall below: a chill, not a rupture
+        "us_ties": -0.1,
         "border_trade": 1.0,
     }
-    default_instruments = {"enforcement": 0.1, "aid": 0.5, "engagement": 0.6}
+    default_instruments = {"enforcement": 0.1, "crackdown": 0.1, "aid": 0.5, "engagement": 0.6}

@@ -20,16 +20,22 @@ from buffer_sim.world import State
 class Pyongyang(PolicyActor):
     """North Korea's leadership: security first, then autonomy, then the economy.
 
-    Once the programme reaches ``nuclear_complete_level`` the order switches to
-    ``priorities_after_completion`` (economy before autonomy): the Nov 2017
-    declaration is an outcome of the programme, not a scripted date.
+    Once the programme reaches ``nuclear_complete_level`` (a parameter) Kim declares
+    the state nuclear force complete and the order switches to
+    ``priorities_after_completion``: the economy first, then security, then autonomy
+    ("economic development would now be the country's top priority", report §The
+    Rapid Return, note 73). The declaration is an outcome of the programme, not a
+    scripted date. Its security threshold lies above the completion level (a
+    deterrent can always be made more credible), so after the declaration a test is
+    still wanted whenever the economy can bear it: whether pressure makes the economy
+    unable to bear it is what realized influence measures.
     """
 
     name = "pyongyang"
     label = "Pyongyang"
     default_priorities = ("security", "autonomy", "economy")
-    default_priorities_after_completion = ("security", "economy", "autonomy")
-    default_thresholds = {"security": 0.85, "autonomy": 0.8, "economy": 1.0}
+    default_priorities_after_completion = ("economy", "security", "autonomy")
+    default_thresholds = {"security": 0.95, "autonomy": 0.8, "economy": 1.0}
     default_instruments = {"provocation": 0, "outreach": 0.2}
     discrete: ClassVar[dict[str, tuple[float, ...]]] = {"provocation": (0, 1, 2)}
 
@@ -41,7 +47,7 @@ class Pyongyang(PolicyActor):
         self.declared_complete = False
 
     def active_priorities(self, state: State) -> list[str]:
-        if float(state.nuclear) >= self.thresholds["security"]:
+        if float(state.nuclear) >= self.model.params.nuclear_complete_level:
             self.declared_complete = True
         return self.priorities_after_completion if self.declared_complete else self.priorities
 
