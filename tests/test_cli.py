@@ -90,7 +90,8 @@ def test_decisions_have_four_rows_per_month_with_reasons(short_run):
     assert (df["reason"].str.strip().str.len() > 0).all()
     assert (df["deciding_priority"].str.len() > 0).all()
     beijing = df[df["actor"] == "beijing"]["choice"]
-    assert beijing.str.fullmatch(r"enforcement=\d\.\d\d aid=\d\.\d\d engagement=\d\.\d\d").all()
+    assert beijing.str.fullmatch(
+        r"enforcement=\d\.\d\d crackdown=\d\.\d\d aid=\d\.\d\d engagement=\d\.\d\d").all()
 
 
 def test_manifest_records_hash_seed_versions_and_file_hashes(short_run):

@@ -323,7 +323,7 @@ class Parameters:
     warmth_cn_us_enforcement: float = _p(
         0.2, "warmth per unit", "Visible Chinese enforcement pleases Washington.", 0, 2)
     warmth_cn_us_noncompliance: float = _p(
-        1.0, "warmth per unit of banned trade let through",
+        0.7, "warmth per unit of banned trade let through",
         "Banned trade China visibly lets through (sanctions scope x (1 - visible "
         "enforcement)) is what the UN Panel of Experts and Washington report and complain "
         "about; the more the bans cover, the more lax customs cost Beijing's standing "

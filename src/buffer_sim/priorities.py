@@ -96,7 +96,7 @@ PRIORITIES: dict[str, Priority] = {
 #: Threshold used when an actor ranks a priority its class does not set one for.
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.6,
-    "us_ties": -0.1, "border_trade": 1.0, "security": 0.95, "autonomy": 0.8,
+    "us_ties": -0.2, "border_trade": 1.0, "security": 0.95, "autonomy": 0.8,
     "economy": 1.0, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
     "china_ties": 0.2,
 }

@@ -37,7 +37,7 @@ class Beijing(PolicyActor):
         # Pyongyang clearly closer to Beijing than to Washington (warmth gap)
         "buffer": 0.6,
         # CN-US warmth Beijing will not let fall below: a chill, not a rupture
-        "us_ties": -0.1,
+        "us_ties": -0.2,
         "border_trade": 1.0,
     }
     default_instruments = {"enforcement": 0.1, "crackdown": 0.1, "aid": 0.5, "engagement": 0.6}
