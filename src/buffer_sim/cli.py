@@ -349,10 +349,11 @@ def _command_modules(command: str | None = None):
     import buffer_sim.commands as commands
 
     names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    module_name = (command or "").replace("-", "_")  # 'start-state' lives in start_state.py
     if command in BUILT_IN_COMMANDS:
         names = []
-    elif command in names:
-        names = [command]
+    elif module_name in names:
+        names = [module_name]
     return [importlib.import_module(f"buffer_sim.commands.{name}") for name in names]
 
 
