@@ -134,6 +134,10 @@ def cmd_run(args, argv) -> int:
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     scenario, out_dir, final = load_for_output(args, seed)
+    if args.observed:  # a class's later years: checked now, drawn in trade.png and the report
+        from buffer_sim import observed
+
+        observed.use_trade_files(args.observed)  # main() forgets them when the command ends
 
     show_bar = not args.quiet and sys.stderr.isatty()
     if show_bar:
@@ -314,6 +318,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           "or parameters.inertia=2 (repeatable)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bar and no summary; print only the output folder")
+    run.add_argument("--observed", metavar="FILE", action="append", default=[],
+                     help="add observed trade rows from a CSV laid out like the shipped "
+                          "data (see 'buffer-sim validate --help') to trade.png and the "
+                          "report (repeatable)")
     run.add_argument("--runs", metavar="N", type=int, default=1,
                      help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble'")
     from buffer_sim.engines import add_engine_arguments
@@ -402,6 +410,11 @@ def main(argv=None) -> int:
         except (OSError, ValueError):
             pass
         return 1
+    finally:
+        if getattr(args, "observed", None):  # 'run --observed FILE' added rows for itself
+            from buffer_sim import observed
+
+            observed.use_trade_files(())
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ __all__ = [
     "iron_ore_price_monthly",
     "observed_years",
     "prices_monthly",
+    "read_trade_file",
     "trade_annual",
+    "trade_files",
     "trade_share",
+    "use_trade_files",
 ]
 
 TRADE_FILE = "trade_china_dprk_2004_2015.csv"
@@ -143,12 +146,29 @@ def _inter_korean(basis: str) -> bool | None:
     return None
 
 
+#: Columns of the trade CSV, shipped or added with ``--observed FILE``, in order.
+TRADE_FILE_COLUMNS: tuple[str, ...] = (
+    "year", "total_usd_m", "cn_exports_usd_m", "cn_imports_usd_m", "basis", "source_title",
+    "source_url_or_repo_path", "as_stated_note")
+#: Of those, the ones a teacher's file must have (the others may be left out).
+_REQUIRED_COLUMNS = ("year", "basis", "source_title")
+
+#: Rows added with :func:`use_trade_files` (``--observed FILE``), and their files.
+_EXTRA_ROWS: list[pd.DataFrame] = []
+_EXTRA_FILES: list[str] = []
+
+
 @functools.lru_cache(maxsize=1)
 def _trade_annual() -> pd.DataFrame:
     raw = _read_csv(TRADE_FILE)
+    return _tidy_trade(raw)
+
+
+def _tidy_trade(raw: pd.DataFrame, label=_basis_label) -> pd.DataFrame:
     rows = []
     for rec in raw.itertuples(index=False):
-        source = f"{rec.source_title.strip()} | {rec.source_url_or_repo_path.strip()}"
+        url = "" if pd.isna(rec.source_url_or_repo_path) else str(rec.source_url_or_repo_path)
+        source = f"{str(rec.source_title).strip()} | {url.strip()}"
         for series, column in TRADE_SERIES.items():
             cell = getattr(rec, column)
             if pd.isna(cell) or not str(cell).strip():
@@ -158,15 +178,146 @@ def _trade_annual() -> pd.DataFrame:
                     "year": int(rec.year),
                     "series": series,
                     "value_usd_m": float(cell),
-                    "basis": _basis_label(rec.basis),
+                    "basis": label(rec.basis),
                     "source": source,
                     "note": "" if pd.isna(rec.as_stated_note) else rec.as_stated_note,
                 }
             )
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["year", "series", "value_usd_m", "basis", "source", "note"])
     out["year"] = out["year"].astype("int64")
     out["value_usd_m"] = out["value_usd_m"].astype("float64")
     return out
+
+
+def _user_basis(basis: str) -> str:
+    """A short label for a known agency, else the basis as the file states it."""
+    try:
+        return _basis_label(basis)
+    except ValueError:
+        return " ".join(str(basis).split())
+
+
+def read_trade_file(path) -> pd.DataFrame:
+    """Read a file of observed China-DPRK trade laid out like the shipped one.
+
+    Columns (header row, comma-separated): ``year``, ``total_usd_m``,
+    ``cn_exports_usd_m``, ``cn_imports_usd_m`` (US$ million a year; a blank cell
+    means "not stated"), ``basis`` (e.g. ``GACC`` or ``KOTRA``; any text), and
+    ``source_title``; ``source_url_or_repo_path`` and ``as_stated_note`` may be left
+    out. Every row must state at least one number and name its source.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        Tidy rows as :func:`trade_annual` returns them.
+
+    Raises:
+        ScenarioError: one line naming the file, the row and field, and the problem.
+    """
+    from buffer_sim.errors import ScenarioError
+
+    name = str(path)
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise ScenarioError(name, "", "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(name, "", "is a folder; give a CSV file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(name, "", "not a UTF-8 text file (save the CSV as UTF-8)") from None
+    except OSError as err:
+        raise ScenarioError(name, "", f"cannot read: {err.strerror or err}") from None
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        problem = " ".join(str(err).split()) or "no header row"
+        raise ScenarioError(name, "", f"not a readable CSV file: {problem}") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    unknown = [c for c in raw.columns if c not in TRADE_FILE_COLUMNS]
+    if unknown:
+        import difflib
+
+        near = difflib.get_close_matches(unknown[0], TRADE_FILE_COLUMNS, n=1)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise ScenarioError(name, unknown[0], f"unknown column{hint}; the columns are "
+                                              f"{', '.join(TRADE_FILE_COLUMNS)}")
+    for column in _REQUIRED_COLUMNS:
+        if column not in raw.columns:
+            raise ScenarioError(name, column, "missing column (required)")
+    values = [c for c in TRADE_FILE_COLUMNS[1:4] if c in raw.columns]
+    if not values:
+        raise ScenarioError(name, "total_usd_m", "missing column: give at least one of "
+                                                 f"{', '.join(TRADE_FILE_COLUMNS[1:4])}")
+    if raw.empty:
+        raise ScenarioError(name, "", "no data rows below the header")
+    for column in TRADE_FILE_COLUMNS:
+        if column not in raw.columns:
+            raw[column] = pd.NA
+    for i, rec in enumerate(raw.itertuples(index=False), start=2):  # line 1 is the header
+        where = f"line {i}"
+        year = str(rec.year).strip() if not pd.isna(rec.year) else ""
+        if not year.isdigit() or not 1990 <= int(year) <= 2100:
+            raise ScenarioError(name, f"{where}, year", f"expected a year such as 2016, "
+                                                        f"got {year!r}")
+        stated = 0
+        for column in values:
+            cell = getattr(rec, column)
+            if pd.isna(cell) or not str(cell).strip():
+                continue
+            try:
+                number = float(str(cell).replace(",", "").strip())
+            except ValueError:
+                raise ScenarioError(name, f"{where}, {column}", f"expected a number in US$ "
+                                                                f"million, got {cell!r}") from None
+            if not number > 0 or number != number or number == float("inf"):
+                raise ScenarioError(name, f"{where}, {column}", f"expected a positive number "
+                                                                f"in US$ million, got {cell!r}")
+            stated += 1
+        if not stated:
+            raise ScenarioError(name, where, f"states no number (fill at least one of "
+                                             f"{', '.join(values)})")
+        for column in ("basis", "source_title"):
+            cell = getattr(rec, column)
+            if pd.isna(cell) or not str(cell).strip():
+                raise ScenarioError(name, f"{where}, {column}", "empty; every row names its "
+                                                                "basis and source")
+    for column in values:
+        raw[column] = raw[column].map(
+            lambda c: c if pd.isna(c) else str(c).replace(",", "").strip())
+    return _tidy_trade(raw, label=_user_basis)
+
+
+def use_trade_files(paths) -> None:
+    """Add the rows of teacher-supplied trade files to everything that reads observed trade.
+
+    After this call :func:`trade_annual` and :func:`observed_years` return the shipped
+    rows followed by the added ones (charts, the run's report and ``validate`` read
+    them there). Every file is read and checked before any is added. ``use_trade_files(())``
+    removes the added rows again.
+
+    Args:
+        paths: CSV files laid out as :func:`read_trade_file` describes.
+
+    Raises:
+        ScenarioError: a file is bad (nothing is added then).
+    """
+    frames = [read_trade_file(p) for p in paths]
+    _EXTRA_ROWS[:] = frames
+    _EXTRA_FILES[:] = [str(p) for p in paths]
+
+
+def trade_files() -> list[str]:
+    """The files added with :func:`use_trade_files`, in order."""
+    return list(_EXTRA_FILES)
+
+
+def _trade_with_extra() -> pd.DataFrame:
+    base = _trade_annual()
+    if not _EXTRA_ROWS:
+        return base
+    return pd.concat([base, *_EXTRA_ROWS], ignore_index=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -424,10 +575,11 @@ def trade_annual() -> pd.DataFrame:
         DataFrame with columns ``year`` (int), ``series`` (``"total"``,
         ``"cn_exports"`` or ``"cn_imports"``), ``value_usd_m`` (float, US$
         million), ``basis`` (short label: ``"GACC"``, ``"KOTRA"``, ``"KITA"``,
-        ``"KDI"``, ``"CRS/WTA"``, ``"StatKorea"``), ``source`` (title and URL)
-        and ``note`` (how the source stated it).
+        ``"KDI"``, ``"CRS/WTA"``, ``"StatKorea"``; an added file's basis as
+        stated), ``source`` (title and URL) and ``note`` (how the source stated
+        it). Rows added with :func:`use_trade_files` follow the shipped ones.
     """
-    return _trade_annual().copy()
+    return _trade_with_extra().copy()
 
 
 def trade_share() -> pd.DataFrame:
@@ -479,13 +631,13 @@ def observed_years(start_year: int, end_year: int) -> pd.DataFrame:
     """
     if start_year > end_year:
         raise ValueError(f"start_year {start_year} is after end_year {end_year}")
-    df = _trade_annual()
+    df = _trade_with_extra()
     mask = (df["year"] >= start_year) & (df["year"] <= end_year)
     return df.loc[mask].reset_index(drop=True)
 
 
 def clear_cache() -> None:
-    """Forget cached tables so the next call reads the files again."""
+    """Forget cached tables so the next call reads the files again (added files stay)."""
     for loader in (
         _trade_annual,
         _trade_share,
