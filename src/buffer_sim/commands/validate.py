@@ -664,6 +664,26 @@ def verdict(v: Validation) -> list[str]:
     return [f"Held back {held.span} (a test the fit has not seen):", *out]
 
 
+def beyond(v: Validation) -> list[str]:
+    """The model's total trade for the years after the last observed one (its prediction)."""
+    from buffer_sim.metrics import BAND
+
+    last = int(v.observed["year"].max())
+    later = [int(y) for y in v.annual.index if int(y) > last]
+    if not later:
+        return []
+    cells = []
+    for year in later:
+        text = f"{year} {v.annual.at[year, 'total']:,.0f}"
+        if len(v.runs) > 1:
+            lo, hi = np.quantile([r.at[year, "total"] for r in v.runs], BAND)
+            text += f" [{lo:,.0f}-{hi:,.0f}]"
+        cells.append(text)
+    what = "median [5-95% band]" if len(v.runs) > 1 else "one run"
+    return [f"Predicted total trade after the observed years (not judged; {what}, "
+            f"US$ million): " + ", ".join(cells) + "."]
+
+
 def summary(validation: Validation, folder: Path) -> str:
     from buffer_sim.metrics import format_table
     from buffer_sim.months import month_str
@@ -672,10 +692,11 @@ def summary(validation: Validation, folder: Path) -> str:
     if len(v.runs) == 1:
         runs = f"seed {v.seeds[0]}"
     else:
-        drawn = (f" and {len(v.paths)} uncertain parameter{'s' if len(v.paths) > 1 else ''} "
-                 f"({', '.join(v.paths)})" if v.paths else
-                 " (the scenario declares no uncertain: parameters: seeds only)")
-        runs = f"{len(v.runs)} runs, root seed {sc.seed}, world seeds{drawn} drawn per run"
+        drawn = (f"world seeds and {len(v.paths)} uncertain parameter"
+                 f"{'s' if len(v.paths) > 1 else ''} ({', '.join(v.paths)}) drawn per run"
+                 if v.paths else "world seeds drawn per run; the scenario declares no "
+                                 "uncertain: parameters")
+        runs = f"{len(v.runs)} runs, root seed {sc.seed}: {drawn}"
     lines = [f"Validated {sc.name} ({month_str(sc.start)}..{month_str(sc.end)}, {runs}).",
              "Model: reported flows (customs statistics), complete calendar years"
              + ("; the median of the runs." if len(v.runs) > 1 else "."),
@@ -690,7 +711,7 @@ def summary(validation: Validation, folder: Path) -> str:
                       "US$ million a year; lower is better;",
                   "coverage = share of observed years inside the band, nominal 90%):",
                   format_bands(v)]
-    closing = verdict(v)
+    closing = verdict(v) + beyond(v)
     if closing:
         lines += ["", *closing]
     lines += ["", "Baselines (each built from observed years before its window):", *notes(v),
