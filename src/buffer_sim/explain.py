@@ -65,7 +65,9 @@ def decision_table(result) -> pd.DataFrame:
     for event in getattr(scenario, "events", ()):
         if event.kind == "forced_action" and event.actor:
             forced.setdefault((event.month, event.actor), event.label)
-            forced_set.setdefault((event.month, event.actor), {}).update(event.set or {})
+            # a move (change:) lands where the month's choice shows
+            forced_set.setdefault((event.month, event.actor), {}).update(
+                event.set or dict.fromkeys(getattr(event, "change", None) or {}))
         elif event.kind == "administration" and event.actor:
             administration.setdefault((event.month, event.actor), event.label)
     pins = list(getattr(scenario, "pins", ()))
@@ -78,7 +80,8 @@ def decision_table(result) -> pd.DataFrame:
             "previous": dict(d.previous), "deciding_priority": d.deciding, "reason": d.reason,
             "projected": dict(d.projected), "threshold": dict(d.threshold), "pinned": pinned,
             "event": forced.get((month, d.actor), "") if d.deciding == "forced" else "",
-            "forced": ({k: float(v) for k, v in forced_set.get((month, d.actor), {}).items()}
+            "forced": ({k: float(d.choice[k] if v is None else v)
+                        for k, v in forced_set.get((month, d.actor), {}).items()}
                        if d.deciding == "forced" else {}),
             "administration": administration.get((month, d.actor), ""),
         })
