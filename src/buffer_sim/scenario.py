@@ -740,7 +740,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if (isinstance(value, float) and not math.isfinite(value)) or (
             isinstance(value, str) and value.strip().lower().lstrip("+-")
             in ("nan", "inf", "infinity")):
-        raise ScenarioError("--set", _as_typed(key), f"must be a finite number (not NaN or "
+        raise ScenarioError("--set", ".".join(parts), f"must be a finite number (not NaN or "
                                                      f"infinity), got {value_text.strip()}")
     if parts[-1] in NAME_LISTS:
         value = _names(value_text, value if value_text.strip().startswith("[") else None)
