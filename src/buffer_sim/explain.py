@@ -146,8 +146,9 @@ def _discrete_instruments() -> set[str]:
     return {name for cls in ACTORS.values() for name in getattr(cls, "discrete", {})}
 
 
-_PINNED_IN_REASON = re.compile(r"\[pinned: ([^\]]*)\]")
-_FORCED_IN_REASON = re.compile(r"forced by the event '(.*)'")
+# the pinned and forced sentences of actors.base.REASON_TEMPLATES
+_PINNED_IN_REASON = re.compile(r" \(([^()]*) fixed by the scenario\)(?= because)")
+_FORCED_IN_REASON = re.compile(r"because the scenario's event '(.*)' imposed it")
 
 
 def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
@@ -172,7 +173,8 @@ def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
             match = _PINNED_IN_REASON.search(str(row["reason"]))
             pinned = {}
             if match:
-                for k, v in parse_choice(match.group(1).replace(",", " ")).items():
+                pins = match.group(1).replace(" at ", "=").replace(" and ", " ")
+                for k, v in parse_choice(pins).items():
                     pinned[k] = (v, "")
             elif str(row["deciding_priority"]) == "forced" and out:
                 pinned = dict(out[-1].pinned)  # a forced month does not note the pins
