@@ -304,7 +304,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
             --set PATH starts with an actor (beijing, pyongyang, washington, seoul) or a
             top-level field of the scenario file (period, seed, initial_state,
-            parameters, ...); list values are comma-separated."""))
+            parameters, ...); list values are comma-separated (a=x,y) or a YAML list
+            (a=[x, y]). A priority list shorter than the actor's default order is
+            completed: the default priorities it leaves out follow it, in their default
+            order (Beijing's six stay six). drop_events=LABEL,LABEL removes events by
+            their label. A setting the model would not read is an error."""))
     run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, metavar="SCENARIO",
                      help="scenario YAML file, or a name from 'buffer-sim list' "
                           f"(default: {DEFAULT_SCENARIO}; looked up in the current "
