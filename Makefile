@@ -4,7 +4,7 @@ BIN  := $(VENV)/bin
 # Exit 0 if the interpreter given as $1 is Python >= 3.12.
 PY_OK = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
 
-.PHONY: venv run test bench clean app golden
+.PHONY: venv run test bench clean app golden start-states
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,11 @@ test: venv
 
 app: venv
 	$(BIN)/buffer-sim app
+
+# Regenerate the sub-period scenarios' start states (scenarios/start_states/) from the
+# replay, after a change to the model; each file records the command that wrote it.
+start-states: venv
+	$(BIN)/buffer-sim start-state --regenerate
 
 golden: venv
 	$(BIN)/python -m buffer_sim.golden --refresh

@@ -92,10 +92,11 @@ def test_the_objective_uses_common_random_numbers(short):
 
 def test_calibrate_writes_a_reproducible_parameters_file(cli, short, tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
-    shown = cli("calibrate", "--scenario", short, "--out", a, "--seeds", "1", "--maxiter", "1")
+    shown = cli("calibrate", "--scenario", short, "--out", a, "--seeds", "1", "--maxiter", "1",
+                "--until", "2015")
     assert shown.code == 0, shown.err
     quiet = cli("calibrate", "--scenario", short, "--out", b, "--seeds", "1", "--maxiter", "1",
-                "--quiet")
+                "--quiet", "--until", "2015")
     assert quiet.code == 0, quiet.err
     assert quiet.out.strip() == str(b)
     assert a.read_bytes() == b.read_bytes()
@@ -131,6 +132,8 @@ def test_calibrate_writes_a_reproducible_parameters_file(cli, short, tmp_path):
 @pytest.mark.parametrize("argv, words", [
     (["--seeds", "0"], "--seeds"),
     (["--maxiter", "many"], "--maxiter"),
+    (["--until", "2016"], "--until"),
+    (["--until", "later"], "--until"),
 ])
 def test_calibrate_rejects_bad_options(cli, short, tmp_path, argv, words):
     out = tmp_path / "fit.yaml"
@@ -141,10 +144,72 @@ def test_calibrate_rejects_bad_options(cli, short, tmp_path, argv, words):
 
 
 def test_calibrate_refuses_a_folder_and_a_period_without_data(cli, short, tmp_path):
-    assert cli("calibrate", "--scenario", short, "--out", tmp_path).code == 2
+    assert cli("calibrate", "--scenario", short, "--out", tmp_path, "--until", "2015").code == 2
+    # The short scenario starts in 2014: nothing to fit up to the default 2013.
+    early = cli("calibrate", "--scenario", short, "--out", tmp_path / "fit.yaml")
+    assert early.code == 2
+    assert "no complete calendar year up to 2013" in early.err
+    assert not (tmp_path / "fit.yaml").exists()
     late = tmp_path / "late.yaml"
     late.write_text(scenario_yaml("late", "2016-01", "2017-12"))
     result = cli("calibrate", "--scenario", late, "--out", tmp_path / "fit.yaml")
     assert result.code == 2
     assert "no complete calendar year" in result.err
     assert not (tmp_path / "fit.yaml").exists()
+
+
+# --- split sample: --until --------------------------------------------------------------------
+
+def test_until_ends_the_window_and_defaults_to_2013(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(scenario_yaml("s", "2009-01", "2019-12"), encoding="utf-8")
+    scenario = runner.load(path)
+    assert calibration.DEFAULT_UNTIL == 2013
+    assert calibration.fit_window(scenario, 2013) == (scenario.start, 5 * 12)
+    assert calibration.fit_window(scenario, 2011) == (scenario.start, 3 * 12)
+    # Never past the last observed year, whatever --until says.
+    assert calibration.fit_window(scenario, 2015) == calibration.fit_window(scenario)
+    obj = calibration.Objective(scenario, calibration.DECLARED, [scenario.seed],
+                                calibration.observed_trade(), until=2013)
+    assert list(obj.years) == [2009, 2010, 2011, 2012, 2013]
+
+
+def test_the_held_back_years_do_not_move_the_objective(tmp_path):
+    # Change the observed 2014-2015 numbers wildly: a fit up to 2013 must not notice,
+    # a fit up to 2015 must.
+    path = tmp_path / "s.yaml"
+    path.write_text(scenario_yaml("s", "2012-01", "2015-12"), encoding="utf-8")
+    scenario = runner.load(path)
+    observed = calibration.observed_trade()
+    doubled = observed.copy()
+    late = doubled["year"] >= 2014
+    doubled.loc[late, "value_usd_m"] *= 2.0
+    x = [0.4] * len(calibration.DECLARED)
+
+    def objective(obs, until):
+        return calibration.Objective(scenario, calibration.DECLARED, [scenario.seed], obs,
+                                     until=until)(x)
+
+    assert objective(observed, 2013) == objective(doubled, 2013)
+    assert objective(observed, 2015) != objective(doubled, 2015)
+
+
+def test_the_file_records_its_window_and_validate_reads_it(cli, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(scenario_yaml("s", "2012-01", "2015-12"), encoding="utf-8")
+    fit = tmp_path / "fit.yaml"
+    result = cli("calibrate", "--scenario", path, "--out", fit, "--seeds", "1",
+                 "--maxiter", "1", "--until", "2013", "--quiet")
+    assert result.code == 0, result.err
+    text = fit.read_text()
+    assert "--until 2013" in text.splitlines()[1]  # the command that made it
+    assert "Held back: the observed years 2014-2015" in text
+    assert calibration.read_window(fit) == ("2012-01", "2013-12")
+    # A scenario extending the file knows what was fitted; the nearest file wins.
+    child = tmp_path / "child.yaml"
+    child.write_text(f"name: child\nperiod: {{start: 2012-01, end: 2015-12}}\nextends: {fit}\n")
+    first, last, source = calibration.fitted_window(load_scenario(child))
+    assert (first, last) == ("2012-01", "2013-12") and source == str(fit.resolve())
+    # Files that are not calibration files say nothing.
+    assert calibration.read_window(child) is None
+    assert calibration.fitted_window(load_scenario(path)) is not None  # the shipped replay's

@@ -74,10 +74,25 @@ def _value_text(value) -> str:
     return text.removesuffix("\n...\n").strip()
 
 
+def _plain(value):
+    """Mappings and sequences as dicts and lists (what ``yaml.safe_dump`` writes)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"override values must be finite numbers, got {value!r}")
+    return value
+
+
 def _flatten(prefix: str, value, out: list[str]) -> None:
     """Nested dicts become dotted paths, one override per leaf (so that
     ``{"initial_state": {"tension": 0.5}}`` changes one value, not the whole group)."""
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) and prefix and any("." in str(k) for k in value):
+        # keys that are paths themselves (``uncertain: {parameters.inertia: ...}``):
+        # the mapping is one value
+        out.append(f"{prefix}={_value_text(_plain(value))}")
+    elif isinstance(value, Mapping):
         for key, inner in value.items():
             _flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
     else:

@@ -1,4 +1,9 @@
-"""Fit the trade-growth coefficients to the observed years up to 2015: ``buffer-sim calibrate``.
+"""Fit the trade-growth coefficients to the observed years up to ``--until``: ``buffer-sim calibrate``.
+
+Split sample: by default only 2009-2013 are fitted (``--until 2013``, :data:`DEFAULT_UNTIL`);
+the observed years after it (2014-2015) are held back, and ``buffer-sim validate`` scores
+the model on them out of sample. The file records its window (``# Window: A..B``), and
+:func:`fitted_window` reads it back from any scenario that extends the file.
 
 What is fitted (:data:`DECLARED`): three coefficients of trade-capacity growth, each
 with bounds and the reason it is fitted. Everything else keeps its documented
@@ -16,14 +21,14 @@ default; in particular
 
 Objective: the mean squared error of log annual reported trade (total, China's
 exports, China's imports) against every observed source row for the complete years
-from the scenario's start to 2015 (:func:`buffer_sim.metrics.log_residuals`: every
+from the scenario's start to December of ``until`` (:func:`buffer_sim.metrics.log_residuals`: every
 series-year counts once, the sources of a year share its weight). The model's annual
 values are the mean over ``K`` seeds (the scenario's seed, seed+1, ...): common random
 numbers, the same seeds for every evaluation, so the objective is a deterministic
 function of the coefficients.
 
 Only the fit window is simulated: the scenario is loaded whole (its later events
-stay valid) and the model is stepped to December 2015 and stopped; events and pins
+stay valid) and the model is stepped to December of ``until`` and stopped; events and pins
 after that month are scheduled but never reached, and nothing in a month depends on
 later months, so the window is exactly the first months of a full run. (Narrowing
 ``period.end`` with ``--set`` would instead make the scenario's own post-2015 events
@@ -46,6 +51,7 @@ import dataclasses
 import hashlib
 import json
 import platform
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +63,13 @@ from buffer_sim import metrics
 from buffer_sim.errors import ScenarioError
 from buffer_sim.months import month_str, month_year, parse_month
 
-#: Last month of the calibration window: trade figures after 2015 are withheld.
+#: Last month any calibration window may reach: trade figures after 2015 are withheld.
 FIT_END = "2015-12"
+#: Last year fitted by default: 2014-2015 are held back for the out-of-sample test.
+DEFAULT_UNTIL = 2013
+#: First line of a calibration file (how :func:`fitted_window` recognises one).
+FILE_MARK = "# Calibrated trade-growth coefficients."
+_WINDOW_LINE = re.compile(r"^# Window: (\d{4}-\d{2})\.\.(\d{4}-\d{2})[;\s]")
 
 #: Tolerances and budget of the optimiser (unit-cube coordinates; objective units).
 XTOL = 1e-3
@@ -157,25 +168,81 @@ def seeds_for(scenario, count: int) -> list[int]:
     return [scenario.seed + i for i in range(count)]
 
 
-def fit_window(scenario) -> tuple[int, int]:
+def check_until(value, option: str = "--until") -> int:
+    """``--until``: a year from 1990 to the last observed year (2015), or ``ScenarioError``."""
+    last = int(FIT_END[:4])
+    try:
+        year = int(str(value).strip(), 10)
+    except ValueError:
+        raise ScenarioError(option, "", f"expected a year such as {DEFAULT_UNTIL}, "
+                                        f"got {value!r}") from None
+    if not 1990 <= year <= last:
+        raise ScenarioError(option, "", f"{year} is out of range [1990, {last}] (trade "
+                                        f"figures after {last} are withheld)")
+    return year
+
+
+def fit_window(scenario, until: int | None = None) -> tuple[int, int]:
     """First month and number of months of the calibration window.
 
-    The window runs from the scenario's start to December 2015 (or the scenario's
-    end, if earlier).
+    The window runs from the scenario's start to December of ``until`` (default: the
+    last observed year, 2015), or the scenario's end if earlier.
 
     Raises:
-        ScenarioError: the scenario starts after 2015 or covers no complete year of it.
+        ScenarioError: the scenario starts after ``until`` or covers no complete year
+            up to it.
     """
-    end = min(scenario.end, parse_month(FIT_END))
+    last_year = int(FIT_END[:4]) if until is None else min(int(until), int(FIT_END[:4]))
+    end = min(scenario.end, last_year * 12 + 11)
     months = end - scenario.start + 1
     years = [y for y in range(month_year(scenario.start), month_year(end) + 1)
              if y * 12 >= scenario.start and y * 12 + 11 <= end]
     if months <= 0 or not years:
         raise ScenarioError(scenario.path, "period",
                             f"{month_str(scenario.start)}..{month_str(scenario.end)} covers no "
-                            f"complete calendar year up to {FIT_END[:4]}; calibration needs "
+                            f"complete calendar year up to {last_year}; calibration needs "
                             "observed years (trade figures after 2015 are withheld)")
     return scenario.start, months
+
+
+def read_window(path) -> tuple[str, str] | None:
+    """The ``(first, last)`` months a calibration file says it was fitted on.
+
+    Args:
+        path: a file; only one written by :func:`render_yaml` (first line
+            :data:`FILE_MARK`) counts.
+
+    Returns:
+        ``("YYYY-MM", "YYYY-MM")``, or None for any other file.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            head = [handle.readline() for _ in range(40)]
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not head or not head[0].startswith(FILE_MARK):
+        return None
+    for line in head:
+        found = _WINDOW_LINE.match(line)
+        if found:
+            return found.group(1), found.group(2)
+    return None
+
+
+def fitted_window(scenario) -> tuple[str, str, str] | None:
+    """The calibration window of the coefficients a scenario uses.
+
+    Looks through the files the scenario is built from (``scenario.files``, its
+    ``extends:`` chain) for a calibration file, the nearest one first.
+
+    Returns:
+        ``(first month, last month, file)``, or None if the scenario extends none.
+    """
+    for path in reversed(tuple(getattr(scenario, "files", ()) or ())):
+        window = read_window(path)
+        if window is not None:
+            return (*window, str(path))
+    return None
 
 
 def observed_trade() -> pd.DataFrame:
@@ -207,10 +274,11 @@ class Objective:
     observed: pd.DataFrame
     progress: Callable[[], None] | None = None
     evaluations: int = 0
+    until: int | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.start, self.months = fit_window(self.scenario)
+        self.start, self.months = fit_window(self.scenario, self.until)
         last = self.start + self.months - 1
         self.years = range(month_year(self.start), month_year(last) + 1)
 
@@ -261,6 +329,8 @@ class CalibrationResult:
         table_before: in-sample comparison table at the defaults (``metrics.compare``).
         table_after: the same at the fitted values.
         scenario: the scenario calibrated.
+        maxiter: the iteration budget.
+        until: the last year fitted (the window's end).
     """
 
     values: dict[str, float]
@@ -276,6 +346,7 @@ class CalibrationResult:
     table_after: pd.DataFrame
     scenario: object
     maxiter: int = DEFAULT_MAXITER
+    until: int = DEFAULT_UNTIL
 
 
 def round_significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
@@ -291,7 +362,8 @@ def max_evaluations(maxiter: int, n_params: int) -> int:
 
 def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXITER,
               declared: Sequence[FitParameter] = DECLARED,
-              progress: Callable[[], None] | None = None) -> CalibrationResult:
+              progress: Callable[[], None] | None = None,
+              until: int = DEFAULT_UNTIL) -> CalibrationResult:
     """Fit the declared coefficients to the observed years of the fit window.
 
     Args:
@@ -300,12 +372,13 @@ def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXIT
         maxiter: Powell iterations at most.
         declared: the coefficients to fit.
         progress: called once per objective evaluation.
+        until: last year fitted; the observed years after it are held back.
 
     Returns:
         A ``CalibrationResult``.
 
     Raises:
-        ScenarioError: the scenario covers no observed year up to 2015.
+        ScenarioError: the scenario covers no observed year up to ``until``.
     """
     from scipy.optimize import minimize
 
@@ -313,7 +386,7 @@ def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXIT
 
     defaults = {p.name: float(getattr(Parameters(), p.name)) for p in declared}
     objective = Objective(scenario, declared, seeds_for(scenario, seeds), observed_trade(),
-                          progress=progress)
+                          progress=progress, until=until)
     x0 = np.array([p.unit(defaults[p.name]) for p in declared])
     before = objective.of_values(defaults)
     result = minimize(objective, x0, method="Powell", bounds=[(0.0, 1.0)] * len(declared),
@@ -333,7 +406,7 @@ def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXIT
         message=str(result.message), seeds=list(objective.seeds),
         window=(month_str(objective.start), month_str(last)),
         table_before=table_before, table_after=table_after, scenario=scenario,
-        maxiter=maxiter)
+        maxiter=maxiter, until=until)
 
 
 def in_sample_table(objective: Objective, values: dict[str, float]) -> pd.DataFrame:
@@ -396,7 +469,7 @@ def render_yaml(result: CalibrationResult, scenario_label: str, command: str,
     seeds = result.seeds
     seed_text = (f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}..{seeds[-1]}")
     lines = [
-        "# Calibrated trade-growth coefficients. Generated by:",
+        f"{FILE_MARK} Generated by:",
         f"#   {command}",
         "# Do not edit by hand; re-run the command instead (same command, same file).",
         "# A scenario uses it with 'extends: calibrated_parameters.yaml'.",
@@ -405,6 +478,12 @@ def render_yaml(result: CalibrationResult, scenario_label: str, command: str,
         f"{provenance_hash(result.scenario, declared)})",
         f"# Window: {result.window[0]}..{result.window[1]}; observed annual China-DPRK trade "
         "(buffer_sim/data/observed), every source row.",
+        *([f"#   Held back: the observed years {int(result.window[1][:4]) + 1}-{FIT_END[:4]} "
+           "are not fitted;",
+           "#   'buffer-sim validate' reads this window and scores them out of sample."]
+          if result.window[1] < FIT_END else
+          ["#   No observed year is held back ('buffer-sim validate' has no out-of-sample "
+           "test)."]),
         "# Objective: mean squared error of log annual reported trade (total, China's exports,",
         "#   China's imports); each series-year counts once, its source rows share the weight.",
         f"#   Model values: mean of {_plural(len(seeds), 'run')} with seed"

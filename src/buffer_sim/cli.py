@@ -134,6 +134,10 @@ def cmd_run(args, argv) -> int:
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     scenario, out_dir, final = load_for_output(args, seed)
+    if args.observed:  # a class's later years: checked now, drawn in trade.png and the report
+        from buffer_sim import observed
+
+        observed.use_trade_files(args.observed)  # main() forgets them when the command ends
 
     show_bar = not args.quiet and sys.stderr.isatty()
     if show_bar:
@@ -300,7 +304,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
             --set PATH starts with an actor (beijing, pyongyang, washington, seoul) or a
             top-level field of the scenario file (period, seed, initial_state,
-            parameters, ...); list values are comma-separated."""))
+            parameters, ...); list values are comma-separated (a=x,y) or a YAML list
+            (a=[x, y]). A priority list shorter than the actor's default order is
+            completed: the default priorities it leaves out follow it, in their default
+            order (Beijing's six stay six). drop_events=LABEL,LABEL removes events by
+            their label. A setting the model would not read is an error."""))
     run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, metavar="SCENARIO",
                      help="scenario YAML file, or a name from 'buffer-sim list' "
                           f"(default: {DEFAULT_SCENARIO}; looked up in the current "
@@ -314,6 +322,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           "or parameters.inertia=2 (repeatable)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress bar and no summary; print only the output folder")
+    run.add_argument("--observed", metavar="FILE", action="append", default=[],
+                     help="add observed trade rows from a CSV laid out like the shipped "
+                          "data (see 'buffer-sim validate --help') to trade.png and the "
+                          "report (repeatable)")
     run.add_argument("--runs", metavar="N", type=int, default=1,
                      help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble'")
     from buffer_sim.engines import add_engine_arguments
@@ -349,10 +361,11 @@ def _command_modules(command: str | None = None):
     import buffer_sim.commands as commands
 
     names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    module_name = (command or "").replace("-", "_")  # 'start-state' lives in start_state.py
     if command in BUILT_IN_COMMANDS:
         names = []
-    elif command in names:
-        names = [command]
+    elif module_name in names:
+        names = [module_name]
     return [importlib.import_module(f"buffer_sim.commands.{name}") for name in names]
 
 
@@ -401,6 +414,11 @@ def main(argv=None) -> int:
         except (OSError, ValueError):
             pass
         return 1
+    finally:
+        if getattr(args, "observed", None):  # 'run --observed FILE' added rows for itself
+            from buffer_sim import observed
+
+            observed.use_trade_files(())
 
 
 if __name__ == "__main__":

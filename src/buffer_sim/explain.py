@@ -65,7 +65,9 @@ def decision_table(result) -> pd.DataFrame:
     for event in getattr(scenario, "events", ()):
         if event.kind == "forced_action" and event.actor:
             forced.setdefault((event.month, event.actor), event.label)
-            forced_set.setdefault((event.month, event.actor), {}).update(event.set or {})
+            # a move (change:) lands where the month's choice shows
+            forced_set.setdefault((event.month, event.actor), {}).update(
+                event.set or dict.fromkeys(getattr(event, "change", None) or {}))
         elif event.kind == "administration" and event.actor:
             administration.setdefault((event.month, event.actor), event.label)
     pins = list(getattr(scenario, "pins", ()))
@@ -78,7 +80,8 @@ def decision_table(result) -> pd.DataFrame:
             "previous": dict(d.previous), "deciding_priority": d.deciding, "reason": d.reason,
             "projected": dict(d.projected), "threshold": dict(d.threshold), "pinned": pinned,
             "event": forced.get((month, d.actor), "") if d.deciding == "forced" else "",
-            "forced": ({k: float(v) for k, v in forced_set.get((month, d.actor), {}).items()}
+            "forced": ({k: float(d.choice[k] if v is None else v)
+                        for k, v in forced_set.get((month, d.actor), {}).items()}
                        if d.deciding == "forced" else {}),
             "administration": administration.get((month, d.actor), ""),
         })
@@ -143,8 +146,9 @@ def _discrete_instruments() -> set[str]:
     return {name for cls in ACTORS.values() for name in getattr(cls, "discrete", {})}
 
 
-_PINNED_IN_REASON = re.compile(r"\[pinned: ([^\]]*)\]")
-_FORCED_IN_REASON = re.compile(r"forced by the event '(.*)'")
+# the pinned and forced sentences of actors.base.REASON_TEMPLATES
+_PINNED_IN_REASON = re.compile(r" \(([^()]*) fixed by the scenario\)(?= because)")
+_FORCED_IN_REASON = re.compile(r"because the scenario's event '(.*)' imposed it")
 
 
 def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
@@ -169,7 +173,8 @@ def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
             match = _PINNED_IN_REASON.search(str(row["reason"]))
             pinned = {}
             if match:
-                for k, v in parse_choice(match.group(1).replace(",", " ")).items():
+                pins = match.group(1).replace(" at ", "=").replace(" and ", " ")
+                for k, v in parse_choice(pins).items():
                     pinned[k] = (v, "")
             elif str(row["deciding_priority"]) == "forced" and out:
                 pinned = dict(out[-1].pinned)  # a forced month does not note the pins

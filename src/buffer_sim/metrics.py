@@ -36,15 +36,19 @@ __all__ = [
     "Baseline",
     "annual_sums",
     "annual_trade",
+    "band_table",
     "compare",
+    "coverage",
     "complete_years",
     "direction_share",
     "format_table",
+    "interval_score",
     "linear_trend",
     "log_residuals",
     "mae",
     "mape",
     "mean_over_runs",
+    "median_over_runs",
     "persistence",
     "rmse",
     "with_derived_totals",
@@ -393,19 +397,22 @@ def persistence(observed: pd.DataFrame, start_year: int, series: str = "") -> Ba
     return Baseline("persistence", series, float(means[year]), 0.0, year, (year,), in_period)
 
 
-def linear_trend(observed: pd.DataFrame, start_year: int, series: str = "") -> Baseline | None:
+def linear_trend(observed: pd.DataFrame, start_year: int, series: str = "",
+                 since: int | None = None) -> Baseline | None:
     """A straight line fitted by least squares to the observed years before the start.
 
-    Fitted on every observed year before ``start_year`` (one point per year: the
-    mean of its source rows, so a year with three sources does not weigh three
-    times). With fewer than two such years, the line through the first two observed
-    years from ``start_year`` on is used instead (``in_period=True``); with only one
-    observed year at all, the trend is flat.
+    Fitted on every observed year before ``start_year`` (and from ``since`` on, if
+    given; one point per year: the mean of its source rows, so a year with three
+    sources does not weigh three times). With fewer than two such years, the line
+    through the first two observed years from ``start_year`` on is used instead
+    (``in_period=True``); with only one observed year at all, the trend is flat.
 
     Args:
         observed: rows of one series (``year``, ``value_usd_m``).
-        start_year: calendar year of the scenario's start.
+        start_year: calendar year of the scenario's start (or of the window judged).
         series: name recorded in the baseline.
+        since: first year the line may use (the held-back window's trend is built
+            from the fitted years only).
 
     Returns:
         The baseline, or None if the series has no observation at all.
@@ -413,7 +420,8 @@ def linear_trend(observed: pd.DataFrame, start_year: int, series: str = "") -> B
     means = yearly_means(observed)
     if means.empty:
         return None
-    before = means[means.index < start_year]
+    before = means[(means.index < start_year)
+                   & (means.index >= (since if since is not None else -10**9))]
     if len(before) >= 2:
         points, in_period = before, False
     else:
@@ -456,7 +464,8 @@ def _group_metrics(rows: pd.DataFrame, forecasts: Mapping[str, Mapping[int, floa
     return out
 
 
-def compare(model_annual: pd.DataFrame, observed: pd.DataFrame, start_year: int
+def compare(model_annual: pd.DataFrame, observed: pd.DataFrame, start_year: int,
+            end_year: int | None = None, trend_since: int | None = None
             ) -> tuple[pd.DataFrame, dict[str, dict[str, Baseline]]]:
     """Compare a run's annual trade and two baselines with every observed year it covers.
 
@@ -467,7 +476,9 @@ def compare(model_annual: pd.DataFrame, observed: pd.DataFrame, start_year: int
         observed: tidy observed rows of *all* years (``year``, ``series``,
             ``value_usd_m``, ``basis``); the years before ``start_year`` build the
             baselines, the years in ``model_annual`` from ``start_year`` on are compared.
-        start_year: calendar year of the scenario's start.
+        start_year: first year compared (the scenario's start, or a window's).
+        end_year: last year compared (default: every later year of ``model_annual``).
+        trend_since: first year the trend baseline may use (see :func:`linear_trend`).
 
     Returns:
         ``(table, baselines)``. ``table`` is tidy with columns ``series``, ``basis``
@@ -477,7 +488,8 @@ def compare(model_annual: pd.DataFrame, observed: pd.DataFrame, start_year: int
         ``baselines`` maps series -> {"persistence": ..., "trend": ...} for the series
         that have compared years.
     """
-    years = [int(y) for y in model_annual.index if int(y) >= start_year]
+    years = [int(y) for y in model_annual.index
+             if int(y) >= start_year and (end_year is None or int(y) <= end_year)]
     records, baselines = [], {}
     for series in TRADE_SERIES:
         rows_all = observed[observed["series"] == series]
@@ -485,7 +497,7 @@ def compare(model_annual: pd.DataFrame, observed: pd.DataFrame, start_year: int
         if rows.empty or series not in model_annual.columns:
             continue
         base = {"persistence": persistence(rows_all, start_year, series),
-                "trend": linear_trend(rows_all, start_year, series)}
+                "trend": linear_trend(rows_all, start_year, series, since=trend_since)}
         baselines[series] = base
         forecasts = {
             "model": {y: float(model_annual.at[y, series]) for y in years},
@@ -502,6 +514,120 @@ def compare(model_annual: pd.DataFrame, observed: pd.DataFrame, start_year: int
     table = pd.DataFrame(records, columns=TABLE_COLUMNS)
     table["n_years"] = table["n_years"].astype("int64")
     return table, baselines
+
+
+# --- uncertainty: bands, interval score, coverage ------------------------------------------------
+
+#: Nominal coverage of the band reported by ``validate --runs N``: the 5-95% quantiles.
+BAND = (0.05, 0.95)
+
+
+def interval_score(lower, upper, observed, alpha: float = 0.1, weights=None) -> float:
+    """Interval score of central ``(1 - alpha)`` intervals (Gneiting & Raftery 2007, eq. 43).
+
+    ``IS = (u - l) + (2 / alpha) * (l - x) * [x < l] + (2 / alpha) * (x - u) * [x > u]``:
+    the width of the band plus a penalty for each observation outside it, growing
+    with the miss. Lower is better; a band made wide to cover everything pays its
+    width. Averaged with ``weights`` (default: equal).
+
+    Example:
+        >>> interval_score([90, 90], [110, 110], [100, 120], alpha=0.1)
+        120.0
+    """
+    lo, hi, x = (np.asarray(v, dtype=float) for v in (lower, upper, observed))
+    if x.size == 0:
+        return float("nan")
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    score = (hi - lo) + (2.0 / alpha) * np.clip(lo - x, 0, None) \
+        + (2.0 / alpha) * np.clip(x - hi, 0, None)
+    return float(np.sum(w * score) / np.sum(w))
+
+
+def coverage(lower, upper, observed, weights=None) -> float:
+    """Share of observations inside ``[lower, upper]`` (weighted; NaN if none).
+
+    Example:
+        >>> coverage([0, 0, 0], [1, 1, 1], [0.5, 2, 1])
+        0.6666666666666666
+    """
+    lo, hi, x = (np.asarray(v, dtype=float) for v in (lower, upper, observed))
+    if x.size == 0:
+        return float("nan")
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    inside = (x >= lo) & (x <= hi)
+    return float(np.sum(w * inside) / np.sum(w))
+
+
+BAND_COLUMNS = ["series", "n_years", "median_mae", "persistence_mae", "trend_mae",
+                "median_mape", "persistence_mape", "trend_mape", "band_width",
+                "interval_score", "coverage", "nominal", "share_beat_persistence",
+                "share_beat_trend"]
+
+
+def band_table(runs: Sequence[pd.DataFrame], observed: pd.DataFrame,
+               baselines: Mapping[str, Mapping[str, Baseline]], years: Iterable[int]
+               ) -> pd.DataFrame:
+    """Score an ensemble's 5-95% band and its runs against observed years and baselines.
+
+    Per series: the median of the runs as a forecast (MAE, MAPE) beside both
+    baselines; the band's mean width over the observed years; the interval score
+    (:func:`interval_score`, alpha 0.1) and the coverage (share of observations
+    inside the band; the nominal is 0.9); and the share of runs whose own MAE beats
+    each baseline's. Source rows of one year share its weight, as in :func:`compare`.
+
+    Args:
+        runs: one annual table per run (:func:`annual_trade`).
+        observed: tidy observed rows.
+        baselines: series -> {"persistence": ..., "trend": ...} for this window.
+        years: the years judged.
+
+    Returns:
+        One row per series with observations in ``years``; columns ``BAND_COLUMNS``.
+    """
+    years = sorted(int(y) for y in years)
+    records = []
+    for series in TRADE_SERIES:
+        if series not in baselines:
+            continue
+        rows = observed[(observed["series"] == series) & observed["year"].isin(years)]
+        rows = rows[rows["year"].isin(runs[0].index)].sort_values("year", kind="stable")
+        if rows.empty:
+            continue
+        row_years = rows["year"].to_numpy(int)
+        obs = rows["value_usd_m"].to_numpy(float)
+        w = _year_weights(rows["year"])
+        stack = np.stack([r.loc[row_years, series].to_numpy(float) for r in runs])
+        lo, med, hi = np.quantile(stack, [BAND[0], 0.5, BAND[1]], axis=0)
+        base = baselines[series]
+        base_pred = {name: b.predict(row_years) for name, b in base.items()}
+        base_mae = {name: mae(p, obs, w) for name, p in base_pred.items()}
+        run_mae = np.array([mae(r, obs, w) for r in stack])
+        per_year = pd.DataFrame({"year": row_years, "lo": lo, "hi": hi}).groupby("year").first()
+        records.append({
+            "series": series, "n_years": int(rows["year"].nunique()),
+            "median_mae": mae(med, obs, w), "persistence_mae": base_mae["persistence"],
+            "trend_mae": base_mae["trend"], "median_mape": mape(med, obs, w),
+            "persistence_mape": mape(base_pred["persistence"], obs, w),
+            "trend_mape": mape(base_pred["trend"], obs, w),
+            "band_width": float((per_year["hi"] - per_year["lo"]).mean()),
+            "interval_score": interval_score(lo, hi, obs, alpha=1 - (BAND[1] - BAND[0]),
+                                             weights=w),
+            "coverage": coverage(lo, hi, obs, w), "nominal": BAND[1] - BAND[0],
+            "share_beat_persistence": float(np.mean(run_mae < base_mae["persistence"])),
+            "share_beat_trend": float(np.mean(run_mae < base_mae["trend"])),
+        })
+    return pd.DataFrame(records, columns=BAND_COLUMNS)
+
+
+def median_over_runs(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Element-wise median of several runs' annual tables (years they all share)."""
+    if not frames:
+        raise ValueError("no runs to average")
+    index = frames[0].index
+    for frame in frames[1:]:
+        index = index.intersection(frame.index)
+    stacked = np.stack([f.loc[index, frames[0].columns].to_numpy(float) for f in frames])
+    return pd.DataFrame(np.median(stacked, axis=0), index=index, columns=frames[0].columns)
 
 
 def log_residuals(model_annual: pd.DataFrame, observed: pd.DataFrame,

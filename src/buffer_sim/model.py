@@ -101,9 +101,18 @@ class BufferModel(mesa.Model):
         self.event_log.append((self.month + 1, event))
         if event.kind == "forced_action":
             actor = self.actors[event.actor]
-            actor.forced.update(event.set)
+            if event.set is not None:
+                levels = event.set
+            else:
+                # a move from where the actor stands now, kept inside the instrument's range
+                levels = {}
+                for name, delta in event.change.items():
+                    lo, hi, _ = INSTRUMENTS[event.actor][name]
+                    start = actor.forced.get(name, actor.instruments[name])
+                    levels[name] = round(min(max(start + delta, lo), hi), 6)
+            actor.forced.update(levels)
             actor.forced_label = event.label
-            if event.actor == "pyongyang" and event.set.get("provocation", 0) >= 1:
+            if event.actor == "pyongyang" and levels.get("provocation", 0) >= 1:
                 # The test happened, so the programme was ready for it.
                 self.state = self.state.replace(test_readiness=1.0)
         elif event.kind == "resolution":

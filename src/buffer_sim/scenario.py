@@ -88,6 +88,7 @@ class EventSpec(_Strict):
     source: str = Field(min_length=3)
     actor: str | None = None
     set: dict[str, Number] | None = None
+    change: dict[str, Number] | None = None
     sanctions_scope: Number | None = None
     priorities: list[str] | None = None
     thresholds: dict[str, Number] | None = None
@@ -161,6 +162,9 @@ class Event:
     rule: str | None = None
     parameters: dict | None = None
     effects: dict | None = None
+    #: forced_action only: instrument -> signed move from the month before, clipped to
+    #: the instrument's range (``set`` gives levels instead)
+    change: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -667,8 +671,48 @@ def _as_typed(text: str) -> str:
     return text if text.isprintable() and len(text) <= 100 else _show(text)
 
 
+#: fields whose value is a list of names: besides a YAML list ``[a, b]``, the comma
+#: form ``a,b`` reads as one
+NAME_LISTS = ("priorities", "priorities_after_completion", "drop_events", "drop_pins")
+
+
+class _CommaList(list):
+    """Names typed as ``a,b,c``: the pieces as typed (an event label may itself hold a
+    comma, so ``drop_events`` joins pieces back where together they name an event)."""
+
+    joiner = ","
+
+
+class _FlowList(list):
+    """Names typed as a YAML list ``[a, b]`` (YAML splits a label at its comma too)."""
+
+    joiner = ", "
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _names(value_text: str, value) -> list:
+    """The value of a list-of-names field: '[a, b]' or 'a,b' -> the names."""
+    if isinstance(value, list):
+        return _FlowList(value) if value_text.strip().startswith("[") else value
+    text = value_text.strip()
+    if not text:
+        return []
+    return _CommaList(_unquote(p) if p.strip()[:1] in "'\"" else p
+                      for p in text.split(","))
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """'beijing.priorities=no_nukes,no_war' -> (['actors','beijing','priorities'], [...])."""
+    """'beijing.priorities=no_nukes,no_war' -> (['actors','beijing','priorities'], [...]).
+
+    The one reader of every override: ``--set``, ``compare --set N:``, the notebook
+    API's keywords and the app's controls all arrive here as "PATH=VALUE" text.
+    """
     if "=" not in text:
         raise ScenarioError("--set", _as_typed(text), "expected PATH=VALUE, e.g. "
                                                       "beijing.thresholds.no_war=0.7")
@@ -678,24 +722,96 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ScenarioError("--set", _as_typed(text), "empty path; expected PATH=VALUE")
     if parts[0] in ACTORS:
         parts = ["actors", *parts]
-    try:
-        value = yaml.load(value_text, Loader=_Loader) if value_text.strip() else ""  # noqa: S506
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
-        value = value_text
-    if parts[-1] in ("priorities", "priorities_after_completion") and isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
     top = set(ScenarioFile.model_fields) - {"extends"}
+    if parts[0] == "extends":
+        raise ScenarioError("--set", _as_typed(key), "a scenario's extends: cannot be changed "
+                                                     "from the command line; write a scenario "
+                                                     "file that extends the one you want")
     if parts[0] not in top:
         raise ScenarioError("--set", _as_typed(key),
                             f"unknown path{_suggest(parts[0], top | set(ACTORS))}; start with "
                             f"an actor ({', '.join(ACTORS)}) or one of: {', '.join(sorted(top))}")
+    if parts[0] == "actors" and len(parts) > 1 and parts[1] not in ACTORS:
+        raise _unknown("--set", _as_typed(key), parts[1], ACTORS, "actor")
+    try:
+        value = yaml.load(value_text, Loader=_Loader) if value_text.strip() else ""  # noqa: S506
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
+        value = value_text
+    if (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, str) and value.strip().lower().lstrip("+-")
+            in ("nan", "inf", "infinity")):
+        raise ScenarioError("--set", ".".join(parts), f"must be a finite number (not NaN or "
+                                                     f"infinity), got {value_text.strip()}")
+    if parts[-1] in NAME_LISTS:
+        value = _names(value_text, value if value_text.strip().startswith("[") else None)
+    if parts[0] in ("drop_events", "drop_pins") and len(parts) > 1:
+        raise ScenarioError("--set", _as_typed(key), f"{parts[0]} is a list of names; "
+                                                     f"give {parts[0]}=NAME,NAME")
     return parts, value
 
 
+def _match_labels(items: list, labels: list[str], text: str) -> list[str]:
+    """The event labels ``items`` name; pieces that only together name a label (it holds
+    a comma) are joined back. An item naming no event is an error with a suggestion."""
+    joiner = getattr(items, "joiner", ", ")
+    pieces = [str(i) for i in items]
+    known = {label.strip(): label for label in labels if isinstance(label, str)}
+    out, i = [], 0
+    while i < len(pieces):
+        for j in range(len(pieces), i, -1):  # the longest run of pieces naming a label
+            name = joiner.join(pieces[i:j]).strip()
+            if name in known:
+                out.append(known[name])
+                i = j
+                break
+        else:
+            word = pieces[i].strip()
+            raise ScenarioError("--set", _as_typed(text),
+                                f"no event is labelled {_show(word)}"
+                                f"{_suggest(word, list(known), n=2)}; see the scenario's "
+                                "events: (their label:)")
+    return out
+
+
+def _drop(out: dict, parts: list[str], value, text: str) -> None:
+    """``drop_events`` / ``drop_pins`` given on the command line: take them out now
+    (a file's own are applied when it extends another, before any override)."""
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise ScenarioError("--set", _as_typed(text), f"expected a list of names, e.g. "
+                                                      f"{parts[0]}=NAME,NAME")
+    if parts[0] == "drop_events":
+        events = [e for e in out.get("events") or [] if isinstance(e, dict)]
+        gone = set(_match_labels(value, [e.get("label") for e in events], text))
+        out["events"] = [e for e in out.get("events") or []
+                         if not (isinstance(e, dict) and e.get("label") in gone)]
+        return
+    pins = [p for p in out.get("pins") or [] if isinstance(p, dict)]
+    keys = {f"{p.get('actor')}.{p.get('instrument')}" for p in pins}
+    for name in (str(v).strip() for v in value):
+        if name not in keys:
+            raise ScenarioError("--set", _as_typed(text),
+                                f"no pin on {_show(name)}{_suggest(name, keys)}; the pins "
+                                f"are on: {', '.join(sorted(keys)) or 'nothing'}")
+    gone = {str(v).strip() for v in value}
+    out["pins"] = [p for p in out.get("pins") or []
+                   if not (isinstance(p, dict)
+                           and f"{p.get('actor')}.{p.get('instrument')}" in gone)]
+
+
 def apply_overrides(raw: dict, overrides) -> dict:
+    """``raw`` (a scenario merged with what it extends) with "PATH=VALUE" overrides.
+
+    Every override either changes what the model reads or is refused: paths are
+    checked here and values by the validation that follows, with the messages a file
+    gets. ``drop_events`` / ``drop_pins`` take the events or pins out (each name must
+    match one); priority lists are completed later (``complete_priorities``).
+    """
     out = copy.deepcopy(raw)
     for text in overrides or ():
         parts, value = parse_override(text)
+        if parts[0] in ("drop_events", "drop_pins"):
+            _drop(out, parts, value, text)
+            continue
         node = out
         for part in parts[:-1]:
             nxt = node.get(part)
@@ -705,7 +821,7 @@ def apply_overrides(raw: dict, overrides) -> dict:
                 raise ScenarioError("--set", _as_typed(text),
                                     f"{_show(part)} is not a group of fields")
             node = nxt
-        node[parts[-1]] = value
+        node[parts[-1]] = list(value) if isinstance(value, list) else value
     return out
 
 
@@ -841,6 +957,124 @@ def _check_actor_spec(file, where, actor, spec: dict, instruments_field: str = "
         _check_instrument(file, f"{where}.{instruments_field}.{name}", actor, name, v)
 
 
+#: what each kind of event reads, besides date, kind, label and source: (required
+#: fields, optional fields); ``set``/``change`` of a forced action: exactly one
+EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "forced_action": (("actor",), ("set", "change")),
+    "resolution": (("sanctions_scope",), ()),
+    "administration": (("actor",), ("priorities", "thresholds", "rule")),
+    "parameter_change": (("parameters",), ()),
+    "diplomatic_shock": (("effects",), ()),
+}
+_EVENT_COMMON = ("date", "kind", "label", "source")
+
+
+def _check_event_fields(file, where, e: EventSpec) -> None:
+    """Each field an event of its kind needs is there, and none it would ignore."""
+    needs, optional = EVENT_FIELDS[e.kind]
+    for n in needs:
+        if getattr(e, n) is None:
+            raise ScenarioError(file, f"{where}.{n}", f"missing (required for a {e.kind} event)")
+    for name in EventSpec.model_fields:
+        if name in _EVENT_COMMON or name in needs or name in optional:
+            continue
+        if getattr(e, name) is not None:
+            reads = ", ".join((*needs, *optional))
+            raise ScenarioError(file, f"{where}.{name}", f"a {e.kind} event does not read "
+                                                        f"'{name}' (it reads: {reads})")
+    if e.kind == "forced_action" and (e.set is None) == (e.change is None):
+        raise ScenarioError(file, f"{where}.set",
+                            "a forced_action event either sets levels (set: {instrument: "
+                            "level}) or moves them (change: {instrument: signed step}); "
+                            + ("give one of them" if e.set is None else "not both"))
+    if e.kind == "administration" and not (e.priorities or e.thresholds or e.rule):
+        raise ScenarioError(file, where, "an administration event changes at least one of "
+                                         "priorities, thresholds or rule")
+
+
+def _check_forced(file, where, e: EventSpec) -> None:
+    """``set:`` levels within range; ``change:`` moves of continuous instruments, each
+    no larger than the instrument's range (the move is clipped to it when it fires)."""
+    if e.set is not None:
+        if not e.set:
+            raise ScenarioError(file, f"{where}.set", "names no instrument")
+        _check_actor_spec(file, where, e.actor, {"instruments": e.set}, instruments_field="set")
+        return
+    if not e.change:
+        raise ScenarioError(file, f"{where}.change", "names no instrument")
+    for name, delta in e.change.items():
+        field = f"{where}.change.{name}"
+        if name not in INSTRUMENTS[e.actor]:
+            raise _unknown(file, field, name, INSTRUMENTS[e.actor], f"instrument of {e.actor}")
+        if name in ACTORS[e.actor].discrete:
+            levels = ACTORS[e.actor].discrete[name]
+            raise ScenarioError(file, field, f"{name} takes levels ("
+                                             f"{', '.join(f'{v:g}' for v in levels)}), "
+                                             "not moves: use set:")
+        lo, hi, _ = INSTRUMENTS[e.actor][name]
+        _check_range(file, field, delta, -(hi - lo), hi - lo)
+
+
+def complete_priorities(actor: str, given, after_completion: bool = False) -> list[str]:
+    """A priority order, completed: a list shorter than the actor's default order is
+    followed by the default priorities it leaves out, in their default order.
+
+    Typing ``beijing.priorities=no_nukes,no_war,no_instability`` moves three priorities
+    to the front; Beijing keeps the other three (buffer, us_ties, border_trade) after
+    them instead of dropping them. A list as long as the default (or longer) is the
+    whole order as given: it may replace a priority (Moon Jae-in's Seoul ranks
+    inter_korean where its predecessors ranked alliance).
+
+    Args:
+        actor: the actor's name (``beijing``, ...).
+        given: the priorities as written, most important first.
+        after_completion: complete Pyongyang's order after it declares its programme
+            complete (``priorities_after_completion``) instead.
+
+    Returns:
+        The order the model uses.
+    """
+    cls = ACTORS[actor]
+    default = (cls.default_priorities_after_completion if after_completion
+               else cls.default_priorities)
+    given = list(given)
+    if len(given) >= len(default):
+        return given
+    return given + [p for p in default if p not in given]
+
+
+def _ranked(actors: dict, events: list[Event]) -> dict[str, set[str]]:
+    """Every priority each actor ranks at some time in the scenario (its thresholds for
+    other priorities would never be read)."""
+    out = {}
+    for name, cls in ACTORS.items():
+        spec = actors.get(name, {})
+        ranked = set(spec.get("priorities") or cls.default_priorities)
+        if hasattr(cls, "default_priorities_after_completion"):
+            ranked |= set(spec.get("priorities_after_completion")
+                          or cls.default_priorities_after_completion)
+        out[name] = ranked
+    for e in events:
+        if e.kind == "administration" and e.priorities:
+            out[e.actor] |= set(e.priorities)
+    return out
+
+
+def _check_thresholds_read(file, actors: dict, events: list[tuple[int, Event]]) -> None:
+    """A threshold for a priority the actor never ranks is refused: nothing reads it."""
+    ranked = _ranked(actors, [e for _, e in events])
+    found = [(f"actors.{a}.thresholds.{p}", a, p) for a, spec in actors.items()
+             for p in (spec.get("thresholds") or {})]
+    found += [(f"events[{i}].thresholds.{p}", e.actor, p) for i, e in events
+              if e.kind == "administration" for p in (e.thresholds or {})]
+    for field, actor, p in found:
+        if p not in ranked[actor]:
+            raise ScenarioError(file, field, f"{actor} never ranks '{p}' in this scenario "
+                                             f"(it ranks: {', '.join(sorted(ranked[actor]))}), "
+                                             "so nothing would read this threshold; add "
+                                             f"'{p}' to its priorities or remove the threshold")
+
+
 def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
     for key in ("name", "period"):
         if raw.get(key) is None:
@@ -859,6 +1093,9 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
             raise _unknown(file, f"actors.{actor}", actor, ACTORS, "actor")
         d = aspec.model_dump(exclude_none=True)
         _check_actor_spec(file, f"actors.{actor}", actor, d)
+        for key in ("priorities", "priorities_after_completion"):
+            if d.get(key):
+                d[key] = complete_priorities(actor, d[key], key != "priorities")
         actors[actor] = d
 
     state = dict(DEFAULT_INITIAL_STATE)
@@ -884,17 +1121,11 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
         if not start <= month <= end:
             raise ScenarioError(file, f"{where}.date", f"{e.date} is outside the period "
                                                        f"{month_str(start)}..{month_str(end)}")
-        needs = {"forced_action": ("actor", "set"), "resolution": ("sanctions_scope",),
-                 "administration": ("actor",), "parameter_change": ("parameters",),
-                 "diplomatic_shock": ("effects",)}[e.kind]
-        for n in needs:
-            if getattr(e, n) is None:
-                raise ScenarioError(file, f"{where}.{n}", f"missing (required for a {e.kind} event)")
+        _check_event_fields(file, where, e)
         if e.actor is not None and e.actor not in ACTORS:
             raise _unknown(file, f"{where}.actor", e.actor, ACTORS, "actor")
         if e.kind == "forced_action":
-            _check_actor_spec(file, where, e.actor, {"instruments": e.set},
-                              instruments_field="set")
+            _check_forced(file, where, e)
         if e.kind == "administration":
             _check_actor_spec(file, where, e.actor, {"priorities": e.priorities,
                                                      "thresholds": e.thresholds, "rule": e.rule})
@@ -908,9 +1139,10 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
             if name not in STATE_VARIABLES:
                 raise _unknown(file, f"{where}.effects.{name}", name, STATE_VARIABLES, "state variable")
             _check_range(file, f"{where}.effects.{name}", v, -2.0, 2.0)
+        priorities = complete_priorities(e.actor, e.priorities) if e.priorities else None
         events.append(Event(month, e.kind, e.label, e.source, e.actor, e.set, e.sanctions_scope,
-                            tuple(e.priorities) if e.priorities else None, e.thresholds,
-                            e.rule, e.parameters, e.effects))
+                            tuple(priorities) if priorities else None, e.thresholds,
+                            e.rule, e.parameters, e.effects, change=e.change))
 
     pins = []
     for i, pspec in enumerate(spec.pins or []):
@@ -936,8 +1168,18 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
                                                  f"{pspec.actor}.{pspec.instrument}")
         pins.append(Pin(pspec.actor, pspec.instrument, float(pspec.value), a, b, pspec.reason))
 
-    events.sort(key=lambda ev: ev.month)  # stable: same-month events keep file order
+    _check_thresholds_read(file, actors, list(enumerate(events)))
     resolved = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
+    # the orders the model uses (completed): two ways of writing one order are one
+    # scenario, with one content hash
+    for actor, d in actors.items():
+        for key in ("priorities", "priorities_after_completion"):
+            if key in d:
+                resolved["actors"][actor][key] = list(d[key])
+    for item, event in zip(resolved.get("events") or [], events):  # both in file order
+        if event.priorities:
+            item["priorities"] = list(event.priorities)
+    events.sort(key=lambda ev: ev.month)  # stable: same-month events keep file order
     from buffer_sim.ensemble import check_uncertain  # lazy: ensemble imports this module
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})

@@ -148,47 +148,109 @@ class PolicyActor(mesa.Agent):
         return describe_choice(choice, self.instruments, self.discrete)
 
 
+#: What a level of a discrete instrument (Pyongyang's provocation) says the actor did.
+ACT_WORDS = {0: "held off testing", 1: "carried out a missile test",
+             2: "carried out a nuclear or ICBM test"}
+
+#: One sentence per kind of decision, as a teacher reads it out. ``{did}`` is
+#: ``describe_choice``; numbers are printed with as many digits as it takes for the
+#: comparison they state to be true (``compare_numbers``); ``{relation}`` is "above",
+#: "below" or "at", with "just" when they differ by less than 5e-13. A month
+#: in which pins fix some of the actor's instruments is decided as any other, and
+#: says so after ``{did}`` (``{pinned}``, the "pinned" template).
+REASON_TEMPLATES: dict[str, str] = {
+    # an event of the scenario imposed the choice (history as it happened)
+    "forced": "{actor} {did} because the scenario's event '{event}' imposed it.",
+    # a priority decided: keeping course would have broken it
+    "deciding": ("{actor} {did}{pinned} because keeping course would have left the {measure} at "
+                 "{kept}, {relation} its threshold of {threshold} for {goal}; this choice "
+                 "gives {value}."),
+    # a priority decided: higher ones held either way, this one improves
+    "improving": ("{actor} {did}{pinned} because its higher priorities held either way and this "
+                  "choice moves the {measure} from {kept} to {value} (its threshold for "
+                  "{goal} is {threshold})."),
+    # inertia: nothing was projected to go wrong
+    "inertia": "{actor} {did}{pinned} because all its priorities were projected to hold.",
+    # inertia: something would go wrong, but no move would help
+    "inertia_short": ("{actor} {did}{pinned} because no alternative did better on {goal} (the "
+                      "{measure} is {value}, {relation} its threshold of {threshold})."),
+    # {pinned} in the others (not forced): the instruments the scenario fixes this month
+    "pinned": " ({pins} fixed by the scenario)",
+}
+
+
+def compare_numbers(*values: float) -> list[str]:
+    """The numbers as text, with the fewest decimals (at least 3) that keep every
+    unequal pair unequal and in the same order, so that a sentence comparing them is
+    true ("-0.0104 was below its threshold -0.0100", never "-0.010 ... -0.010")."""
+    for digits in range(3, 18):
+        texts = [f"{v:.{digits}f}" for v in values]
+        nums = [float(t) for t in texts]
+        if all((a < b) == (x < y) and (a == b) == (x == y)
+               for i, (a, x) in enumerate(zip(values, nums))
+               for b, y in zip(values[i + 1:], nums[i + 1:])):
+            return [t.replace("-0.000", "0.000") if float(t) == 0 else t for t in texts]
+    return [repr(float(v)) for v in values]  # apart only beyond 17 decimals
+
+
+def _relation(value: float, threshold: float) -> str:
+    if value == threshold:
+        return "at"
+    word = "above" if value > threshold else "below"
+    return word if abs(value - threshold) >= 5e-13 else f"just {word}"
+
+
+def _level(value: float) -> str:
+    """An instrument's level: 2 decimals, or more where the level has them."""
+    text = f"{value:.2f}"
+    return text if float(text) == round(value, 6) else f"{round(value, 6):g}"
+
+
 def describe_choice(choice: dict[str, float], previous: dict[str, float],
                     discrete: dict) -> str:
-    """What changed, in words ("raised enforcement 0.10->0.15", "a missile test")."""
+    """What the actor did, as a verb phrase ("raised enforcement from 0.10 to 0.35",
+    "carried out a missile test", "held off testing", "kept its policy")."""
     parts = []
     for name, value in choice.items():
         old = previous.get(name, value)
         if name in discrete:
-            if value:
-                parts.append(PROVOCATION_WORDS.get(int(value), f"{name} {value:g}"))
+            parts.append(ACT_WORDS.get(int(value), f"set {name} to {value:g}")
+                         if name == "provocation" else f"set {name} to {value:g}")
         elif abs(value - old) > 1e-9:
             verb = "raised" if value > old else "lowered"
-            parts.append(f"{verb} {name} {old:.2f}->{value:.2f}")
-    return ", ".join(parts) if parts else "kept its policy"
+            parts.append(f"{verb} {name} from {_level(old)} to {_level(value)}")
+    if not parts:
+        return "kept its policy"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
                 forced_label: str, tag: str, ev: Evaluation, *, index: int,
                 deciding: int | None) -> str:
-    """The sentence a teacher can read out: what the actor did and why."""
-    what = f"{label} {describe_choice(choice, previous, discrete)}"
+    """The sentence a teacher can read out: what the actor did and why, by the
+    template of its kind of decision (``REASON_TEMPLATES``)."""
+    pins = " and ".join(f"{k} at {v:g}" for k, v in pinned.items())
+    words = {"actor": label, "did": describe_choice(choice, previous, discrete),
+             "pinned": REASON_TEMPLATES["pinned"].format(pins=pins) if pinned else ""}
     if tag == "forced":
-        why = f"forced by the event '{forced_label}'"
-    elif deciding is None:
+        return REASON_TEMPLATES["forced"].format(event=forced_label, **words)
+    if deciding is None:
         sat = ev.satisfied_by(index)
         if all(sat):
-            why = "all its priorities were projected to hold"
+            kind = "inertia"
         else:
             k = sat.index(False)
             pr = PRIORITIES[ev.priorities[k]]
-            why = (f"no alternative did better on {pr.label} "
-                   f"({pr.measure} {ev.values[k][index]:.3f} vs threshold {ev.thresholds[k]:.3f})")
+            value, threshold = compare_numbers(ev.values[k][index], ev.thresholds[k])
+            kind = "inertia_short"
+            words.update(goal=pr.label, measure=pr.measure, value=value,
+                         threshold=threshold,
+                         relation=_relation(ev.values[k][index], ev.thresholds[k]))
     else:
         pr = PRIORITIES[tag]
         v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
-        side = "above" if pr.at_most else "below"
-        if not pr.satisfied(h, t):
-            why = (f"keeping course gave {pr.measure} {h:.3f}, {side} its "
-                   f"{pr.label} threshold {t:.3f}; this choice projects {v:.3f}")
-        else:
-            why = (f"higher priorities held either way and {pr.measure} improves "
-                   f"from {h:.3f} to {v:.3f} (threshold {t:.3f})")
-    if tag != "forced" and pinned:
-        why += " [pinned: " + ", ".join(f"{k}={v:g}" for k, v in pinned.items()) + "]"
-    return f"{what} because {why}."
+        value, kept, threshold = compare_numbers(v, h, t)
+        kind = "improving" if pr.satisfied(h, t) else "deciding"
+        words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
+                     threshold=threshold, relation=_relation(h, t))
+    return REASON_TEMPLATES[kind].format(**words)

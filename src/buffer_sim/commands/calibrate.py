@@ -1,4 +1,4 @@
-"""``buffer-sim calibrate``: fit the trade-growth coefficients to the years up to 2015.
+"""``buffer-sim calibrate``: fit the trade-growth coefficients to the years up to ``--until``.
 
 The method, the fitted coefficients and why each is fitted are in
 ``buffer_sim.calibration``. Writes ``scenarios/calibrated_parameters.yaml`` (or
@@ -20,23 +20,30 @@ MAX_ITER = 100
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.calibration import DEFAULT_MAXITER, DEFAULT_SEEDS, FIT_END
+    from buffer_sim.calibration import DEFAULT_MAXITER, DEFAULT_SEEDS, DEFAULT_UNTIL, FIT_END
     from buffer_sim.cli import DEFAULT_SCENARIO
 
     p = subparsers.add_parser(
         "calibrate", formatter_class=formatter_class,
-        help="fit the trade-growth coefficients to the observed years up to 2015",
+        help="fit the trade-growth coefficients to the observed years up to --until "
+             f"(default {DEFAULT_UNTIL})",
         description=textwrap.dedent(f"""\
             Fit the declared coefficients (trade_growth_base_per_month,
             trade_growth_from_warmth, trade_growth_from_engagement; bounds and reasons
             in buffer_sim/calibration.py) to observed annual China-DPRK trade from the
-            scenario's start to {FIT_END}.
+            scenario's start to December of --until (default {DEFAULT_UNTIL}; at most
+            {FIT_END[:4]}, the last observed year).
+
+            Split sample: the observed years after --until are held back. The file
+            records its window, and 'buffer-sim validate' scores the fitted years and
+            the held-back years separately, so the held-back score is a test the
+            fit has not seen.
 
             Objective: mean squared error of log annual reported trade (total, China's
             exports, China's imports) against every source row; each series-year
             counts once. The model's values are the mean of --seeds runs with the
             same seeds at every evaluation (seed, seed+1, ...: common random
-            numbers). Only the months up to {FIT_END} are simulated.
+            numbers). Only the months up to December of --until are simulated.
 
             Method: scipy.optimize.minimize, Powell with bounds in unit-scaled
             coordinates, from the package defaults, fixed tolerances and --maxiter:
@@ -48,7 +55,8 @@ def register(subparsers, formatter_class) -> None:
             of 'buffer-sim validate')."""),
         epilog=textwrap.dedent(f"""\
             examples:
-              {PROG} calibrate
+              {PROG} calibrate                     # fit 2009-2013, hold back 2014-2015
+              {PROG} calibrate --until 2015        # fit every observed year (no test left)
               {PROG} calibrate --seeds 5 --maxiter 10
               {PROG} calibrate --out /tmp/fit.yaml --quiet
               {PROG} validate --set parameters.trade_growth_from_warmth=0.05   # try a value"""))
@@ -56,6 +64,9 @@ def register(subparsers, formatter_class) -> None:
                    help=f"scenario to calibrate (default: {DEFAULT_SCENARIO})")
     p.add_argument("--out", metavar="FILE", default=None,
                    help=f"calibration file to write (default: {DEFAULT_FILE} in the project)")
+    p.add_argument("--until", metavar="YEAR", default=str(DEFAULT_UNTIL),
+                   help=f"last year fitted; later observed years are held back for "
+                        f"'validate' (default: {DEFAULT_UNTIL}; at most {FIT_END[:4]})")
     p.add_argument("--seeds", metavar="K", default=str(DEFAULT_SEEDS),
                    help=f"runs averaged per evaluation (default: {DEFAULT_SEEDS})")
     p.add_argument("--maxiter", metavar="N", default=str(DEFAULT_MAXITER),
@@ -99,7 +110,8 @@ def command_text(args) -> str:
     scenario = relative_label(args.scenario_path, project_root())
     if scenario != DEFAULT_SCENARIO:
         parts += ["--scenario", scenario]
-    parts += ["--seeds", str(args.seeds_n), "--maxiter", str(args.maxiter_n)]
+    parts += ["--until", str(args.until_n), "--seeds", str(args.seeds_n),
+              "--maxiter", str(args.maxiter_n)]
     return " ".join(parts)
 
 
@@ -139,10 +151,11 @@ def handler(args, argv) -> int:
 
     args.seeds_n = _whole("--seeds", args.seeds, 1, MAX_SEEDS)
     args.maxiter_n = _whole("--maxiter", args.maxiter, 1, MAX_ITER)
+    args.until_n = calibration.check_until(args.until)
     path = out_path(args.out)
     args.scenario_path = resolve_scenario(args.scenario)
     scenario = runner.load(args.scenario_path)
-    calibration.fit_window(scenario)  # fails early if nothing up to 2015 is covered
+    calibration.fit_window(scenario, args.until_n)  # fails early if no year is covered
 
     budget = calibration.max_evaluations(args.maxiter_n, len(calibration.DECLARED)) + 3
     if not args.quiet and sys.stderr.isatty():
@@ -152,9 +165,11 @@ def handler(args, argv) -> int:
                   file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
             result = calibration.calibrate(scenario, seeds=args.seeds_n,
                                            maxiter=args.maxiter_n,
-                                           progress=lambda: bar.update(1))
+                                           progress=lambda: bar.update(1),
+                                           until=args.until_n)
     else:
-        result = calibration.calibrate(scenario, seeds=args.seeds_n, maxiter=args.maxiter_n)
+        result = calibration.calibrate(scenario, seeds=args.seeds_n, maxiter=args.maxiter_n,
+                                       until=args.until_n)
     text = calibration.render_yaml(result, calibration.relative_label(
         args.scenario_path, _root()), command_text(args))
     try:

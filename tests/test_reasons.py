@@ -1,0 +1,177 @@
+"""Sentences a teacher can read out: every reason in decisions.csv follows one of the
+templates of ``actors.base.REASON_TEMPLATES`` (one per kind of decision: forced,
+deciding priority, inertia, and the pinned note), and every comparison it states is
+true as printed.
+
+Every shipped scenario (scenarios/ and scenarios/whatif/) is run once and each of its
+reasons is matched against regular expressions built from the templates.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+import yaml
+
+from buffer_sim import runner
+from buffer_sim.actors import ACTORS
+from buffer_sim.actors.base import (ACT_WORDS, REASON_TEMPLATES, compare_numbers,
+                                    describe_choice)
+from buffer_sim.priorities import PRIORITIES
+from conftest import PROJECT_ROOT
+
+SCENARIOS = sorted([*(PROJECT_ROOT / "scenarios").glob("*.yaml"),
+                    *(PROJECT_ROOT / "scenarios" / "whatif").glob("*.yaml")])
+#: runnable scenarios (a fragment such as calibrated_parameters has no name or period)
+RUNNABLE = [p for p in SCENARIOS
+            if {"name", "period"} <= set(yaml.safe_load(p.read_text(encoding="utf-8")))
+            or "extends" in yaml.safe_load(p.read_text(encoding="utf-8"))]
+
+NUMBER = r"-?\d+\.\d{3,17}"
+LEVEL = r"-?\d+(?:\.\d+)?"
+
+
+def _alternatives(words) -> str:
+    return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+
+
+PHRASE = (rf"(?:(?:raised|lowered) \w+ from {LEVEL} to {LEVEL}|"
+          + "|".join(re.escape(w) for w in ACT_WORDS.values()) + rf"|set \w+ to {LEVEL})")
+PIN = rf"\w+ at {LEVEL}"
+PLACEHOLDERS = {
+    "actor": _alternatives(cls.label for cls in ACTORS.values()),
+    "did": rf"(?:kept its policy|{PHRASE}(?:, {PHRASE})*(?: and {PHRASE})?)",
+    "event": r"(?P<event>.+)",
+    "goal": _alternatives(p.label for p in PRIORITIES.values()),
+    "measure": _alternatives(p.measure for p in PRIORITIES.values()),
+    "value": f"(?P<value>{NUMBER})",
+    "kept": f"(?P<kept>{NUMBER})",
+    "threshold": f"(?P<threshold>{NUMBER})",
+    "relation": r"(?P<relation>(?:just )?(?:above|below)|at)",
+    "pins": rf"{PIN}(?: and {PIN})*",
+}
+
+
+def pattern(template: str) -> str:
+    """A template as a regular expression: literal text escaped, placeholders filled."""
+    out = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        out.append(re.escape(literal))
+        if field == "pinned":
+            out.append(f"(?:{pattern(REASON_TEMPLATES['pinned'])})?")
+        elif field is not None:
+            out.append(PLACEHOLDERS[field])
+    return "".join(out)
+
+
+SENTENCES = {kind: re.compile(pattern(t) + r"\Z") for kind, t in REASON_TEMPLATES.items()
+             if kind != "pinned"}
+
+
+def kind_of(reason: str):
+    """The template a reason follows, and its match (None if it follows none)."""
+    for kind, regex in SENTENCES.items():
+        match = regex.match(reason)
+        if match:
+            return kind, match
+    return None, None
+
+
+def comparison_is_true(match) -> bool:
+    """'... at X, below its threshold of T': X < T as printed (equal only with 'at')."""
+    groups = match.groupdict()
+    if groups.get("relation") is None:
+        return True
+    left = groups["kept"] if groups.get("kept") is not None else groups["value"]
+    right = groups["threshold"]
+    relation = groups["relation"].removeprefix("just ")
+    if relation == "at":
+        return left == right
+    return (float(left) > float(right)) if relation == "above" else (float(left) < float(right))
+
+
+@pytest.fixture(scope="module")
+def reasons():
+    out = {}
+    for path in RUNNABLE:
+        result = runner.run(path)
+        out[path.stem] = list(zip(result.decisions["deciding_priority"],
+                                  result.decisions["reason"]))
+    return out
+
+
+def test_every_shipped_scenario_is_checked():
+    names = {p.stem for p in RUNNABLE}
+    assert "replay_2009_2019" in names and "no_summits_2018" in names
+    assert len(names) >= 11
+
+
+def test_every_reason_of_every_shipped_scenario_follows_a_template(reasons):
+    bad = [f"{name}: {reason}" for name, rows in reasons.items() for _, reason in rows
+           if kind_of(reason)[0] is None]
+    assert not bad, f"{len(bad)} reasons follow no template, e.g.\n" + "\n".join(bad[:5])
+
+
+def test_the_template_matches_the_kind_of_decision(reasons):
+    for name, rows in reasons.items():
+        for deciding, reason in rows:
+            kind, _ = kind_of(reason)
+            if deciding == "forced":
+                assert kind == "forced", reason
+            elif deciding == "inertia":
+                assert kind in ("inertia", "inertia_short"), reason
+            else:
+                assert kind in ("deciding", "improving"), reason
+                assert PRIORITIES[deciding].label in reason
+
+
+def test_every_comparison_is_true_as_printed(reasons):
+    false = [reason for rows in reasons.values() for _, reason in rows
+             if not comparison_is_true(kind_of(reason)[1])]
+    assert not false, "\n".join(false[:5])
+
+
+def test_every_kind_of_decision_occurs_in_the_shipped_scenarios(reasons):
+    kinds = {kind_of(reason)[0] for rows in reasons.values() for _, reason in rows}
+    assert {"forced", "deciding", "inertia", "inertia_short"} <= kinds
+    pinned = re.compile(pattern(REASON_TEMPLATES["pinned"]))
+    assert any(pinned.search(r) for rows in reasons.values() for _, r in rows)
+
+
+def test_pyongyang_s_tests_have_a_verb(reasons):
+    rows = [r for rows in reasons.values() for _, r in rows if r.startswith("Pyongyang ")]
+    assert any(r.startswith("Pyongyang carried out a") for r in rows)
+    assert any(r.startswith("Pyongyang held off testing") for r in rows)
+    assert not any(re.match(r"Pyongyang (a|no) ", r) for r in rows)
+
+
+@pytest.mark.parametrize("values", [(-0.0104, -0.01), (-0.00998, -0.01), (0.85, 0.8499999),
+                                    (0.2, 0.2), (1e-13, 0.0), (0.1234567, 0.1234568, 0.5)])
+def test_numbers_keep_their_order_when_printed(values):
+    texts = compare_numbers(*values)
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            assert (a < b) == (float(texts[i]) < float(texts[j])), (values, texts)
+            assert (a == b) == (texts[i] == texts[j]), (values, texts)
+    assert all(len(t.partition(".")[2]) >= 3 for t in texts)
+
+
+def test_equal_numbers_read_at_its_threshold():
+    from buffer_sim.actors.base import _relation
+
+    assert _relation(-0.01, -0.01) == "at"
+    assert _relation(-0.0104, -0.01) == "below"
+    assert _relation(0.2 + 1e-15, 0.2) == "just above"
+
+
+def test_describe_choice_is_a_verb_phrase():
+    discrete = {"provocation": (0, 1, 2)}
+    assert describe_choice({"provocation": 1, "outreach": 0.2},
+                           {"provocation": 0, "outreach": 0.2}, discrete) == \
+        "carried out a missile test"
+    assert describe_choice({"provocation": 0, "outreach": 0.45},
+                           {"provocation": 0, "outreach": 0.2}, discrete) == \
+        "held off testing and raised outreach from 0.20 to 0.45"
+    assert describe_choice({"aid": 0.5}, {"aid": 0.5}, {}) == "kept its policy"
