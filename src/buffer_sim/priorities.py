@@ -45,8 +45,8 @@ class Priority:
 
 PRIORITIES: dict[str, Priority] = {
     p.name: p for p in [
-        Priority("no_war", "no war", "projected tension", True, 0.05,
-                 "tension",
+        Priority("no_war", "no war", "war risk (the tension the standoff is heading to)", True, 0.05,
+                 "war_risk",
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
                  "ranked in that order (note 4)"),
         Priority("no_instability", "no instability", "projected change in DPRK stability",

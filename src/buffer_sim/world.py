@@ -165,10 +165,13 @@ class Actions(NamedTuple):
 #: What the actors' priorities measure in a projected world, besides its State fields
 #: (``measures``): name -> meaning.
 MEASURES = {
-    "peak_tension": "the highest tension on the way: tension moves monotonically from its "
-                    "first-month value towards its target, so the peak of the path is one "
-                    "of its two ends; actors fearing war look at the peak, not at where a "
-                    "crisis will have faded to half a year later",
+    "war_risk": "where the standoff is heading: the tension the postures sustain (US "
+                "signalling as damped by Chinese pressure, the memory of provocations, "
+                "alliance posture, dialogue), without the passing spikes of tests already "
+                "made. Actors fearing war judge the course of a confrontation, which their "
+                "instruments can change, not a spike they cannot undo (report §The New Kim "
+                "on the Block: China acted 'as tensions between the U.S. and North Korea "
+                "peaked')",
     "instrument_use": "share of its pressure instruments Beijing uses (``instrument_use``)",
     "deterrent": "the programme's level less the threat Pyongyang reads in US military "
                  "signalling (exercises, threats) beyond mid-range: what it wants "
@@ -358,7 +361,7 @@ def _month(s, a, p, draws, months):
         months: length of the period.
 
     Returns:
-        (the new State, peak tension).
+        (the new State, the tension the postures sustain: ``war_risk``).
     """
     success = draws[0]
     expected = success < 0.0
@@ -401,8 +404,6 @@ def _month(s, a, p, draws, months):
         - p.tension_relief_from_dialogue * dialogue, 0.0, 1.0)
     tension = _clip(_relax(s.tension, tension_target, p.tension_relax_per_month, months)
                     + jump * lag, 0.0, 1.0)
-    first = tension_target + (s.tension - tension_target) * (1.0 - p.tension_relax_per_month)
-    peak = _max(_clip(first + jump, 0.0, 1.0), tension)
 
     # --- nuclear programme ----------------------------------------------------------
     engaged = a.pyongyang_outreach * a.washington_engagement
@@ -513,7 +514,7 @@ def _month(s, a, p, draws, months):
                 s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
                 imports_reported, exports_informal, imports_informal, other,
                 warm_cn_dprk, warm_us_dprk, warm_rok_dprk, warm_cn_rok, warm_cn_us)
-    return new, peak
+    return new, tension_target
 
 
 def _warm(x, share, target):
@@ -530,10 +531,10 @@ def _month_rows(state, batch, params, draws, months, out):
     p = params[0]
     for j in range(batch.shape[0]):
         a = batch[j]
-        new, peak = _month(s, a, p, draws, months)
+        new, heading = _month(s, a, p, draws, months)
         for k in range(len(new)):
             out[k, j] = new[k]
-        extra = measures(s, new, a, p, peak)
+        extra = measures(s, new, a, p, heading)
         for k in range(len(extra)):
             out[len(new) + k, j] = extra[k]
 
@@ -605,8 +606,8 @@ def project_batch(state: State, batch: np.ndarray, params: Parameters,
                    float(months), out)
         return out
     a = batch_actions(batch)
-    new, peak = _month(state, a, params, shocks.draws(), float(months))
-    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, peak)))
+    new, heading = _month(state, a, params, shocks.draws(), float(months))
+    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, heading)))
 
 
 def _batched(actions: Actions) -> bool:
@@ -645,7 +646,7 @@ def transition(state: State, actions: Actions, params: Parameters,
 
 def project(state: State, actions: Actions, params: Parameters, months: float,
             compiled: bool = True) -> Projected:
-    """``transition`` with expected draws, plus the peak tension on the way and the
+    """``transition`` with expected draws, plus the war risk and the
     leverage measures (arrays, one element per candidate)."""
     return Projected(*project_batch(state, as_batch(actions), params, EXPECTED, months,
                                     compiled))
@@ -697,14 +698,14 @@ def leverage(economy_free: float, economy_cut: float, economy_chosen: float
     return potential, applied
 
 
-def measures(now: State, new: State, a: Actions, p: Parameters, peak_tension) -> tuple:
+def measures(now: State, new: State, a: Actions, p: Parameters, war_risk) -> tuple:
     """The ``MEASURES`` of a projected world ``new`` reached from ``now`` under the
     instruments ``a`` (floats, or arrays for a batch), in ``MEASURES`` order."""
     use = instrument_use(a, p)
     posture = p.deterrence_posture_base + p.deterrence_posture_weight * (
         a.washington_military + p.deterrence_rok_weight * a.seoul_alignment)
     threat = p.deterrence_threat_weight * new.nuclear ** 2 * new.hostility
-    return (peak_tension,
+    return (war_risk,
             use,
             new.nuclear - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
             new.warmth_cn_dprk - new.warmth_us_dprk,
