@@ -163,17 +163,23 @@ class BufferModel(mesa.Model):
         if free is not cands["pyongyang"]:
             groups.append(("pyongyang", free, {}))
         groups.append(("pyongyang", free, no_pressure(self.actions, params)))
-        # Potential leverage: the same month with Beijing cutting everything, and with
-        # Beijing applying no pressure (one projection each, shared by all candidates).
+        # Potential leverage compares two counterfactuals of the month, each one
+        # projection shared by all candidates: Beijing applying no pressure (in this
+        # batch), and Beijing cutting the DPRK off - buying nothing, enforcing every
+        # export ban, cracking down on smuggling, stopping crude oil and food (a world
+        # where everything is banned, projected apart).
         beijing = self.actors["beijing"]
         # (one candidate that sets only engagement, so the overrides stand)
         keep = Candidates.of("beijing", [{"engagement": beijing.instruments["engagement"]}],
                              [0.0])
-        counterfactuals = [("beijing", keep, CUT_OFF),
-                           ("beijing", keep, no_pressure(self.actions, params))]
-        batch, ranges = build_batch(self.actions, groups + counterfactuals)
-        cut_row, free_row = ranges[-2].start, ranges[-1].start
+        batch, ranges = build_batch(self.actions, groups + [
+            ("beijing", keep, no_pressure(self.actions, params))])
+        free_row = ranges[-1].start
         ranges = ranges[:len(groups)]
+        cut_batch, _ = build_batch(self.actions, [("beijing", keep, CUT_OFF)])
+        economy_cut = project_batch(now.replace(sanctions_scope=1.0), cut_batch, params,
+                                    EXPECTED, params.lookahead_months,
+                                    self.compiled)[_ECONOMY_ROW, 0]
         projection = Projection(project_batch(now, batch, params, EXPECTED,
                                               params.lookahead_months, self.compiled), now)
 
@@ -182,7 +188,7 @@ class BufferModel(mesa.Model):
                            projection, params, self.compiled)
         economy = projection.matrix[_ECONOMY_ROW]
         chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
-        self.leverage = leverage(economy[free_row], economy[cut_row], economy[chosen_row])
+        self.leverage = leverage(economy[free_row], economy_cut, economy[chosen_row])
         without = free[picks[-1][0]]
         with_ = free[picks[-2][0]] if free is not cands["pyongyang"] else None
         for (name, actor), rows, pick in zip(self.actors.items(), ranges, picks):

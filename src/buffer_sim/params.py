@@ -222,7 +222,8 @@ class Parameters:
         "Kim on the Block, note 62).")
     banned_capacity_loss_per_month: float = _p(
         0.02, "share of capacity per month at a full block",
-        "Export capacity lost while its goods are stopped at the border: idle mines flood, "
+        "Export capacity lost while its goods can be sold neither at customs nor through "
+        "informal routes: idle mines flood, "
         "boats and machinery are sold, Chinese buyers find other suppliers (about a fifth a "
         "year at a full block). Hysteresis: trade does not spring back the month a ban eases.",
         0, 0.2)

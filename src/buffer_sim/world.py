@@ -464,19 +464,21 @@ def _month(s, a, p, draws, months):
                      p.customs_block_decay_per_month)
     blocked = _relax(s.customs_blocked, block_target, block_rate, months)
     blocked_x = p.export_ban_share * blocked
+    let_through = (1.0 - p.informal_suppression * crack) * _max(
+        1.0 + p.informal_from_warmth * warm_path, 0.0)
     # Nobody invests in what the UN has banned: capacity grows only in the share of
     # trade outside the bans (mines stop expanding once coal and ore are listed), and
-    # what stays blocked at the border withers (the block over the period: its average).
+    # what can be sold neither at customs nor through informal routes withers (the
+    # block over the period: its average).
     block_path = 0.5 * (s.customs_blocked + blocked)
+    unsold = block_path * (1.0 - _min(p.informal_diversion * let_through, 1.0))
     cap_m = s.capacity_imports * _pow(1.0 + (growth + p.import_growth_premium_per_month)
                                       * (1.0 - s.sanctions_scope)
-                                      - p.banned_capacity_loss_per_month * block_path, months)
+                                      - p.banned_capacity_loss_per_month * unsold, months)
     cap_x_trend = s.capacity_exports * _pow(1.0 + growth * (1.0 - p.export_ban_share
                                                             * s.sanctions_scope)
                                             - p.banned_capacity_loss_per_month
-                                            * p.export_ban_share * block_path, months)
-    let_through = (1.0 - p.informal_suppression * crack) * _max(
-        1.0 + p.informal_from_warmth * warm_path, 0.0)
+                                            * p.export_ban_share * unsold, months)
     imports_reported = cap_m * (1.0 - blocked) * math.exp(draws[2])
     # What the DPRK can buy depends on what it earns: demand follows its economy.
     cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
