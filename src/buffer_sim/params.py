@@ -299,6 +299,11 @@ class Parameters:
     warmth_mean_cn_us: float = _p(0.1, "-1..1", "Long-run CN-US level.", -1, 1)
     warmth_cn_dprk_engagement: float = _p(0.5, "warmth per unit", "Beijing's visits and aid warm ties.", 0, 2)
     warmth_cn_dprk_outreach: float = _p(0.4, "warmth per unit", "Pyongyang's outreach warms ties.", 0, 2)
+    warmth_cn_dprk_aid: float = _p(
+        0.3, "warmth per unit above normal supplies",
+        "Generous crude oil and food are the patron's token of friendship, cuts its "
+        "displeasure (report §Cold War Relations: food aid in 1960; §Building New Bridges: "
+        "Xi's promise to fund the bridge's last portions).", 0, 2)
     warmth_cn_dprk_enforcement: float = _p(
         0.3, "warmth per unit",
         "Visible enforcement chills ties (2017: KCNA broadsides at the 'big neighbor').", 0, 2)

@@ -429,6 +429,7 @@ def _month(s, a, p, draws, months):
                           - p.warmth_cn_dprk_hostility * h)
                          + p.warmth_cn_dprk_engagement * a.beijing_engagement
                          + p.warmth_cn_dprk_outreach * a.pyongyang_outreach
+                         + p.warmth_cn_dprk_aid * (a.beijing_aid - p.aid_normal)
                          - p.warmth_cn_dprk_enforcement * enf
                          - p.warmth_cn_dprk_crackdown * crack)
     warm_us_dprk = _warm(s.warmth_us_dprk, share,
