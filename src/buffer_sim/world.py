@@ -183,7 +183,9 @@ MEASURES = {
                      "Rapid Return: guarding against 'a North Korean strategic realignment "
                      "with Washington against Beijing')",
     "stability_change": "projected stability less today's",
-    "threat_growth": "nuclear pace weighted by how close the programme is to a deliverable "
+    "threat_growth": "the programme's recent pace, as slowed by enforcement against its "
+                     "procurement (``procurement_drag``), weighted by how close the "
+                     "programme is to a deliverable "
                      "arsenal: a test series by a demonstrator (2009) alarms less than ICBM "
                      "tests (2017), and a moratorium (2018) meets 'its half of Beijing's "
                      "equation' (report §The Rapid Return)",
@@ -391,7 +393,7 @@ def _month(s, a, p, draws, months):
     lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
     enf = a.beijing_enforcement
     # Enforcement felt by DPRK trade: Beijing's own plus US secondary sanctions.
-    eff_enf = enf + p.secondary_sanctions_reach * a.washington_pressure * (1.0 - enf)
+    eff_enf = eff_enforcement(a, p)
 
     # --- tension ---------------------------------------------------------------
     dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement)
@@ -520,6 +522,13 @@ def _month(s, a, p, draws, months):
     return new, tension_target
 
 
+def eff_enforcement(a, p):
+    """Enforcement felt by DPRK trade and procurement: Beijing's own visible
+    enforcement plus what US secondary sanctions reach of the rest."""
+    enf = a.beijing_enforcement
+    return enf + p.secondary_sanctions_reach * a.washington_pressure * (1.0 - enf)
+
+
 def _warm(x, share, target):
     """A warmth moved ``share`` of the way to its target (both within -1..1): downturns
     "never quite reach the breaking point" (report §Cold War Relations)."""
@@ -577,7 +586,7 @@ def _compile():
     Numba passes to compiled code far faster than tuples or numpy scalars."""
     return jit.compiled(_month_rows, setup=_scalar_helpers,
                         jitable=(_relax, _month, _warm, measures, china_trade,
-                                 instrument_use))
+                                 instrument_use, eff_enforcement))
 
 
 def warm_up() -> None:
@@ -713,7 +722,7 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk) -> tup
             new.nuclear - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
             new.warmth_cn_dprk - new.warmth_us_dprk,
             new.stability - now.stability,
-            new.nuclear_pace * new.nuclear,
+            new.nuclear_pace * new.nuclear * (1.0 - p.procurement_drag * eff_enforcement(a, p)),
             posture - threat,
             1.0 - use * (1.0 - 0.5 * _min(a.pyongyang_provocation, 1.0)),
             china_trade(new) / _max(china_trade(now), 1e-9),
