@@ -97,7 +97,7 @@ WARMTH_SERIES = (
     ("warmth_rok_dprk", "ROK–DPRK", "#2ca02c"),
     ("warmth_us_dprk", "US–DPRK", "#7f7f7f"),
 )
-OBSERVED_LABEL = "observed: annual ÷ 12, mid-year"
+OBSERVED_LABEL = "observed (annual ÷ 12)"
 
 
 # --- pure helpers (no Solara): scenarios, settings, validation ------------------------------
@@ -401,9 +401,9 @@ def reference_path(settings: Settings, choice: str | None) -> str:
 def reference_label(settings: Settings, choice: str | None) -> str:
     """How the charts and the table name the reference run."""
     path = reference_path(settings, choice)
-    if choice == AS_WRITTEN or (choice is None and path == settings.scenario):
-        return f"{scenario_label(path)} as written"
     label = scenario_label(path)
+    if choice == AS_WRITTEN:
+        return f"{label} as written"
     return f"{label} (history)" if Path(path) == Path(default_reference() or "") else label
 
 
@@ -641,8 +641,7 @@ def draw_chart(fig: Figure, spec: ChartSpec, reference: pd.DataFrame, reference_
     if markers:
         handles.append(Line2D([], [], marker="o", ls="none", markerfacecolor="#d9d9d9",
                               markeredgecolor="black", markersize=6, label=OBSERVED_LABEL))
-    handles.append(Line2D([], [], color="#999999", lw=1.2, alpha=0.55,
-                          label=f"faint: {reference_name}"))
+    fig.text(0.01, 0.012, f"Faint: {reference_name}", fontsize=8.5, color="#555555")
     if spec.ylim is None or spec.ylim[0] < 0:
         ax.axhline(0, color="black", lw=0.7)
     ax.set_ylim(*ylim)
@@ -666,7 +665,7 @@ class ChartCanvas:
         self.fig = Figure(figsize=CHART_SIZE, dpi=100)
         self.canvas = FigureCanvasAgg(self.fig)
         self.artists: ChartArtists = draw_chart(self.fig, *args, **kwargs)
-        self.fig.subplots_adjust(left=0.14, right=0.97, top=0.92, bottom=0.34)
+        self.fig.subplots_adjust(left=0.14, right=0.95, top=0.92, bottom=0.34)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
         self.lock = threading.Lock()
@@ -759,6 +758,9 @@ errors = solara.reactive({})
 reference_choice = solara.reactive(None)
 #: The pause between two months while playing, in milliseconds.
 play_interval = solara.reactive(150)
+#: Mesa's controller takes these as reactives: every month drawn, no extra thread.
+_render_interval = solara.reactive(1)
+_use_threads = solara.reactive(False)
 
 #: Page layout: charts two by two beside the settings; one column on a narrow screen.
 CSS = """
@@ -768,7 +770,9 @@ CSS = """
 .bs-cell { background: white; border-radius: 4px; padding: 4px;
            box-shadow: 0 1px 3px rgba(0, 0, 0, 0.18); min-width: 0; }
 .bs-cell img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+.bs-sidebar { width: 376px; max-width: 376px; }
 .bs-sidebar .v-card { margin-bottom: 10px; }
+.bs-sidebar .v-label, .bs-sidebar label { white-space: normal; }
 """
 
 
@@ -914,9 +918,10 @@ def RunControls(model: solara.Reactive):
     """Reset / Play / Step (Mesa's controller), the speed, and the month reached."""
     with solara.Card("Run", margin=0):
         ModelController(model, model_parameters={"settings": applied},
-                        play_interval=play_interval, render_interval=1, use_threads=False)
+                        play_interval=play_interval, render_interval=_render_interval,
+                        use_threads=_use_threads)
         MonthShown(model.value)
-        solara.SliderInt("Pause between months when playing (ms)", value=play_interval,
+        solara.SliderInt("Pause when playing (ms)", value=play_interval,
                          min=50, max=1000, step=50)
 
 
@@ -1008,9 +1013,11 @@ def SettingsPanel(model: solara.Reactive):
         _el("p", [f"{month_str(sc.start)} to {month_str(sc.end)}, seed {sc.seed}. "
                   f"{_first_sentence(sc.description)}"], "font-size: 14px; margin: 0 0 8px 0",
             key="about")
-        solara.Select("Reference run, drawn faint (default: history, the replay)",
-                      values=reference_values, value=shown_reference,
-                      on_value=on_reference, classes=["bs-reference"])
+        solara.Select("Reference run, drawn faint", values=reference_values,
+                      value=shown_reference, on_value=on_reference, classes=["bs-reference"])
+        _el("p", ["Compare with history (the replay, the default), another scenario, or "
+                  "the played scenario without your changes."],
+            "font-size: 13px; color: #555555; margin: 0", key="reference-help")
         if errors.value:
             with _tagged("input-error", []):
                 for message in errors.value.values():
