@@ -387,8 +387,15 @@ def _command() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """``buffer-sim app --port N`` in its own process group; yields (url, log path)."""
+def class_folder(tmp_path_factory) -> Path:
+    """The teacher's own folder the server lists (``--scenarios``)."""
+    return _own_folder(tmp_path_factory.mktemp("teacher"))
+
+
+@pytest.fixture(scope="module")
+def server(class_folder):
+    """``buffer-sim app --port N --scenarios DIR`` in its own process group; yields
+    (url, log path)."""
     if not CHROMIUM.exists():
         pytest.skip(f"browser test needs Debian's Chromium at {CHROMIUM} "
                     "(apt-get install -y chromium)")
@@ -397,7 +404,8 @@ def server():
     log_path = RESULTS / "app-server.log"
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([*_command(), "app", "--port", str(port)], stdout=log,
+        proc = subprocess.Popen([*_command(), "app", "--port", str(port),
+                                 "--scenarios", str(class_folder)], stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
         try:
             _wait_until_up(proc, url, log_path)
@@ -448,7 +456,9 @@ def page(server, request):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            pg = browser.new_page(viewport={"width": 1280, "height": 800})
+            # a projector's screen
+            pg = browser.new_page(viewport={"width": 1280, "height": 720},
+                                  accept_downloads=True)
             pg.set_default_timeout(30_000)
             bad_loads: list[str] = []
             pg.on("requestfailed", lambda r: bad_loads.append(f"{r.url} {r.failure}"))
@@ -528,12 +538,6 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     assert pg.get_by_test_id("leverage-chart").screenshot() != shot
     assert pg.get_by_test_id("input-error").count() == 0
     assert TRADE_FIRST in pg.get_by_test_id("command-line").inner_text()
-    target = os.environ.get("BUFFER_SIM_APP_SCREENSHOT")
-    if target:  # the README's picture: the settings beside the what-if and its baseline
-        pg.get_by_text("Scenario and priorities", exact=True).evaluate(
-            "e => e.scrollIntoView({block: 'start'})")
-        pg.screenshot(path=str(ROOT / target))
-
     # Reset starts again from the first month with the new order kept
     pg.get_by_role("button", name="Reset").click()
     pg.wait_for_function(
@@ -581,6 +585,154 @@ def test_browser_bad_values_are_refused_with_a_message(page):
         "() => (document.querySelector('[data-testid=command-line]')?.innerText || '')"
         ".includes('washington.thresholds.alliance=0.5')")
     assert "beijing.thresholds.no_war=0.65" in pg.get_by_test_id("command-line").inner_text()
+    assert page.bad_loads == []
+
+
+#: Mesa's and Solara's defaults that mean nothing to a class
+CHROME = ("Model Parameters", "Page 0", "Time:", "Render Interval", "Use Threads",
+          "This website runs on", "Made with Solara")
+
+#: For each panel: is every probed point inside it drawn by the panel itself (not
+#: covered by a badge, a drawer or another panel)? Returns the covered points.
+COVERED_POINTS = """cell => {
+    cell.scrollIntoView({block: 'nearest'});
+    const r = cell.getBoundingClientRect();
+    const top = Math.max(r.top, 64), bottom = Math.min(r.bottom, window.innerHeight);
+    const out = [];
+    for (const fx of [0.02, 0.5, 0.98]) for (const fy of [0.02, 0.5, 0.98]) {
+        const x = r.left + fx * r.width, y = top + fy * (bottom - top);
+        const hit = document.elementFromPoint(x, y);
+        if (!hit || !cell.contains(hit)) out.push([Math.round(x), Math.round(y),
+            hit ? hit.outerHTML.slice(0, 80) : null]);
+    }
+    return out;
+}"""
+
+
+def test_browser_class_ready_screen_at_1280x720(page):
+    """Four charts, the reasons and the numbers, nothing covered, no horizontal scroll,
+    no default chrome; the month as YYYY-MM."""
+    pg = page.pg
+    _choose_scenario(pg, "whatif/no_thaad_2016", "2009-01")
+    _step(pg, 3, "2009-01")
+    month = pg.get_by_test_id("month-shown")
+    assert month.inner_text().strip() == "Month: 2009-03 (3 of 132)"
+    text = pg.locator("body").inner_text()
+    for word in CHROME:
+        assert word.lower() not in text.lower(), word
+    for testid in ("leverage-chart", "trade-chart", "tension-chart", "warmth-chart",
+                   "reasons", "state"):
+        assert pg.get_by_test_id(testid).is_visible(), testid
+    assert "Tension" in pg.get_by_test_id("state").inner_text() or \
+        "tension" in pg.get_by_test_id("state").inner_text()
+
+    widths = pg.evaluate("""() => ({
+        page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+        main: document.querySelector('[data-testid=main]').getBoundingClientRect().right,
+        sidebar: [...document.querySelectorAll('.v-navigation-drawer__content *')]
+            .filter(e => e.getBoundingClientRect().right >
+                         document.querySelector('.v-navigation-drawer').getBoundingClientRect().right)
+            .map(e => e.outerHTML.slice(0, 120))})""")
+    assert widths["page"] <= 1280 and widths["main"] <= 1280, widths
+    assert widths["sidebar"] == [], "the settings stick out of the sidebar"
+    for cell in pg.locator(".bs-cell").all():
+        assert cell.evaluate(COVERED_POINTS) == [], cell.inner_text()[:60]
+    # the corner where Solara's badge was: the numbers table's last row
+    last_row = pg.get_by_test_id("state").locator("tr").last
+    assert last_row.evaluate(COVERED_POINTS) == []
+
+    pg.get_by_test_id("main").evaluate("e => e.scrollIntoView({block: 'start'})")
+    RESULTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(RESULTS / "app-1280x720.png"))
+    target = os.environ.get("BUFFER_SIM_APP_SCREENSHOT")
+    if target:  # the README's picture
+        pg.screenshot(path=str(ROOT / target))
+    assert page.bad_loads == []
+
+
+def test_browser_reference_run_is_history_and_can_be_changed(page):
+    pg = page.pg
+    _choose_scenario(pg, "whatif/no_thaad_2016", "2009-01")
+    _step(pg, 1, "2009-01")
+    assert "Reference: replay_2009_2019 (history)" in pg.get_by_test_id("state").inner_text()
+    history = {k: _digest(pg, f"{k}-chart") for k in ("warmth", "tension")}
+
+    pg.locator(".bs-reference").click()
+    pg.locator(".menuable__content__active").get_by_text(
+        app.AS_WRITTEN, exact=True).click()
+    pg.wait_for_function(
+        "() => (document.querySelector('[data-testid=state]')?.innerText || '')"
+        ".includes('no_thaad_2016 as written')")
+    for kind, digest in history.items():  # THAAD's chill is history, not this what-if
+        pg.wait_for_function(
+            "([id, d]) => document.querySelector(`[data-testid=${id}]`)"
+            "?.dataset.digest !== d", arg=[f"{kind}-chart", digest])
+    _month_shown(pg, "2009-01")  # the run itself is untouched
+    assert page.bad_loads == []
+
+
+def test_browser_lists_the_class_folder_without_fragments(page):
+    pg = page.pg
+    pg.locator(".bs-scenario").click()
+    menu = pg.locator(".menuable__content__active")
+    menu.get_by_text("replay_2009_2019", exact=True).wait_for()
+    labels = menu.inner_text()
+    assert "whatif/no_thaad_2016" in labels
+    assert "calibrated_parameters" not in labels and "my_parameters" not in labels
+    menu.get_by_text(re.compile(r".*/thaad_late$")).click()
+    _month_shown(pg, "")
+    pg.wait_for_function(
+        "() => (document.querySelector('header')?.innerText || '').includes('thaad_late')")
+    _step(pg, 1, "2009-01")
+    assert page.bad_loads == []
+
+
+def test_browser_whatif_downloads_and_the_run_command_reproduces_it(page, tmp_path):
+    """A short priority list (shown whole), two thresholds, Play to the end; the scenario
+    file and the numbers download; ``buffer-sim run`` on the file writes the same
+    ``timeseries.csv``, byte for byte."""
+    pg = page.pg
+    _choose_scenario(pg, "pressure_2016_2017", "2016-01")
+    _enter(pg, ".bs-priorities", "border_trade,buffer")
+    full = ",".join(app.complete_priorities("border_trade,buffer"))
+    pg.wait_for_function(
+        "o => document.querySelector('[data-testid=priority-list]')?.dataset.order === o",
+        arg=full)
+    assert pg.get_by_test_id("priority-list").get_attribute("data-count") == "6"
+    assert pg.locator(".bs-priorities input").input_value() == full
+    _enter(pg, ".bs-threshold-beijing-no_war", "0.45")
+    pg.get_by_role("button", name="seoul", exact=True).click()
+    _enter(pg, ".bs-threshold-seoul-no_war", "0.7")
+    pg.wait_for_function(
+        "() => (document.querySelector('[data-testid=command-line]')?.innerText || '')"
+        ".includes('seoul.thresholds.no_war=0.7')")
+
+    pg.get_by_role("button", name="▶").click()
+    pg.wait_for_function(
+        "() => (document.querySelector('[data-testid=reasons]')?.innerText || '')"
+        ".includes(\"(the scenario's last month)\")", timeout=120_000)
+    _month_shown(pg, "2017-12")
+
+    saved = {}
+    for testid, name in (("download-whatif", "whatif.yaml"),
+                         ("download-timeseries", "app-timeseries.csv")):
+        with pg.expect_download() as info:
+            pg.get_by_test_id(testid).get_by_role("button").click()
+        saved[testid] = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved[testid])
+    assert saved["download-whatif"].name == "pressure_2016_2017_whatif.yaml"
+    assert f"extends: {app.scenario_choices()['pressure_2016_2017']}" in \
+        saved["download-whatif"].read_text()
+
+    out = tmp_path / "out"
+    run = subprocess.run([*_command(), "run", str(saved["download-whatif"]), "--out",
+                          str(out), "--quiet"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr
+    cli_csv = (out / "pressure_2016_2017_whatif" / "timeseries.csv").read_bytes()
+    app_csv = saved["download-timeseries"].read_bytes()
+    assert app_csv.count(b"\n") == 25  # the header and 24 months
+    assert app_csv == cli_csv
     assert page.bad_loads == []
 
 

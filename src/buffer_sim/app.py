@@ -773,6 +773,8 @@ CSS = """
 .bs-sidebar { width: 376px; max-width: 376px; }
 .bs-sidebar .v-card { margin-bottom: 10px; }
 .bs-sidebar .v-label, .bs-sidebar label { white-space: normal; }
+.bs-sidebar .v-btn-toggle { flex-wrap: wrap; max-width: 100%; }
+.bs-sidebar .v-btn-toggle > .v-btn.v-btn { padding: 0 8px !important; min-width: 0; }
 """
 
 
@@ -1071,11 +1073,11 @@ def SettingsPanel(model: solara.Reactive):
             with _tagged("download-whatif", []):
                 solara.FileDownload(lambda: whatif_yaml(current_settings()),
                                     filename=f"{name}.yaml", mime_type="text/yaml",
-                                    label="Download this what-if (scenario file)")
+                                    label="Download the what-if (YAML)")
         with _tagged("download-timeseries", []):
             solara.FileDownload(lambda: timeseries_csv(model.value),
                                 filename=f"{name}-timeseries.csv", mime_type="text/csv",
-                                label="Download the numbers so far (timeseries.csv)")
+                                label="Download the numbers (CSV)")
         if changed:
             solara.Button("Restore the scenario's settings", on_click=restore, text=True,
                           color="primary")
