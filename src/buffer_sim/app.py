@@ -46,6 +46,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import PIL.Image  # noqa: E402
@@ -582,8 +583,9 @@ def month_x(month: int) -> pd.Timestamp:
 def _axes_frame(ax, start: int, end: int) -> None:
     ax.set_xlim(month_x(start), month_x(end) + pd.offsets.MonthBegin(1))
     months = end - start + 1
-    if months <= 36:  # a short period: a tick each half year, labelled with the year
-        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    if months <= 36:  # a short period: a tick each half year, none past the last month
+        ticks = [month_x(m) for m in range(start, end + 1) if m % 6 == 0]
+        ax.xaxis.set_major_locator(mticker.FixedLocator(mdates.date2num(ticks)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     else:
         ax.xaxis.set_major_locator(mdates.YearLocator(1 if months <= 72 else 2))
