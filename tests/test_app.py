@@ -1,10 +1,12 @@
 """The classroom web app: its pure helpers, its command, and the page in a real browser.
 
-The browser test starts ``buffer-sim app --port N`` as a subprocess (its own process
-group), drives the page in Debian's Chromium with Playwright, and stops the server by
-its process group. It is skipped only where /usr/bin/chromium is missing. On failure it
-keeps a screenshot and the server log in ``test-results/``. With
-``BUFFER_SIM_APP_SCREENSHOT=docs/app.png`` it also saves the README's screenshot.
+The browser tests start ``buffer-sim app --port N --scenarios DIR`` (a teacher's folder)
+as a subprocess (its own process group), drive the page in Debian's Chromium with
+Playwright on a projector's 1280x720 screen, and stop the server by its process group.
+They are skipped only where /usr/bin/chromium is missing. They keep the server log and
+a screenshot of the class-ready screen (``app-1280x720.png``) in ``test-results/``, and
+a screenshot of any failure. With ``BUFFER_SIM_APP_SCREENSHOT=docs/app.png`` they also
+save the README's picture.
 """
 
 from __future__ import annotations
@@ -517,6 +519,7 @@ def _enter(pg, css: str, text: str) -> None:
     box.press("Enter")
 
 
+@pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     pg = page.pg
     _choose_scenario(pg, "pressure_2016_2017", "2016-01")
@@ -548,6 +551,7 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     assert page.bad_loads == []
 
 
+@pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_bad_values_are_refused_with_a_message(page):
     pg = page.pg
     _step(pg, 2, "2009-01")
@@ -609,6 +613,7 @@ COVERED_POINTS = """cell => {
 }"""
 
 
+@pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_class_ready_screen_at_1280x720(page):
     """Four charts, the reasons and the numbers, nothing covered, no horizontal scroll,
     no default chrome; the month as YYYY-MM."""
@@ -647,6 +652,7 @@ def test_browser_class_ready_screen_at_1280x720(page):
     assert page.bad_loads == []
 
 
+@pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_reference_run_is_history_and_can_be_changed(page):
     pg = page.pg
     _choose_scenario(pg, "whatif/no_thaad_2016", "2009-01")
@@ -668,6 +674,7 @@ def test_browser_reference_run_is_history_and_can_be_changed(page):
     assert page.bad_loads == []
 
 
+@pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_lists_the_class_folder_without_fragments(page):
     pg = page.pg
     pg.locator(".bs-scenario").click()
@@ -684,6 +691,7 @@ def test_browser_lists_the_class_folder_without_fragments(page):
     assert page.bad_loads == []
 
 
+@pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_whatif_downloads_and_the_run_command_reproduces_it(page, tmp_path):
     """A short priority list (shown whole), two thresholds, Play to the end; the scenario
     file and the numbers download; ``buffer-sim run`` on the file writes the same
@@ -736,6 +744,7 @@ def test_browser_whatif_downloads_and_the_run_command_reproduces_it(page, tmp_pa
     assert page.bad_loads == []
 
 
+@pytest.mark.slow
 def test_server_log_shows_no_failed_asset_loads(server):
     """Runs after the browser tests (same server): nothing had to come from the CDN."""
     _, log_path = server
