@@ -251,6 +251,9 @@ def test_the_numbers_table_sets_this_run_beside_the_reference_month_by_month():
     reference = app.reference_frame(REPLAY)
     rows = {label: (now, then) for label, now, then in app.state_rows(model, reference)}
     assert "warmth China–ROK, −1..1" in rows and "tension (war-risk proxy), 0..1" in rows
+    from buffer_sim.world import INSTRUMENTS
+
+    assert all(f"Beijing: {name.replace('_', ' ')}" in rows for name in INSTRUMENTS["beijing"])
     replay_2016_03 = reference[reference["date"] == "2016-03"].iloc[0]
     assert rows["tension (war-risk proxy), 0..1"] == (
         f"{model.row['tension']:.2f}", f"{replay_2016_03['tension']:.2f}")

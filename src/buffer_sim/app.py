@@ -64,6 +64,7 @@ from buffer_sim.model import BufferModel, run_model, timeseries_rows  # noqa: E4
 from buffer_sim.months import month_str  # noqa: E402
 from buffer_sim.priorities import PRIORITIES  # noqa: E402
 from buffer_sim.scenario import Scenario, apply_overrides, load_scenario  # noqa: E402
+from buffer_sim.world import INSTRUMENTS  # noqa: E402
 
 ENV_SCENARIO = "BUFFER_SIM_APP_SCENARIO"
 #: The class's own folder of scenarios, listed after the shipped ones.
@@ -483,9 +484,9 @@ STATE_TABLE = (
     ("dprk_economy", "DPRK economy, index", "{:.2f}"),
     ("sanctions_scope", "UN sanctions scope, share", "{:.2f}"),
     ("customs_blocked", "stopped at Chinese customs, share", "{:.2f}"),
-    ("beijing_enforcement", "Beijing: sanctions enforcement", "{:.2f}"),
-    ("beijing_aid", "Beijing: aid", "{:.2f}"),
-    ("beijing_engagement", "Beijing: engagement", "{:.2f}"),
+    # every instrument of Beijing's, whatever the model gives it
+    *((f"beijing_{name}", f"Beijing: {name.replace('_', ' ')}", "{:.2f}")
+      for name in INSTRUMENTS["beijing"]),
     ("pyongyang_provocation", "Pyongyang: provocation (0, 1, 2)", "{:.0f}"),
     ("pyongyang_outreach", "Pyongyang: outreach", "{:.2f}"),
     ("washington_pressure", "Washington: sanctions pressure", "{:.2f}"),
