@@ -740,16 +740,6 @@ def chart_png(kind: str, model: BufferModel, reference: str | None = None,
     return canvas.png(current, now)
 
 
-def leverage_png(model: BufferModel, **kwargs) -> bytes:
-    """The leverage chart (see :func:`chart_png`)."""
-    return chart_png("leverage", model, **kwargs)
-
-
-def trade_png(model: BufferModel, **kwargs) -> bytes:
-    """The trade chart with the observed values (see :func:`chart_png`)."""
-    return chart_png("trade", model, **kwargs)
-
-
 # --- the page (Solara) -------------------------------------------------------------------------
 
 #: The settings the model runs (always valid). Solara keeps one value per browser session.
