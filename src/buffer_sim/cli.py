@@ -195,9 +195,9 @@ def cmd_list(args, argv) -> int:
         print(f"{PROG}: error: no scenarios/ folder found (looked in {project_root()} and "
               f"{Path.cwd()})", file=sys.stderr)
         return 1
-    files = []
-    for sub in (folder, folder / "whatif"):
-        files += sorted(p for p in sub.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    from buffer_sim.catalog import scenario_files
+
+    files = scenario_files(folder)  # not the fragments that scenarios extend
     width = _width()
     print(f"Scenarios in {folder}{os.sep}\n")
     for path in files:
