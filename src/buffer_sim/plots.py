@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -111,6 +112,8 @@ _STYLE = {
 }
 
 _TIME_LABEL = "month (one model step)"
+#: Longest line of a figure title, in characters, before it wraps.
+_TITLE_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -492,7 +495,7 @@ def figure_text(fig: Figure) -> ChartText:
         (events if legend.get_gid() == _EVENT_KEY_GID else legends).extend(texts)
     panels = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
               if ax.get_visible() and (ax.get_title(loc="left") or ax.get_title())]
-    title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    title = " ".join(fig._suptitle.get_text().split()) if fig._suptitle is not None else ""
     return ChartText(title, tuple(panels), tuple(legends), tuple(events))
 
 
@@ -629,7 +632,8 @@ def _title(fig: Figure, runs: Sequence[_Run], title: str | None, default: str) -
         n = len(runs) + (runs[0].reference is not None)  # a difference chart's reference
         count = f", {n} runs" if runs[0].color is not None else ""
         title = f"{default} ({_period(runs)}{count})"
-    fig.suptitle(title, fontweight="bold")
+    # Long titles (scenario names) wrap rather than run off the canvas.
+    fig.suptitle(textwrap.fill(title, _TITLE_CHARS), fontweight="bold")
 
 
 # --------------------------------------------------------------------------
