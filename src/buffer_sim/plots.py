@@ -113,7 +113,7 @@ _STYLE = {
 
 _TIME_LABEL = "month (one model step)"
 #: Longest line of a figure title, in characters, before it wraps.
-_TITLE_CHARS = 120
+_TITLE_CHARS = 100
 
 
 @dataclass(frozen=True)

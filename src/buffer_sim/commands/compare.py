@@ -194,8 +194,8 @@ def summary(result, folder: Path) -> str:
             cells.append(cell)
         rows.append((f"{words}, {unit}", cells))
     width = max((len(w) for w, _ in rows), default=0)
-    columns = [max(len(cells[i]) for _, cells in rows) for i in range(len(labels))] \
-        if rows else []
+    columns = [max([len(labels[i])] + [len(cells[i]) for _, cells in rows])
+               for i in range(len(labels))]
     lines.append(f"  {'':<{width}}  " + "   ".join(f"{label:<{w}}" for label, w in
                                                       zip(labels, columns)).rstrip())
     for words, cells in rows:
