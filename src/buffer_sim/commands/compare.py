@@ -73,7 +73,7 @@ def register(subparsers, formatter_class) -> None:
                         "scenarios' outputs differ)")
     p.add_argument("--to", dest="end", metavar="YYYY-MM", default=None,
                    help="last month of the key numbers (default: the last month)")
-    p.add_argument("--runs", metavar="N", type=_runs_arg, default=1,
+    p.add_argument("--runs", metavar="N", default=None,
                    help="also run every scenario N times with paired seeds: 5-95%% bands "
                         "on the charts and a verdict on each difference ('within the "
                         "noise' when the 5-95%% range of the N paired differences "
@@ -92,10 +92,18 @@ def compare_noise_rule() -> str:
     return NOISE_RULE
 
 
-def _runs_arg(text: str) -> int:
-    from buffer_sim.engines import _positive_int
+def runs_from_text(text) -> int:
+    """``--runs`` as given: a whole number >= 1 (None: 1), or a one-line error."""
+    from buffer_sim.compare import check_runs
 
-    return _positive_int(text)
+    if text is None:
+        return 1
+    try:
+        value = int(str(text).strip(), 10)
+    except ValueError:
+        raise ScenarioError("--runs", "", f"expected a whole number >= 1, got {text!r}") \
+            from None
+    return check_runs(value)
 
 
 def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
@@ -125,7 +133,7 @@ def handler(args, argv) -> int:
     scenarios = compare.load_all(entries, seed=seed)  # validates before any run
     start = getattr(args, "start", None)
     end = getattr(args, "end", None)
-    runs = getattr(args, "runs", 1) or 1
+    runs = runs_from_text(getattr(args, "runs", None))
     start = None if start is None else compare.check_month("--from", start)
     end = None if end is None else compare.check_month("--to", end)
     compare.check_window(scenarios, start, end)
