@@ -809,7 +809,7 @@ def _event_color(kind: str) -> str:
 def _key_columns(events: Sequence[_Event]) -> int:
     """Columns of the event key: as many as the longest entry leaves room for."""
     longest = max(len(e.key) for e in events)
-    column_px = longest * EVENT_FONT_SIZE * 0.55 / 72 * DPI + 45
+    column_px = longest * EVENT_FONT_SIZE * 0.5 / 72 * DPI + 45  # DejaVu Sans, mixed case
     return int(max(1, min(4, (0.96 * WIDTH_PX) // column_px)))
 
 
@@ -835,11 +835,11 @@ def _marker_groups(events: Sequence[_Event]) -> list[tuple[float, str, str]]:
 def _number_rows(groups, lo: float, hi: float, axes_px: float) -> list[int]:
     """The row (0 = lowest) of each marker number, so that no two overlap."""
     per_day = axes_px / max(hi - lo, 1)
-    char_px = EVENT_FONT_SIZE * 0.62 / 72 * DPI
+    char_px = EVENT_FONT_SIZE * 0.68 / 72 * DPI  # bold digits, with air
     ends: list[float] = []  # right edge of the last number in each row
     rows = []
     for x, text, _ in groups:
-        half = len(text) * char_px / 2 + 2
+        half = len(text) * char_px / 2 + 3
         centre = (x - lo) * per_day
         row = next((r for r, end in enumerate(ends) if centre - half > end), None)
         if row is None:
@@ -853,8 +853,14 @@ def _number_rows(groups, lo: float, hi: float, axes_px: float) -> list[int]:
     return rows
 
 
-_MAX_NUMBER_ROWS = 4
+_MAX_NUMBER_ROWS = 5
 _NUMBER_ROW_PT = EVENT_FONT_SIZE * 1.35
+
+
+def _axes_px(ncols: int) -> float:
+    """Rough width of a panel in pixels: a single-run chart keeps a third of the width
+    for its legends; a grid splits the width between its columns."""
+    return 0.62 * WIDTH_PX if ncols == 0 else 0.86 * WIDTH_PX / ncols
 
 
 def _event_number_rows(events: Sequence[_Event], runs: Sequence[_Run], ncols: int) -> int:
@@ -863,11 +869,11 @@ def _event_number_rows(events: Sequence[_Event], runs: Sequence[_Run], ncols: in
         return 0
     lo = min(float(r.x.min()) for r in runs) - 15
     hi = max(float(r.x.max()) for r in runs) + 15
-    return max(_number_rows(_marker_groups(events), lo, hi, 0.8 * WIDTH_PX / ncols)) + 1
+    return max(_number_rows(_marker_groups(events), lo, hi, _axes_px(ncols))) + 1
 
 
 def _draw_events(fig: Figure, axes: Sequence[Axes], top: Sequence[Axes],
-                 events: Sequence[_Event], ncols: int = 1) -> None:
+                 events: Sequence[_Event], ncols: int = 0) -> None:
     """Event lines on every panel, their numbers above the top panels, the key below.
 
     Names are never cut: the key lists every event whole, in date order, in as many
@@ -878,7 +884,8 @@ def _draw_events(fig: Figure, axes: Sequence[Axes], top: Sequence[Axes],
         axes: every panel sharing the time axis.
         top: the panels above which the numbers go.
         events: from ``_prepare_events``.
-        ncols: panels side by side (for the room each number has).
+        ncols: panels side by side in a grid, 0 for a single-run chart (for the
+            room each number has).
     """
     if not events:
         return
@@ -891,7 +898,7 @@ def _draw_events(fig: Figure, axes: Sequence[Axes], top: Sequence[Axes],
                   alpha=0.55, zorder=0.8)
     groups = _marker_groups(events)
     lo, hi = axes[0].get_xlim()
-    rows = _number_rows(groups, lo, hi, 0.8 * WIDTH_PX / ncols)
+    rows = _number_rows(groups, lo, hi, _axes_px(ncols))
     for ax in top:
         base = blended_transform_factory(ax.transData, ax.transAxes)
         for (x, text, kind), row in zip(groups, rows):
@@ -1329,8 +1336,11 @@ def _draw_grid(fig: Figure, runs: Sequence[_Run], panels: Sequence[_Panel], ncol
             handles = _draw_line_panel(ax, runs, panel, bands, difference)
         ax.set_ylabel(panel.unit)
         if handles:
-            ax.legend(handles=handles, loc="best", fontsize=7.5, framealpha=0.85,
-                      handlelength=2.2, borderaxespad=0.3)
+            # Annual panels keep their top free for a legend of the sources.
+            annual = panel.column.startswith("annual:")
+            ax.legend(handles=handles, loc="upper left" if annual else "best", fontsize=7.5,
+                      framealpha=0.85, handlelength=2.2, borderaxespad=0.3,
+                      ncols=2 if annual and len(handles) > 3 else 1)
     for ax in grid.ravel()[len(panels):]:
         ax.set_visible(False)
     _time_axis(used, runs)
@@ -1362,8 +1372,11 @@ def _draw_line_panel(ax: Axes, runs: Sequence[_Run], panel: _Panel, bands,
         if band is not None:
             ax.fill_between(run.x, band[0], band[1], color=run.color, alpha=0.16, lw=0)
         marker = "o" if len(run.x) == 1 else None
+        # The wider lines of earlier runs are paler, so that a later run on top of
+        # them reads as one line with a halo where the two coincide.
+        alpha = 0.55 if run.width > 2 else 1.0
         (line,) = ax.plot(run.x, _values(run, column), color=run.color, lw=run.width,
-                          marker=marker,
+                          marker=marker, alpha=alpha,
                           label=legend_label(panel.name, run.name, run.reference))
         handles.append(line)
     limits = value_limits(column)
@@ -1466,6 +1479,7 @@ def _draw_annual_panel(ax: Axes, runs: Sequence[_Run], panel: _Panel, observed) 
         handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=7,
                               markerfacecolor="white", markeredgecolor="black",
                               label=f"observed, {basis}"))
-    ax.set_ylim(0, max(ax.get_ylim()[1], 1) * 1.15)
+    rows = -(-len(handles) // (2 if len(handles) > 3 else 1))
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1) * (1.15 + 0.14 * rows))
     _flag_partial_years(ax, tables)
     return handles
