@@ -304,7 +304,7 @@ def test_a_bad_window_or_runs_is_one_line_and_runs_nothing(cli, short_scenario, 
     assert not out.exists()
 
 
-# --- the charts say what the worksheets may cite ------------------------------------------------------
+# --- the charts say what the worksheets may cite --------------------------------------------
 
 def test_compare_png_has_the_headline_panels_and_the_difference_chart_the_same(compared):
     from buffer_sim import plots
@@ -332,7 +332,7 @@ def test_every_chart_names_measure_and_scenario_and_numbers_every_event(compared
         assert f"reported imports - {label}" in trade.legend
 
 
-# --- runs: bands and noise ------------------------------------------------------------------------------
+# --- runs: bands and noise ------------------------------------------------------------------
 
 def test_the_verdict_follows_the_paired_differences():
     dates = ["2016-01", "2016-02"]

@@ -248,7 +248,8 @@ def test_bounded_measures_sit_on_their_whole_range(drawn, tmp_path):
         y0, y1 = limits[plots.panel_title(column)]
         assert y0 <= low and y1 >= high and (y1 - y0) <= 1.1 * (high - low), column
     assert plots.value_limits("warmth_cn_rok") == world.STATE_VARIABLES["warmth_cn_rok"][1:3]
-    assert plots.value_limits("pressure_applied") == world.LEVERAGE_MEASURES["pressure_applied"][1:3]
+    leverage = world.LEVERAGE_MEASURES["pressure_applied"]
+    assert plots.value_limits("pressure_applied") == leverage[1:3]
     assert plots.value_limits("cn_imports_reported") is None  # unbounded: from zero
     assert limits[plots.panel_title("cn_imports_reported")][0] == 0
 

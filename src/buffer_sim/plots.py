@@ -84,9 +84,6 @@ _COLOUR_NAMES = {"#b2182b": "red", "#2166ac": "blue", "#1b7837": "green", "#7373
 RUN_COLORS = ("#2ca02c", "#d62728", "#9467bd", "#17becf", "#8c564b", "#e377c2",
               "#bcbd22", "#1f77b4", "#ff7f0e", "#7f7f7f")
 
-# Line styles that tell variables apart when colour is taken by the run.
-_OVERLAY_STYLES = ("-", "--", ":", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5)), (0, (10, 3)),
-                   (0, (1, 3)))
 # Marker shapes for the sources ("basis") of observed data.
 _BASIS_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
 
@@ -641,18 +638,14 @@ def _title(fig: Figure, runs: Sequence[_Run], title: str | None, default: str) -
 # --------------------------------------------------------------------------
 
 def _line_style(run: _Run, series: _Series, index: int) -> dict:
-    """Colour and dash of one variable of one run (see module docstring)."""
-    if run.color is None:
-        return {"color": series.color, "linestyle": series.style, "linewidth": run.width}
-    return {"color": run.color, "linestyle": _OVERLAY_STYLES[index % len(_OVERLAY_STYLES)],
-            "linewidth": run.width}
+    """Colour and dash of one variable in a single-run chart (``index`` is unused:
+    multi-run charts give each measure its own panel instead)."""
+    return {"color": series.color, "linestyle": series.style, "linewidth": run.width}
 
 
 def _legend_line(runs: Sequence[_Run], series: _Series, index: int) -> Line2D:
-    """Legend entry of a variable: its colour, or black with its dash in overlays."""
+    """Legend entry of a variable of a single-run chart: its colour and dash."""
     style = _line_style(runs[0], series, index) | {"linewidth": 1.6}
-    if runs[0].color is not None:
-        style["color"] = "black"
     return Line2D([], [], label=series.label, **style)
 
 
@@ -697,16 +690,6 @@ def _legend_right(ax: Axes, handles: Sequence, offset_pt: float = 8, title: str 
     ax.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(1, 1),
               bbox_transform=ax.transAxes + shift, borderaxespad=0, frameon=False,
               alignment="left", handlelength=3.2, title_fontproperties={"weight": "bold"})
-
-
-def _run_legend(fig: Figure, runs: Sequence[_Run]) -> None:
-    """Figure legend naming each run by its colour (multi-run charts only)."""
-    if runs[0].color is None:
-        return
-    handles = [Line2D([], [], color=r.color, lw=2.5, label=r.name) for r in runs]
-    # Bottom, not top: constrained layout stacks an upper legend onto the suptitle.
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(runs), 6),
-               frameon=False, title="runs", title_fontproperties={"weight": "bold"})
 
 
 def _time_axis(axes: Sequence[Axes], runs: Sequence[_Run]) -> None:
@@ -760,7 +743,8 @@ class _Event:
     @property
     def key(self) -> str:
         """Its entry in the event key, e.g. "17  2016-03  UNSCR 2270 (coal, iron; ...)"."""
-        return f"{self.number}  {self.date}  {self.label}" + (f" ({self.note})" if self.note else "")
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.number}  {self.date}  {self.label}{note}"
 
 
 def _prepare_events(events, runs: Sequence[_Run]) -> list[_Event]:
