@@ -751,44 +751,60 @@ def chart_subtitle(comparison: Comparison) -> str:
     return text
 
 
-def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPARE_METRICS
-                 ) -> list[Path]:
+def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPARE_METRICS,
+                 workers: int | None = 1) -> list[Path]:
     """The three overlays, compare.png and compare_difference.png into ``folder``.
 
     Every chart marks the events of every scenario; compare.png and
     compare_difference.png shade the months outside the key numbers' window.
 
+    Args:
+        workers: processes drawing the charts at once (``engines.call_in_parallel``;
+            None: every core). More than one starts worker processes, which import
+            the calling script as a module: only for a guarded script, as the
+            command line is.
+
     Returns:
-        The paths written.
+        The paths written, in ``CHART_FILES`` order.
     """
     from buffer_sim import plots
+    from buffer_sim.engines import call_in_parallel
 
     folder = Path(folder)
     frames = comparison.frames
     events = comparison.events
     bands = level_bands(comparison.runs) if comparison.runs is not None else None
     subtitle = chart_subtitle(comparison)
-    paths = []
-    for kind in OVERLAYS:
-        observed = observed_for(comparison) if kind == "trade" else None
-        paths.append(plots.overlay(frames, folder / f"{kind}.png", kind, observed=observed,
-                                   events=events, bands=bands,
-                                   title=f"{OVERLAY_TITLES[kind]} ({subtitle})"))
     available = [m for m in metrics if any(m in df.columns for df in frames.values())]
     window = comparison.window
     span = (window.start, window.end) if window is not None else None
     note = f"; grey: outside the key numbers' months {window}" if window is not None else ""
-    paths.append(plots.plot_compare(frames, folder / "compare.png", available,
-                                    title=f"Headline measures ({subtitle}{note})",
-                                    events=events, bands=bands, window=span))
     diff_bands = difference_bands(comparison.runs) if comparison.runs is not None else None
-    paths.append(plots.plot_compare(frames, folder / "compare_difference.png", available,
-                                    title=f"Difference from {comparison.labels[0]}: each "
-                                          f"scenario minus {comparison.labels[0]} "
-                                          f"({subtitle}{note})",
-                                    difference=True, events=events, bands=diff_bands,
-                                    window=span))
-    return paths
+    reference = comparison.labels[0]
+    calls = {
+        "leverage.png": (plots.overlay, (frames, folder / "leverage.png", "leverage"),
+                         dict(events=events, bands=bands,
+                              title=f"{OVERLAY_TITLES['leverage']} ({subtitle})")),
+        "trade.png": (plots.overlay, (frames, folder / "trade.png", "trade"),
+                      dict(observed=observed_for(comparison), events=events, bands=bands,
+                           title=f"{OVERLAY_TITLES['trade']} ({subtitle})")),
+        "overview.png": (plots.overlay, (frames, folder / "overview.png", "overview"),
+                         dict(events=events, bands=bands,
+                              title=f"{OVERLAY_TITLES['overview']} ({subtitle})")),
+        "compare.png": (plots.plot_compare, (frames, folder / "compare.png", available),
+                        dict(title=f"Headline measures ({subtitle}{note})", events=events,
+                             bands=bands, window=span)),
+        "compare_difference.png": (
+            plots.plot_compare, (frames, folder / "compare_difference.png", available),
+            dict(title=f"Difference from {reference}: each scenario minus {reference} "
+                       f"({subtitle}{note})",
+                 difference=True, events=events, bands=diff_bands, window=span)),
+    }
+    # The slowest first, so that the pool's workers finish together.
+    order = ["overview.png", "compare.png", "compare_difference.png", "trade.png",
+             "leverage.png"]
+    done = dict(zip(order, call_in_parallel([calls[name] for name in order], workers=workers)))
+    return [done[name] for name in CHART_FILES]
 
 
 def build_manifest(comparison: Comparison, folder: Path, command_line=None) -> dict:
@@ -825,8 +841,11 @@ def build_manifest(comparison: Comparison, folder: Path, command_line=None) -> d
             "versions": runner.versions(), "command_line": command_line, "outputs": outputs}
 
 
-def write_comparison(comparison: Comparison, out_dir, command_line=None) -> Path:
-    """Write ``out_dir/compare-<names>/`` whole or not at all; returns its absolute path."""
+def write_comparison(comparison: Comparison, out_dir, command_line=None,
+                     workers: int | None = 1) -> Path:
+    """Write ``out_dir/compare-<names>/`` whole or not at all; returns its absolute path.
+
+    ``workers``: processes drawing the charts (see ``write_charts``)."""
     from buffer_sim import report, runner
     from buffer_sim.output import atomic_write_text, staged_dir
 
@@ -834,7 +853,7 @@ def write_comparison(comparison: Comparison, out_dir, command_line=None) -> Path
     with staged_dir(final) as tmp:
         atomic_write_text(tmp / "difference.csv", runner.csv_text(comparison.difference))
         atomic_write_text(tmp / "timeseries.csv", runner.csv_text(long_timeseries(comparison)))
-        write_charts(comparison, tmp)
+        write_charts(comparison, tmp, workers=workers)
         report.write_compare_report(comparison, tmp, build_manifest(comparison, tmp, command_line))
         manifest = build_manifest(comparison, tmp, command_line)
         runner.write_manifest(tmp, manifest)

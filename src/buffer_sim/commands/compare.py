@@ -148,7 +148,8 @@ def handler(args, argv) -> int:
     else:
         result = compare.run_comparison(entries, **options)
     try:
-        folder = compare.write_comparison(result, out_dir, command_line=[PROG, *argv])
+        folder = compare.write_comparison(result, out_dir, command_line=[PROG, *argv],
+                                          workers=getattr(args, "workers", None))
     except OSError as err:
         print(f"{PROG}: error: could not write the comparison to {out_dir}: {err}",
               file=sys.stderr)
