@@ -298,3 +298,12 @@ def test_chart_text_survives_in_the_png(tmp_path):
     with pytest.raises(ValueError, match="no chart text"):
         plt.imsave(tmp_path / "plain.png", np.zeros((4, 4)))
         plots.chart_text(tmp_path / "plain.png")
+
+
+def test_single_run_panels_are_named_by_their_legend_titles(tmp_path):
+    path = plots.plot_overview(synthetic_run(), tmp_path / "overview.png")
+    panels = plots.chart_text(path).panels
+    assert panels[:2] == ("Security and the DPRK", "Warmth of relations")
+    assert panels[2].startswith("Instruments")
+    legend = plots.chart_text(path).legend
+    assert "China–ROK" in legend and "tension (war-risk proxy)" in legend

@@ -466,7 +466,8 @@ class ChartText:
 
     Attributes:
         title: the figure's title.
-        panels: each panel's title, top left to bottom right (row by row).
+        panels: each panel's title, top left to bottom right (row by row); in
+            single-run charts, the title of the panel's legend ("Warmth of relations").
         legend: every legend entry, panel by panel (the event key excluded).
         events: the entries of the numbered event key.
     """
@@ -490,8 +491,14 @@ def figure_text(fig: Figure) -> ChartText:
             continue
         texts = [t.get_text() for t in legend.get_texts()]
         (events if legend.get_gid() == _EVENT_KEY_GID else legends).extend(texts)
-    panels = [ax.get_title(loc="left") or ax.get_title() for ax in fig.axes
-              if ax.get_visible() and (ax.get_title(loc="left") or ax.get_title())]
+    panels = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        # Single-run charts name their panels in the legend's title.
+        name = (ax.get_title(loc="left") or ax.get_title()
+                or (legend.get_title().get_text() if legend is not None else ""))
+        if ax.get_visible() and name:
+            panels.append(" ".join(name.split()))
     title = " ".join(fig._suptitle.get_text().split()) if fig._suptitle is not None else ""
     return ChartText(title, tuple(panels), tuple(legends), tuple(events))
 
