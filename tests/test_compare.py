@@ -411,3 +411,18 @@ def test_the_summary_and_page_say_when_a_difference_is_within_the_noise(with_run
     assert "4 runs: median [5%, 95%]" in page and "within the noise" in page
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["runs"] == 4 and "SeedSequence" in manifest["run_seeds"]
+
+
+def test_the_difference_chart_starts_a_year_before_the_window_with_the_same_event_numbers(
+        compared):
+    from buffer_sim import plots
+
+    _, folder, _ = compared
+    manifest = json.loads((folder / "manifest.json").read_text())
+    start = manifest["window"]["start"]
+    everything = plots.chart_text(folder / "compare.png").events
+    shown = plots.chart_text(folder / "compare_difference.png").events
+    year, month = map(int, start.split("-"))
+    lead = f"{year - 1}-{month:02d}" if year > 2016 else "2016-01"
+    assert set(shown) <= set(everything)  # same numbers, same words
+    assert [e for e in everything if e.split("  ")[1] >= lead] == list(shown)

@@ -25,7 +25,8 @@ A comparison's folder ``OUT/compare-<names>/`` holds:
     leverage.png, trade.png, overview.png   the run charts' measures, one panel each,
                      one colour per scenario
     compare.png      the headline measures (``HEADLINES``), one panel each
-    compare_difference.png   the same panels: each scenario minus the first
+    compare_difference.png   the same panels: each scenario minus the first, from a
+                     year before the window on
     report.html      everything above in one self-contained page, with Beijing's
                      decisions in each scenario told as a story
     manifest.json    scenarios, content hashes, overrides, seed, window, runs, versions,
@@ -737,6 +738,8 @@ def observed_for(comparison: Comparison) -> pd.DataFrame | None:
     return df if len(df) else None
 
 
+#: Months the difference chart shows before the key numbers' window.
+DIFFERENCE_LEAD_IN = 12
 #: Titles of the overlays (the scenarios, seed and bands follow).
 OVERLAY_TITLES = {"leverage": "Beijing's leverage: potential, pressure applied, influence realized",
                   "trade": "China–DPRK trade",
@@ -781,6 +784,16 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
     note = f"; grey: outside the key numbers' months {window}" if window is not None else ""
     diff_bands = difference_bands(comparison.runs) if comparison.runs is not None else None
     reference = comparison.labels[0]
+    # The difference chart starts a year before the window: a what-if acting in 2018
+    # gets the width, not the identical years before it.
+    diff_frames = frames
+    if window is not None:
+        cut = month_str(max(parse_month(window.start) - DIFFERENCE_LEAD_IN,
+                            min(parse_month(str(df["date"].iloc[0])) for df in frames.values())))
+        trimmed = {k: df[df["date"].astype(str).str.slice(0, 7) >= cut]
+                   for k, df in frames.items()}
+        if all(len(df) for df in trimmed.values()):
+            diff_frames = trimmed
     calls = {
         "leverage.png": (plots.overlay, (frames, folder / "leverage.png", "leverage"),
                          dict(events=events, bands=bands,
@@ -795,7 +808,7 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
                         dict(title=f"Headline measures ({subtitle}{note})", events=events,
                              bands=bands, window=span)),
         "compare_difference.png": (
-            plots.plot_compare, (frames, folder / "compare_difference.png", available),
+            plots.plot_compare, (diff_frames, folder / "compare_difference.png", available),
             dict(title=f"Difference from {reference}: each scenario minus {reference} "
                        f"({subtitle}{note})",
                  difference=True, events=events, bands=diff_bands, window=span)),

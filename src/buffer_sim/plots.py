@@ -763,7 +763,8 @@ def _prepare_events(events, runs: Sequence[_Run]) -> list[_Event]:
         runs: prepared runs, for the months covered.
 
     Returns:
-        The events to mark; those outside every run are dropped.
+        The events to mark, numbered among all events given; those outside every
+        run are dropped (their numbers stay unused).
     """
     if isinstance(events, Mapping):
         per_run = {str(name): [tuple(e) for e in evs] for name, evs in events.items()}
@@ -785,12 +786,13 @@ def _prepare_events(events, runs: Sequence[_Run]) -> list[_Event]:
     items = []
     for (month, label), (kind, names) in seen.items():
         x = float(mdates.date2num(_month_starts([month])[0]))
-        if lo <= x <= hi:
-            note = "only in " + ", ".join(names) if named and len(names) < len(named) else ""
-            items.append((x, month, label, kind, note))
-    # Stable sort: events of one month keep the order the caller gave.
+        note = "only in " + ", ".join(names) if named and len(names) < len(named) else ""
+        items.append((x, month, label, kind, note))
+    # Stable sort: events of one month keep the order the caller gave. Numbers count
+    # every event given, so that a chart showing fewer months (the difference chart)
+    # keeps the numbers of the others.
     items.sort(key=lambda item: item[0])
-    return [_Event(i + 1, *item) for i, item in enumerate(items)]
+    return [_Event(i + 1, *item) for i, item in enumerate(items) if lo <= item[0] <= hi]
 
 
 def _event_color(kind: str) -> str:

@@ -27,7 +27,8 @@ def register(subparsers, formatter_class) -> None:
               leverage.png, trade.png, overview.png   the run charts' measures, one
                               panel each, one colour per scenario, events numbered
               compare.png     the headline measures, one panel each
-              compare_difference.png   the same panels: each scenario minus the first
+              compare_difference.png   the same panels: each scenario minus the
+                              first, from a year before the window on
               report.html     all of it in one page that opens offline
               manifest.json   scenarios, hashes, overrides, seed, window, versions
 
