@@ -79,6 +79,7 @@ figcaption { color: #444; font-size: .92em; margin-top: .3em; }
 table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { white-space: nowrap; }
 tr:nth-child(even) td { background: #f7f7f7; }
 details { margin: .6em 0; }
 summary { cursor: pointer; font-weight: 600; }
