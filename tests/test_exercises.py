@@ -96,3 +96,25 @@ def test_the_worksheet_commands_run_and_make_the_files_it_names(path, tmp_path,
         assert result.out.strip()
     for name in re.findall(r"`out/([^`]+\.html)`", path.read_text(encoding="utf-8")):
         assert (out / name).is_file(), f"{path.name} names out/{name}"
+
+
+def test_the_readme_s_first_screen_is_for_a_teacher():
+    """What it is, the two set-up commands, the app and a worksheet, before anything
+    else; the two commands are Makefile targets; advanced material lives elsewhere."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("\n---\n", 1)[0]
+    assert len(first.splitlines()) <= 70, "fits a first screen or two"
+    setup = FENCE.findall(first)[0]
+    assert [line.split("#")[0].strip() for line in setup.splitlines() if line.strip()] == \
+        ["make run", "make test"]
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("run", "test", "app"):
+        assert re.search(rf"^{target}:", makefile, re.M), target
+    assert "make app" in first and "http://127.0.0.1:8765" in first
+    for path in EXERCISES:
+        assert f"exercises/{path.name}" in first, path.name
+    assert ".venv/bin/buffer-sim" in first
+    assert "docs/glossary.md" in first and "docs/advanced.md" in first
+    for advanced in ("Dask", "Sobol", "PRIM", "--scheduler", "runs.parquet"):
+        assert advanced not in readme, f"{advanced} belongs in docs/advanced.md"
+        assert advanced in (PROJECT_ROOT / "docs" / "advanced.md").read_text(encoding="utf-8")

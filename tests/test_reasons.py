@@ -175,3 +175,19 @@ def test_describe_choice_is_a_verb_phrase():
                            {"provocation": 0, "outreach": 0.2}, discrete) == \
         "held off testing and raised outreach from 0.20 to 0.45"
     assert describe_choice({"aid": 0.5}, {"aid": 0.5}, {}) == "kept its policy"
+
+
+def test_the_glossary_explains_every_scale_and_leverage_measure():
+    from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+
+    glossary = (PROJECT_ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    bounded = [name for name, (_, lo, hi, _) in STATE_VARIABLES.items()
+               if hi is not None and hi <= 1 and lo >= -1 and name != "nuclear_pace"]
+    for name in [*bounded, "leverage_potential", "pressure_applied", "influence_realized"]:
+        assert f"`{name}`" in glossary, name
+    for actor, instruments in INSTRUMENTS.items():
+        for name in instruments:
+            assert f"{actor}_{name}" in glossary, f"{actor}_{name}"
+    assert "late 2017" in glossary.lower()
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/glossary.md)" in readme
