@@ -115,7 +115,10 @@ def check_arguments(args) -> None:
         from buffer_sim.scenario import parse_override
 
         for text in sets:
-            parse_override(split_set(text)[1] if args.command == "compare" else text)
+            path, _ = parse_override(split_set(text)[1] if args.command == "compare" else text)
+            if path == ["seed"] and getattr(args, "seed", None) is not None:
+                raise ScenarioError("--set", text, f"--seed {args.seed} also gives the seed; "
+                                                   "give the seed once")
     runs = getattr(args, "runs", 1) if isinstance(getattr(args, "runs", 1), int) else 1
     if getattr(args, "param", None):
         from buffer_sim.sweep import parse_param
