@@ -467,3 +467,17 @@ def test_seed_given_twice_is_refused(cli, tmp_path):
     assert not (tmp_path / "out").exists()
     with pytest.raises(ScenarioError, match="give the seed once"):
         api.run(REPLAY, seed=3, set={"seed": 5})
+
+
+def test_every_parameter_is_read_by_some_code():
+    """A parameter ``buffer-sim params`` documents must be read somewhere besides its
+    declaration: otherwise ``--set parameters.NAME=...`` takes effect in
+    ``model.params`` and changes nothing (a setting that nothing reads)."""
+    import re
+
+    src = PROJECT_ROOT / "src" / "buffer_sim"
+    code = "\n".join(p.read_text(encoding="utf-8") for p in src.rglob("*.py")
+                     if p.name != "params.py")
+    unread = [r["name"] for r in Parameters.describe()
+              if not re.search(rf"\b{re.escape(r['name'])}\b", code)]
+    assert not unread, f"documented but read by nothing: {unread}"
