@@ -64,8 +64,9 @@ def resolve_scenario(arg: str) -> Path:
 # --- arguments, checked before any work --------------------------------------------------
 
 #: Most model runs one command makes (``--runs``; a sweep's points x runs; a
-#: sensitivity analysis's samples x runs): 100000 replay runs take ~40 minutes on two
-#: cores. More is refused at once, before any work, instead of failing deep inside.
+#: sensitivity analysis's samples x runs): 100000 replay runs take about a quarter of
+#: an hour on two cores (200 take ~2 s). More is refused at once, before any work,
+#: instead of failing deep inside (a memory error after minutes).
 MAX_RUNS = 100_000
 #: Most local worker processes (``--workers``).
 MAX_WORKERS = 256
