@@ -81,6 +81,11 @@ class ActorSpec(_Strict):
 
 
 class EventSpec(_Strict):
+    """One dated event. Which fields each ``kind`` reads: ``EVENT_FIELDS``; a field its
+    kind does not read is an error, not ignored. A ``forced_action`` either sets levels
+    (``set: {provocation: 2}``) or moves them from where they stand (``change:
+    {military: -0.25}``, clipped to the instrument's range), as its source describes."""
+
     date: Any
     kind: Literal["forced_action", "resolution", "administration", "parameter_change",
                   "diplomatic_shock"]
