@@ -16,7 +16,7 @@ from conftest import SHORT_MONTHS, SHORT_NAME, SHORT_SCENARIO, run_main
 PRIORITIES_SET = "beijing.priorities=no_nukes,no_war,no_instability"
 FOLDER = f"compare-{SHORT_NAME}-{SHORT_NAME}+2"
 FILES = {"difference.csv", "timeseries.csv", "leverage.png", "trade.png", "overview.png",
-         "compare.png", "report.html", "manifest.json"}
+         "compare.png", "compare_difference.png", "report.html", "manifest.json"}
 
 
 @pytest.fixture
@@ -58,6 +58,14 @@ def test_compare_writes_one_folder_named_after_the_scenarios(compared):
     assert f"{folder.resolve()}" in result.out
 
 
+def first_differing_month(ts: pd.DataFrame, a: str, b: str) -> str:
+    """From timeseries.csv: the first month in which scenario b's row differs from a's."""
+    rows_a = ts[ts["scenario"] == a].drop(columns="scenario").set_index("date")
+    rows_b = ts[ts["scenario"] == b].drop(columns="scenario").set_index("date")
+    differ = (rows_a != rows_b).any(axis=1)
+    return differ[differ].index[0]
+
+
 def test_difference_csv_has_final_mean_max_and_differences_from_the_first(compared):
     _, folder, _ = compared
     df = pd.read_csv(folder / "difference.csv", dtype={"max_month": str})
@@ -72,11 +80,23 @@ def test_difference_csv_has_final_mean_max_and_differences_from_the_first(compar
         assert b["final_diff"] == pytest.approx(b["final"] - a["final"], rel=1e-4, abs=1e-4)
         assert b["max_diff"] == pytest.approx(b["max"] - a["max"], rel=1e-4, abs=1e-4)
     ts = pd.read_csv(folder / "timeseries.csv", dtype={"date": str})
-    tension = ts[ts["scenario"] == SHORT_NAME]["tension"]
+    start = first_differing_month(ts, SHORT_NAME, f"{SHORT_NAME}+2")
+    mine = ts[(ts["scenario"] == SHORT_NAME) & (ts["date"] >= start)]
     row = df[(df["metric"] == "tension") & (df["scenario"] == SHORT_NAME)].iloc[0]
-    assert row["mean"] == pytest.approx(tension.mean(), rel=1e-4)
-    assert row["max"] == pytest.approx(tension.max(), rel=1e-5)
-    assert row["max_month"] == ts.loc[tension.idxmax(), "date"]
+    assert row["mean"] == pytest.approx(mine["tension"].mean(), rel=1e-4)
+    assert row["max"] == pytest.approx(mine["tension"].max(), rel=1e-5)
+    assert row["max_month"] == mine.loc[mine["tension"].idxmax(), "date"]
+    assert row["final"] == pytest.approx(mine["tension"].iloc[-1], rel=1e-5)
+
+
+def test_the_key_numbers_start_where_the_outputs_first_differ_and_say_so(compared):
+    result, folder, _ = compared
+    ts = pd.read_csv(folder / "timeseries.csv", dtype={"date": str})
+    start = first_differing_month(ts, SHORT_NAME, f"{SHORT_NAME}+2")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["window"]["start"] == start and manifest["window"]["end"] == "2018-12"
+    assert f"Key numbers over {start} to 2018-12: from the first month" in result.out
+    assert f"over {start} to 2018-12" in (folder / "report.html").read_text(encoding="utf-8")
 
 
 def test_every_scenario_runs_with_the_same_seed(compared):
@@ -217,3 +237,192 @@ def test_scenarios_may_have_different_files_and_periods(cli, short_scenario, tmp
     assert folder.name == f"compare-{SHORT_NAME}-later"
     df = pd.read_csv(folder / "difference.csv")
     assert set(df["scenario"]) == {SHORT_NAME, "later"}
+
+
+# --- the window ------------------------------------------------------------------------------------
+
+def months_frame(values, start="2016-01"):
+    dates = pd.period_range(start, periods=len(values), freq="M").strftime("%Y-%m")
+    return pd.DataFrame({"date": dates, "x": np.asarray(values, dtype=float)})
+
+
+def test_a_late_what_if_is_not_averaged_away():
+    base = months_frame([1.0] * 96)  # eight years alike ...
+    late = months_frame([1.0] * 84 + [2.0] * 12)  # ... but the last differs
+    frames = {"base": base, "late": late}
+    window = compare.resolve_window(frames, first=compare.first_difference(frames))
+    assert (window.start, window.end) == ("2023-01", "2023-12")
+    whole = compare.difference_table(frames).set_index("scenario")
+    windowed = compare.difference_table(frames, window=window).set_index("scenario")
+    assert whole.loc["late", "mean_diff"] == pytest.approx(1 / 8)
+    assert windowed.loc["late", "mean_diff"] == pytest.approx(1.0)
+
+
+def test_outputs_that_never_differ_use_the_whole_period_and_given_months_win():
+    frames = {"a": months_frame([1, 2, 3]), "b": months_frame([1, 2, 3])}
+    window = compare.resolve_window(frames, first=compare.first_difference(frames))
+    assert (window.start, window.end) == ("2016-01", "2016-03")
+    assert "never differ" in window.how
+    window = compare.resolve_window(frames, "2016-02", "2016-02", first="2016-01")
+    assert (window.start, window.end) == ("2016-02", "2016-02")
+    assert "as given (--from)" in window.how and "as given (--to)" in window.how
+
+
+def test_the_first_difference_ignores_missing_values_that_agree():
+    a = months_frame([np.nan, 1.0, 2.0])
+    b = months_frame([np.nan, 1.0, 2.5])
+    assert compare.first_difference({"a": a, "b": b}) == "2016-03"
+
+
+def test_from_and_to_choose_the_months(cli, short_scenario, tmp_path, fast_compare_charts):
+    result = cli("compare", short_scenario, short_scenario, "--set", f"2:{PRIORITIES_SET}",
+                 "--from", "2017-01", "--to", "2017-12", "--out", tmp_path / "out")
+    assert result.code == 0, result.err
+    assert "Key numbers over 2017-01 to 2017-12: from 2017-01 as given (--from)" in result.out
+    folder = tmp_path / "out" / FOLDER
+    ts = pd.read_csv(folder / "timeseries.csv", dtype={"date": str})
+    year = ts[(ts["scenario"] == SHORT_NAME) & ts["date"].str.startswith("2017")]
+    df = pd.read_csv(folder / "difference.csv").set_index(["metric", "scenario"])
+    assert df.loc[("tension", SHORT_NAME), "mean"] == pytest.approx(year["tension"].mean(),
+                                                                    rel=1e-4)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--from", "2015-06"], "--from: 2015-06 is outside the compared months 2016-01 to 2018-12"),
+    (["--to", "2019-01"], "--to: 2019-01 is outside"),
+    (["--from", "2018-01", "--to", "2017-01"], "2018-01 is after --to 2017-01"),
+    (["--from", "June"], "--from: expected a month as YYYY-MM"),
+    (["--runs", "0"], "--runs"),
+])
+def test_a_bad_window_or_runs_is_one_line_and_runs_nothing(cli, short_scenario, tmp_path,
+                                                          extra, message):
+    out = tmp_path / "out"
+    result = cli("compare", short_scenario, short_scenario, "--set", f"2:{PRIORITIES_SET}",
+                 "--out", out, *extra)
+    assert result.code == 2
+    assert message in result.err and result.err.count("\n") == 1
+    assert not out.exists()
+
+
+# --- the charts say what the worksheets may cite --------------------------------------------
+
+def test_compare_png_has_the_headline_panels_and_the_difference_chart_the_same(compared):
+    from buffer_sim import plots
+
+    _, folder, _ = compared
+    titles = tuple(plots.panel_title(m) for m in compare.COMPARE_METRICS)
+    for name in ("compare.png", "compare_difference.png"):
+        assert plots.chart_text(folder / name).panels == titles, name
+    legend = plots.chart_text(folder / "compare_difference.png").legend
+    assert plots.legend_label("tension", f"{SHORT_NAME}+2", SHORT_NAME) in legend
+
+
+def test_every_chart_names_measure_and_scenario_and_numbers_every_event(compared):
+    from buffer_sim import plots
+
+    _, folder, scenario = compared
+    events = runner.run(scenario, seed=7).events
+    for name in ("leverage.png", "trade.png", "overview.png", "compare.png"):
+        text = plots.chart_text(folder / name)
+        assert [e.split("  ", 2)[2] for e in text.events] == [label for _, label, _ in events]
+        assert plots.legend_label("tension" if name != "leverage.png" else "pressure_applied",
+                                  SHORT_NAME) in text.legend or name == "trade.png"
+    trade = plots.chart_text(folder / "trade.png")
+    for label in (SHORT_NAME, f"{SHORT_NAME}+2"):
+        assert f"reported imports - {label}" in trade.legend
+
+
+# --- runs: bands and noise ------------------------------------------------------------------
+
+def test_the_verdict_follows_the_paired_differences():
+    dates = ["2016-01", "2016-02"]
+    base = np.zeros((20, 2, 3))
+    shifted = base + np.linspace(0.1, 0.3, 20)[:, None, None]  # every pair differs > 0
+    straddling = base + np.linspace(-0.1, 0.3, 20)[:, None, None]
+    data = {"base": base, "same": base.copy(), "up": shifted, "mixed": straddling}
+    runs = compare.Runs(20, np.arange(20), ["x", "y", "z"], {k: dates for k in data}, data)
+    frames = {k: pd.DataFrame({"date": dates, "x": [0.0, 0.0]}) for k in data}
+    window = compare.Window("2016-01", "2016-02", "test")
+    table = compare.add_runs_columns(compare.difference_table(frames, ["x"], window),
+                                     runs, window).set_index("scenario")
+    assert table.loc["base", "verdict"] == compare.REFERENCE
+    assert table.loc["same", "verdict"] == compare.NO_DIFFERENCE
+    assert table.loc["up", "verdict"] == compare.BEYOND_NOISE
+    assert table.loc["mixed", "verdict"] == compare.WITHIN_NOISE
+    up = table.loc["up"]
+    assert up["runs_diff_median"] == pytest.approx(0.2)
+    assert up["runs_diff_q05"] > 0 and up["runs_diff_q95"] < 0.3
+
+
+@pytest.fixture(scope="module")
+def with_runs(tmp_path_factory):
+    """The short scenario against its denuclearisation-first variant, 4 paired runs each."""
+    from buffer_sim import engines
+
+    tmp = tmp_path_factory.mktemp("runs")
+    scenario = tmp / "short.yaml"
+    scenario.write_text(SHORT_SCENARIO, encoding="utf-8")
+    cmp = compare.run_comparison([(scenario, []), (scenario, [PRIORITIES_SET])], runs=4,
+                                 choice=engines.EngineChoice(engine="serial"))
+    return cmp, scenario
+
+
+def test_runs_are_paired_ensemble_seeds(with_runs):
+    from buffer_sim import engines, ensemble
+
+    cmp, _ = with_runs
+    assert cmp.runs.count == 4
+    for label, result in cmp.results.items():
+        i = 3
+        model = engines.run_one(result.scenario, ensemble.world_seed(cmp.seed, i))
+        alone = pd.DataFrame(model.datacollector.tables["timeseries"])
+        j = cmp.runs.columns.index("tension")
+        assert np.array_equal(cmp.runs.data[label][i, :, j], alone["tension"].to_numpy(float))
+
+
+def test_runs_add_medians_ranges_and_verdicts(with_runs):
+    cmp, _ = with_runs
+    df = cmp.difference
+    assert set(compare.RUNS_COLUMNS) <= set(df.columns)
+    other = df[df["scenario"] == f"{SHORT_NAME}+2"].dropna(subset=["verdict"])
+    assert len(other) > 10
+    for _, row in other.iterrows():
+        assert row["runs_diff_q05"] <= row["runs_diff_median"] <= row["runs_diff_q95"]
+        inside = row["runs_diff_q05"] <= 0 <= row["runs_diff_q95"]
+        assert row["verdict"] in ((compare.WITHIN_NOISE, compare.NO_DIFFERENCE) if inside
+                                  else (compare.BEYOND_NOISE,))
+    bands = compare.level_bands(cmp.runs)[SHORT_NAME]
+    data = cmp.runs.data[SHORT_NAME][:, :, cmp.runs.columns.index("tension")]
+    assert np.allclose(bands["tension q95"], np.quantile(data, 0.95, axis=0))
+
+
+def test_the_summary_and_page_say_when_a_difference_is_within_the_noise(with_runs, tmp_path,
+                                                                       fast_compare_charts):
+    from buffer_sim.commands.compare import summary
+
+    cmp, _ = with_runs
+    folder = compare.write_comparison(cmp, tmp_path)
+    text = summary(cmp, folder)
+    assert "Every scenario also ran 4 times with paired seeds." in text
+    headline = cmp.difference[cmp.difference["metric"].isin(compare.COMPARE_METRICS)]
+    verdicts = set(headline["verdict"].dropna()) - {compare.REFERENCE}
+    assert verdicts and all(v in text for v in verdicts)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "4 runs: median [5%, 95%]" in page and "within the noise" in page
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["runs"] == 4 and "SeedSequence" in manifest["run_seeds"]
+
+
+def test_the_difference_chart_starts_a_year_before_the_window_with_the_same_event_numbers(
+        compared):
+    from buffer_sim import plots
+
+    _, folder, _ = compared
+    manifest = json.loads((folder / "manifest.json").read_text())
+    start = manifest["window"]["start"]
+    everything = plots.chart_text(folder / "compare.png").events
+    shown = plots.chart_text(folder / "compare_difference.png").events
+    year, month = map(int, start.split("-"))
+    lead = f"{year - 1}-{month:02d}" if year > 2016 else "2016-01"
+    assert set(shown) <= set(everything)  # same numbers, same words
+    assert [e for e in everything if e.split("  ")[1] >= lead] == list(shown)

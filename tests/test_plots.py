@@ -165,12 +165,145 @@ def test_errors(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_event_labels_are_merged_and_shortened():
-    x0 = 16800.0
-    events = [(x0, "A" * 40, "resolution"), (x0, "second", "forced_action"),
-              (x0 + 31, "next month", "resolution"), (x0 + 200, "later", "administration")]
-    labels = plots._event_labels(events, min_gap=60)
-    assert [label.x for label in labels] == [x0, x0 + 200]
-    assert labels[0].text.endswith("… (+2)")
-    assert len(labels[0].text) <= plots.EVENT_LABEL_CHARS
-    assert labels[1].text == "later"
+# --- multi-run charts: what a worksheet can cite ------------------------------------------------
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Draw without writing: plots' figures as (ChartText, [(panel title, ylim), ...])."""
+    figures = []
+
+    def keep(fig, path):
+        limits = [(ax.get_title(loc="left"), ax.get_ylim()) for ax in fig.axes
+                  if ax.get_visible()]
+        figures.append((plots.figure_text(fig), limits))
+        return path
+
+    monkeypatch.setattr(plots, "_save_png", keep)
+    return figures
+
+
+def two_runs():
+    df = synthetic_run()
+    # The what-if is China-ROK warmer by 0.05 from month 12 on: a small gap.
+    warmer = df["warmth_cn_rok"].where(df.index < 12, np.clip(df["warmth_cn_rok"] + 0.05, -1, 1))
+    return {"replay": df, "what-if": df.assign(warmth_cn_rok=warmer)}
+
+
+def test_every_event_is_numbered_in_date_order_and_named_whole(tmp_path):
+    path = plots.plot_leverage(synthetic_run(), tmp_path / "leverage.png", events=EVENTS)
+    key = plots.chart_text(path).events
+    inside = [e for e in EVENTS if e[0] < "2019"]  # the run ends in 2018-12
+    assert len(key) == len(inside)
+    for number, (entry, (date, label, _)) in enumerate(zip(key, inside), start=1):
+        assert entry == f"{number}  {date}  {label}"  # whole, never cut
+    assert any("must be shortened" in entry for entry in key)
+
+
+def test_overlay_events_missing_from_a_run_say_where_they_are(tmp_path):
+    runs = two_runs()
+    events = {"replay": EVENTS, "what-if": EVENTS[1:]}
+    path = plots.overlay(runs, tmp_path / "trade.png", "trade", events=events)
+    key = plots.chart_text(path).events
+    assert key[0] == "1  2016-01  Fourth nuclear test (only in replay)"
+    assert key[1] == "2  2016-03  UNSC Resolution 2270"
+
+
+@pytest.mark.parametrize("kind", plots.OVERLAY_KINDS)
+def test_overlays_have_a_panel_per_measure_and_legends_naming_measure_and_run(kind, drawn,
+                                                                             tmp_path):
+    runs = two_runs()
+    plots.overlay(runs, tmp_path / f"{kind}.png", kind, observed=observed_annual())
+    text, _ = drawn[0]
+    expected = [m for m in plots.overlay_panels(kind, runs["replay"].columns)]
+    assert list(text.panels) == [plots.panel_title(m) for m in expected]
+    for measure in expected:
+        if measure == "tests":
+            for name in runs:
+                assert plots.legend_label("missile test", name) in text.legend
+            continue
+        for name in runs:
+            assert plots.legend_label(measure, name) in text.legend, (measure, name)
+    assert plots.legend_label("cn_imports_reported", "replay") == "reported imports - replay"
+
+
+def test_the_overview_overlay_has_a_panel_for_every_beijing_instrument(drawn, tmp_path):
+    from buffer_sim import world
+
+    df = synthetic_run().assign(beijing_new_tool=0.3)  # an instrument to come
+    plots.overlay({"a": df, "b": df}, tmp_path / "overview.png", "overview")
+    panels = drawn[0][0].panels
+    for name in world.INSTRUMENTS["beijing"]:
+        assert plots.panel_title(f"beijing_{name}") in panels
+    assert plots.panel_title("beijing_new_tool") in panels
+
+
+def test_bounded_measures_sit_on_their_whole_range(drawn, tmp_path):
+    from buffer_sim import world
+
+    plots.plot_compare(two_runs(), tmp_path / "compare.png",
+                       ["warmth_cn_rok", "tension", "beijing_enforcement", "cn_imports_reported"])
+    limits = dict(drawn[0][1])
+    for column in ("warmth_cn_rok", "tension", "beijing_enforcement"):
+        low, high = plots.value_limits(column)
+        y0, y1 = limits[plots.panel_title(column)]
+        assert y0 <= low and y1 >= high and (y1 - y0) <= 1.1 * (high - low), column
+    assert plots.value_limits("warmth_cn_rok") == world.STATE_VARIABLES["warmth_cn_rok"][1:3]
+    leverage = world.LEVERAGE_MEASURES["pressure_applied"]
+    assert plots.value_limits("pressure_applied") == leverage[1:3]
+    assert plots.value_limits("cn_imports_reported") is None  # unbounded: from zero
+    assert limits[plots.panel_title("cn_imports_reported")][0] == 0
+
+
+def test_the_difference_chart_is_symmetric_and_a_small_gap_stays_small(drawn, tmp_path):
+    runs = two_runs()
+    plots.plot_compare(runs, tmp_path / "difference.png", ["warmth_cn_rok", "tension"],
+                       difference=True)
+    text, limits = drawn[0]
+    assert text.legend == (plots.legend_label("warmth_cn_rok", "what-if", "replay"),
+                           plots.legend_label("tension", "what-if", "replay"))
+    y0, y1 = dict(limits)[plots.panel_title("warmth_cn_rok")]
+    gap = (runs["what-if"]["warmth_cn_rok"] - runs["replay"]["warmth_cn_rok"]).abs().max()
+    assert y0 == pytest.approx(-y1) and y1 >= gap
+    # No difference at all: the axis still spans 5% of the measure's range each way.
+    y0, y1 = dict(limits)[plots.panel_title("tension")]
+    assert y1 >= plots.DIFFERENCE_FLOOR * 1.0
+    with pytest.raises(ValueError, match="at least two runs"):
+        plots.plot_compare({"a": runs["replay"]}, tmp_path / "x.png", ["tension"],
+                           difference=True)
+
+
+def test_bands_are_shaded_in_the_run_s_colour(monkeypatch, tmp_path):
+    runs = two_runs()
+    df = runs["replay"]
+    band = pd.DataFrame({"date": df["date"], "tension q05": df["tension"] - 0.1,
+                         "tension q95": df["tension"] + 0.1})
+    shaded = []
+
+    def keep(fig, path):
+        shaded.extend(len(ax.collections) for ax in fig.axes if ax.get_visible())
+        return path
+
+    monkeypatch.setattr(plots, "_save_png", keep)
+    plots.plot_compare(runs, tmp_path / "a.png", ["tension"])
+    plots.plot_compare(runs, tmp_path / "b.png", ["tension"], bands={"replay": band})
+    assert shaded[1] == shaded[0] + 1
+
+
+def test_chart_text_survives_in_the_png(tmp_path):
+    runs = two_runs()
+    path = plots.plot_compare(runs, tmp_path / "compare.png", ["tension"], title="T " * 80)
+    text = plots.chart_text(path)
+    assert text.title == ("T " * 80).strip()  # wrapped on the chart, whole here
+    assert text.panels == (plots.panel_title("tension"),)
+    with pytest.raises(ValueError, match="no chart text"):
+        plt.imsave(tmp_path / "plain.png", np.zeros((4, 4)))
+        plots.chart_text(tmp_path / "plain.png")
+
+
+def test_single_run_panels_are_named_by_their_legend_titles(tmp_path):
+    path = plots.plot_overview(synthetic_run(), tmp_path / "overview.png")
+    panels = plots.chart_text(path).panels
+    assert panels[:2] == ("Security and the DPRK", "Warmth of relations")
+    assert panels[2].startswith("Instruments")
+    legend = plots.chart_text(path).legend
+    assert "China–ROK" in legend and "tension (war-risk proxy)" in legend

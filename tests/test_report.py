@@ -75,7 +75,9 @@ def test_the_page_needs_nothing_but_itself(which, request):
     text = page(request.getfixturevalue(which))
     assert text.startswith("<!DOCTYPE html>")
     assert "<script" not in text.lower() and "<link" not in text.lower()
-    assert not re.search(r'(src|href)="(?!data:|#)', text)  # only data URIs and anchors
+    # only data URIs and anchors, and the link to the project's glossary (read, not loaded)
+    assert not re.search(r'(src|href)="(?!data:|#|file:[^"]*/docs/glossary\.md")', text)
+    assert 'href="file:' in text and "glossary" in text
     assert not re.search(r"url\(", text)
     assert images(text)
 
@@ -89,9 +91,9 @@ def test_the_run_charts_are_embedded_byte_for_byte(run_folder):
         assert base64.b64decode(src[len(prefix):]) == (run_folder / name).read_bytes(), name
 
 
-def test_the_comparison_page_embeds_its_four_charts(compare_folder):
+def test_the_comparison_page_embeds_its_five_charts(compare_folder):
     sources = images(page(compare_folder))
-    assert len(sources) == 4
+    assert len(sources) == 5
     assert all(base64.b64decode(s.split(",", 1)[1]) == TINY_PNG for s in sources)
 
 
@@ -171,6 +173,29 @@ def test_the_comparison_page_names_scenarios_numbers_and_stories(compare_folder)
         assert scenario["content_hash"] in text
 
 
+def test_the_comparison_s_key_numbers_are_the_headlines_over_the_window(compare_folder):
+    import pandas as pd
+
+    from buffer_sim import compare
+
+    text = page(compare_folder)
+    window = json.loads((compare_folder / "manifest.json").read_text())["window"]
+    assert f"Key numbers over {window['start']} to {window['end']}" in text
+    numbers = text[text.index('id="numbers"'):text.index('id="decisions"')]
+    rows = re.findall(r"<tr><td>([^<]*)</td>", numbers)
+    assert rows == [words for _, words, _, _ in report.key_measures()]
+    assert [c for c, *_ in report.key_measures()] == list(compare.COMPARE_METRICS)
+    diff = pd.read_csv(compare_folder / "difference.csv").set_index(["metric", "scenario"])
+    mean = diff.loc[("tension", f"{SHORT_NAME}+2"), "mean"]
+    assert f">{mean:.3f}<" in numbers  # difference.csv's window mean, as printed
+
+
+def test_a_small_difference_is_never_shown_as_zero():
+    assert report.fmt_diff(0.0004, 2) == "+0.0004"
+    assert report.fmt_diff(-0.013, 2) == "-0.01"
+    assert report.fmt_diff(0.0, 2) == "0"
+
+
 # --- in a real browser --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -196,7 +221,7 @@ def test_every_image_decodes_in_a_headless_browser(browser, which, request):
     tab.on("request", lambda r: requests.append(r.url))
     try:
         tab.goto((folder / "report.html").resolve().as_uri(), wait_until="load")
-        assert tab.evaluate("document.images.length") == (3 if which == "run_folder" else 4)
+        assert tab.evaluate("document.images.length") == (3 if which == "run_folder" else 5)
         assert tab.evaluate("Array.from(document.images).every("
                             "i => i.complete && i.naturalWidth > 0)")
         assert tab.evaluate("document.querySelectorAll('details').length") >= 1

@@ -1,22 +1,32 @@
-"""The classroom web app: a Mesa SolaraViz page for ``buffer-sim app``.
+"""The classroom web app: a page built from Mesa's SolaraViz parts for ``buffer-sim app``.
 
-Choose a shipped scenario (or a what-if), change Beijing's priority order and any
-actor's thresholds, then Play / Step / Reset. The page shows, month by month:
+Choose a scenario (a shipped one, a what-if, or one of the class's own files), change
+Beijing's priority order and any actor's thresholds, then Play / Step / Reset. The page
+shows, month by month:
 
-* Beijing's leverage (potential, pressure applied, realized influence) and China-DPRK
-  trade, with the *baseline* run (the chosen scenario as written, same seed) drawn
-  faintly behind the current one, and the observed annual trade values shown as
-  monthly averages (annual / 12) at mid-year;
-* this month's events and every actor's decision with its reason.
+* four charts: Beijing's leverage (potential, pressure applied, realized influence),
+  China-DPRK trade (with the observed annual values as monthly averages at mid-year),
+  tension, and the warmth of each pair of capitals. Behind the played run, faint, a
+  *reference run*: by default the 2009-2019 replay (history), so a what-if is seen
+  against what happened; any other scenario, or the played one as written, can be
+  chosen instead;
+* this month's events, every actor's decision with its reason, and a table of the
+  main numbers beside the reference's.
 
 Every value typed in is checked by the same validation as scenario files
 (``scenario.load_scenario`` with ``--set``-style overrides): a bad value is refused with
 the ``ScenarioError`` text and the run keeps its last valid settings. A valid change is
 applied at once: the run is replayed from the start to the current month with the new
-settings (same seed), so the two runs can be compared at the same month.
+settings (same seed). A shorter priority list is completed with the actor's remaining
+priorities in their default order, and the editor shows the whole list.
+
+A what-if built with the controls downloads as a scenario file (``extends:`` the played
+scenario, plus the changes) that ``buffer-sim run`` reproduces exactly, and the run's
+numbers download as the ``timeseries.csv`` that ``buffer-sim run`` writes.
 
 Run it with ``buffer-sim app`` (``solara run buffer_sim.app`` works too). The scenario
-shown first is ``$BUFFER_SIM_APP_SCENARIO`` if set, else the 2009-2019 replay.
+shown first is ``$BUFFER_SIM_APP_SCENARIO`` if set, else the 2009-2019 replay; the
+class's own folder is ``$BUFFER_SIM_APP_SCENARIOS`` (``buffer-sim app --scenarios DIR``).
 """
 
 from __future__ import annotations
@@ -36,26 +46,37 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import PIL.Image  # noqa: E402
 import solara  # noqa: E402
+import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
-from mesa.visualization import SolaraViz  # noqa: E402
+from mesa.visualization.solara_viz import ModelController  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
 from buffer_sim.actors import ACTORS  # noqa: E402
+from buffer_sim.catalog import scenario_files  # noqa: E402
 from buffer_sim.errors import ScenarioError  # noqa: E402
 from buffer_sim.model import BufferModel, run_model, timeseries_rows  # noqa: E402
 from buffer_sim.months import month_str  # noqa: E402
 from buffer_sim.priorities import PRIORITIES  # noqa: E402
-from buffer_sim.scenario import Scenario, load_scenario  # noqa: E402
+from buffer_sim.scenario import Scenario, apply_overrides, load_scenario  # noqa: E402
+from buffer_sim.world import INSTRUMENTS  # noqa: E402
 
 ENV_SCENARIO = "BUFFER_SIM_APP_SCENARIO"
+#: The class's own folder of scenarios, listed after the shipped ones.
+ENV_FOLDER = "BUFFER_SIM_APP_SCENARIOS"
 DEFAULT_SCENARIO = "replay_2009_2019"
+#: The reference run drawn faint by default: history, as the replay retells it.
+DEFAULT_REFERENCE = "replay_2009_2019"
+#: The reference choice meaning "the played scenario, without the changes".
+AS_WRITTEN = "the played scenario as written"
 TITLE = "China and North Korea, month by month"
 
+#: (model column, legend label, colour)
 LEVERAGE_SERIES = (
     ("leverage_potential", "potential leverage", "#1f77b4"),
     ("pressure_applied", "pressure applied", "#ff7f0e"),
@@ -63,29 +84,57 @@ LEVERAGE_SERIES = (
 )
 #: model column -> (legend label, colour, observed ``series`` of ``trade_annual()``)
 TRADE_SERIES = (
-    ("cn_exports_reported", "China exports to DPRK, reported", "#1f77b4", "cn_exports"),
-    ("cn_imports_reported", "China imports from DPRK, reported", "#ff7f0e", "cn_imports"),
-    ("total_reported", "total reported trade", "#333333", "total"),
-    ("total_informal", "informal trade (smuggling), both ways", "#9467bd", None),
+    ("cn_exports_reported", "China's exports, reported", "#1f77b4", "cn_exports"),
+    ("cn_imports_reported", "China's imports, reported", "#ff7f0e", "cn_imports"),
+    ("total_reported", "total reported", "#333333", "total"),
+    ("total_informal", "informal (smuggling)", "#9467bd", None),
 )
-OBSERVED_LABEL = "observed: annual US$ m ÷ 12 (monthly average), at mid-year"
-BASELINE_LABEL = "faint: baseline (scenario as written, same seed)"
+TENSION_SERIES = (
+    ("tension", "tension (war-risk proxy)", "#d62728"),
+)
+WARMTH_SERIES = (
+    ("warmth_cn_dprk", "China–DPRK", "#d62728"),
+    ("warmth_cn_rok", "China–ROK", "#1f77b4"),
+    ("warmth_cn_us", "China–US", "#ff7f0e"),
+    ("warmth_rok_dprk", "ROK–DPRK", "#2ca02c"),
+    ("warmth_us_dprk", "US–DPRK", "#7f7f7f"),
+)
+OBSERVED_LABEL = "observed (annual ÷ 12)"
 
 
 # --- pure helpers (no Solara): scenarios, settings, validation ------------------------------
 
-def scenario_choices() -> dict[str, str]:
-    """Shipped scenarios: label (``replay_2009_2019``, ``whatif/no_thaad_2016``) -> path."""
+def scenario_folders() -> list[tuple[Path, str]]:
+    """(folder, label prefix): the shipped ``scenarios/`` ("") and the class's own folder
+    (``$BUFFER_SIM_APP_SCENARIOS``, prefixed by its name) unless it is the same folder."""
     from buffer_sim.cli import scenarios_dir
 
-    folder = scenarios_dir()
+    out = []
+    shipped = scenarios_dir()
+    if shipped is not None:
+        out.append((shipped.resolve(), ""))
+    own = os.environ.get(ENV_FOLDER, "").strip()
+    if own:
+        folder = Path(own).expanduser().resolve()
+        if folder.is_dir() and all(folder != f for f, _ in out):
+            out.append((folder, f"{folder.name}/"))
+    return out
+
+
+def scenario_choices() -> dict[str, str]:
+    """Runnable scenarios: label -> path. Shipped ones by name (``replay_2009_2019``,
+    ``whatif/no_thaad_2016``), then the class's own (``my_folder/thaad_late``);
+    fragments such as ``calibrated_parameters.yaml`` are left out."""
     out: dict[str, str] = {}
-    if folder is None:
-        return out
-    for sub, prefix in ((folder, ""), (folder / "whatif", "whatif/")):
-        if sub.is_dir():
-            for path in sorted(sub.glob("*.yaml")):
-                out[f"{prefix}{path.stem}"] = str(path.resolve())
+    seen: set[Path] = set()
+    for folder, prefix in scenario_folders():
+        for path in scenario_files(folder):
+            resolved = path.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            label = prefix + path.relative_to(folder).with_suffix("").as_posix()
+            out[label if label not in out else str(resolved)] = str(resolved)
     return out
 
 
@@ -109,6 +158,19 @@ def fmt(value: float) -> str:
     return f"{float(value):g}"
 
 
+def complete_priorities(given, actor: str = "beijing") -> list[str]:
+    """A priority list made whole: the given order first, then the actor's default
+    priorities not in it, in their default order (the rule scenario files follow).
+
+    ``given`` is a list or comma-separated text; unknown or repeated names are kept
+    (the scenario validation refuses them with its own message).
+    """
+    if isinstance(given, str):
+        given = given.split(",")
+    order = [p.strip() for p in given if p and p.strip()]
+    return order + [p for p in ACTORS[actor].default_priorities if p not in order]
+
+
 @dataclass(frozen=True)
 class Defaults:
     """What a scenario sets before any change: shown in the controls, restored on demand.
@@ -125,10 +187,9 @@ class Defaults:
 
 
 @functools.lru_cache(maxsize=32)
-def scenario_defaults(path: str) -> Defaults:
-    """The scenario's own settings (raises ``ScenarioError`` for a bad file)."""
+def _scenario_defaults(path: str, mtime_ns: int) -> Defaults:
     scenario = load_scenario(path)
-    model = BufferModel(scenario)
+    model = BufferModel(scenario, compiled=False)
     thresholds = {}
     for name, actor in model.actors.items():
         ranked = list(actor.priorities)
@@ -137,13 +198,26 @@ def scenario_defaults(path: str) -> Defaults:
     return Defaults(tuple(model.actors["beijing"].priorities), thresholds, scenario)
 
 
+def _mtime(path: str) -> int:
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def scenario_defaults(path: str) -> Defaults:
+    """The scenario's own settings (raises ``ScenarioError`` for a bad file); read again
+    when the file changes (a teacher editing a scenario while the app runs)."""
+    return _scenario_defaults(str(path), _mtime(path))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the user chose: a scenario file and the values typed in (as text).
 
     Attributes:
         scenario: path of the scenario file.
-        priorities: Beijing's order as typed ("no_nukes,no_war,..."); "" = the scenario's.
+        priorities: Beijing's whole order ("no_nukes,no_war,..."); "" = the scenario's.
         thresholds: ``(actor, priority, text)`` for each threshold the user changed.
     """
 
@@ -168,10 +242,21 @@ class Settings:
 
     def command_line(self) -> str:
         """The same run from the command line."""
-        words = ["buffer-sim", "run", scenario_label(self.scenario)]
+        words = ["buffer-sim", "run", scenario_argument(self.scenario)]
         for text in self.overrides():
             words += ["--set", text]
         return shlex.join(words)
+
+
+def scenario_argument(path: str) -> str:
+    """How to name the scenario on the command line: its bare name when ``buffer-sim``
+    finds the same file by that name, else its path."""
+    from buffer_sim.cli import resolve_scenario
+
+    label = scenario_label(path)
+    if resolve_scenario(label) == Path(path).resolve():
+        return label
+    return str(Path(path).resolve())
 
 
 PRIORITY_FIELD = ("priorities",)
@@ -183,11 +268,14 @@ def threshold_field(actor: str, prio: str) -> tuple[str, str, str]:
 
 def with_change(settings: Settings, field: tuple, text: str, defaults: Defaults) -> Settings:
     """``settings`` with one field set to ``text``; text equal to the scenario's own value
-    (or empty) removes the change."""
+    (or empty) removes the change. A shorter priority list is completed
+    (:func:`complete_priorities`)."""
     text = (text or "").strip()
     if field == PRIORITY_FIELD:
-        same = [p.strip() for p in text.split(",")] == list(defaults.priorities)
-        return dataclasses.replace(settings, priorities="" if (same or not text) else text)
+        order = complete_priorities(text)
+        same = order == list(defaults.priorities)
+        return dataclasses.replace(settings,
+                                   priorities="" if (same or not text) else ",".join(order))
     _, actor, prio = field
     rest = tuple(t for t in settings.thresholds if (t[0], t[1]) != (actor, prio))
     default = defaults.thresholds.get(actor, {}).get(prio)
@@ -205,13 +293,59 @@ def validate(settings: Settings) -> Scenario:
     return load_scenario(settings.scenario, settings.overrides())
 
 
+# --- keeping a what-if: the scenario file and the run's numbers --------------------------------
+
+def whatif_name(settings: Settings) -> str:
+    """The name (and output folder) of the what-if: ``<scenario>_whatif``, or the
+    scenario's own name when nothing was changed."""
+    name = scenario_defaults(settings.scenario).scenario.name
+    if not settings.overrides():
+        return name
+    return f"{name[:73]}_whatif"
+
+
+def whatif_yaml(settings: Settings) -> str:
+    """The what-if as a scenario file: ``extends:`` the played scenario (by its full path,
+    so the file runs from any folder) and sets what was changed, with the values as
+    ``--set`` reads them. ``buffer-sim run`` on it reproduces the app's run exactly.
+
+    Raises:
+        ScenarioError: the settings are invalid (the app applies only valid ones).
+    """
+    validate(settings)
+    base = scenario_defaults(settings.scenario).scenario
+    changes = apply_overrides({}, settings.overrides())
+    described = "; ".join(settings.overrides()) or "no changes"
+    doc = {
+        "name": whatif_name(settings),
+        "description": f"A what-if built in the buffer-sim app from {base.name}: "
+                       f"{described}.",
+        "extends": str(Path(settings.scenario).resolve()),
+        **changes,
+    }
+    header = (
+        "# A what-if made with the buffer-sim app. Run it with:\n"
+        "#   buffer-sim run THIS_FILE.yaml\n"
+        "# Put it in your scenarios folder to see it in the app's list. It extends the\n"
+        "# played scenario by its full path: on another computer, change 'extends:'.\n")
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=88)
+
+
+def timeseries_csv(model: BufferModel) -> str:
+    """The run so far as ``buffer-sim run`` writes ``timeseries.csv`` (same columns and
+    number format), so the two files can be compared byte for byte."""
+    from buffer_sim.runner import csv_text, timeseries_frame
+
+    return csv_text(timeseries_frame(model))
+
+
 class AppModel(BufferModel):
     """The model the page runs: a ``BufferModel`` built from :class:`Settings`.
 
     Args:
-        settings: the settings, or a Solara reactive holding them (how SolaraViz's Reset
+        settings: the settings, or a Solara reactive holding them (how Mesa's Reset
             passes the current settings); None means the initial scenario unchanged.
-        rng: seed; default the scenario's seed (as the baseline).
+        rng: seed; default the scenario's seed.
         strict: raise ``ScenarioError`` for bad settings; otherwise (Reset, which must
             not fail) fall back to the scenario as written.
     """
@@ -246,6 +380,35 @@ def build_model(settings: Settings, months: int = 0) -> AppModel:
     return model
 
 
+# --- the reference run ---------------------------------------------------------------------------
+
+def default_reference() -> str | None:
+    """The replay's file (history), if it can be found."""
+    from buffer_sim.cli import resolve_scenario
+
+    path = resolve_scenario(DEFAULT_REFERENCE)
+    return str(path) if path.is_file() else None
+
+
+def reference_path(settings: Settings, choice: str | None) -> str:
+    """The file of the reference run: ``choice`` (a path), the played scenario as written
+    (``AS_WRITTEN``), or by default the replay."""
+    if choice == AS_WRITTEN:
+        return settings.scenario
+    if choice:
+        return choice
+    return default_reference() or settings.scenario
+
+
+def reference_label(settings: Settings, choice: str | None) -> str:
+    """How the charts and the table name the reference run."""
+    path = reference_path(settings, choice)
+    label = scenario_label(path)
+    if choice == AS_WRITTEN:
+        return f"{label} as written"
+    return f"{label} (history)" if Path(path) == Path(default_reference() or "") else label
+
+
 # --- pure helpers: data for the charts and the reasons panel --------------------------------
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -261,10 +424,14 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=32)
-def baseline_frame(path: str, seed: int | None = None) -> pd.DataFrame:
-    """The whole period of the scenario as written (its own seed unless given)."""
-    scenario = load_scenario(path)
-    return frame(timeseries_rows(run_model(scenario, seed, compiled=False)))
+def _reference_frame(path: str, mtime_ns: int) -> pd.DataFrame:
+    return frame(timeseries_rows(run_model(load_scenario(path), compiled=False)))
+
+
+def reference_frame(path: str) -> pd.DataFrame:
+    """The whole period of a scenario as written, with its own seed (raises
+    ``ScenarioError`` for a bad file)."""
+    return _reference_frame(str(path), _mtime(path))
 
 
 @functools.lru_cache(maxsize=1)
@@ -310,14 +477,16 @@ def decisions_this_month(model: BufferModel) -> list[dict]:
 #: (column, label, number format) of the "this month" table
 STATE_TABLE = (
     ("tension", "tension (war-risk proxy), 0..1", "{:.2f}"),
+    ("warmth_cn_rok", "warmth China–ROK, −1..1", "{:+.2f}"),
+    ("warmth_cn_dprk", "warmth China–DPRK, −1..1", "{:+.2f}"),
     ("stability", "DPRK stability, 0..1", "{:.2f}"),
     ("nuclear", "nuclear programme, 0..1", "{:.2f}"),
     ("dprk_economy", "DPRK economy, index", "{:.2f}"),
     ("sanctions_scope", "UN sanctions scope, share", "{:.2f}"),
     ("customs_blocked", "stopped at Chinese customs, share", "{:.2f}"),
-    ("beijing_enforcement", "Beijing: sanctions enforcement", "{:.2f}"),
-    ("beijing_aid", "Beijing: aid", "{:.2f}"),
-    ("beijing_engagement", "Beijing: engagement", "{:.2f}"),
+    # every instrument of Beijing's, whatever the model gives it
+    *((f"beijing_{name}", f"Beijing: {name.replace('_', ' ')}", "{:.2f}")
+      for name in INSTRUMENTS["beijing"]),
     ("pyongyang_provocation", "Pyongyang: provocation (0, 1, 2)", "{:.0f}"),
     ("pyongyang_outreach", "Pyongyang: outreach", "{:.2f}"),
     ("washington_pressure", "Washington: sanctions pressure", "{:.2f}"),
@@ -325,15 +494,16 @@ STATE_TABLE = (
 )
 
 
-def state_rows(model: BufferModel, baseline: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(label, this run, baseline) for the current month; "" before the first month."""
+def state_rows(model: BufferModel, reference: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(label, this run, reference) for the current month; "" before the first month or
+    where the reference run has no such month."""
     row = model.row if model.month >= model.spec.start else {}
-    base = baseline[baseline["date"] == month_str(model.month)] if len(baseline) else baseline
-    base_row = base.iloc[0].to_dict() if len(base) else {}
+    ref = reference[reference["date"] == month_str(model.month)] if len(reference) else reference
+    ref_row = ref.iloc[0].to_dict() if len(ref) else {}
     out = []
     for column, label, form in STATE_TABLE:
         now = form.format(row[column]) if column in row else ""
-        then = form.format(base_row[column]) if column in base_row else ""
+        then = form.format(ref_row[column]) if column in ref_row else ""
         out.append((label, now, then))
     return out
 
@@ -344,12 +514,46 @@ def priority_order_text(priorities) -> str:
 
 # --- pure helpers: the charts (matplotlib, no pyplot) ----------------------------------------
 #
-# A chart's fixed part (axes, legend, baseline, observed values) is drawn once per scenario
-# and y range; each month only the current run's lines, the month marker and the title are
-# drawn over a copy of it (blitting), which keeps Play smooth.
+# A chart's fixed part (axes, legend, reference run, observed values) is drawn once per
+# reference, period and y range; each month only the current run's lines, the month
+# marker and the title are drawn over a copy of it (blitting), which keeps Play smooth.
 
-CHART_SIZE = (4.8, 4.0)  # inches at 100 dpi: about the size of a SolaraViz grid cell
+#: inches at 100 dpi: the width of half the page beside the settings at 1280 px, so the
+#: browser shows the picture at about its own size (text stays sharp on a projector)
+CHART_SIZE = (4.3, 3.75)
 _NOT_YET = pd.Timestamp("1900-01-01")
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What one chart draws.
+
+    Attributes:
+        title: the title (the month is added to it).
+        ylabel: the y axis label (its unit or scale).
+        series: ``(column, legend label, colour, line style)`` of each line.
+        ylim: fixed y range, or None for one that grows to show every value.
+    """
+
+    title: str
+    ylabel: str
+    series: tuple
+    ylim: tuple[float, float] | None = None
+
+
+CHARTS: dict[str, ChartSpec] = {
+    "leverage": ChartSpec("Beijing's leverage", "0..1 (influence −1..1)",
+                          tuple((c, label, color, "-") for c, label, color in LEVERAGE_SERIES)),
+    "trade": ChartSpec("China–DPRK trade", "US$ million per month",
+                       tuple((c, label, color, "--" if obs is None else "-")
+                             for c, label, color, obs in TRADE_SERIES)),
+    "tension": ChartSpec("Tension on the peninsula", "0 (calm) .. 1 (war risk)",
+                         tuple((c, label, color, "-") for c, label, color in TENSION_SERIES),
+                         ylim=(-0.02, 1.02)),
+    "warmth": ChartSpec("Warmth of relations", "−1 (hostile) .. 1 (warm)",
+                        tuple((c, label, color, "-") for c, label, color in WARMTH_SERIES),
+                        ylim=(-1.05, 1.05)),
+}
 
 
 @dataclass
@@ -379,28 +583,24 @@ def month_x(month: int) -> pd.Timestamp:
 
 def _axes_frame(ax, start: int, end: int) -> None:
     ax.set_xlim(month_x(start), month_x(end) + pd.offsets.MonthBegin(1))
-    years = max(1, (end - start + 1) // 12)
-    ax.xaxis.set_major_locator(mdates.YearLocator(1 if years <= 6 else 2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    months = end - start + 1
+    if months <= 36:  # a short period: a tick each half year, none past the last month
+        ticks = [month_x(m) for m in range(start, end + 1) if m % 6 == 0]
+        ax.xaxis.set_major_locator(mticker.FixedLocator(mdates.date2num(ticks)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    else:
+        ax.xaxis.set_major_locator(mdates.YearLocator(1 if months <= 72 else 2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(alpha=0.3, lw=0.6)
-    ax.tick_params(labelsize=8)
+    ax.tick_params(labelsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
 def _legend(ax, handles) -> None:
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.08),
-              fontsize=7.5, frameon=False, handlelength=2.2, borderaxespad=0,
-              labelspacing=0.3)
-
-
-def _current_artists(ax, series, name: str) -> ChartArtists:
-    lines = {column: ax.plot([], [], color=color, lw=2.0, ls=style, animated=True)[0]
-             for column, color, style in series}
-    now = ax.axvline(_NOT_YET, color="#777777", lw=0.8, ls=":", animated=True)
-    title = ax.set_title(name, fontsize=10)
-    title.set_animated(True)
-    return ChartArtists(ax, lines, now, title, [], name)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.12, -0.09), ncols=2,
+              fontsize=8.5, frameon=False, handlelength=1.8, borderaxespad=0,
+              labelspacing=0.3, columnspacing=1.0)
 
 
 def leverage_ylim(*frames: pd.DataFrame) -> tuple[float, float]:
@@ -422,36 +622,21 @@ def trade_ylim(*frames: pd.DataFrame, observed: pd.DataFrame | None = None) -> t
     return (0.0, float(np.ceil(top / 50.0) * 50.0))
 
 
-def draw_leverage(fig: Figure, baseline: pd.DataFrame, start: int, end: int,
-                  ylim: tuple[float, float]) -> ChartArtists:
-    """The fixed part of the leverage chart; returns the artists of the current run."""
-    ax = fig.subplots()
-    handles = []
-    for column, label, color in LEVERAGE_SERIES:
-        if column in baseline:
-            ax.plot(baseline["x"], baseline[column], color=color, lw=1.1, alpha=0.28)
-        handles.append(Line2D([], [], color=color, lw=2.0, label=label))
-    handles.append(Line2D([], [], color="#999999", lw=1.1, alpha=0.5, label=BASELINE_LABEL))
-    ax.axhline(0, color="black", lw=0.7)
-    ax.set_ylim(*ylim)
-    ax.set_ylabel("0..1 (influence −1..1)", fontsize=8)
-    _axes_frame(ax, start, end)
-    _legend(ax, handles)
-    return _current_artists(ax, [(c, color, "-") for c, _, color in LEVERAGE_SERIES],
-                            "Beijing's leverage")
-
-
-def draw_trade(fig: Figure, baseline: pd.DataFrame, observed: pd.DataFrame, start: int,
-               end: int, ylim: tuple[float, float]) -> ChartArtists:
-    """The fixed part of the trade chart: baseline faint, observed annual / 12 at mid-year."""
+def draw_chart(fig: Figure, spec: ChartSpec, reference: pd.DataFrame, reference_name: str,
+               start: int, end: int, ylim: tuple[float, float],
+               observed: pd.DataFrame | None = None) -> ChartArtists:
+    """The fixed part of a chart: the reference run faint, the observed trade (annual / 12
+    at mid-year) as dots; returns the artists of the played run."""
     ax = fig.subplots()
     handles, markers = [], []
-    for column, label, color, obs_series in TRADE_SERIES:
-        style = "--" if obs_series is None else "-"
-        if column in baseline:
-            ax.plot(baseline["x"], baseline[column], color=color, lw=1.1, alpha=0.28, ls=style)
+    observed_series = {c: obs for c, _, _, obs in TRADE_SERIES}
+    for column, label, color, style in spec.series:
+        if column in reference:
+            ax.plot(reference["x"], reference[column], color=color, lw=1.2, alpha=0.3,
+                    ls=style)
         handles.append(Line2D([], [], color=color, lw=2.0, ls=style, label=label))
-        if obs_series is not None and len(observed):
+        obs_series = observed_series.get(column)
+        if observed is not None and obs_series is not None and len(observed):
             rows = observed[observed["series"] == obs_series]
             if len(rows):
                 markers.append(ax.scatter(rows["x"], rows["monthly"], color=color, s=30,
@@ -459,28 +644,31 @@ def draw_trade(fig: Figure, baseline: pd.DataFrame, observed: pd.DataFrame, star
     if markers:
         handles.append(Line2D([], [], marker="o", ls="none", markerfacecolor="#d9d9d9",
                               markeredgecolor="black", markersize=6, label=OBSERVED_LABEL))
-    handles.append(Line2D([], [], color="#999999", lw=1.1, alpha=0.5, label=BASELINE_LABEL))
+    fig.text(0.01, 0.012, f"Faint: {reference_name}", fontsize=8.5, color="#555555")
+    if spec.ylim is None or spec.ylim[0] < 0:
+        ax.axhline(0, color="black", lw=0.7)
     ax.set_ylim(*ylim)
-    ax.set_ylabel("US$ million per month", fontsize=8)
+    ax.set_ylabel(spec.ylabel, fontsize=9)
     _axes_frame(ax, start, end)
     _legend(ax, handles)
-    artists = _current_artists(
-        ax, [(c, color, "--" if obs is None else "-") for c, _, color, obs in TRADE_SERIES],
-        "China–DPRK trade")
-    artists.on_top = markers
-    return artists
+    lines = {column: ax.plot([], [], color=color, lw=2.0, ls=style, animated=True)[0]
+             for column, _, color, style in spec.series}
+    now = ax.axvline(_NOT_YET, color="#777777", lw=0.8, ls=":", animated=True)
+    title = ax.set_title(spec.title, fontsize=11)
+    title.set_animated(True)
+    return ChartArtists(ax, lines, now, title, markers, spec.title)
 
 
 class ChartCanvas:
     """A chart whose fixed part is drawn once; :meth:`png` draws a month over it."""
 
-    def __init__(self, draw, *args) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.fig = Figure(figsize=CHART_SIZE, dpi=100)
         self.canvas = FigureCanvasAgg(self.fig)
-        self.artists: ChartArtists = draw(self.fig, *args)
-        self.fig.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.36)
+        self.artists: ChartArtists = draw_chart(self.fig, *args, **kwargs)
+        self.fig.subplots_adjust(left=0.14, right=0.95, top=0.92, bottom=0.34)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
         self.lock = threading.Lock()
@@ -509,40 +697,47 @@ class ChartCanvas:
         return out.getvalue()
 
 
-@functools.lru_cache(maxsize=16)
-def _canvas(kind: str, path: str, seed: int, ylim: tuple[float, float]) -> ChartCanvas:
-    scenario = scenario_defaults(path).scenario
-    baseline = baseline_frame(path, seed)
+@functools.lru_cache(maxsize=24)
+def _canvas(kind: str, reference: str, reference_name: str, start: int, end: int,
+            ylim: tuple[float, float], mtime_ns: int) -> ChartCanvas:
+    ref = reference_frame(reference)
+    observed = observed_monthly(start // 12, end // 12) if kind == "trade" else None
+    return ChartCanvas(CHARTS[kind], ref, reference_name, start, end, ylim, observed=observed)
+
+
+def _ylim(kind: str, current: pd.DataFrame, reference: pd.DataFrame, spec: Scenario):
+    chart = CHARTS[kind]
+    if chart.ylim is not None:
+        return chart.ylim
     if kind == "leverage":
-        return ChartCanvas(draw_leverage, baseline, scenario.start, scenario.end, ylim)
-    observed = observed_monthly(scenario.start // 12, scenario.end // 12)
-    return ChartCanvas(draw_trade, baseline, observed, scenario.start, scenario.end, ylim)
+        return leverage_ylim(current, reference)
+    return trade_ylim(current, reference,
+                      observed=observed_monthly(spec.start // 12, spec.end // 12))
 
 
-def _chart_data(model: BufferModel):
+def chart_png(kind: str, model: BufferModel, reference: str | None = None,
+              reference_name: str | None = None) -> bytes:
+    """One chart of the model's run so far over the reference run, as PNG bytes.
+
+    Args:
+        kind: a key of ``CHARTS`` (leverage, trade, tension, warmth).
+        model: the played run.
+        reference: the reference run's scenario file (default: the played scenario).
+        reference_name: its name in the legend.
+    """
     spec = model.spec
     settings = getattr(model, "settings", None)
-    path = str(Path(settings.scenario if settings is not None else spec.path).resolve())
+    if reference is None:
+        reference = settings.scenario if settings is not None else spec.path
+        reference_name = reference_name or f"{spec.name} as written"
+    reference = str(Path(reference).resolve())
     current = frame(timeseries_rows(model))
-    baseline = baseline_frame(path, spec.seed)
+    ref = reference_frame(reference)
+    ylim = _ylim(kind, current, ref, spec)
+    canvas = _canvas(kind, reference, reference_name or scenario_label(reference),
+                     spec.start, spec.end, ylim, _mtime(reference))
     now = model.month if model.month >= spec.start else None
-    return path, current, baseline, now
-
-
-def leverage_png(model: BufferModel) -> bytes:
-    """The leverage chart of the model's run so far over the baseline, as PNG bytes."""
-    path, current, baseline, now = _chart_data(model)
-    ylim = leverage_ylim(current, baseline)
-    return _canvas("leverage", path, model.spec.seed, ylim).png(current, now)
-
-
-def trade_png(model: BufferModel) -> bytes:
-    """The trade chart of the model's run so far, baseline and observed, as PNG bytes."""
-    path, current, baseline, now = _chart_data(model)
-    spec = model.spec
-    ylim = trade_ylim(current, baseline,
-                      observed=observed_monthly(spec.start // 12, spec.end // 12))
-    return _canvas("trade", path, spec.seed, ylim).png(current, now)
+    return canvas.png(current, now)
 
 
 # --- the page (Solara) -------------------------------------------------------------------------
@@ -552,6 +747,28 @@ applied = solara.reactive(None)
 #: Text typed into each field (field -> text) and the refusal of each bad one (field -> msg).
 drafts = solara.reactive({})
 errors = solara.reactive({})
+#: The reference run chosen: None (the replay), ``AS_WRITTEN``, or a scenario file.
+reference_choice = solara.reactive(None)
+#: The pause between two months while playing, in milliseconds.
+play_interval = solara.reactive(150)
+#: Mesa's controller takes these as reactives: every month drawn, no extra thread.
+_render_interval = solara.reactive(1)
+_use_threads = solara.reactive(False)
+
+#: Page layout: charts two by two beside the settings; one column on a narrow screen.
+CSS = """
+.bs-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px;
+           width: 100%; max-width: 100%; }
+@media (max-width: 1100px) { .bs-grid { grid-template-columns: minmax(0, 1fr); } }
+.bs-cell { background: white; border-radius: 4px; padding: 4px;
+           box-shadow: 0 1px 3px rgba(0, 0, 0, 0.18); min-width: 0; }
+.bs-cell img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+.bs-sidebar { width: 376px; max-width: 376px; }
+.bs-sidebar .v-card { margin-bottom: 10px; }
+.bs-sidebar .v-label, .bs-sidebar label { white-space: normal; }
+.bs-sidebar .v-btn-toggle { flex-wrap: wrap; max-width: 100%; }
+.bs-sidebar .v-btn-toggle > .v-btn.v-btn { padding: 0 8px !important; min-width: 0; }
+"""
 
 
 def current_settings() -> Settings:
@@ -566,27 +783,6 @@ def _tagged(testid: str, children, **attrs):
                          style_="width: 100%").key(testid)
 
 
-@solara.component
-def ChartImage(testid: str, png: bytes, model: BufferModel):
-    digest = hashlib.sha256(png).hexdigest()[:16]
-    image = solara.Image(png, width="100%")
-    return _tagged(testid, [image], digest=digest, month=month_str(model.month))
-
-
-@solara.component
-def TradeChart(model: BufferModel):
-    """China-DPRK trade, observed values as monthly averages, baseline faint."""
-    update_counter.get()
-    ChartImage("trade-chart", trade_png(model), model)
-
-
-@solara.component
-def LeverageChart(model: BufferModel):
-    """Beijing's leverage, current run over the faint baseline."""
-    update_counter.get()
-    ChartImage("leverage-chart", leverage_png(model), model)
-
-
 def _el(tag: str, children=(), style: str = "", key: str | None = None, **attrs):
     """A plain HTML element (text children are shown as text, never as markup).
 
@@ -597,6 +793,27 @@ def _el(tag: str, children=(), style: str = "", key: str | None = None, **attrs)
     el = solara.v.Html(tag=tag, children=list(children), style_=style,
                        attributes=attributes or None)
     return el.key(key or f"{tag}-{attrs.get('testid', '')}")
+
+
+def _reference() -> tuple[str, str]:
+    """This session's reference run: (scenario file, name in the legends)."""
+    settings = current_settings()
+    choice = reference_choice.value
+    return reference_path(settings, choice), reference_label(settings, choice)
+
+
+@solara.component
+def Chart(kind: str, model: BufferModel):
+    """One chart of the played run over the faint reference run."""
+    update_counter.get()
+    path, name = _reference()
+    try:
+        png = chart_png(kind, model, reference=path, reference_name=name)
+    except ScenarioError as err:  # the reference file broke after it was chosen
+        return _tagged(f"{kind}-chart", [solara.Error(f"Reference refused: {err}")])
+    digest = hashlib.sha256(png).hexdigest()[:16]
+    image = solara.Image(png, width="100%")
+    return _tagged(f"{kind}-chart", [image], digest=digest, month=month_str(model.month))
 
 
 def reasons_children(model: BufferModel) -> list:
@@ -638,44 +855,75 @@ def ReasonsPanel(model: BufferModel):
     return solara.v.Html(tag="div", children=reasons_children(model),
                          attributes={"data-testid": "reasons",
                                      "data-month": month_str(model.month)},
-                         style_="width: 100%; height: 100%; overflow-y: auto; "
-                                "font-size: 14px; line-height: 1.35; padding: 4px 8px")
+                         style_="width: 100%; font-size: 15px; line-height: 1.4; "
+                                "padding: 4px 8px")
 
 
 @solara.component
 def StatePanel(model: BufferModel):
-    """The world and the main instruments this month, next to the baseline's."""
+    """The world and the main instruments this month, next to the reference run's."""
     update_counter.get()
-    _, _, baseline, _ = _chart_data(model)
+    path, name = _reference()
+    try:
+        reference = reference_frame(path)
+    except ScenarioError:
+        reference = frame([])
     rows = []
-    for label, now, then in state_rows(model, baseline):
+    for label, now, then in state_rows(model, reference):
         differs = now and then and now != then
         rows.append(_el("tr", [
             _el("td", [label], "padding: 1px 8px 1px 0", key=f"l-{label}"),
             _el("td", [now], "text-align: right; padding: 1px 8px;"
                 + (" font-weight: bold" if differs else ""), key=f"n-{label}"),
-            _el("td", [then], "text-align: right; padding: 1px 0 1px 8px; color: #888888",
+            _el("td", [then], "text-align: right; padding: 1px 0 1px 8px; color: #777777",
                 key=f"b-{label}"),
         ], key=f"r-{label}"))
     month = month_str(model.month) if model.month >= model.spec.start else "not started"
     head = _el("tr", [_el("th", [f"This month ({month})"], "text-align: left", key="h1"),
                       _el("th", ["this run"], "text-align: right; padding: 0 8px", key="h2"),
-                      _el("th", ["baseline"], "text-align: right; color: #888888", key="h3")],
+                      _el("th", ["reference"], "text-align: right; color: #777777",
+                          key="h3")],
                key="head")
-    table = _el("table", [head, *rows], "border-collapse: collapse; font-size: 13px",
+    table = _el("table", [head, *rows], "border-collapse: collapse; font-size: 14px",
                 key="table")
-    note = _el("p", ["Bold: differs from the baseline (the scenario as written, same "
-                     "seed) in the same month."], "font-size: 12px; color: #555555; "
-                                                   "margin: 6px 0 0 0", key="note")
+    note = _el("p", [f"Reference: {name}. Bold: this run differs from it in the same "
+                     "month."], "font-size: 13px; color: #555555; margin: 6px 0 0 0",
+               key="note")
     return solara.v.Html(tag="div", children=[table, note],
                          attributes={"data-testid": "state"},
-                         style_="width: 100%; height: 100%; overflow-y: auto; "
-                                "padding: 4px 8px")
+                         style_="width: 100%; padding: 4px 8px")
+
+
+@solara.component
+def MonthShown(model: BufferModel):
+    """The month the run has reached, as YYYY-MM (Mesa shows a step count)."""
+    update_counter.get()
+    spec = model.spec
+    if model.month < spec.start:
+        text = f"Month: not started (first month {month_str(spec.start)})"
+    else:
+        text = (f"Month: {month_str(model.month)} "
+                f"({model.month - spec.start + 1} of {spec.months})")
+    return _tagged("month-shown", [_el("span", [text], "font-size: 15px", key="month")],
+                   month=month_str(model.month))
+
+
+@solara.component
+def RunControls(model: solara.Reactive):
+    """Reset / Play / Step (Mesa's controller), the speed, and the month reached."""
+    with solara.Card("Run", margin=0):
+        ModelController(model, model_parameters={"settings": applied},
+                        play_interval=play_interval, render_interval=_render_interval,
+                        use_threads=_use_threads)
+        MonthShown(model.value)
+        solara.SliderInt("Pause when playing (ms)", value=play_interval,
+                         min=50, max=1000, step=50)
 
 
 @solara.component
 def SettingsPanel(model: solara.Reactive):
-    """Scenario choice, Beijing's priority order and every actor's thresholds."""
+    """Scenario and reference choice, Beijing's priority order, every actor's thresholds
+    and the downloads that keep a what-if."""
     settings = current_settings()
     actor_shown, set_actor_shown = solara.use_state("beijing")
     try:
@@ -696,13 +944,35 @@ def SettingsPanel(model: solara.Reactive):
             return
         try:
             scenario_defaults(path)
-            new = Settings(path)
-            replace_model(new, 0)
+            replace_model(Settings(path), 0)
         except ScenarioError as err:
             errors.value = {**errors.value, ("scenario",): f"Refused: {err}"}
             return
         drafts.value = {}
         errors.value = {}
+
+    reference_values = [AS_WRITTEN, *choices]
+    shown_reference = reference_choice.value
+    if shown_reference is None:
+        path = default_reference()
+        shown_reference = scenario_label(path) if path else AS_WRITTEN
+    elif shown_reference != AS_WRITTEN:
+        shown_reference = scenario_label(shown_reference)
+
+    def on_reference(label):
+        if label == AS_WRITTEN:
+            reference_choice.value = AS_WRITTEN
+            return
+        path = choices.get(label)
+        if path is None:
+            return
+        try:
+            reference_frame(path)
+        except ScenarioError as err:
+            errors.value = {**errors.value, ("reference",): f"Refused: {err}"}
+            return
+        errors.value = {k: v for k, v in errors.value.items() if k != ("reference",)}
+        reference_choice.value = path
 
     def on_field(field, text):
         drafts.value = {**drafts.value, field: text}
@@ -713,6 +983,8 @@ def SettingsPanel(model: solara.Reactive):
             errors.value = {**errors.value, field: f"Refused: {err}"}
             return
         errors.value = {k: v for k, v in errors.value.items() if k != field}
+        # the field shows the value applied: a short priority list, completed
+        drafts.value = {k: v for k, v in drafts.value.items() if k != field}
 
     def restore():
         drafts.value = {}
@@ -722,43 +994,52 @@ def SettingsPanel(model: solara.Reactive):
     def field_text(field, default_text):
         return drafts.value.get(field, default_text)
 
-    order = list(settings.priorities.split(",")) if settings.priorities else list(
-        defaults.priorities)
-    order = [p.strip() for p in order]
+    order = (complete_priorities(settings.priorities) if settings.priorities
+             else list(defaults.priorities))
 
     def move_up(i):
         new = order[:i - 1] + [order[i], order[i - 1]] + order[i + 1:]
         on_field(PRIORITY_FIELD, ",".join(new))
 
-    with solara.Card("Scenario and priorities", margin=0):
-        solara.Select("Scenario", values=list(choices), value=current_label,
+    with solara.Card("Scenario and comparison", margin=0):
+        solara.Select("Scenario played", values=list(choices), value=current_label,
                       on_value=on_scenario, classes=["bs-scenario"])
         sc = defaults.scenario
         _el("p", [f"{month_str(sc.start)} to {month_str(sc.end)}, seed {sc.seed}. "
-                  f"{_first_sentence(sc.description)}"], "font-size: 13px; margin: 0",
+                  f"{_first_sentence(sc.description)}"], "font-size: 14px; margin: 0 0 8px 0",
             key="about")
+        solara.Select("Reference run, drawn faint", values=reference_values,
+                      value=shown_reference, on_value=on_reference, classes=["bs-reference"])
+        _el("p", ["Compare with history (the replay, the default), another scenario, or "
+                  "the played scenario without your changes."],
+            "font-size: 13px; color: #555555; margin: 0", key="reference-help")
         if errors.value:
             with _tagged("input-error", []):
                 for message in errors.value.values():
                     solara.Error(message, dense=True)
                 solara.Text("The run keeps its last valid settings.",
-                            style={"font-size": "12px"})
+                            style={"font-size": "13px"})
+
+    with solara.Card("Beijing's priorities", margin=0):
         solara.InputText(
-            "Beijing's priorities, most important first",
+            "Most important first, separated by commas (Enter applies)",
             value=field_text(PRIORITY_FIELD, ",".join(order)),
             on_value=lambda text: on_field(PRIORITY_FIELD, text),
             error=bool(errors.value.get(PRIORITY_FIELD)), continuous_update=False,
             classes=["bs-priorities"]).key("priorities")
-        with solara.Column(gap="0px"):
-            for i, p in enumerate(order):
-                with solara.Row(gap="4px", style={"align-items": "center"}):
-                    solara.Button("↑", on_click=functools.partial(move_up, i), text=True,
-                                  disabled=i == 0, color="primary", classes=[f"bs-up-{i}"],
-                                  style={"min-width": "28px", "padding": "0"})
-                    label = PRIORITIES[p].label if p in PRIORITIES else p
-                    solara.Text(f"{i + 1}. {label}", style={"font-size": "13px"})
-        _el("p", ["Thresholds of each actor (Enter applies a value):"],
-            "font-size: 13px; margin: 8px 0 2px 0", key="thresholds")
+        with _tagged("priority-list", [], count=len(order), order=",".join(order)):
+            with solara.Column(gap="0px"):
+                for i, p in enumerate(order):
+                    with solara.Row(gap="4px", style={"align-items": "center"}):
+                        solara.Button("↑", on_click=functools.partial(move_up, i), text=True,
+                                      disabled=i == 0, color="primary", classes=[f"bs-up-{i}"],
+                                      style={"min-width": "28px", "padding": "0"})
+                        label = PRIORITIES[p].label if p in PRIORITIES else p
+                        solara.Text(f"{i + 1}. {label}", style={"font-size": "14px"})
+
+    with solara.Card("Thresholds", margin=0):
+        _el("p", ["Each actor's thresholds (Enter applies a value):"],
+            "font-size: 14px; margin: 0 0 2px 0", key="thresholds")
         solara.ToggleButtonsSingle(value=actor_shown, values=list(ACTORS),
                                    on_value=set_actor_shown, dense=True)
         for prio, value in defaults.thresholds.get(actor_shown, {}).items():
@@ -773,12 +1054,24 @@ def SettingsPanel(model: solara.Reactive):
                 on_value=functools.partial(on_field, field),
                 error=bool(errors.value.get(field)), continuous_update=False,
                 classes=[f"bs-threshold-{name}"]).key(f"threshold-{name}")
+
+    with solara.Card("Keep this run", margin=0):
         changed = settings.overrides()
+        name = whatif_name(settings)
         if changed:
-            _el("p", ["Same run from the command line:"], "font-size: 12px; margin: 6px 0 0 0",
+            _el("p", ["Same run from the command line:"], "font-size: 13px; margin: 0",
                 key="same-run")
-            _el("code", [settings.command_line()], "font-size: 11px; word-break: break-all",
+            _el("code", [settings.command_line()], "font-size: 12px; word-break: break-all",
                 testid="command-line")
+            with _tagged("download-whatif", []):
+                solara.FileDownload(lambda: whatif_yaml(current_settings()),
+                                    filename=f"{name}.yaml", mime_type="text/yaml",
+                                    label="Download the what-if (YAML)")
+        with _tagged("download-timeseries", []):
+            solara.FileDownload(lambda: timeseries_csv(model.value),
+                                filename=f"{name}-timeseries.csv", mime_type="text/csv",
+                                label="Download the numbers (CSV)")
+        if changed:
             solara.Button("Restore the scenario's settings", on_click=restore, text=True,
                           color="primary")
 
@@ -790,23 +1083,16 @@ def _first_sentence(text: str) -> str:
 
 
 @solara.component
-def SettingsSidebar(model: solara.Reactive):
-    with solara.Sidebar():
-        SettingsPanel(model)
-
-
-@solara.component
-def SettingsHost(model: solara.Reactive, levels: int = 3):
-    """Adds the settings to the sidebar from ``levels`` components further down.
-
-    Solara orders sidebar content by how deep in the page it is added, and SolaraViz adds
-    its Play / Step / Reset card a few levels below the page: adding the settings deeper
-    puts them under the controls.
-    """
-    if levels > 0:
-        SettingsHost(model, levels - 1)
-    else:
-        SettingsSidebar(model)
+def MainView(model: BufferModel):
+    """The charts two by two, then the reasons and the numbers."""
+    with solara.v.Html(tag="div", class_="bs-grid", attributes={"data-testid": "main"}):
+        for kind in CHARTS:
+            with solara.v.Html(tag="div", class_="bs-cell"):
+                Chart(kind, model)
+        with solara.v.Html(tag="div", class_="bs-cell"):
+            ReasonsPanel(model)
+        with solara.v.Html(tag="div", class_="bs-cell"):
+            StatePanel(model)
 
 
 @solara.component
@@ -815,20 +1101,14 @@ def Page():
     settings = current_settings()
     initial = solara.use_memo(lambda: build_model(settings), [])
     model = solara.use_reactive(initial)
-    SettingsHost(model)
     solara.Title("buffer_sim")
-    # A new scenario mounts a new SolaraViz (fresh Play / Step state, even if the last
-    # run had ended): for one render there is none, then the effect shows the new one.
-    shown, set_shown = solara.use_state(settings.scenario)
-    solara.use_effect(lambda: set_shown(settings.scenario), [settings.scenario])
-    if shown != settings.scenario:
-        solara.Text("Loading the scenario…")
-        return
-    SolaraViz(
-        model,
-        components=[LeverageChart, TradeChart, ReasonsPanel, StatePanel],
-        # Reset builds AppModel(settings=applied): the current valid settings.
-        model_params={"settings": applied},
-        name=f"{TITLE}: {scenario_label(settings.scenario)}",
-        play_interval=150,
-    )
+    solara.Style(CSS)
+    with solara.AppBar():
+        solara.AppBarTitle(f"{TITLE}: {scenario_label(settings.scenario)}")
+    with solara.Sidebar():
+        with solara.Column(classes=["bs-sidebar"], gap="10px"):
+            # A new scenario mounts a new controller (fresh Play / Step state, even if
+            # the last run had ended).
+            RunControls(model).key(f"controls-{settings.scenario}")
+            SettingsPanel(model)
+    MainView(model.value)

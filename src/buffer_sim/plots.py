@@ -7,13 +7,19 @@ such a frame, writes one PNG and returns its path.
 Conventions shared by all charts:
     * A month is drawn at its first day; the x axis is a real date axis.
     * Single-run charts give every variable its own colour. Multi-run charts
-      (:func:`overlay`, :func:`plot_compare`) give every run its own colour and
-      tell variables apart by line style.
-    * Events are thin vertical lines coloured by kind, with short rotated
-      labels above the top panel; labels that would collide are merged and
-      counted ("(+2)").
+      (:func:`overlay`, :func:`plot_compare`) give every measure its own panel
+      and every run its own colour; each panel's legend names measure and run
+      ("reported imports - replay_2009_2019", :func:`legend_label`).
+    * Bounded measures sit on their whole range in multi-run charts (warmth
+      -1..1, levels and shares 0..1; :func:`value_limits`), so a small gap looks
+      small; the difference chart (``plot_compare(difference=True)``) shows it.
+    * Events are thin vertical lines coloured by kind, numbered in date order
+      above the top panel(s); a key below the chart lists every event whole
+      ("17  2016-03  UNSCR 2270 (coal, iron; livelihood exemption)").
     * Columns a chart knows about but the frame lacks are skipped, so older
       ``timeseries.csv`` files still plot.
+    * Every PNG carries its title, panel titles, legend entries and event key
+      as text (:func:`chart_text`), so worksheets can be checked against it.
     * Output is reproducible: fixed size and dpi, no software/date metadata, so
       the same data give byte-identical PNGs. Files are written atomically
       (temporary file in the target directory, then :func:`os.replace`).
@@ -21,6 +27,9 @@ Conventions shared by all charts:
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -42,9 +51,11 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from buffer_sim.output import write_png  # noqa: E402
+from buffer_sim.output import atomic_write_bytes  # noqa: E402
 
-__all__ = ["DPI", "overlay", "plot_compare", "plot_leverage", "plot_overview", "plot_trade"]
+__all__ = ["DPI", "ChartText", "chart_text", "figure_text", "legend_label", "overlay",
+           "overlay_panels", "panel_title", "plot_compare", "plot_leverage", "plot_overview",
+           "plot_trade", "value_limits"]
 
 #: Output resolution (dots per inch); fixed so that output is reproducible.
 DPI = 110
@@ -53,8 +64,6 @@ WIDTH_PX = 1400
 HEIGHT_PX = 900
 OVERVIEW_HEIGHT_PX = 1150
 
-#: Longest event label, in characters, before it is cut with an ellipsis.
-EVENT_LABEL_CHARS = 28
 EVENT_FONT_SIZE = 7.5
 
 #: Event kind -> (colour, legend name). Dark tones so labels read on white.
@@ -66,15 +75,15 @@ EVENT_KINDS: dict[str, tuple[str, str]] = {
     "diplomatic_shock": ("#762a83", "diplomatic shock"),
 }
 _OTHER_EVENT_COLOR = "#525252"
+#: Colour -> its name in the event key's title.
+_COLOUR_NAMES = {"#b2182b": "red", "#2166ac": "blue", "#1b7837": "green", "#737373": "grey",
+                 "#762a83": "purple", _OTHER_EVENT_COLOR: "dark grey"}
 
 # Run colours skip the blue, orange and grey used for the trade series, so that
 # coloured observed markers stay unambiguous in trade overlays.
 RUN_COLORS = ("#2ca02c", "#d62728", "#9467bd", "#17becf", "#8c564b", "#e377c2",
               "#bcbd22", "#1f77b4", "#ff7f0e", "#7f7f7f")
 
-# Line styles that tell variables apart when colour is taken by the run.
-_OVERLAY_STYLES = ("-", "--", ":", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5)), (0, (10, 3)),
-                   (0, (1, 3)))
 # Marker shapes for the sources ("basis") of observed data.
 _BASIS_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
 
@@ -100,6 +109,8 @@ _STYLE = {
 }
 
 _TIME_LABEL = "month (one model step)"
+#: Longest line of a figure title, in characters, before it wraps.
+_TITLE_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,8 @@ class _Run:
     x: np.ndarray
     color: str | None
     width: float = 1.6
+    reference: str | None = None
+    reference_df: pd.DataFrame | None = None
 
 
 _LEVERAGE = (
@@ -197,6 +210,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "cn_imports_reported": ("China imports from DPRK, reported", "US$ million per month"),
     "cn_exports_informal": ("China exports to DPRK, informal", "US$ million per month"),
     "cn_imports_informal": ("China imports from DPRK, informal", "US$ million per month"),
+    "informal_trade": ("informal trade, both ways", "US$ million per month"),
     "other_trade": ("DPRK trade with other partners", "US$ million per month"),
     "china_share": ("China's share of DPRK trade", "share 0..1"),
     "tension": ("tension (war-risk proxy)", "level 0..1"),
@@ -246,7 +260,9 @@ def plot_leverage(df: pd.DataFrame, path, events: Iterable = (), title: str | No
         The path written.
     """
     runs = _prepare_runs({"": df}, overlay=False)
-    return _render(path, HEIGHT_PX, partial(_draw_leverage, runs=runs, events=events, title=title))
+    marks = _prepare_events(events, runs)
+    return _render(path, HEIGHT_PX + _key_height(marks),
+                   partial(_draw_leverage, runs=runs, events=marks, title=title))
 
 
 def plot_trade(df: pd.DataFrame, path, events: Iterable = (), observed: pd.DataFrame | None = None,
@@ -266,8 +282,9 @@ def plot_trade(df: pd.DataFrame, path, events: Iterable = (), observed: pd.DataF
         The path written.
     """
     runs = _prepare_runs({"": df}, overlay=False)
-    return _render(path, HEIGHT_PX, partial(_draw_trade, runs=runs, events=events,
-                                            observed=observed, title=title))
+    marks = _prepare_events(events, runs)
+    return _render(path, HEIGHT_PX + _key_height(marks),
+                   partial(_draw_trade, runs=runs, events=marks, observed=observed, title=title))
 
 
 def plot_overview(df: pd.DataFrame, path, events: Iterable = (), title: str | None = None) -> Path:
@@ -277,32 +294,51 @@ def plot_overview(df: pd.DataFrame, path, events: Iterable = (), title: str | No
         df: one run's time series with ``date`` and the overview columns.
         path: PNG file to write (parent directories are created).
         events: ``(date "YYYY-MM", label, kind)`` tuples; lines on every panel,
-            labels on the top one.
+            numbers on the top one, names in the key below.
         title: figure title; a default names the chart and the period.
 
     Returns:
         The path written.
     """
     runs = _prepare_runs({"": df}, overlay=False)
-    return _render(path, OVERVIEW_HEIGHT_PX, partial(_draw_overview, runs=runs, events=events,
-                                                     title=title))
+    marks = _prepare_events(events, runs)
+    return _render(path, OVERVIEW_HEIGHT_PX + _key_height(marks),
+                   partial(_draw_overview, runs=runs, events=marks, title=title))
 
 
 def plot_compare(runs: Mapping[str, pd.DataFrame], path, metrics: Sequence[str],
-                 title: str | None = None) -> Path:
+                 title: str | None = None, *, difference: bool = False, events=(),
+                 bands: Mapping[str, pd.DataFrame] | None = None,
+                 window: tuple[str, str] | None = None) -> Path:
     """Draw small multiples: one panel per metric, one colour per run.
 
+    Panel titles are the measures' names (``METRICS``); every panel has its own
+    legend whose entries name the measure and the run (``legend_label``). Bounded
+    measures sit on their whole range (``value_limits``), so a small gap looks small.
+
     Args:
-        runs: run name -> time series; colours follow the mapping's order.
+        runs: run name -> time series; colours follow the mapping's order; the first
+            is the reference of ``difference``.
         path: PNG file to write (parent directories are created).
         metrics: columns to draw, one panel each, in this order.
         title: figure title; defaults to "Scenario comparison" and the period.
+        difference: draw each run minus the first (months both have), on an axis
+            symmetric about zero, instead of the levels.
+        events: ``(date, label, kind)`` tuples, or run name -> such tuples (an event
+            not in every run is marked "only in ..."): marker lines on every panel,
+            numbers above the top ones, names in a key below.
+        bands: run name -> a frame with ``date`` and, per metric, columns
+            ``"<metric> q05"`` and ``"<metric> q95"``: shaded in the run's colour
+            (for ``difference``: the band of the run's differences from the first).
+        window: ``(first, last)`` months ('YYYY-MM') of the key numbers; the months
+            outside it are shaded grey.
 
     Returns:
         The path written.
 
     Raises:
-        ValueError: no runs, no metrics, or a metric no run has.
+        ValueError: no runs, no metrics, a metric no run has, or ``difference``
+            with a single run.
     """
     metrics = list(metrics)
     if not metrics:
@@ -311,26 +347,74 @@ def plot_compare(runs: Mapping[str, pd.DataFrame], path, metrics: Sequence[str],
     missing = [m for m in metrics if not any(m in r.df.columns for r in prepared)]
     if missing:
         raise ValueError(f"no run has the column(s) {', '.join(missing)}")
-    ncols = 1 if len(metrics) <= 3 else 2
-    nrows = -(-len(metrics) // ncols)
-    height = max(HEIGHT_PX, 140 + 230 * nrows)
-    return _render(path, height, partial(_draw_compare, runs=prepared, metrics=metrics,
-                                         shape=(nrows, ncols), title=title))
+    if difference:
+        if len(prepared) < 2:
+            raise ValueError("a difference chart needs at least two runs")
+        prepared = _difference_runs(prepared)
+    panels = [_panel(m) for m in metrics]
+    marks = _prepare_events(events, prepared)
+    ncols = 1 if len(panels) <= 3 else 2
+    nrows = -(-len(panels) // ncols)
+    height = max(HEIGHT_PX, 170 + 215 * nrows) + _key_height(marks)
+    default = ("Difference from " + next(iter(runs)) if difference else "Scenario comparison")
+    return _render(path, height, partial(
+        _draw_grid, runs=prepared, panels=panels, ncols=ncols, events=marks, title=title,
+        default_title=default, bands=bands, difference=difference, window=window))
+
+
+#: Panels of each overlay, by kind (see ``overlay_panels``).
+OVERLAY_KINDS = ("leverage", "trade", "overview")
+
+
+def overlay_panels(kind: str, columns: Iterable[str] = ()) -> list[str]:
+    """The measures of an overlay, one panel each, in drawing order.
+
+    Args:
+        kind: ``"leverage"``, ``"trade"`` or ``"overview"``.
+        columns: the runs' columns; the overview's instruments are every
+            ``beijing_*`` column among them (so a new instrument gets its panel).
+
+    Returns:
+        Column names; ``annual:<series>`` for the annual sums of the trade
+        overlay (``series`` as in observed data) and ``tests`` for Pyongyang's tests.
+
+    Raises:
+        ValueError: unknown ``kind``.
+    """
+    from buffer_sim import world
+
+    columns = list(columns)
+    if kind == "leverage":
+        return list(world.LEVERAGE_MEASURES)
+    if kind == "trade":
+        return [s.column for s in _TRADE_MONTHLY] + [f"annual:{s.column}" for s in _TRADE_ANNUAL]
+    if kind == "overview":
+        beijing = [f"beijing_{name}" for name in world.INSTRUMENTS["beijing"]]
+        beijing += [c for c in columns if c.startswith("beijing_") and c not in beijing]
+        return ["tension", "stability", "nuclear", "dprk_economy", "sanctions_scope",
+                *(s.column for s in _WARMTH), *beijing, "washington_pressure",
+                "washington_military", "tests"]
+    raise ValueError(f"kind must be 'leverage', 'trade' or 'overview', got {kind!r}")
 
 
 def overlay(runs: Mapping[str, pd.DataFrame], path, kind: str,
-            observed: pd.DataFrame | None = None) -> Path:
-    """Draw one of the single-run charts for several runs on shared axes.
+            observed: pd.DataFrame | None = None, *, events=(),
+            bands: Mapping[str, pd.DataFrame] | None = None, title: str | None = None) -> Path:
+    """Draw the measures of one of the single-run charts for several runs.
 
-    Each run gets a colour; line style tells the variables apart. Events are
-    not drawn (runs may differ in them).
+    One panel per measure (``overlay_panels``), one colour per run, a legend per
+    panel naming measure and run (``legend_label``); bounded measures on their whole
+    range. Events are marked as in :func:`plot_compare`.
 
     Args:
         runs: run name -> time series; colours follow the mapping's order.
         path: PNG file to write (parent directories are created).
         kind: ``"leverage"``, ``"trade"`` or ``"overview"``.
         observed: annual observations for ``kind="trade"`` (see
-            :func:`plot_trade`); ignored otherwise.
+            :func:`plot_trade`), drawn in the annual panels; ignored otherwise.
+        events: as for :func:`plot_compare`.
+        bands: as for :func:`plot_compare`.
+        title: figure title; a default names the chart, the period and the runs.
 
     Returns:
         The path written.
@@ -339,18 +423,103 @@ def overlay(runs: Mapping[str, pd.DataFrame], path, kind: str,
         ValueError: unknown ``kind`` or no runs.
     """
     prepared = _prepare_runs(runs, overlay=True)
-    if kind == "leverage":
-        draw = partial(_draw_leverage, runs=prepared, events=(), title=None)
-        height = HEIGHT_PX
-    elif kind == "trade":
-        draw = partial(_draw_trade, runs=prepared, events=(), observed=observed, title=None)
-        height = HEIGHT_PX
-    elif kind == "overview":
-        draw = partial(_draw_overview, runs=prepared, events=(), title=None)
-        height = OVERVIEW_HEIGHT_PX
-    else:
-        raise ValueError(f"kind must be 'leverage', 'trade' or 'overview', got {kind!r}")
-    return _render(path, height, draw)
+    columns = set().union(*(r.df.columns for r in prepared))
+    names = overlay_panels(kind, sorted(columns))
+    panels = [_panel(n) for n in names
+              if n in columns or n == "tests" and "pyongyang_provocation" in columns
+              or n.startswith("annual:") and _ANNUAL_SOURCES[n[7:]] <= columns]
+    if not panels:
+        raise ValueError(f"no run has any column of the {kind} chart")
+    marks = _prepare_events(events, prepared)
+    ncols = 1 if len(panels) <= 3 else 2
+    nrows = -(-len(panels) // ncols)
+    height = max(HEIGHT_PX, 170 + 200 * nrows) + _key_height(marks)
+    defaults = {"leverage": "Beijing's leverage: potential, pressure applied, influence realized",
+                "trade": "China–DPRK trade", "overview": "Overview: security, relations, "
+                "instruments"}
+    return _render(path, height, partial(
+        _draw_grid, runs=prepared, panels=panels, ncols=ncols, events=marks, title=title,
+        default_title=defaults[kind], bands=bands, observed=observed))
+
+
+def legend_label(measure: str, run: str, reference: str | None = None) -> str:
+    """A legend entry of a multi-run chart: the measure's name and the run's.
+
+    Args:
+        measure: column name (``reported imports - replay_2009_2019`` for
+            ``cn_imports_reported``) or a measure's legend name.
+        run: the run's name.
+        reference: in a difference chart, the run the difference is taken from.
+    """
+    name = _panel(measure).name if measure in METRICS or ":" in measure else measure
+    return f"{name} - {run}" + (f" minus {reference}" if reference else "")
+
+
+def panel_title(measure: str) -> str:
+    """The title of a measure's panel in multi-run charts."""
+    return _panel(measure).title
+
+
+@dataclass(frozen=True)
+class ChartText:
+    """The words of a drawn chart, for checking that worksheets cite real things.
+
+    Attributes:
+        title: the figure's title.
+        panels: each panel's title, top left to bottom right (row by row); in
+            single-run charts, the title of the panel's legend ("Warmth of relations").
+        legend: every legend entry, panel by panel (the event key excluded).
+        events: the entries of the numbered event key.
+    """
+
+    title: str
+    panels: tuple[str, ...]
+    legend: tuple[str, ...]
+    events: tuple[str, ...]
+
+
+#: PNG text key under which every chart carries its ``ChartText`` as JSON.
+TEXT_KEY = "buffer_sim chart text"
+_EVENT_KEY_GID = "event-key"
+
+
+def figure_text(fig: Figure) -> ChartText:
+    """Panel titles, legend entries and event key of a drawn figure."""
+    legends, events = [], []
+    for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]:
+        if legend is None:
+            continue
+        texts = [t.get_text() for t in legend.get_texts()]
+        (events if legend.get_gid() == _EVENT_KEY_GID else legends).extend(texts)
+    panels = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        # Single-run charts name their panels in the legend's title.
+        name = (ax.get_title(loc="left") or ax.get_title()
+                or (legend.get_title().get_text() if legend is not None else ""))
+        if ax.get_visible() and name:
+            panels.append(" ".join(name.split()))
+    title = " ".join(fig._suptitle.get_text().split()) if fig._suptitle is not None else ""
+    return ChartText(title, tuple(panels), tuple(legends), tuple(events))
+
+
+def chart_text(path) -> ChartText:
+    """The ``ChartText`` a chart of this module wrote into its PNG file.
+
+    Raises:
+        ValueError: the file carries no chart text (not drawn by this module).
+    """
+    import json
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        raw = image.text.get(TEXT_KEY)  # type: ignore[attr-defined]
+    if raw is None:
+        raise ValueError(f"{path}: no chart text (was it drawn by buffer_sim.plots?)")
+    data = json.loads(raw)
+    return ChartText(data["title"], tuple(data["panels"]), tuple(data["legend"]),
+                     tuple(data["events"]))
 
 
 # --------------------------------------------------------------------------
@@ -380,10 +549,24 @@ def _render(path, height_px: int, draw: Callable[[Figure], None]) -> Path:
 
 
 def _save_png(fig: Figure, path) -> Path:
-    """Write ``fig`` as PNG atomically, creating the folder if needed."""
+    """Write ``fig`` as PNG atomically, creating the folder if needed.
+
+    The PNG carries the chart's words (``figure_text``) as JSON under ``TEXT_KEY``,
+    so that a test can check what a worksheet cites against the file itself
+    (``chart_text``). No "Software" tag: it holds the Matplotlib version, and the
+    same data must give the same bytes. zlib level 1: level 6 took a third of a
+    chart's drawing time for files only ~20% smaller.
+    """
+    import io
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_png(fig, path, dpi=DPI)
+    text = dataclasses.asdict(figure_text(fig))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI,
+                metadata={"Software": None, TEXT_KEY: json.dumps(text, ensure_ascii=False)},
+                pil_kwargs={"compress_level": 1})
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 # --------------------------------------------------------------------------
@@ -450,9 +633,11 @@ def _period(runs: Sequence[_Run]) -> str:
 def _title(fig: Figure, runs: Sequence[_Run], title: str | None, default: str) -> None:
     """Set the given title, or the default with the period and run count."""
     if title is None:
-        count = f", {len(runs)} runs" if runs[0].color is not None else ""
+        n = len(runs) + (runs[0].reference is not None)  # a difference chart's reference
+        count = f", {n} runs" if runs[0].color is not None else ""
         title = f"{default} ({_period(runs)}{count})"
-    fig.suptitle(title, fontweight="bold")
+    # Long titles (scenario names) wrap rather than run off the canvas.
+    fig.suptitle(textwrap.fill(title, _TITLE_CHARS), fontweight="bold")
 
 
 # --------------------------------------------------------------------------
@@ -460,18 +645,14 @@ def _title(fig: Figure, runs: Sequence[_Run], title: str | None, default: str) -
 # --------------------------------------------------------------------------
 
 def _line_style(run: _Run, series: _Series, index: int) -> dict:
-    """Colour and dash of one variable of one run (see module docstring)."""
-    if run.color is None:
-        return {"color": series.color, "linestyle": series.style, "linewidth": run.width}
-    return {"color": run.color, "linestyle": _OVERLAY_STYLES[index % len(_OVERLAY_STYLES)],
-            "linewidth": run.width}
+    """Colour and dash of one variable in a single-run chart (``index`` is unused:
+    multi-run charts give each measure its own panel instead)."""
+    return {"color": series.color, "linestyle": series.style, "linewidth": run.width}
 
 
 def _legend_line(runs: Sequence[_Run], series: _Series, index: int) -> Line2D:
-    """Legend entry of a variable: its colour, or black with its dash in overlays."""
+    """Legend entry of a variable of a single-run chart: its colour and dash."""
     style = _line_style(runs[0], series, index) | {"linewidth": 1.6}
-    if runs[0].color is not None:
-        style["color"] = "black"
     return Line2D([], [], label=series.label, **style)
 
 
@@ -518,16 +699,6 @@ def _legend_right(ax: Axes, handles: Sequence, offset_pt: float = 8, title: str 
               alignment="left", handlelength=3.2, title_fontproperties={"weight": "bold"})
 
 
-def _run_legend(fig: Figure, runs: Sequence[_Run]) -> None:
-    """Figure legend naming each run by its colour (multi-run charts only)."""
-    if runs[0].color is None:
-        return
-    handles = [Line2D([], [], color=r.color, lw=2.5, label=r.name) for r in runs]
-    # Bottom, not top: constrained layout stacks an upper legend onto the suptitle.
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(runs), 6),
-               frameon=False, title="runs", title_fontproperties={"weight": "bold"})
-
-
 def _time_axis(axes: Sequence[Axes], runs: Sequence[_Run]) -> None:
     """Date ticks, limits and the label of a shared monthly x axis.
 
@@ -557,107 +728,191 @@ def _time_axis(axes: Sequence[Axes], runs: Sequence[_Run]) -> None:
 # --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _EventLabel:
-    """A label drawn for one or more events.
+class _Event:
+    """An event to mark: a line at its month, its number above, its name in the key.
 
     Attributes:
-        x: date number of the labelled month.
-        kind: kind of the first event, for the colour.
-        text: the label, shortened, with "(+n)" for events merged into it.
+        number: position in date order, from 1 (the number at the marker).
+        x: date number of its month.
+        date: its month, 'YYYY-MM'.
+        label: its name, whole.
+        kind: its kind (the colour).
+        note: "only in ..." when not every run has it, else empty.
     """
 
+    number: int
     x: float
+    date: str
+    label: str
     kind: str
-    text: str
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        """Its entry in the event key, e.g. "17  2016-03  UNSCR 2270 (coal, iron; ...)"."""
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.number}  {self.date}  {self.label}{note}"
 
 
-def _parse_events(events: Iterable, lo: float, hi: float) -> list[tuple[float, str, str]]:
-    """Events inside ``[lo, hi]`` as ``(date number, label, kind)``, in date order."""
-    events = list(events)
-    if not events:
-        return []
-    xs = mdates.date2num(_month_starts([event[0] for event in events]))
-    parsed = [(float(x), str(event[1]), str(event[2])) for x, event in zip(xs, events)
-              if lo <= x <= hi]
-    # Stable sort: events of one month keep the order the caller gave.
-    return sorted(parsed, key=lambda e: e[0])
-
-
-def _shorten(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters, ending in an ellipsis if cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _event_labels(events: Sequence[tuple[float, str, str]], min_gap: float) -> list[_EventLabel]:
-    """At most one label per month, none closer than ``min_gap`` days to the last.
-
-    Events that would crowd a label are counted into it as "(+n)" rather than
-    drawn on top of it.
+def _prepare_events(events, runs: Sequence[_Run]) -> list[_Event]:
+    """Number the events inside the runs' months, in date order.
 
     Args:
-        events: ``(date number, label, kind)`` in date order.
-        min_gap: smallest distance between labels, in days.
+        events: ``(date, label, kind)`` tuples, or run name -> such tuples; an event
+            (same month and name) missing from some runs is noted "only in ...".
+        runs: prepared runs, for the months covered.
 
     Returns:
-        The labels to draw.
+        The events to mark, numbered among all events given; those outside every
+        run are dropped (their numbers stay unused).
     """
-    groups: list[list] = []  # [x, first label, kind, merged count]
-    for x, label, kind in events:
-        if groups and x - groups[-1][0] < max(min_gap, 1):
-            groups[-1][3] += 1
-        else:
-            groups.append([x, label, kind, 0])
-    labels = []
-    for x, label, kind, merged in groups:
-        suffix = f" (+{merged})" if merged else ""
-        text = _shorten(label, EVENT_LABEL_CHARS - len(suffix)) + suffix
-        labels.append(_EventLabel(x, kind, text))
-    return labels
+    if isinstance(events, Mapping):
+        per_run = {str(name): [tuple(e) for e in evs] for name, evs in events.items()}
+    else:
+        per_run = {"": [tuple(e) for e in events]}
+    seen: dict[tuple[str, str], list] = {}
+    for name, evs in per_run.items():
+        for event in evs:
+            month = str(event[0])[:7]
+            entry = seen.setdefault((month, " ".join(str(event[1]).split())),
+                                    [str(event[2]), []])
+            if name not in entry[1]:
+                entry[1].append(name)
+    if not seen:
+        return []
+    lo = min(float(r.x.min()) for r in runs)
+    hi = max(float(r.x.max()) for r in runs)
+    named = [n for n in per_run if n]
+    items = []
+    for (month, label), (kind, names) in seen.items():
+        x = float(mdates.date2num(_month_starts([month])[0]))
+        note = "only in " + ", ".join(names) if named and len(names) < len(named) else ""
+        items.append((x, month, label, kind, note))
+    # Stable sort: events of one month keep the order the caller gave. Numbers count
+    # every event given, so that a chart showing fewer months (the difference chart)
+    # keeps the numbers of the others.
+    items.sort(key=lambda item: item[0])
+    return [_Event(i + 1, *item) for i, item in enumerate(items) if lo <= item[0] <= hi]
 
 
 def _event_color(kind: str) -> str:
     return EVENT_KINDS.get(kind, (_OTHER_EVENT_COLOR, kind))[0]
 
 
-def _draw_events(fig: Figure, axes: Sequence[Axes], runs: Sequence[_Run],
-                 events: Iterable) -> None:
-    """Event lines on every axes, labels above the first, a legend of kinds.
+def _key_columns(events: Sequence[_Event]) -> int:
+    """Columns of the event key: as many as the longest entry leaves room for."""
+    longest = max(len(e.key) for e in events)
+    column_px = longest * EVENT_FONT_SIZE * 0.5 / 72 * DPI + 45  # DejaVu Sans, mixed case
+    return int(max(1, min(4, (0.96 * WIDTH_PX) // column_px)))
+
+
+def _key_height(events: Sequence[_Event]) -> int:
+    """Pixels the event key adds below a chart (0 without events)."""
+    if not events:
+        return 0
+    rows = -(-len(events) // _key_columns(events))
+    return int(60 + rows * EVENT_FONT_SIZE * 1.75 / 72 * DPI)
+
+
+def _marker_groups(events: Sequence[_Event]) -> list[tuple[float, str, str]]:
+    """One number text per month: (x, "3" or "3–5", kind of the first)."""
+    groups: list[list] = []
+    for e in events:
+        if groups and groups[-1][0] == e.x:
+            groups[-1][2] = e.number
+        else:
+            groups.append([e.x, e.number, e.number, e.kind])
+    return [(x, str(a) if a == b else f"{a}–{b}", kind) for x, a, b, kind in groups]
+
+
+def _number_rows(groups, lo: float, hi: float, axes_px: float) -> list[int]:
+    """The row (0 = lowest) of each marker number, so that no two overlap."""
+    per_day = axes_px / max(hi - lo, 1)
+    char_px = EVENT_FONT_SIZE * 0.68 / 72 * DPI  # bold digits, with air
+    ends: list[float] = []  # right edge of the last number in each row
+    rows = []
+    for x, text, _ in groups:
+        half = len(text) * char_px / 2 + 3
+        centre = (x - lo) * per_day
+        row = next((r for r, end in enumerate(ends) if centre - half > end), None)
+        if row is None:
+            if len(ends) < _MAX_NUMBER_ROWS:
+                ends.append(-np.inf)
+                row = len(ends) - 1
+            else:  # crowded beyond the rows: the row whose last number ends first
+                row = int(np.argmin(ends))
+        ends[row] = centre + half
+        rows.append(row)
+    return rows
+
+
+_MAX_NUMBER_ROWS = 5
+_NUMBER_ROW_PT = EVENT_FONT_SIZE * 1.35
+
+
+def _axes_px(ncols: int) -> float:
+    """Rough width of a panel in pixels: a single-run chart keeps a third of the width
+    for its legends; a grid splits the width between its columns."""
+    return 0.62 * WIDTH_PX if ncols == 0 else 0.86 * WIDTH_PX / ncols
+
+
+def _event_number_rows(events: Sequence[_Event], runs: Sequence[_Run], ncols: int) -> int:
+    """How many rows of numbers the events need above a top panel."""
+    if not events:
+        return 0
+    lo = min(float(r.x.min()) for r in runs) - 15
+    hi = max(float(r.x.max()) for r in runs) + 15
+    return max(_number_rows(_marker_groups(events), lo, hi, _axes_px(ncols))) + 1
+
+
+def _draw_events(fig: Figure, axes: Sequence[Axes], top: Sequence[Axes],
+                 events: Sequence[_Event], ncols: int = 0) -> None:
+    """Event lines on every panel, their numbers above the top panels, the key below.
+
+    Names are never cut: the key lists every event whole, in date order, in as many
+    columns as fit.
 
     Args:
-        fig: the figure (for the legend of event kinds).
-        axes: panels sharing the time axis, top first.
-        runs: prepared runs, for the time range.
-        events: ``(date, label, kind)`` tuples; those outside the runs are skipped.
+        fig: the figure (for the key).
+        axes: every panel sharing the time axis.
+        top: the panels above which the numbers go.
+        events: from ``_prepare_events``.
+        ncols: panels side by side in a grid, 0 for a single-run chart (for the
+            room each number has).
     """
-    lo = min(float(r.x.min()) for r in runs)
-    hi = max(float(r.x.max()) for r in runs)
-    parsed = _parse_events(events, lo, hi)
-    if not parsed:
+    if not events:
         return
-    # One collection per panel rather than a line per event: a replay has ~90 events
-    # and every artist costs time in constrained layout.
-    xs = [x for x, _, _ in parsed]
-    colors = [_event_color(kind) for _, _, kind in parsed]
+    # One collection per panel rather than a line per event: every artist costs
+    # time in constrained layout.
+    xs = [e.x for e in events]
+    colors = [_event_color(e.kind) for e in events]
     for ax in axes:
         ax.vlines(xs, 0, 1, transform=ax.get_xaxis_transform(), colors=colors, lw=0.8,
                   alpha=0.55, zorder=0.8)
-    top = axes[0]
-    # Rotated text is one line high; keep labels a line height (plus air) apart
-    # on an axes roughly 80% of the figure wide.
-    label_px = EVENT_FONT_SIZE / 72 * DPI * 1.4
-    min_gap = max(hi - lo, 1) * label_px / (0.8 * WIDTH_PX)
-    on_top = blended_transform_factory(top.transData, top.transAxes)
-    for label in _event_labels(parsed, min_gap):
-        top.text(label.x, 1.015, label.text, transform=on_top, rotation=90, ha="center",
-                 va="bottom", fontsize=EVENT_FONT_SIZE, color=_event_color(label.kind),
-                 clip_on=False)
-    present = {kind for _, _, kind in parsed}
-    kinds = [k for k in EVENT_KINDS if k in present] + sorted(present - EVENT_KINDS.keys())
-    handles = [Line2D([], [], color=_event_color(k), lw=1.5,
-                      label=EVENT_KINDS.get(k, (None, k.replace("_", " ")))[1]) for k in kinds]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False,
-               title="events")
+    groups = _marker_groups(events)
+    lo, hi = axes[0].get_xlim()
+    rows = _number_rows(groups, lo, hi, _axes_px(ncols))
+    for ax in top:
+        base = blended_transform_factory(ax.transData, ax.transAxes)
+        for (x, text, kind), row in zip(groups, rows):
+            lift = ScaledTranslation(0, (2 + row * _NUMBER_ROW_PT) / 72, fig.dpi_scale_trans)
+            ax.text(x, 1.0, text, transform=base + lift, ha="center", va="bottom",
+                    fontsize=EVENT_FONT_SIZE, fontweight="bold", color=_event_color(kind),
+                    clip_on=False)
+    present = []
+    for e in events:
+        if e.kind not in present:
+            present.append(e.kind)
+    colours = ", ".join(f"{EVENT_KINDS.get(k, (None, k.replace('_', ' ')))[1]} "
+                        f"{_COLOUR_NAMES.get(_event_color(k), 'dark grey')}" for k in present)
+    handles = [Line2D([], [], color=_event_color(e.kind), lw=2.2, label=e.key) for e in events]
+    key = fig.legend(handles=handles, loc="outside lower center", ncols=_key_columns(events),
+                     frameon=False, handlelength=1.2, fontsize=EVENT_FONT_SIZE,
+                     title=f"Events: the number above the marker lines, the month, the name "
+                           f"(line colour: {colours})",
+                     title_fontproperties={"weight": "bold", "size": EVENT_FONT_SIZE + 0.5},
+                     alignment="left")
+    key.set_gid(_EVENT_KEY_GID)
 
 
 # --------------------------------------------------------------------------
@@ -683,8 +938,7 @@ def _draw_leverage(fig: Figure, runs: Sequence[_Run], events: Iterable, title: s
     ax.set_ylabel("leverage and influence (unitless: 0..1; influence −1..1)")
     _legend_right(ax, handles)
     _time_axis([ax], runs)
-    _draw_events(fig, [ax], runs, events)
-    _run_legend(fig, runs)
+    _draw_events(fig, [ax], [ax], events)
     _title(fig, runs, title, "Beijing's leverage: potential, pressure applied, influence realized")
 
 
@@ -718,8 +972,7 @@ def _draw_trade(fig: Figure, runs: Sequence[_Run], events: Iterable,
     _legend_right(annual, handles, title="Annual sums of reported flows\nmodel vs observed")
 
     _time_axis([monthly, annual], runs)
-    _draw_events(fig, [monthly, annual], runs, events)
-    _run_legend(fig, runs)
+    _draw_events(fig, [monthly, annual], [monthly], events)
     _title(fig, runs, title, "China–DPRK trade")
 
 
@@ -873,8 +1126,7 @@ def _draw_overview(fig: Figure, runs: Sequence[_Run], events: Iterable, title: s
     _draw_warmth_panel(warmth_ax, runs)
     _draw_instrument_panel(tools_ax, runs)
     _time_axis([state_ax, warmth_ax, tools_ax], runs)
-    _draw_events(fig, [state_ax, warmth_ax, tools_ax], runs, events)
-    _run_legend(fig, runs)
+    _draw_events(fig, [state_ax, warmth_ax, tools_ax], [state_ax], events)
     _title(fig, runs, title, "Overview: security, relations, instruments")
 
 
@@ -955,31 +1207,272 @@ def _draw_tests(ax: Axes, runs: Sequence[_Run]) -> list[Line2D]:
 
 
 # --------------------------------------------------------------------------
-# Comparison
+# Multi-run charts: one panel per measure
 # --------------------------------------------------------------------------
 
-def _draw_compare(fig: Figure, runs: Sequence[_Run], metrics: Sequence[str],
-                  shape: tuple[int, int], title: str | None) -> None:
-    """Fill ``fig`` with one panel per metric (see :func:`plot_compare`)."""
-    nrows, ncols = shape
+@dataclass(frozen=True)
+class _Panel:
+    """One measure's panel in a multi-run chart.
+
+    Attributes:
+        column: the run column (``annual:<series>``: annual sums; ``tests``:
+            Pyongyang's tests).
+        title: the panel's title.
+        unit: the y axis label.
+        name: the measure in legend entries ("reported imports").
+    """
+
+    column: str
+    title: str
+    unit: str
+    name: str
+
+
+#: Names of the measures in legend entries, where the panel title is too long.
+_LEGEND_NAMES = {
+    "cn_exports_reported": "reported exports", "cn_imports_reported": "reported imports",
+    "cn_exports_informal": "informal exports", "cn_imports_informal": "informal imports",
+    "informal_trade": "informal trade", "warmth_cn_dprk": "China–DPRK",
+    "warmth_us_dprk": "US–DPRK", "warmth_rok_dprk": "ROK–DPRK", "warmth_cn_rok": "China–ROK",
+    "warmth_cn_us": "China–US",
+}
+#: Annual panels of the trade overlay: series -> (title, monthly columns summed).
+_ANNUAL_PANELS = {
+    "cn_exports": ("China exports to DPRK, reported: sum per year", "annual reported exports"),
+    "cn_imports": ("China imports from DPRK, reported: sum per year", "annual reported imports"),
+    "total": ("total reported trade: sum per year", "annual reported trade"),
+}
+_ANNUAL_SOURCES = {"cn_exports": {"cn_exports_reported"}, "cn_imports": {"cn_imports_reported"},
+                   "total": {"cn_exports_reported", "cn_imports_reported"}}
+
+
+def _panel(column: str) -> _Panel:
+    if column == "tests":
+        return _Panel("tests", "Pyongyang's tests", "", "")
+    if column.startswith("annual:"):
+        title, name = _ANNUAL_PANELS[column[7:]]
+        return _Panel(column, title, "US$ million per year", name)
+    title, unit = METRICS.get(column, (column.replace("_", " "), "model units"))
+    return _Panel(column, title, unit, _LEGEND_NAMES.get(column, title))
+
+
+def value_limits(column: str) -> tuple[float, float] | None:
+    """The whole range of a bounded measure, from the model's own tables.
+
+    ``world.STATE_VARIABLES``, ``world.LEVERAGE_MEASURES`` and ``world.INSTRUMENTS``
+    give each measure's range; a measure with both ends that is not an index has
+    fixed axes (warmth -1..1, levels and shares 0..1, provocation 0..2).
+
+    Returns:
+        ``(low, high)``, or None for unbounded measures and indices.
+    """
+    from buffer_sim import world
+
+    spec = world.STATE_VARIABLES.get(column) or world.LEVERAGE_MEASURES.get(column)
+    if spec is not None:
+        unit, low, high = spec[:3]
+        if high is None or low is None or unit.startswith("index"):
+            return None
+        return float(low), float(high)
+    for actor, instruments in world.INSTRUMENTS.items():
+        for name, (low, high, _) in instruments.items():
+            if f"{actor}_{name}" == column:
+                return float(low), float(high)
+    return None
+
+
+def _difference_runs(runs: Sequence[_Run]) -> list[_Run]:
+    """Every run but the first, its numeric columns minus the first run's, over the
+    months both have; colours and widths stay the runs' own."""
+    ref = runs[0]
+    out = []
+    for run in runs[1:]:
+        both = run.df.merge(ref.df, on="date", suffixes=("", " ref"))
+        diff = pd.DataFrame({"date": both["date"]})
+        for column in run.df.columns:
+            if column != "date" and f"{column} ref" in both.columns:
+                diff[column] = (pd.to_numeric(both[column], errors="coerce")
+                                - pd.to_numeric(both[f"{column} ref"], errors="coerce"))
+        if diff.empty:
+            raise ValueError(f"runs {ref.name!r} and {run.name!r} have no month in common")
+        months = _month_starts(diff["date"])
+        out.append(dataclasses.replace(run, df=diff, months=months, x=mdates.date2num(months),
+                                       reference=ref.name, reference_df=ref.df))
+    return out
+
+
+def _band(run: _Run, bands, column: str):
+    """The run's (q05, q95) arrays of ``column``, aligned with its months, or None."""
+    if not bands or run.name not in bands:
+        return None
+    frame = bands[run.name]
+    lo, hi = f"{column} q05", f"{column} q95"
+    if lo not in frame.columns or hi not in frame.columns:
+        return None
+    aligned = run.df[["date"]].merge(frame[["date", lo, hi]], on="date", how="left")
+    return aligned[lo].to_numpy(float), aligned[hi].to_numpy(float)
+
+
+def _draw_grid(fig: Figure, runs: Sequence[_Run], panels: Sequence[_Panel], ncols: int,
+               events: Sequence[_Event], title: str | None, default_title: str,
+               bands=None, difference: bool = False, window=None, observed=None) -> None:
+    """Fill ``fig`` with one panel per measure (see :func:`plot_compare`, :func:`overlay`)."""
+    nrows = -(-len(panels) // ncols)
     grid = fig.subplots(nrows, ncols, sharex=True, squeeze=False)
-    used = grid.ravel()[: len(metrics)]
-    for ax, metric in zip(used, metrics):
-        label, unit = METRICS.get(metric, (metric.replace("_", " "), "model units"))
-        for run in runs:
-            if metric in run.df.columns:
-                marker = "o" if len(run.x) == 1 else None
-                ax.plot(run.x, _values(run, metric), color=run.color, lw=run.width,
-                        marker=marker)
-        ax.set_title(label, loc="left")
-        ax.set_ylabel(unit)
-    for ax in grid.ravel()[len(metrics):]:
+    used = list(grid.ravel()[: len(panels)])
+    for ax, panel in zip(used, panels):
+        if panel.column == "tests":
+            handles = _draw_tests_panel(ax, runs)
+        elif panel.column.startswith("annual:"):
+            handles = _draw_annual_panel(ax, runs, panel, observed)
+        else:
+            handles = _draw_line_panel(ax, runs, panel, bands, difference)
+        ax.set_ylabel(panel.unit)
+        if handles:
+            # Annual panels keep their top free for a legend of the sources.
+            annual = panel.column.startswith("annual:")
+            ax.legend(handles=handles, loc="upper left" if annual else "best", fontsize=7.5,
+                      framealpha=0.85, handlelength=2.2, borderaxespad=0.3,
+                      ncols=2 if annual and len(handles) > 3 else 1)
+    for ax in grid.ravel()[len(panels):]:
         ax.set_visible(False)
-    _time_axis(list(used), runs)
-    # Panels left without a visible panel below them carry their own date labels.
+    _time_axis(used, runs)
     for index, ax in enumerate(used):
-        if index + ncols >= len(metrics):
+        # Panels without a visible panel below carry their own date labels.
+        if index + ncols >= len(panels):
             ax.xaxis.set_tick_params(labelbottom=True)
             ax.set_xlabel(_TIME_LABEL)
-    _run_legend(fig, runs)
-    _title(fig, runs, title, "Scenario comparison")
+    if window is not None:
+        _shade_outside(used, window)
+    top = used[:ncols]
+    number_rows = _event_number_rows(events, runs, ncols)
+    for ax, panel in zip(used, panels):
+        pad = 4 + (number_rows * _NUMBER_ROW_PT + 2 if ax in top else 0)
+        ax.set_title(panel.title, loc="left", fontweight="bold", pad=pad)
+    _draw_events(fig, used, top, events, ncols)
+    _title(fig, runs, title, default_title)
+
+
+def _draw_line_panel(ax: Axes, runs: Sequence[_Run], panel: _Panel, bands,
+                     difference: bool) -> list:
+    """Each run's line (and band) of one measure; returns the legend entries."""
+    column = panel.column
+    handles = []
+    for run in runs:
+        if column not in run.df.columns:
+            continue
+        band = _band(run, bands, column)
+        if band is not None:
+            ax.fill_between(run.x, band[0], band[1], color=run.color, alpha=0.16, lw=0)
+        marker = "o" if len(run.x) == 1 else None
+        # The wider lines of earlier runs are paler, so that a later run on top of
+        # them reads as one line with a halo where the two coincide.
+        alpha = 0.55 if run.width > 2 else 1.0
+        (line,) = ax.plot(run.x, _values(run, column), color=run.color, lw=run.width,
+                          marker=marker, alpha=alpha,
+                          label=legend_label(panel.name, run.name, run.reference))
+        handles.append(line)
+    limits = value_limits(column)
+    if difference:
+        ax.axhline(0, color="black", lw=0.9, zorder=1.5)
+        ax.set_ylim(*_difference_limits(runs, column, limits, bands))
+    elif limits is not None:
+        pad = 0.03 * (limits[1] - limits[0])
+        ax.set_ylim(limits[0] - pad, limits[1] + pad)
+        if limits[0] < 0 < limits[1]:
+            ax.axhline(0, color="black", lw=0.6, alpha=0.5)
+    elif _finite(runs, column).min(initial=0) >= 0:
+        ax.set_ylim(bottom=0)  # amounts and indices: from zero, so gaps keep scale
+    return handles
+
+
+#: Smallest half-height of a difference panel, as a share of the measure's range
+#: (bounded) or of the reference's largest value (unbounded): noise-sized
+#: differences must not fill a panel.
+DIFFERENCE_FLOOR = 0.05
+
+
+def _difference_limits(runs: Sequence[_Run], column: str, limits, bands) -> tuple[float, float]:
+    """A y range symmetric about zero that holds every difference and band."""
+    values = [_finite(runs, column)]
+    for run in runs:
+        band = _band(run, bands, column)
+        if band is not None:
+            values += [b[np.isfinite(b)] for b in band]
+    biggest = max((np.abs(v).max() for v in values if v.size), default=0.0)
+    if limits is not None:
+        floor = DIFFERENCE_FLOOR * (limits[1] - limits[0])
+    else:
+        levels = np.concatenate([pd.to_numeric(r.reference_df[column], errors="coerce")
+                                 .to_numpy(float) for r in runs
+                                 if r.reference_df is not None and column in r.reference_df])
+        levels = np.abs(levels[np.isfinite(levels)])
+        floor = DIFFERENCE_FLOOR * (levels.max() if levels.size and levels.max() > 0 else 1.0)
+    half = 1.1 * max(biggest, floor)
+    return -half, half
+
+
+def _shade_outside(axes: Sequence[Axes], window) -> None:
+    """Grey over the months outside the key numbers' window."""
+    first, last = _month_starts(list(window))
+    start = mdates.date2num(first) - 15
+    end = mdates.date2num(last) + 15
+    for ax in axes:
+        lo, hi = ax.get_xlim()
+        for a, b in ((lo, start), (end, hi)):
+            if b > a:
+                ax.axvspan(a, b, color="#bdbdbd", alpha=0.22, lw=0, zorder=0.5)
+
+
+def _draw_tests_panel(ax: Axes, runs: Sequence[_Run]) -> list:
+    """Pyongyang's missile and major tests: one row of markers per run."""
+    kinds = (("missile test", 1, "^", 30), ("nuclear test or ICBM", 2, "*", 90))
+    handles = []
+    for row, run in enumerate(runs):
+        if "pyongyang_provocation" not in run.df.columns:
+            continue
+        level = np.rint(_values(run, "pyongyang_provocation"))
+        for name, value, marker, size in kinds:
+            hit = level == value
+            ax.scatter(run.x[hit], np.full(hit.sum(), -row), marker=marker, s=size, zorder=3,
+                       color=run.color, edgecolors="none")
+            handles.append(Line2D([], [], marker=marker, linestyle="none",
+                                  markersize=np.sqrt(size), color=run.color,
+                                  label=legend_label(name, run.name)))
+    ax.set_ylim(-len(runs) + 0.4, 0.9 + 0.35 * len(runs))  # room above for the legend
+    ax.set_yticks([-i for i in range(len(runs))], [r.name for r in runs], fontsize=7.5)
+    ax.grid(False, axis="y")
+    return handles
+
+
+def _draw_annual_panel(ax: Axes, runs: Sequence[_Run], panel: _Panel, observed) -> list:
+    """Each run's annual sums as flat yearly segments, observed values as markers."""
+    series = panel.column[7:]
+    handles = []
+    tables = [_annual_table(r) for r in runs]
+    for run, table in zip(runs, tables):
+        if series not in table.columns:
+            continue
+        # NaN breaks between segments: an annual sum is a level for its year.
+        xs = np.column_stack([table["start"], table["end"], np.full(len(table), np.nan)])
+        ys = np.repeat(table[series].to_numpy(float)[:, None], 3, axis=1)
+        (line,) = ax.plot(xs.ravel(), ys.ravel(), color=run.color, lw=run.width + 0.6,
+                          solid_capstyle="butt", label=legend_label(panel.name, run.name))
+        handles.append(line)
+    obs = _clean_observed(observed, runs)
+    obs = obs[obs["series"] == series]
+    bases = sorted(obs["basis"].unique())
+    for i, basis in enumerate(bases):
+        rows = obs[obs["basis"] == basis]
+        marker = _BASIS_MARKERS[i % len(_BASIS_MARKERS)]
+        nudge = (i - (len(bases) - 1) / 2) * 25
+        x = mdates.date2num(pd.to_datetime(rows["year"].astype(str) + "-07-01")) + nudge
+        ax.scatter(x, rows["value_usd_m"], marker=marker, s=40, zorder=3, linewidths=0.9,
+                   facecolors="white", edgecolors="black")
+        handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=7,
+                              markerfacecolor="white", markeredgecolor="black",
+                              label=f"observed, {basis}"))
+    rows = -(-len(handles) // (2 if len(handles) > 3 else 1))
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1) * (1.15 + 0.14 * rows))
+    _flag_partial_years(ax, tables)
+    return handles

@@ -23,6 +23,10 @@ import pandas as pd
 from buffer_sim.output import atomic_write_text
 
 REPORT = "report.html"
+#: what every scale and leverage measure means, in plain words (docs/glossary.md)
+GLOSSARY_LINK = ('<p class="sub">What the numbers mean: <a href="'
+                 + (Path(__file__).resolve().parents[2] / "docs" / "glossary.md").as_uri()
+                 + '">the glossary</a> (docs/glossary.md in the project).</p>')
 
 #: (file, title, caption) of the charts of a run's page.
 RUN_CHARTS = (
@@ -38,32 +42,32 @@ RUN_CHARTS = (
      "relationships; Beijing's and Washington's instruments with Pyongyang's tests."),
 )
 COMPARE_CHARTS = (
-    ("compare.png", "Key measures side by side",
-     "One panel per measure, one colour per scenario; all runs share the same random "
-     "draws, so the differences come from the scenarios."),
-    ("leverage.png", "Leverage, all scenarios", "The leverage chart with every scenario "
-     "overlaid: colour is the scenario, line style the measure."),
-    ("trade.png", "Trade, all scenarios", "The trade chart with every scenario overlaid."),
-    ("overview.png", "Overview, all scenarios", "The overview with every scenario overlaid."),
+    ("compare.png", "The headline measures side by side",
+     "One panel per measure, one colour per scenario; bounded measures on their whole "
+     "range. All scenarios share the same random draws, so the differences come from the "
+     "scenarios. Grey: the months outside the key numbers' window."),
+    ("compare_difference.png", "Each scenario minus the reference",
+     "The same panels as differences: above zero, the scenario is higher than the "
+     "reference. Where shaded, 5-95% of the paired runs' differences."),
+    ("leverage.png", "Leverage, all scenarios", "One panel per measure, colour = scenario; "
+     "each legend entry names the measure and the scenario."),
+    ("trade.png", "Trade, all scenarios", "Monthly flows, one panel each, and the annual "
+     "sums against the observed values (white markers, shape = source)."),
+    ("overview.png", "Overview, all scenarios", "Security, the warmth of the five "
+     "relationships, the instruments and Pyongyang's tests, one panel each."),
 )
 
 ACTOR_ORDER = ("beijing", "pyongyang", "washington", "seoul")
 
-#: (column, words, unit, digits) of the headline measures compared across scenarios.
-KEY_MEASURES = (
-    ("beijing_enforcement", "Beijing's sanctions enforcement", "0..1", 2),
-    ("leverage_potential", "potential leverage", "0..1", 3),
-    ("pressure_applied", "pressure applied", "0..1", 3),
-    ("influence_realized", "realized influence", "−1..1", 3),
-    ("cn_imports_reported", "China's reported imports from the DPRK", "US$ m/month", 1),
-    ("cn_exports_reported", "China's reported exports to the DPRK", "US$ m/month", 1),
-    ("tension", "tension", "0..1", 3),
-    ("stability", "DPRK stability", "0..1", 3),
-    ("dprk_economy", "DPRK economy", "index", 3),
-    ("nuclear", "nuclear programme", "0..1", 3),
-    ("warmth_cn_dprk", "China–DPRK warmth", "−1..1", 3),
-    ("warmth_cn_rok", "China–ROK warmth", "−1..1", 3),
-)
+def key_measures() -> list[tuple[str, str, str, int]]:
+    """(column, words, unit, decimals) of the headline measures compared across
+    scenarios: ``compare.HEADLINES`` with the charts' names (``plots.METRICS``)."""
+    from buffer_sim.compare import HEADLINES
+    from buffer_sim.plots import METRICS
+
+    return [(column, *METRICS.get(column, (column.replace("_", " "), "")), digits)
+            for column, digits in HEADLINES]
+
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
@@ -79,6 +83,7 @@ figcaption { color: #444; font-size: .92em; margin-top: .3em; }
 table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { white-space: nowrap; }
 tr:nth-child(even) td { background: #f7f7f7; }
 details { margin: .6em 0; }
 summary { cursor: pointer; font-weight: 600; }
@@ -129,9 +134,17 @@ def fmt(x, digits: int = 2) -> str:
 
 
 def fmt_diff(x, digits: int = 2) -> str:
+    """A signed difference with enough decimals to show it: a non-zero difference
+    never reads "+0.00", a zero one reads "0"."""
     if x is None or (isinstance(x, float) and not np.isfinite(x)):
         return "–"
-    return f"{x:+,.{digits}f}"
+    if x == 0:
+        return "0"
+    text = f"{x:+,.{digits}f}"
+    while float(text.replace(",", "")) == 0 and digits < 8:
+        digits += 1
+        text = f"{x:+,.{digits}f}"
+    return text
 
 
 def page(title: str, body: str) -> str:
@@ -313,7 +326,7 @@ def run_report(result, folder, manifest: Mapping) -> str:
             + "</p>",
             '<nav><a href="#charts">Charts</a><a href="#numbers">Key numbers</a>'
             '<a href="#decisions">Decisions</a><a href="#events">Events</a>'
-            '<a href="#provenance">Provenance</a></nav>']
+            '<a href="#provenance">Provenance</a></nav>', GLOSSARY_LINK]
     if sc.description:
         body.append(f"<p>{esc(sc.description)}</p>")
     body.append('<h2 id="charts">Charts</h2>')
@@ -357,30 +370,51 @@ def _scenarios_html(comparison, manifest: Mapping) -> str:
 
 
 def compare_numbers_html(comparison) -> str:
-    """Mean and final of the key measures per scenario, with the difference from the
-    first scenario."""
+    """Mean and final of the headline measures per scenario over the comparison's
+    window, with the difference from the first scenario; with runs, the paired runs'
+    median difference, its 5-95% range and the verdict."""
+    from buffer_sim.compare import NOISE_RULE
+
     diff = comparison.difference.set_index(["metric", "scenario"])
     labels = comparison.labels
+    runs = getattr(comparison, "runs", None)
+    window = getattr(comparison, "window", None)
     header = ["measure", "unit"]
     for i, label in enumerate(labels):
-        header += [f"{label}: mean", "final"] if i == 0 else \
-            [f"{label}: mean", "Δ mean", "final", "Δ final"]
+        if i == 0:
+            header += [f"{label}: mean", "final"]
+            continue
+        header += [f"{label}: mean", "Δ mean", "final", "Δ final"]
+        if runs is not None:
+            header += [f"Δ mean, {runs.count} runs: median [5%, 95%]", "verdict"]
     rows = []
-    for column, words, unit, digits in KEY_MEASURES:
+    for column, words, unit, digits in key_measures():
         if (column, labels[0]) not in diff.index:
             continue
         row = [words, unit]
         for i, label in enumerate(labels):
             r = diff.loc[(column, label)]
-            row += [fmt(r["mean"], digits), fmt(r["final"], digits)] if i == 0 else \
-                [fmt(r["mean"], digits), fmt_diff(r["mean_diff"], digits),
-                 fmt(r["final"], digits), fmt_diff(r["final_diff"], digits)]
+            if i == 0:
+                row += [fmt(r["mean"], digits), fmt(r["final"], digits)]
+                continue
+            row += [fmt(r["mean"], digits), fmt_diff(r["mean_diff"], digits),
+                    fmt(r["final"], digits), fmt_diff(r["final_diff"], digits)]
+            if runs is not None:
+                row += [f"{fmt_diff(r.get('runs_diff_median'), digits)} "
+                        f"[{fmt_diff(r.get('runs_diff_q05'), digits)}, "
+                        f"{fmt_diff(r.get('runs_diff_q95'), digits)}]",
+                        r.get("verdict") if isinstance(r.get("verdict"), str) else "–"]
         rows.append(row)
-    numeric = [False, False] + [True] * (len(header) - 2)
-    return (table(header, rows, numeric)
-            + f'<p class="note">Means over each scenario\'s period; Δ is the difference from '
-              f"{esc(labels[0])}. difference.csv has every measure, with maxima and their "
-              "months.</p>")
+    numeric = [False, False] + [not h.startswith("verdict") for h in header[2:]]
+    months = (f"over {esc(str(window))} ({esc(window.how)})" if window is not None
+              else "over each scenario's period")
+    note = (f'<p class="note">Means and finals over those months; Δ is the difference from '
+            f"{esc(labels[0])}. difference.csv has every measure, with maxima and their "
+            "months; <code>buffer-sim compare --from/--to</code> chooses other months.</p>")
+    if runs is not None:
+        note += (f'<p class="note">Each scenario also ran {runs.count} times, run i of '
+                 f"each with the same seed. Verdict: {esc(NOISE_RULE)}.</p>")
+    return f'<p class="note">Key numbers {months}.</p>' + table(header, rows, numeric) + note
 
 
 def compare_provenance_html(manifest: Mapping) -> str:
@@ -403,10 +437,13 @@ def compare_report(comparison, folder, manifest: Mapping) -> str:
     title = "Comparison: " + " vs ".join(labels)
     body = [f"<h1>{esc(title)}</h1>",
             f'<p class="sub">All scenarios ran with seed {esc(comparison.seed)} (common random '
-            f"numbers); differences are measured from {esc(labels[0])}.</p>",
+            f"numbers); differences are measured from {esc(labels[0])}"
+            + (f"; each scenario also ran {comparison.runs.count} times with paired seeds "
+               "(the shaded bands, and the verdicts in the key numbers)"
+               if getattr(comparison, "runs", None) is not None else "") + ".</p>",
             '<nav><a href="#scenarios">Scenarios</a><a href="#charts">Charts</a>'
             '<a href="#numbers">Key numbers</a><a href="#decisions">Beijing\'s decisions</a>'
-            '<a href="#provenance">Provenance</a></nav>',
+            '<a href="#provenance">Provenance</a></nav>', GLOSSARY_LINK,
             '<h2 id="scenarios">Scenarios</h2>', _scenarios_html(comparison, manifest),
             '<h2 id="charts">Charts</h2>']
     body += [figure(folder / f, t, c) for f, t, c in COMPARE_CHARTS]

@@ -1,4 +1,5 @@
-"""``buffer-sim app [SCENARIO] [--port N] [--host ADDR]``: the classroom web app.
+"""``buffer-sim app [SCENARIO] [--scenarios DIR] [--port N] [--host ADDR]``: the classroom
+web app.
 
 Starts ``solara run buffer_sim.app --production`` in a child process, on 127.0.0.1 by
 default (only this computer can open it). Ctrl-C (or SIGTERM) stops the server and
@@ -31,7 +32,13 @@ def register(subparsers, formatter_class) -> None:
         description=textwrap.dedent("""\
             Start the classroom web app: choose a scenario, change Beijing's priority
             order and the actors' thresholds, step month by month and watch leverage,
-            trade and every actor's reasons, next to the scenario as written.
+            trade, tension, warmth and every actor's reasons. A reference run is drawn
+            faintly behind: history (the 2009-2019 replay) unless you choose another.
+            A what-if made with the controls downloads as a scenario file that
+            'buffer-sim run' reproduces exactly.
+
+            The list offers the shipped scenarios and your own folder's: --scenarios DIR,
+            or ./scenarios when the current folder has one.
 
             The server listens on 127.0.0.1 (this computer only) unless --host says
             otherwise. Open the address it prints; stop it with Ctrl-C."""),
@@ -39,12 +46,16 @@ def register(subparsers, formatter_class) -> None:
             examples:
               {PROG} app                          http://127.0.0.1:{DEFAULT_PORT}
               {PROG} app pressure_2016_2017 --port 8800
+              {PROG} app --scenarios my_class     also list the files in my_class/
               {PROG} app --host 0.0.0.0           reachable from other computers (warns)
 
             Needs the 'app' extra (pip install -e '.[app]'), which 'make' installs."""))
     p.add_argument("scenario", nargs="?", default="replay_2009_2019", metavar="SCENARIO",
                    help="scenario shown first, a file or a name from 'buffer-sim list' "
                         "(default: replay_2009_2019)")
+    p.add_argument("--scenarios", default=None, metavar="DIR",
+                   help="your own folder of scenario files, listed after the shipped "
+                        "ones (default: ./scenarios when it exists)")
     p.add_argument("--port", default=str(DEFAULT_PORT), metavar="N",
                    help=f"port to listen on, 1-65535 (default: {DEFAULT_PORT})")
     p.add_argument("--host", default=DEFAULT_HOST, metavar="ADDR",
@@ -88,8 +99,9 @@ def server_command(host: str, port: int, open_browser: bool = False) -> list[str
             "--no-check-version"]
 
 
-#: Read by buffer_sim.app: the scenario shown first.
+#: Read by buffer_sim.app: the scenario shown first, and the user's own folder.
 ENV_SCENARIO = "BUFFER_SIM_APP_SCENARIO"
+ENV_FOLDER = "BUFFER_SIM_APP_SCENARIOS"
 #: What the app needs beyond the core install (the 'app' extra).
 APP_MODULES = ("solara", "ipyvuetify", "mesa.visualization", "altair")
 
@@ -109,12 +121,33 @@ def missing_app_modules() -> list[str]:
     return missing
 
 
-def server_env(scenario: Path) -> dict[str, str]:
+def scenarios_folder(text: str | None) -> Path | None:
+    """The user's folder: ``--scenarios DIR`` (must exist), else ``./scenarios`` if it
+    exists, else None."""
+    if text is None:
+        default = Path.cwd() / "scenarios"
+        return default.resolve() if default.is_dir() else None
+    folder = Path(text).expanduser()
+    if not text.strip() or not folder.is_dir():
+        what = "not a folder" if folder.exists() else "folder not found"
+        raise ScenarioError("--scenarios", "", f"{what}: '{text}'")
+    return folder.resolve()
+
+
+def server_env(scenario: Path, folder: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop(ENV_FOLDER, None)
+    if folder is not None:
+        env[ENV_FOLDER] = str(folder)
     env.update({
         ENV_SCENARIO: str(scenario),
         # No network calls: no usage statistics, no version check, assets from the cache.
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        # Solara's "This website runs on Solara" badge sits over the page's corner (over
+        # the numbers); its loader's "Made with Solara" likewise.
+        "SOLARA_THEME_SHOW_BANNER": "False",
+        "SOLARA_THEME_LOADER": "plain",
+        "SOLARA_THEME_TITLE": "buffer_sim",
         "MPLBACKEND": "Agg",
         # Solara warns on every page load that a plain-http cookie cannot be
         # samesite=none; on 127.0.0.1 that is expected and harmless.
@@ -133,7 +166,14 @@ def handler(args, argv) -> int:
     host = args.host.strip()
     if not host:
         raise ScenarioError("--host", "", "empty address; e.g. 127.0.0.1")
+    folder = scenarios_folder(args.scenarios)
     path = resolve_scenario(args.scenario)
+    if folder is not None and not path.is_file():  # a bare name from the user's folder
+        for candidate in (folder / args.scenario, folder / f"{args.scenario}.yaml",
+                          folder / f"{args.scenario}.yml"):
+            if candidate.is_file():
+                path = candidate.resolve()
+                break
     load_scenario(path)  # a bad file is reported here, before the server starts
     missing = missing_app_modules()
     if missing:
@@ -152,7 +192,7 @@ def handler(args, argv) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"{PROG}: starting the app at http://{shown}:{port}/ (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
-    return run_server(server_command(host, port, args.open), server_env(path))
+    return run_server(server_command(host, port, args.open), server_env(path, folder))
 
 
 def run_server(command: list[str], env: dict[str, str]) -> int:
