@@ -61,8 +61,8 @@ PRIORITIES: dict[str, Priority] = {
                  "alignment_gap",
                  "report §Introduction: North Korea 'has served as a strategic buffer'; "
                  "§The Rapid Return: guarding against a DPRK realignment"),
-        Priority("us_ties", "ties with Washington", "projected CN-US warmth", False, 0.05,
-                 "warmth_cn_us",
+        Priority("us_ties", "ties with Washington", "course of CN-US warmth", False, 0.05,
+                 "cn_us_course",
                  "report §Introduction: leverage 'in its dealing with the United States'"),
         Priority("border_trade", "border trade", "projected China-DPRK trade (ratio to now)",
                  False, 0.1, "trade_ratio",

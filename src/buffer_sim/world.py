@@ -182,6 +182,10 @@ MEASURES = {
                      "warms to Washington, not when it quarrels with Beijing (report §The "
                      "Rapid Return: guarding against 'a North Korean strategic realignment "
                      "with Washington against Beijing')",
+    "cn_us_course": "where CN-US relations are heading: the warmth Beijing's instruments "
+                    "and Washington's pressure sustain. Relations move slowly (a season is "
+                    "a third of the way), so a patron judging by where they will be in half "
+                    "a year would ease customs one month and find itself censured the next",
     "stability_change": "projected stability less today's",
     "threat_growth": "the programme's recent pace, as slowed by enforcement against its "
                      "procurement (``procurement_drag``), weighted by how close the "
@@ -449,11 +453,12 @@ def _month(s, a, p, draws, months):
                         * _max(a.seoul_alignment - p.alignment_tolerated, 0.0))
     # Washington and the UN Panel of Experts see what customs let through of the banned
     # trade; tolerated smuggling is harder to see and to pin on Beijing.
-    warm_cn_us = _warm(s.warmth_cn_us, share,
-                       p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
-                       - (p.warmth_cn_us_noncompliance * (1.0 - enf)
-                          + p.warmth_cn_us_informal * (1.0 - crack)) * s.sanctions_scope
-                       - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)))
+    cn_us_target = _clip(p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
+                         - (p.warmth_cn_us_noncompliance * (1.0 - enf)
+                            + p.warmth_cn_us_informal * (1.0 - crack)) * s.sanctions_scope
+                         - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)),
+                         -1.0, 1.0)
+    warm_cn_us = _warm(s.warmth_cn_us, share, cn_us_target)
     # Relations over the period, as trade and tourism feel them.
     warm_path = 0.5 * (s.warmth_cn_dprk + warm_cn_dprk)
 
@@ -519,7 +524,7 @@ def _month(s, a, p, draws, months):
                 s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
                 imports_reported, exports_informal, imports_informal, other,
                 warm_cn_dprk, warm_us_dprk, warm_rok_dprk, warm_cn_rok, warm_cn_us)
-    return new, tension_target
+    return new, (tension_target, cn_us_target)
 
 
 def eff_enforcement(a, p):
@@ -546,7 +551,7 @@ def _month_rows(state, batch, params, draws, months, out):
         new, heading = _month(s, a, p, draws, months)
         for k in range(len(new)):
             out[k, j] = new[k]
-        extra = measures(s, new, a, p, heading)
+        extra = measures(s, new, a, p, heading[0], heading[1])
         for k in range(len(extra)):
             out[len(new) + k, j] = extra[k]
 
@@ -619,7 +624,7 @@ def project_batch(state: State, batch: np.ndarray, params: Parameters,
         return out
     a = batch_actions(batch)
     new, heading = _month(state, a, params, shocks.draws(), float(months))
-    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, heading)))
+    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, *heading)))
 
 
 def _batched(actions: Actions) -> bool:
@@ -710,7 +715,8 @@ def leverage(economy_free: float, economy_cut: float, economy_chosen: float
     return potential, applied
 
 
-def measures(now: State, new: State, a: Actions, p: Parameters, war_risk) -> tuple:
+def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_course
+             ) -> tuple:
     """The ``MEASURES`` of a projected world ``new`` reached from ``now`` under the
     instruments ``a`` (floats, or arrays for a batch), in ``MEASURES`` order."""
     use = instrument_use(a, p)
@@ -721,6 +727,7 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk) -> tup
             use,
             new.nuclear - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
             new.warmth_cn_dprk - new.warmth_us_dprk,
+            cn_us_course,
             new.stability - now.stability,
             new.nuclear_pace * new.nuclear * (1.0 - p.procurement_drag * eff_enforcement(a, p)),
             posture - threat,
