@@ -446,11 +446,15 @@ def _month(s, a, p, draws, months):
                           (p.warmth_mean_rok_dprk - p.warmth_rok_dprk_hostility * h)
                           + p.warmth_rok_dprk_engagement
                           * (a.seoul_engagement * a.pyongyang_outreach))
+    # Beijing answers Seoul's courtship only while Seoul stays within the alliance
+    # posture it tolerates: THAAD "quickly ended the diplomatic courtship" (report §The
+    # New Kim on the Block), and further courting then buys nothing.
+    excess = _max(a.seoul_alignment - p.alignment_tolerated, 0.0)
+    reciprocity = 1.0 - _min(excess * (1.0 / _max(1.0 - p.alignment_tolerated, 1e-9)), 1.0)
     warm_cn_rok = _warm(s.warmth_cn_rok, share,
                         (p.warmth_mean_cn_rok - 0.5 * p.warmth_cn_rok_ties)
-                        + p.warmth_cn_rok_ties * a.seoul_china_ties
-                        - p.warmth_cn_rok_alignment
-                        * _max(a.seoul_alignment - p.alignment_tolerated, 0.0))
+                        + p.warmth_cn_rok_ties * a.seoul_china_ties * reciprocity
+                        - p.warmth_cn_rok_alignment * excess)
     # Washington and the UN Panel of Experts see what customs let through of the banned
     # trade; tolerated smuggling is harder to see and to pin on Beijing.
     cn_us_target = _clip(p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
