@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import re
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -124,8 +125,23 @@ def draw(uncertain: dict, root: int, indices) -> np.ndarray:
 
 # --- the uncertain: block --------------------------------------------------------------------
 
+#: ``events[LABEL].FIELD[.KEY]``: a number of a dated event, named by its label.
+_EVENT_PATH = re.compile(r"^events\[(?P<label>[^\]]+)\]\.(?P<rest>.+)$")
+
+
+def event_path(path: str) -> tuple[str, list[str]] | None:
+    """(label, field parts) of an event path, or None for any other path."""
+    m = _EVENT_PATH.match(str(path).strip())
+    if not m:
+        return None
+    return m.group("label").strip(), [p.strip() for p in m.group("rest").split(".")]
+
+
 def normalize_path(path: str) -> str:
     """'actors.beijing.thresholds.no_war' -> 'beijing.thresholds.no_war'."""
+    event = event_path(path)
+    if event is not None:
+        return f"events[{event[0]}]." + ".".join(event[1])
     parts = [p.strip() for p in str(path).split(".")]
     if parts[:1] == ["actors"]:
         parts = parts[1:]
@@ -139,6 +155,9 @@ def parameter_range(file, field_name: str, path: str) -> tuple[float, float]:
     from buffer_sim.priorities import PRIORITIES
     from buffer_sim.scenario import _unknown, _unknown_parameter
 
+    event = event_path(path)
+    if event is not None:
+        return event_range(file, field_name, event[1])
     parts = path.split(".")
     if len(parts) == 2 and parts[0] == "parameters":
         if parts[1] not in PARAMETER_RANGES:
@@ -150,8 +169,55 @@ def parameter_range(file, field_name: str, path: str) -> tuple[float, float]:
         return THRESHOLD_RANGE
     if len(parts) == 3 and parts[0] not in ACTORS and parts[1] == "thresholds":
         raise _unknown(file, field_name, parts[0], ACTORS, "actor")
-    raise ScenarioError(file, field_name, f"cannot be uncertain: expected parameters.NAME or "
-                                          f"ACTOR.thresholds.PRIORITY, got {path!r}")
+    raise ScenarioError(file, field_name, f"cannot be uncertain: expected parameters.NAME, "
+                                          f"ACTOR.thresholds.PRIORITY or "
+                                          f"events[LABEL].FIELD, got {path!r}")
+
+
+def event_range(file, field_name: str, fields: list[str]) -> tuple[float, float]:
+    """The admissible range of a number of an event (``events[LABEL].FIELD[.KEY]``)."""
+    from buffer_sim.params import PARAMETER_RANGES
+    from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+
+    head, rest = fields[0], fields[1:]
+    if head == "sanctions_scope" and not rest:
+        return (0.0, 1.0)
+    if head == "thresholds" and len(rest) == 1:
+        return THRESHOLD_RANGE
+    if head == "parameters" and len(rest) == 1 and rest[0] in PARAMETER_RANGES:
+        return tuple(float(v) for v in PARAMETER_RANGES[rest[0]])
+    if head == "effects" and len(rest) == 1 and rest[0] in STATE_VARIABLES:
+        _, lo, hi, _ = STATE_VARIABLES[rest[0]]
+        width = (hi if hi is not None else 1e6) - lo
+        return (-width, width)
+    if head in ("set", "change") and len(rest) == 1:
+        ranges = [v for ins in INSTRUMENTS.values() for k, v in ins.items() if k == rest[0]]
+        if ranges:
+            lo, hi, _ = ranges[0]
+            return (lo, hi) if head == "set" else (lo - hi, hi - lo)
+    raise ScenarioError(file, field_name, f"not a number an event holds: "
+                                          f"{'.'.join(fields)!r} (expected sanctions_scope, "
+                                          f"thresholds.PRIORITY, parameters.NAME, "
+                                          f"effects.VARIABLE, set.INSTRUMENT or "
+                                          f"change.INSTRUMENT)")
+
+
+def check_event_paths(file, uncertain: dict, events) -> None:
+    """Every event an ``uncertain:`` path names exists and holds that field."""
+    labels = {ev.label: ev for ev in events}
+    for path in uncertain:
+        event = event_path(path)
+        if event is None:
+            continue
+        label, fields = event
+        if label not in labels:
+            from buffer_sim.scenario import _unknown
+
+            raise _unknown(file, f"uncertain.{path}", label, labels, "event label")
+        held = getattr(labels[label], fields[0], None)
+        if held is None or (len(fields) > 1 and fields[1] not in held):
+            raise ScenarioError(file, f"uncertain.{path}",
+                                f"the event {label!r} has no {'.'.join(fields)}")
 
 
 def check_uncertain(file, block: dict | None) -> dict[str, dict]:
@@ -221,6 +287,12 @@ def apply_values(scenario, values: dict[str, float]):
     if not values:
         return scenario
     params: dict[str, float] = {}
+    event_values = {p: v for p, v in values.items() if event_path(p) is not None}
+    if event_values:
+        scenario = _apply_event_values(scenario, event_values)
+        values = {p: v for p, v in values.items() if p not in event_values}
+        if not values:
+            return scenario
     actors = dict(scenario.actors)
     resolved = dict(scenario.resolved)
     res_params = dict(resolved.get("parameters") or {})
@@ -245,6 +317,23 @@ def apply_values(scenario, values: dict[str, float]):
         resolved["actors"] = res_actors
     return dataclasses.replace(scenario, parameters=scenario.parameters.replace(**params),
                                actors=actors, resolved=resolved)
+
+
+def _apply_event_values(scenario, values: dict[str, float]):
+    """The scenario with numbers of its events replaced (``events[LABEL].FIELD.KEY``)."""
+    events = list(scenario.events)
+    for path, value in values.items():
+        label, fields = event_path(path)
+        for k, ev in enumerate(events):
+            if ev.label != label:
+                continue
+            if len(fields) == 1:
+                events[k] = dataclasses.replace(ev, **{fields[0]: float(value)})
+            else:
+                held = dict(getattr(ev, fields[0]) or {})
+                held[fields[1]] = float(value)
+                events[k] = dataclasses.replace(ev, **{fields[0]: held})
+    return dataclasses.replace(scenario, events=tuple(events))
 
 
 # --- the ensemble ------------------------------------------------------------------------------

@@ -1191,6 +1191,8 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
     from buffer_sim.ensemble import check_uncertain  # lazy: ensemble imports this module
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})
+    from buffer_sim.ensemble import check_event_paths
+    check_event_paths(file, uncertain, events)
     return Scenario(
         name=spec.name, description=(spec.description or "").strip(), start=start, end=end,
         seed=spec.seed if spec.seed is not None else 0, actors=actors, initial_state=state,
