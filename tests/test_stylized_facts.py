@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from buffer_sim.facts import REPLAY_FACTS
 from buffer_sim.model import run_model, timeseries_rows
 from buffer_sim.scenario import load_scenario
 
@@ -74,99 +75,30 @@ def test_nothing_of_beijing_is_pinned_in_the_fact_scenarios():
     assert max(p.end for p in replay.pins if p.actor == "pyongyang") == replay.start + 107
 
 
-# --- 2016-2017: pressure, on the report's dates ----------------------------------------
+# --- the replay's facts (``buffer_sim.facts``: each cites its passage and window) -------
 
-def test_a1_beijing_steps_up_visible_enforcement_in_february_2017(replay):
-    """Report §The New Kim on the Block: after the 2016 tests, another nuclear test and
-    Kim Jong Nam's assassination, "In February 2017, China announced that it would
-    suspend all coal imports from North Korea". Instrument judged: visible enforcement,
-    February-April 2017 against its 2016 mean, by at least 0.2."""
-    assert _share(_mean(d, "beijing_enforcement", "2017-02", "2017-04")
-                  >= _mean(d, "beijing_enforcement", "2016-01", "2016-12") + 0.2
-                  for d in replay) >= REQUIRED_SHARE
-
-
-@pytest.mark.xfail(strict=False, reason="issue 12: 75% of 20 seeds after the 2009-2013 re-fit: war risk hovers at Beijing's threshold in 2017, so a step in April leaves less than 0.2 for the second half")
-def test_a2_further_steps_as_tensions_peak_in_the_second_half_of_2017(replay):
-    """Report §The New Kim on the Block: "China took further action to enforce sanctions
-    as tensions between the U.S. and North Korea peaked later that year ... cracked down
-    on cross-border smuggling." Instruments judged: visible enforcement or the crackdown,
-    whose peak in July-December 2017 is at least 0.2 above February-April 2017; and it
-    shows in trade (reported plus informal imports of 2017-10..12 below 2017-02..04)."""
-    def holds(d):
-        step = max(d.loc["2017-07":"2017-12", "beijing_enforcement"].max()
-                   - _mean(d, "beijing_enforcement", "2017-02", "2017-04"),
-                   d.loc["2017-07":"2017-12", "beijing_crackdown"].max()
-                   - _mean(d, "beijing_crackdown", "2017-02", "2017-04"))
-        imports = d["cn_imports_reported"] + d["cn_imports_informal"]
-        return step >= 0.2 and imports.loc["2017-10":"2017-12"].mean() < imports.loc[
-            "2017-02":"2017-04"].mean()
-    assert _share(holds(d) for d in replay) >= REQUIRED_SHARE
+#: facts short of the target at the defaults: name -> why, with the share measured
+SHORT = {
+    "second_half_2017_steps": (
+        "75% of 20 seeds after the 2009-2013 re-fit: war risk hovers at Beijing's "
+        "threshold in 2017, so a step in April leaves less than 0.2 for the second half"),
+    "relaxes_through_the_crackdown": (
+        "about 50% of 20 seeds after the 2009-2013 re-fit: in most seeds visible "
+        "enforcement alone holds war risk under the threshold in late 2017, so the "
+        "crackdown it would relax is never raised"),
+    "influence_from_forgone_tests": (
+        "75% of 20 seeds after the 2009-2013 re-fit (months with influence: 100%; "
+        "influence small beside potential: 75%)"),
+}
 
 
-def test_a3_reported_imports_fall_in_2017(replay):
-    """Report §The New Kim on the Block: "Reported Chinese imports from North Korea
-    declined precipitously"."""
-    assert _share(_annual(d, "cn_imports_reported", 2017) < _annual(d, "cn_imports_reported", 2016)
-                  for d in replay) >= REQUIRED_SHARE
-
-
-# --- 2018-2019: the rapid return ------------------------------------------------------
-
-def test_b1_reported_imports_stay_under_a_tenth_of_2016(replay):
-    """Report §The Rapid Return: "reported Chinese imports from North Korea since the
-    start of 2018 have been less than a tenth of the value reported only a few years
-    previously" - because visible enforcement stays high (next test)."""
-    assert _share(max(_annual(d, "cn_imports_reported", 2018),
-                      _annual(d, "cn_imports_reported", 2019))
-                  < 0.1 * _annual(d, "cn_imports_reported", 2016)
-                  for d in replay) >= REQUIRED_SHARE
-
-
-def test_b2_visible_enforcement_stays_high_for_standing_with_washington(replay):
-    """Report §The Rapid Return: "Wide-ranging sanctions have remained on the books".
-    Instrument judged: visible enforcement, mean of 2018-07..2019-12 at least 0.6."""
-    assert _share(_mean(d, "beijing_enforcement", "2018-07", "2019-12") >= 0.6
-                  for d in replay) >= REQUIRED_SHARE
-
-
-@pytest.mark.xfail(strict=False, reason="issue 12: about 50% of 20 seeds after the 2009-2013 re-fit: in most seeds visible enforcement alone holds war risk under the threshold in late 2017, so the crackdown it would relax is never raised")
-def test_b3_beijing_relaxes_through_its_tolerance_of_informal_trade(replay):
-    """Report §The Rapid Return: "a weakening Chinese commitment to sanctions
-    enforcement ... smuggling and informal trade along the border appear to have
-    largely resumed". Instrument judged: the crackdown, 2019 mean at least 0.25 below
-    its peak of 2017-10..2018-03; and the move shows in trade: informal imports in 2019
-    at least 1.5 times their level at the crackdown's peak month."""
-    def holds(d):
-        window = d.loc["2017-10":"2018-03"]
-        peak = window["beijing_crackdown"].idxmax()
-        eased = (_mean(d, "beijing_crackdown", "2019-01", "2019-12")
-                 <= window["beijing_crackdown"].max() - 0.25)
-        resumed = (_mean(d, "cn_imports_informal", "2019-01", "2019-12")
-                   > 1.5 * d.loc[peak, "cn_imports_informal"])
-        return eased and resumed
-    assert _share(holds(d) for d in replay) >= REQUIRED_SHARE
-
-
-def test_b4_tension_falls_and_the_economy_stays_stable(replay):
-    """Report §The Rapid Return: the moratorium and summits; "key indicators of the
-    DPRK's macroeconomic health ... have remained relatively stable"."""
-    def holds(d):
-        return (_mean(d, "tension", "2019-01", "2019-12") < _mean(d, "tension", "2017-07", "2017-12")
-                and d.loc["2018-01":"2019-12", "dprk_economy"].min()
-                > 0.85 * d.loc["2017-12", "dprk_economy"])
-    assert _share(holds(d) for d in replay) >= REQUIRED_SHARE
-
-
-def test_b5_pyongyang_turns_to_diplomacy_by_its_own_choice(replay):
-    """Report §The Rapid Return: after "completing the state nuclear force", Kim "intended
-    to ease tensions on the Peninsula and prioritize economic development". Pyongyang is
-    free from 2018-01: its 2018 outreach at least 0.2 above 2017's, and no major test in
-    2018."""
-    assert _share(_mean(d, "pyongyang_outreach", "2018-01", "2018-12")
-                  >= _mean(d, "pyongyang_outreach", "2017-01", "2017-12") + 0.2
-                  and (d.loc["2018-01":"2018-12", "pyongyang_provocation"] < 2).all()
-                  for d in replay) >= REQUIRED_SHARE
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=f"issue 12: {SHORT[n]}"))
+    if n in SHORT else n for n in REPLAY_FACTS])
+def test_the_replay_reproduces_the_fact(replay, name):
+    fact = REPLAY_FACTS[name]
+    share = _share(fact.holds(d) for d in replay)
+    assert share >= REQUIRED_SHARE, f"{fact.says} ({fact.source}): {share:.0%} of seeds"
 
 
 def test_b5_also_without_the_summits():
@@ -176,21 +108,6 @@ def test_b5_also_without_the_summits():
     assert _share(_mean(d, "pyongyang_outreach", "2018-01", "2018-12")
                   >= _mean(d, "pyongyang_outreach", "2017-01", "2017-12") + 0.2
                   for d in runs) >= REQUIRED_SHARE
-
-
-# --- leverage and influence ---------------------------------------------------------------
-
-@pytest.mark.xfail(strict=False, reason="issue 12: 75% of 20 seeds after the 2009-2013 re-fit (months with influence: 100%; influence small beside potential: 75%)")
-def test_c1_influence_appears_when_pyongyang_forgoes_a_test_under_pressure(replay):
-    """Realized influence above 0 in at least 3 months of 2017-10..2018-06 (a test the
-    counterfactual without pressure makes and the real Pyongyang forgoes), and yet small
-    beside potential leverage over the decade: report §Introduction, leverage "has
-    rarely translated into a commensurate level of influence"."""
-    def holds(d):
-        months = (d.loc["2017-10":"2018-06", "influence_realized"] > 0).sum()
-        return (months >= 3
-                and d["influence_realized"].mean() < 0.25 * d["leverage_potential"].mean())
-    assert _share(holds(d) for d in replay) >= REQUIRED_SHARE
 
 
 def test_c2_potential_leverage_is_what_a_cut_off_would_take(replay):
@@ -258,20 +175,6 @@ def test_d2_a_more_war_averse_beijing_presses_earlier():
     tolerant = [_first_month(d) for d in _runs("replay_2009_2019.yaml",
                                                ["beijing.thresholds.no_war=0.8"])]
     assert np.median(tolerant) - np.median(averse) >= 3
-
-
-# --- Seoul, and every shipped period's own claims ---------------------------------------
-
-def test_e1_park_courts_beijing_and_thaad_ends_it(replay):
-    """Report §The New Kim on the Block: Xi and Park's state visits (2013-2015), then
-    THAAD "quickly ended the diplomatic courtship between Seoul and Beijing". Seoul's
-    China ties and CN-ROK warmth rise 2013-2015; warmth falls after July 2016."""
-    def holds(d):
-        return (_mean(d, "seoul_china_ties", "2014-01", "2015-12")
-                > _mean(d, "seoul_china_ties", "2012-01", "2012-12") + 0.2
-                and d.loc["2015-12", "warmth_cn_rok"] > d.loc["2012-12", "warmth_cn_rok"] + 0.1
-                and d.loc["2017-12", "warmth_cn_rok"] < d.loc["2016-06", "warmth_cn_rok"] - 0.2)
-    assert _share(holds(d) for d in replay) >= REQUIRED_SHARE
 
 
 def test_e2_moon_engages_the_north(replay):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,6 +62,11 @@ def _first_above(df: pd.DataFrame, level: float) -> float:
     return float(above[0]) if len(above) else math.nan
 
 
+def _window_mean(df: pd.DataFrame, column: str, first: str, last: str) -> float:
+    window = df[(df["date"] >= first) & (df["date"] <= last)][column]
+    return float(window.mean()) if len(window) else math.nan
+
+
 def _column(df: pd.DataFrame, name: str) -> np.ndarray:
     return df[name].to_numpy(dtype=np.float64)
 
@@ -85,6 +91,14 @@ OUTCOMES: dict[str, Outcome] = {
                               lambda df, _: float(_column(df, "influence_realized").mean())),
     "final_warmth_cn_dprk": Outcome("China-DPRK warmth in the last month, -1..1",
                                     lambda df, _: float(_column(df, "warmth_cn_dprk")[-1])),
+    "enforcement_2017": Outcome(
+        "mean of Beijing's visible enforcement over 2017, 0..1",
+        lambda df, _: float(_years(df, 2017, 2017)["beijing_enforcement"].mean()),
+        years=(2017, 2017)),
+    "window_mean": Outcome(
+        "mean of COLUMN over the months FROM..TO (YYYY-MM), e.g. "
+        "window_mean:beijing_crackdown@2018-01..2019-12",
+        lambda df, arg: _window_mean(df, *arg), arg="COLUMN@FROM..TO"),
     "mean": Outcome("mean of any output COLUMN over the period",
                     lambda df, col: float(_column(df, col).mean()), arg="COLUMN"),
     "max": Outcome("largest value of COLUMN", lambda df, col: float(_column(df, col).max()),
@@ -130,6 +144,17 @@ def parse_outcome(text: str) -> tuple[str, object]:
         if o.default is None:
             raise ScenarioError("--outcome", "", f"{name} needs {o.arg}: {name}:{o.arg}")
         return name, o.default
+    if o.arg == "COLUMN@FROM..TO":
+        column, at, window = arg_text.partition("@")
+        first, dots, last = window.partition("..")
+        months = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+        if not at or not dots or not months.match(first.strip()) or not months.match(
+                last.strip()) or first.strip() > last.strip():
+            raise ScenarioError("--outcome", "", f"{name} needs COLUMN@YYYY-MM..YYYY-MM "
+                                                 f"(first month not after the last), got "
+                                                 f"{arg_text!r}")
+        parse_outcome(f"mean:{column.strip()}")  # the column must exist
+        return name, (column.strip(), first.strip(), last.strip())
     if o.arg == "COLUMN":
         columns = output_columns()
         if arg_text not in columns:

@@ -1,0 +1,76 @@
+"""Robust, not knife-edge: the replay's stylized facts over settings of the model's own
+assumptions (issue 12, item 5).
+
+``scenarios/replay_2009_2019_robust.yaml`` declares them in its ``uncertain:`` block: the
+lookahead (3-12 months), inertia (0 to twice the default), tie tolerance (0 to three
+times), Beijing's no_war threshold (+-0.1), every invented coefficient a fact depends on
+(half to double, clipped to its range) and hand-set numbers of dated events. The draws
+are independent, as ``buffer-sim ensemble`` makes them (one seed and one setting of
+every assumption per run, from the scenario's seed), 100 of them. Each fact should hold
+in at least 80% of the settings; the shares measured are printed, and a fact that falls
+short is marked with the share it had when the marker was set.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from buffer_sim.engines import run_one
+from buffer_sim.ensemble import jobs
+from buffer_sim.facts import REPLAY_FACTS, judge
+from buffer_sim.model import timeseries_rows
+from buffer_sim.scenario import load_scenario
+
+ROBUST = Path(__file__).resolve().parents[1] / "scenarios" / "replay_2009_2019_robust.yaml"
+SETTINGS = 100
+REQUIRED_SHARE = 0.8
+
+#: facts short of the target across the settings: name -> share when the marker was set
+SHORT = {
+    "february_2017_step": 0.71,
+    "second_half_2017_steps": 0.79,
+    "imports_under_a_tenth": 0.69,
+    "relaxes_through_the_crackdown": 0.49,
+    "pyongyang_turns_to_diplomacy": 0.43,
+    "influence_from_forgone_tests": 0.47,
+}
+
+
+@cache
+def verdicts() -> pd.DataFrame:
+    """(setting, fact) -> held, for SETTINGS independent draws of the robust replay."""
+    scenario = load_scenario(ROBUST)
+    _, seeds, paths, values = jobs(scenario, SETTINGS)
+    rows = []
+    for seed, drawn in zip(seeds, values):
+        model = run_one(scenario, int(seed), paths, drawn)
+        df = pd.DataFrame(timeseries_rows(model)).set_index("date")
+        rows.append(judge(df))
+        model.dispose()
+    return pd.DataFrame(rows)
+
+
+def test_the_robust_replay_declares_what_the_issue_names():
+    scenario = load_scenario(ROBUST)
+    paths = set(scenario.uncertain)
+    for path in ("parameters.lookahead_months", "parameters.inertia",
+                 "parameters.tie_tolerance", "beijing.thresholds.no_war",
+                 "parameters.customs_block_rate", "parameters.tension_damping_by_cn_enforcement"):
+        assert path in paths, path
+    assert any(p.startswith("events[Trump administration") for p in paths)
+    lookahead = scenario.uncertain["parameters.lookahead_months"]
+    assert (lookahead["low"], lookahead["high"]) == (3, 12)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=(
+        f"issue 12: held in {SHORT[n]:.0%} of {SETTINGS} settings when marked")))
+    if n in SHORT else n for n in REPLAY_FACTS])
+def test_each_fact_holds_in_most_settings_of_the_assumptions(name):
+    share = float(verdicts()[name].mean())
+    print(f"{name}: {share:.0%} of {SETTINGS} settings")
+    assert share >= REQUIRED_SHARE, f"{name} held in {share:.0%} of {SETTINGS} settings"
