@@ -36,7 +36,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 REPLAY = str((ROOT / "scenarios" / "replay_2009_2019.yaml").resolve())
 #: Beijing's order with border trade and the buffer first: in the 2016-2017 pressure
 #: scenario it changes Beijing's choices within the first year.
-TRADE_FIRST = "border_trade,buffer,no_war,no_instability,no_nukes,us_ties"
+#: an order that changes Beijing's 2016 (its standing with Washington before war and
+#: stability: it enforces for its ties from mid-2016)
+TIES_FIRST = "us_ties,no_war,no_instability,no_nukes,buffer,border_trade"
 
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def test_the_numbers_so_far_are_the_first_rows_of_the_run_command_output():
 def test_build_model_replays_to_the_month_and_a_new_order_changes_the_run():
     path = app.scenario_choices()["pressure_2016_2017"]
     base = app.build_model(app.Settings(path), 12)
-    changed = app.build_model(app.Settings(path, priorities=TRADE_FIRST), 12)
+    changed = app.build_model(app.Settings(path, priorities=TIES_FIRST), 12)
     assert base.months_done == changed.months_done == 12
     assert [d["actor"] for d in app.decisions_this_month(base)] == [
         "beijing", "pyongyang", "washington", "seoul"]
@@ -222,9 +224,9 @@ def test_build_model_replays_to_the_month_and_a_new_order_changes_the_run():
 def test_app_model_as_reset_builds_it():
     assert app.AppModel().spec.name == "replay_2009_2019"
     path = app.scenario_choices()["pressure_2016_2017"]
-    model = app.AppModel(app.solara.Reactive(app.Settings(path, priorities=TRADE_FIRST)))
+    model = app.AppModel(app.solara.Reactive(app.Settings(path, priorities=TIES_FIRST)))
     assert model.spec.name == "pressure_2016_2017"
-    assert model.actors["beijing"].priorities[0] == "border_trade"
+    assert model.actors["beijing"].priorities[0] == "us_ties"
     assert model.months_done == 0
 
 
@@ -247,7 +249,7 @@ def test_the_reference_run_is_history_unless_another_is_chosen():
 
 def test_the_numbers_table_sets_this_run_beside_the_reference_month_by_month():
     path = app.scenario_choices()["pressure_2016_2017"]
-    model = app.build_model(app.Settings(path, priorities=TRADE_FIRST), 3)
+    model = app.build_model(app.Settings(path, priorities=TIES_FIRST), 3)
     reference = app.reference_frame(REPLAY)
     rows = {label: (now, then) for label, now, then in app.state_rows(model, reference)}
     assert "warmth China–ROK, −1..1" in rows and "tension (war-risk proxy), 0..1" in rows
@@ -532,10 +534,10 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     shot = pg.get_by_test_id("leverage-chart").screenshot()
     assert "Decisions in 2016-12" in reasons and "Beijing" in reasons
 
-    _enter(pg, ".bs-priorities", TRADE_FIRST)
+    _enter(pg, ".bs-priorities", TIES_FIRST)
     pg.wait_for_function(
         "() => (document.querySelector('[data-testid=beijing-order]')?.innerText || '')"
-        ".includes('border trade > the buffer')")
+        ".includes('ties with Washington > no war')")
     _month_shown(pg, "2016-12")  # replayed to the same month with the new order
     after = pg.get_by_test_id("reasons").inner_text()
     assert after != reasons and "Decisions in 2016-12" in after
@@ -543,14 +545,14 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     assert _digest(pg, "trade-chart") != charts[1]
     assert pg.get_by_test_id("leverage-chart").screenshot() != shot
     assert pg.get_by_test_id("input-error").count() == 0
-    assert TRADE_FIRST in pg.get_by_test_id("command-line").inner_text()
+    assert TIES_FIRST in pg.get_by_test_id("command-line").inner_text()
     # Reset starts again from the first month with the new order kept
     pg.get_by_role("button", name="Reset").click()
     pg.wait_for_function(
         "() => (document.querySelector('[data-testid=reasons]')?.innerText || '')"
         ".includes('Next: 2016-01')")
     _step(pg, 1, "2016-01")
-    assert "border trade > the buffer" in pg.get_by_test_id("beijing-order").inner_text()
+    assert "ties with Washington > no war" in pg.get_by_test_id("beijing-order").inner_text()
     assert page.bad_loads == []
 
 

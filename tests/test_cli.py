@@ -167,15 +167,15 @@ def test_bad_seed_is_one_line_error_exit_2(cli, short_scenario, tmp_path, seed):
 def test_set_override_changes_the_output(cli, short_scenario, tmp_path, fast_charts):
     plain = cli("run", short_scenario, "--out", tmp_path / "plain")
     changed = cli("run", short_scenario, "--out", tmp_path / "changed",
-                  "--set", "beijing.thresholds.no_war=0.9")
+                  "--set", "beijing.thresholds.no_war=0.4")
     assert plain.code == changed.code == 0
     a, b = tmp_path / "plain" / SHORT_NAME, tmp_path / "changed" / SHORT_NAME
     assert (a / "timeseries.csv").read_bytes() != (b / "timeseries.csv").read_bytes()
     manifest_a = json.loads((a / "manifest.json").read_text())
     manifest_b = json.loads((b / "manifest.json").read_text())
     assert manifest_a["content_hash"] != manifest_b["content_hash"]
-    assert "--set beijing.thresholds.no_war=0.9" in manifest_b["command_line"]
-    assert manifest_b["overrides"] == ["beijing.thresholds.no_war=0.9"]
+    assert "--set beijing.thresholds.no_war=0.4" in manifest_b["command_line"]
+    assert manifest_b["overrides"] == ["beijing.thresholds.no_war=0.4"]
 
 
 def test_set_initial_state_shows_in_the_first_month(cli, short_scenario, tmp_path,

@@ -13,7 +13,7 @@ from buffer_sim import compare, runner
 from buffer_sim.errors import ScenarioError
 from conftest import SHORT_MONTHS, SHORT_NAME, SHORT_SCENARIO, run_main
 
-PRIORITIES_SET = "beijing.priorities=no_nukes,no_war,no_instability"
+PRIORITIES_SET = "beijing.priorities=border_trade,no_war,no_instability"
 FOLDER = f"compare-{SHORT_NAME}-{SHORT_NAME}+2"
 FILES = {"difference.csv", "timeseries.csv", "leverage.png", "trade.png", "overview.png",
          "compare.png", "compare_difference.png", "report.html", "manifest.json"}

@@ -68,7 +68,7 @@ def test_consecutive_moves_for_one_priority_are_one_paragraph():
 def test_a_paragraph_gives_the_deciding_priority_its_projection_and_threshold():
     (raised,) = [p for p in explain.narrate(beijing_story(), "beijing") if "raised" in p]
     assert "its first priority" in raised
-    assert "tension 0.660" in raised and "threshold 0.600" in raised
+    assert "war risk" in raised and "0.660" in raised and "threshold 0.600" in raised
     assert "above its threshold" in raised
 
 

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from buffer_sim import plots
+from buffer_sim.world import ACTION_FIELDS
 
 WARMTH = ["warmth_cn_dprk", "warmth_us_dprk", "warmth_rok_dprk", "warmth_cn_rok", "warmth_cn_us"]
-INSTRUMENTS = ["beijing_enforcement", "beijing_aid", "beijing_engagement", "pyongyang_outreach",
-               "washington_pressure", "washington_military", "washington_engagement",
-               "seoul_engagement", "seoul_alignment", "seoul_china_ties"]
+#: every continuous instrument (Pyongyang's tests are drawn apart)
+INSTRUMENTS = [f for f in ACTION_FIELDS if f != "pyongyang_provocation"]
 
 EVENTS = [
     ("2016-01", "Fourth nuclear test", "forced_action"),

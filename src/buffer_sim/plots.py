@@ -195,7 +195,8 @@ BREAKING_POINT = -0.5
 
 _INSTRUMENTS = (
     _Series("beijing_enforcement", "Beijing: sanctions enforcement", "#d62728"),
-    _Series("beijing_aid", "Beijing: aid", "#2ca02c"),
+    _Series("beijing_crackdown", "Beijing: crackdown on informal trade", "#8c564b"),
+    _Series("beijing_aid", "Beijing: supplies (crude oil, food)", "#2ca02c"),
     _Series("beijing_engagement", "Beijing: engagement", "#1f77b4"),
     _Series("washington_pressure", "Washington: sanctions pressure", "#9467bd", "--"),
     _Series("washington_military", "Washington: military signalling", "#8c564b", "--"),
@@ -227,7 +228,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "warmth_cn_rok": ("warmth China–ROK", "−1 hostile .. 1 close"),
     "warmth_cn_us": ("warmth China–US", "−1 hostile .. 1 close"),
     "beijing_enforcement": ("Beijing: sanctions enforcement", "instrument level 0..1"),
-    "beijing_aid": ("Beijing: aid", "instrument level 0..1"),
+    "beijing_crackdown": ("Beijing: crackdown on informal trade", "instrument level 0..1"),
+    "beijing_aid": ("Beijing: supplies (crude oil, food)", "instrument level 0..1"),
     "beijing_engagement": ("Beijing: engagement", "instrument level 0..1"),
     "pyongyang_provocation": ("Pyongyang: provocation", "0 none, 1 missile, 2 nuclear/ICBM"),
     "pyongyang_outreach": ("Pyongyang: outreach", "instrument level 0..1"),
