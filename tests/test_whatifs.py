@@ -25,6 +25,7 @@ SEEDS = tuple(range(20))
 WHATIFS = {
     "beijing_denuclearisation_first", "no_secondary_sanctions_2017", "no_thaad_2016",
     "no_summits_2018", "no_jang_purge_2013", "full_enforcement_from_2013",
+    "coal_at_2011_price",
 }
 
 
@@ -53,7 +54,7 @@ def versus(name: str, column: str, start: str, end: str, how: str = "mean") -> t
 
 # --- the files ------------------------------------------------------------------------------
 
-def test_the_six_what_ifs_of_the_issue_are_shipped():
+def test_the_what_ifs_of_the_issues_are_shipped():
     assert {p.stem for p in WHATIF_DIR.glob("*.yaml")} == WHATIFS
 
 
@@ -132,10 +133,6 @@ def test_denuclearisation_first_presses_from_the_2016_tests():
     assert what_if <= 0.85 * base, msg
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 12: after the 2009-2013 re-fit the effect is below a class's threshold: "
-    "reported imports 2017-2018 +8% (127 -> 138 US$m/month), Beijing's enforcement "
-    "-0.03, 20 seeds"))
 def test_without_us_secondary_sanctions_more_trade_passes_customs_and_beijing_cracks_down():
     # With no US reach into Chinese banks, customs stop less (reported imports at least
     # 10% higher in 2017-2018); Beijing, still pressed by war risk, substitutes its own
@@ -166,6 +163,11 @@ def test_no_purge_means_warmer_china_dprk_relations_and_more_trade_in_2014_2015(
     # trade follows warmth, but by less than a tenth: +9.7% (400 -> 439 US$m/month)
     base, what_if, msg = effect("no_jang_purge_2013", "cn_imports_reported", "2014-01", "2015-12")
     assert what_if >= 1.05 * base, msg
+
+
+def test_coal_at_its_2011_price_means_more_import_value_in_2014_2015():
+    base, what_if, msg = effect("coal_at_2011_price", "cn_imports_reported", "2014-01", "2015-12")
+    assert what_if >= 1.1 * base, msg
 
 
 def test_full_enforcement_from_2013_means_fewer_imports():

@@ -15,6 +15,8 @@ influence), and the world advances with this month's random draws.
 
 from __future__ import annotations
 
+import bisect
+import functools
 from functools import partial
 
 import mesa
@@ -22,7 +24,7 @@ from mesa.datacollection import DataCollector
 
 from buffer_sim.actors import ACTORS, PolicyActor
 from buffer_sim.decision import Candidates, Decision, Projection, build_batch, choose_all
-from buffer_sim.months import month_str
+from buffer_sim.months import month_str, parse_month
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
     ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
@@ -74,6 +76,8 @@ class BufferModel(mesa.Model):
         # that a what-if that changes one test does not reshuffle every later trade
         # shock: compared runs share their random numbers (common random numbers).
         self.test_rng, self.trade_rng = self.rng.spawn(2)
+        #: world prices a ``prices`` event holds (US$/t), instead of the observed series
+        self.held_prices: dict[str, float] = {}
         self.actors: dict[str, PolicyActor] = {}
         for name, cls in ACTORS.items():
             spec = scenario.actors.get(name, {})
@@ -129,6 +133,8 @@ class BufferModel(mesa.Model):
                 actor.rule = RULES[event.rule]()
         elif event.kind == "parameter_change":
             self.params = self.params.replace(**event.parameters)
+        elif event.kind == "prices":
+            self.held_prices.update(event.prices)
         elif event.kind == "diplomatic_shock":
             changes = {}
             for name, delta in event.effects.items():
@@ -152,6 +158,7 @@ class BufferModel(mesa.Model):
         """Advance one month (events of the month have already fired)."""
         self.month += 1
         self._apply_pins()
+        self.state = self.state.replace(**world_prices(self.month, self.held_prices))
         now = self.state
         params = self.params
         cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
@@ -242,6 +249,33 @@ class BufferModel(mesa.Model):
     @property
     def dates(self) -> list[str]:
         return [month_str(m) for m in range(self.spec.start, self.month + 1)]
+
+
+def world_prices(month: int, held: dict[str, float]) -> dict[str, float]:
+    """The world prices of a month (US$/t): the World Bank monthly series shipped in
+    ``data/observed`` (the last month carried on beyond it), or what a ``prices`` event
+    holds. Exogenous, like the UN resolutions."""
+    series = _price_series()
+    out = {}
+    for name, column in (("coal", "coal_price"), ("iron_ore", "iron_ore_price")):
+        if name in held:
+            out[column] = float(held[name])
+        else:
+            dates, values = series[name]
+            k = min(max(bisect.bisect_right(dates, month) - 1, 0), len(values) - 1)
+            out[column] = values[k]
+    return out
+
+
+@functools.cache
+def _price_series() -> dict[str, tuple[list[int], list[float]]]:
+    from buffer_sim import observed
+
+    out = {}
+    for name, series in (("coal", observed.coal_price_monthly()),
+                         ("iron_ore", observed.iron_ore_price_monthly())):
+        out[name] = ([parse_month(m) for m in series.index], [float(v) for v in series])
+    return out
 
 
 def run_model(scenario: Scenario, seed: int | None = None, compiled: bool = True

@@ -204,6 +204,23 @@ class Parameters:
         "Share of the engagement-driven growth that materialises: 1 while the border "
         "economic zones go ahead; the replay halves it when they are put on hiatus after "
         "Jang Song Thaek's purge (report §The New Kim on the Block, note 54).", 0, 1)
+    coal_share_of_exports: float = _p(
+        0.45, "share",
+        "Coal's share of DPRK exports to China at the reference prices: 46-50% in 2011-2013 "
+        "(US$1.13-1.37bn of US$2.4-2.9bn; shipped data dprk_coal_exports_to_china and "
+        "trade_china_dprk).")
+    iron_ore_share_of_exports: float = _p(
+        0.12, "share",
+        "Iron ore's share of DPRK exports to China at the reference prices: 16% in 2011, 8% in "
+        "2014 (shipped data dprk_iron_ore_exports_to_china).")
+    coal_reference_usd_t: float = _p(
+        100.8, "US$/t",
+        "Coal price at which export capacity is valued: the 2011-2013 mean of the World Bank "
+        "Newcastle series, the years the shares are read from (shipped data).", 1, 1000)
+    iron_ore_reference_usd_t: float = _p(
+        143.9, "US$/t",
+        "Iron-ore price at which export capacity is valued: the 2011-2013 mean of the World "
+        "Bank 62% Fe CFR China series (shipped data).", 1, 1000)
     customs_block_rate: float = _p(
         0.8, "share per month",
         "Speed at which customs implement enforcement: MOFCOM's 14 Aug 2017 ban took "

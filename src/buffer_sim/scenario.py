@@ -37,7 +37,9 @@ from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
 
 MAX_FILE_BYTES = 1_000_000
 EVENT_KINDS = ("forced_action", "resolution", "administration", "parameter_change",
-               "diplomatic_shock")
+               "diplomatic_shock", "prices")
+#: world prices a ``prices`` event can hold, US$/t
+PRICE_NAMES = ("coal", "iron_ore")
 
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -88,7 +90,7 @@ class EventSpec(_Strict):
 
     date: Any
     kind: Literal["forced_action", "resolution", "administration", "parameter_change",
-                  "diplomatic_shock"]
+                  "diplomatic_shock", "prices"]
     label: str = Field(min_length=1)
     source: str = Field(min_length=3)
     actor: str | None = None
@@ -100,6 +102,7 @@ class EventSpec(_Strict):
     rule: str | None = None
     parameters: dict[str, Number] | None = None
     effects: dict[str, Number] | None = None
+    prices: dict[str, Number] | None = None
 
     @field_validator("date")
     @classmethod
@@ -170,6 +173,8 @@ class Event:
     #: forced_action only: instrument -> signed move from the month before, clipped to
     #: the instrument's range (``set`` gives levels instead)
     change: dict | None = None
+    #: prices only: world price (coal, iron_ore) -> US$/t held from this month on
+    prices: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -221,11 +226,15 @@ class Scenario:
 DEFAULT_INITIAL_STATE: dict[str, float] = {
     "tension": 0.3, "nuclear": 0.3, "nuclear_pace": 0.002, "test_readiness": 1.0, "hostility": 0.1,
     "dprk_economy": 1.0, "stability": 0.6, "sanctions_scope": 0.03, "customs_blocked": 0.0,
-    "capacity_imports": 62.0, "capacity_exports": 165.0,
+    # capacity_imports is a volume valued at the reference prices: 62 US$m/month at the
+    # prices of 2009-01 (x0.845, model.world_prices) is 73.4 at the reference prices
+    "capacity_imports": 73.4, "capacity_exports": 165.0,
     "cn_exports_reported": 165.0, "cn_imports_reported": 62.0,
     "cn_exports_informal": 12.0, "cn_imports_informal": 5.0, "other_trade": 60.0,
     "warmth_cn_dprk": 0.3, "warmth_us_dprk": -0.5, "warmth_rok_dprk": -0.3,
     "warmth_cn_rok": 0.3, "warmth_cn_us": 0.1,
+    # set each month from the price series: these are the values of 2009-01
+    "coal_price": 79.4, "iron_ore_price": 72.51,
 }
 
 
@@ -973,6 +982,7 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "administration": (("actor",), ("priorities", "thresholds", "rule")),
     "parameter_change": (("parameters",), ()),
     "diplomatic_shock": (("effects",), ()),
+    "prices": (("prices",), ()),
 }
 _EVENT_COMMON = ("date", "kind", "label", "source")
 
@@ -1147,10 +1157,17 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
             if name not in STATE_VARIABLES:
                 raise _unknown(file, f"{where}.effects.{name}", name, STATE_VARIABLES, "state variable")
             _check_range(file, f"{where}.effects.{name}", v, -2.0, 2.0)
+        for name, v in (e.prices or {}).items():
+            if name not in PRICE_NAMES:
+                raise _unknown(file, f"{where}.prices.{name}", name, PRICE_NAMES, "world price")
+            _check_range(file, f"{where}.prices.{name}", v, 1.0, 1000.0)
+        if e.prices is not None and not e.prices:
+            raise ScenarioError(file, f"{where}.prices", "names no price")
         priorities = complete_priorities(e.actor, e.priorities) if e.priorities else None
         events.append(Event(month, e.kind, e.label, e.source, e.actor, e.set, e.sanctions_scope,
                             tuple(priorities) if priorities else None, e.thresholds,
-                            e.rule, e.parameters, e.effects, change=e.change))
+                            e.rule, e.parameters, e.effects, change=e.change,
+                            prices=e.prices))
 
     pins = []
     for i, pspec in enumerate(spec.pins or []):

@@ -57,6 +57,10 @@ STATE_VARIABLES: dict[str, tuple[str, float, float | None, str]] = {
     "warmth_rok_dprk": ("-1..1", -1.0, 1.0, "warmth of inter-Korean relations"),
     "warmth_cn_rok": ("-1..1", -1.0, 1.0, "warmth of China-ROK relations"),
     "warmth_cn_us": ("-1..1", -1.0, 1.0, "warmth of China-US relations"),
+    "coal_price": ("US$/t", 0.0, None, "world coal price (Newcastle): an input, set each month "
+                                       "from the World Bank series or a scenario's prices"),
+    "iron_ore_price": ("US$/t", 0.0, None, "world iron-ore price (62% Fe, CFR China): an input, "
+                                           "like coal_price"),
 }
 
 #: actor -> instrument -> (low, high, meaning). Provocation is a level: 0 none,
@@ -131,6 +135,8 @@ class State(NamedTuple):
     warmth_rok_dprk: Any
     warmth_cn_rok: Any
     warmth_cn_us: Any
+    coal_price: Any
+    iron_ore_price: Any
 
     def replace(self, **changes: Any) -> "State":
         return self._replace(**changes)
@@ -491,11 +497,18 @@ def _month(s, a, p, draws, months):
                                                             * s.sanctions_scope)
                                             - p.banned_capacity_loss_per_month
                                             * p.export_ban_share * unsold, months)
-    imports_reported = cap_m * (1.0 - blocked) * math.exp(draws[2])
+    # The DPRK sells coal and iron ore at world prices: capacity is a volume (valued at
+    # the reference prices), what China pays moves with the prices of the month, and
+    # actors expect today's prices to last (report §The New Kim on the Block: 'selling
+    # coal and other precious underground resources at random').
+    value = (1.0 + p.coal_share_of_exports * (s.coal_price * (1.0 / p.coal_reference_usd_t) - 1.0)
+             + p.iron_ore_share_of_exports
+             * (s.iron_ore_price * (1.0 / p.iron_ore_reference_usd_t) - 1.0))
+    imports_reported = cap_m * value * (1.0 - blocked) * math.exp(draws[2])
     # What the DPRK can buy depends on what it earns: demand follows its economy.
     cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
     exports_reported = cap_x * (1.0 - blocked_x) * math.exp(draws[1])
-    imports_informal = (cap_m * (p.informal_base_share + p.informal_diversion * blocked)
+    imports_informal = (cap_m * value * (p.informal_base_share + p.informal_diversion * blocked)
                         * let_through * math.exp(draws[4]))
     exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
                         * let_through * math.exp(draws[3]))
@@ -527,7 +540,8 @@ def _month(s, a, p, draws, months):
     new = State(tension, nuclear, pace, readiness, hostility, economy, stability,
                 s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
                 imports_reported, exports_informal, imports_informal, other,
-                warm_cn_dprk, warm_us_dprk, warm_rok_dprk, warm_cn_rok, warm_cn_us)
+                warm_cn_dprk, warm_us_dprk, warm_rok_dprk, warm_cn_rok, warm_cn_us,
+                s.coal_price, s.iron_ore_price)
     return new, (tension_target, cn_us_target)
 
 
