@@ -85,3 +85,16 @@ def test_a_bad_prices_event_is_refused_naming_the_field(tmp_path, prices, field,
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert field in str(err.value) and says in str(err.value)
+
+
+def test_reported_exports_carry_the_crude_oil_until_customs_stopped_reporting_it(runs):
+    """Issue 13, item 5: Chinese customs stopped reporting crude-oil exports to the DPRK
+    from 2014 (KOTRA adds an estimate). The model's crude oil is part of Beijing's
+    supplies (``aid``), modelled once; what it compares with customs data
+    (``cn_exports_customs``) includes it through 2013 and not after."""
+    df = runs["replay"]
+    assert (df["cn_exports_crude"] > 0).all()
+    before, after = df.loc[:"2013-12"], df.loc["2014-01":]
+    np.testing.assert_allclose(before["cn_exports_customs"],
+                               before["cn_exports_reported"] + before["cn_exports_crude"])
+    np.testing.assert_array_equal(after["cn_exports_customs"], after["cn_exports_reported"])

@@ -120,9 +120,12 @@ def test_annual_sums_need_all_twelve_months():
     assert list(metrics.annual_sums(df, ["x"]).index) == [2010]
 
 
-def test_annual_trade_compares_reported_and_keeps_informal_apart():
+def test_annual_trade_compares_what_customs_report_and_keeps_informal_apart():
+    # China's exports as customs show them (cn_exports_customs: crude oil included until
+    # customs stopped reporting it in 2014), not the commercial flow alone
     dates = months("2010-01", "2010-12")
-    df = pd.DataFrame({"date": dates, "cn_exports_reported": 10.0, "cn_imports_reported": 5.0,
+    df = pd.DataFrame({"date": dates, "cn_exports_customs": 10.0, "cn_exports_reported": 7.0,
+                       "cn_imports_reported": 5.0,
                        "cn_exports_informal": 1.0, "cn_imports_informal": 0.5})
     out = metrics.annual_trade(df, informal=True)
     assert out.loc[2010, "cn_exports"] == 120.0

@@ -6,7 +6,8 @@ annual table (:func:`buffer_sim.observed.trade_annual`).
 
 Conventions:
     * The model's *reported* flows are what customs statistics measure, so they are
-      what is compared with observed data: ``cn_exports`` = ``cn_exports_reported``,
+      what is compared with observed data: ``cn_exports`` = ``cn_exports_customs``
+      (commercial exports, plus crude oil until customs stopped reporting it in 2014),
       ``cn_imports`` = ``cn_imports_reported``, ``total`` = their sum. Informal flows
       are aggregated too (``informal_*``), for charts only.
     * Only complete calendar years count: a year is summed only when all 12 of its
@@ -58,10 +59,13 @@ __all__ = [
 #: The compared series, in table order.
 TRADE_SERIES: tuple[str, ...] = ("total", "cn_exports", "cn_imports")
 
-#: Model columns summed into each series (reported: what customs statistics see).
+#: Model columns summed into each series: what Chinese customs statistics (GACC, and
+#: KITA, KDI from them) show. China's exports include the crude oil of Beijing's
+#: supplies until customs stopped reporting it (2014): ``cn_exports_customs``. KOTRA's
+#: figures from 2014 add an estimate of that crude, so they run above the model's.
 REPORTED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "total": ("cn_exports_reported", "cn_imports_reported"),
-    "cn_exports": ("cn_exports_reported",),
+    "total": ("cn_exports_customs", "cn_imports_reported"),
+    "cn_exports": ("cn_exports_customs",),
     "cn_imports": ("cn_imports_reported",),
 }
 #: Model columns of the informal flows (not in customs data; charts only).

@@ -41,7 +41,8 @@ def output_columns() -> list[str]:
     """Columns of timeseries.csv after ``date``, in order."""
     inst = [f"{actor}_{name}" for actor, ins in INSTRUMENTS.items() for name in ins]
     return [*STATE_VARIABLES, *inst, "leverage_potential", "pressure_applied",
-            "influence_realized", "china_share", "pyongyang_declared_complete"]
+            "influence_realized", "china_share", "pyongyang_declared_complete",
+            "cn_exports_crude", "cn_exports_customs"]
 
 
 class BufferModel(mesa.Model):
@@ -226,6 +227,14 @@ class BufferModel(mesa.Model):
         row["influence_realized"] = self.influence
         row["china_share"] = cn / max(cn + row["other_trade"], 1e-9)
         row["pyongyang_declared_complete"] = float(self.actors["pyongyang"].declared_complete)
+        # Crude oil is part of Beijing's supplies (aid); Chinese customs reported it until
+        # 2013 and not from 2014 (observed data README): the exports customs show are
+        # commercial exports plus, until then, the crude.
+        crude = p.crude_share_of_aid_supplies * p.aid_supplies_usd_m_month * float(
+            a.beijing_aid)
+        row["cn_exports_crude"] = crude
+        reported = self.month < parse_month(f"{int(p.crude_unreported_from_year)}-01")
+        row["cn_exports_customs"] = row["cn_exports_reported"] + (crude if reported else 0.0)
         self.row = row
         self.datacollector.add_table_row("timeseries", row)
 

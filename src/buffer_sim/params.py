@@ -146,6 +146,15 @@ class Parameters:
         "generous setting: about 500,000 t of crude a year at 2009-2013 prices is US$25-35m a "
         "month, i.e. aid 0.5 (KOTRA's crude-oil estimate; observed data README). The main "
         "supply lever, and unreported in Chinese customs from 2014.", 0, 1e3)
+    crude_share_of_aid_supplies: float = _p(
+        0.8, "share",
+        "Share of Beijing's concessional supplies that is crude oil through the pipeline "
+        "(about 500,000 t a year); the rest is food.")
+    crude_unreported_from_year: float = _p(
+        2014, "calendar year",
+        "First year Chinese customs no longer report crude-oil exports to the DPRK (KOTRA "
+        "adds its own estimate from 2014; observed data README). Until then the crude is in "
+        "China's reported exports (cn_exports_customs).", 2000, 2100)
     workers_usd_m_month: float = _p(
         20, "US$ million per month",
         "Earnings of DPRK workers abroad, mostly in China and Russia (estimates US$200-500m a "

@@ -990,8 +990,12 @@ def _annual_table(run: _Run) -> pd.DataFrame:
         ``start``/``end`` (date numbers of the span the rows cover).
     """
     frame = pd.DataFrame({"year": run.months.year, "start": run.months})
-    if "cn_exports_reported" in run.df.columns:
-        frame["cn_exports"] = _values(run, "cn_exports_reported")
+    # China's exports as Chinese customs show them: with the crude oil of Beijing's
+    # supplies until customs stopped reporting it in 2014 (``cn_exports_customs``)
+    exports = ("cn_exports_customs" if "cn_exports_customs" in run.df.columns
+               else "cn_exports_reported")
+    if exports in run.df.columns:
+        frame["cn_exports"] = _values(run, exports)
     if "cn_imports_reported" in run.df.columns:
         frame["cn_imports"] = _values(run, "cn_imports_reported")
     if {"cn_exports", "cn_imports"} <= set(frame.columns):
@@ -1240,7 +1244,8 @@ _LEGEND_NAMES = {
 }
 #: Annual panels of the trade overlay: series -> (title, monthly columns summed).
 _ANNUAL_PANELS = {
-    "cn_exports": ("China exports to DPRK, reported: sum per year", "annual reported exports"),
+    "cn_exports": ("China exports to DPRK, reported (crude oil until 2013, as customs): "
+                   "sum per year", "annual reported exports"),
     "cn_imports": ("China imports from DPRK, reported: sum per year", "annual reported imports"),
     "total": ("total reported trade: sum per year", "annual reported trade"),
 }

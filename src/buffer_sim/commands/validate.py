@@ -295,7 +295,7 @@ def observed_trade(files=()) -> pd.DataFrame:
     return metrics.with_derived_totals(pd.concat(frames, ignore_index=True))
 
 
-_TRADE_NEEDED = ("cn_exports_reported", "cn_imports_reported", "cn_exports_informal",
+_TRADE_NEEDED = ("cn_exports_customs", "cn_imports_reported", "cn_exports_informal",
                  "cn_imports_informal")
 
 
