@@ -339,7 +339,7 @@ def _key_01(runs: WorksheetRuns) -> Key:
     key.add("Debrief", "Where is the gap widest?",
             f"Between potential and applied: on average Beijing applies {_f(app.mean())} of a "
             f"potential {_f(pot.mean())}, i.e. it leaves {1 - app.mean() / pot.mean():.0%} "
-            "unused. The applied pressure buys a mean influence of {_f(real.mean())}: what "
+            f"unused. The applied pressure buys a mean influence of {_f(real.mean())}: what "
             "little pressure there was changed Pyongyang's choice only in the months listed "
             "under Look at 1 (Pyongyang's own priorities put regime security first).")
     key.add("Debrief", "Why a counterfactual, and why can it be negative?",
