@@ -345,8 +345,8 @@ def _key_01(runs: WorksheetRuns) -> Key:
     key.add("Debrief", "Why a counterfactual, and why can it be negative?",
             "Only the comparison with the same world without pressure separates what "
             "pressure caused from what Pyongyang would have done anyway. Negative values "
-            "are months in which Pyongyang tests with the pressure and would not have "
-            f"without it: here {_months_where(real < 0)}, lowest "
+            "are months in which Pyongyang tests more or reaches out less with the pressure "
+            f"than without it: here {_months_where(real < 0)}, lowest "
             f"{_f(real.min())}.")
     key.add("Debrief", "\"A pliant ally would be anathema\": where in `explain`?",
             f"The test months are decided by {_counts(test_rows.rename(columns={'deciding_priority': 'priority'}))}"
@@ -451,7 +451,7 @@ def _key_02(runs: WorksheetRuns) -> Key:
             f"Border trade first: realized influence {_delta(diff, 'influence_realized', bt)};"
             f" pressure applied {_delta(diff, 'pressure_applied', bt)}. Realized influence is "
             f"above zero in the replay in {_months_where(_series(ts, ref)['influence_realized'] > 0)}"
-            f" (tests forgone under pressure); with border trade first in "
+            f" (Pyongyang tests less or reaches out more under the pressure than without it); with border trade first in "
             f"{_months_where(_series(ts, bt)['influence_realized'] > 0)}.")
     key.add("Debrief", "Description or explanation?",
             f"No nuclear weapons first gives the same choices in {same[0]} of {same[1]} months "
