@@ -216,11 +216,12 @@ def _priority(name: str) -> str:
     return _priority_label(name)
 
 
-def _counts(moves: pd.DataFrame, instrument: str | None = None) -> str:
+def _counts(moves: pd.DataFrame, instrument: str | None = None,
+            column: str = "priority") -> str:
     """'no war 3, no nuclear weapons 1' for the moves (of one instrument)."""
     if instrument is not None:
         moves = moves[[instrument in c for c in moves["changes"]]]
-    counts = Counter(moves["priority"])
+    counts = Counter(moves[column])
     return ", ".join(f"{_priority(p)} {n}" for p, n in counts.most_common()) or "none"
 
 
@@ -334,7 +335,7 @@ def _key_01(runs: WorksheetRuns) -> Key:
              "declared complete" if declared else "its order does not change")
     key.add("Look at", "4. `explain` for Pyongyang: which priority decided each test?",
             f"{len(test_rows)} months with a test, decided by: "
-            f"{', '.join(f'{_priority(p)} {n}' for p, n in Counter(test_rows['deciding_priority']).most_common())}; "
+            f"{_counts(test_rows, column='deciding_priority')}; "
             f"{order}.")
     key.add("Debrief", "Where is the gap widest?",
             f"Between potential and applied: on average Beijing applies {_f(app.mean())} of a "
@@ -349,7 +350,7 @@ def _key_01(runs: WorksheetRuns) -> Key:
             f"than without it: here {_months_where(real < 0)}, lowest "
             f"{_f(real.min())}.")
     key.add("Debrief", "\"A pliant ally would be anathema\": where in `explain`?",
-            f"The test months are decided by {_counts(test_rows.rename(columns={'deciding_priority': 'priority'}))}"
+            f"The test months are decided by {_counts(test_rows, column='deciding_priority')}"
             ", mostly against a threshold it stays below \"even so\": Pyongyang tests whatever "
             "Beijing does, because its first priority is its own security, not Beijing's "
             "approval.")
@@ -371,7 +372,8 @@ def _key_01(runs: WorksheetRuns) -> Key:
     start, end = runs.window(name)
     what = "full_enforcement_from_2013"
     key.add("Extension", "Full enforcement from 2013: influence, or a weaker economy?",
-            f"Over {start} to {end}: reported imports {_delta(diff, 'cn_imports_reported', what, 1)}"
+            f"Over {start} to {end}: reported imports "
+            f"{_delta(diff, 'cn_imports_reported', what, 1)}"
             f" US$m/month, informal trade {_delta(diff, 'informal_trade', what, 1)}, DPRK "
             f"economy {_delta(diff, 'dprk_economy', what)}, DPRK stability "
             f"{_delta(diff, 'stability', what)}, realized influence "
@@ -450,8 +452,10 @@ def _key_02(runs: WorksheetRuns) -> Key:
     key.add("Debrief", "What did the order cost or buy in realized influence?",
             f"Border trade first: realized influence {_delta(diff, 'influence_realized', bt)};"
             f" pressure applied {_delta(diff, 'pressure_applied', bt)}. Realized influence is "
-            f"above zero in the replay in {_months_where(_series(ts, ref)['influence_realized'] > 0)}"
-            f" (Pyongyang tests less or reaches out more under the pressure than without it); with border trade first in "
+            f"above zero in the replay in "
+            f"{_months_where(_series(ts, ref)['influence_realized'] > 0)} (Pyongyang tests "
+            "less or reaches out more under the pressure than without it); with border trade "
+            "first in "
             f"{_months_where(_series(ts, bt)['influence_realized'] > 0)}.")
     key.add("Debrief", "Description or explanation?",
             f"No nuclear weapons first gives the same choices in {same[0]} of {same[1]} months "
@@ -459,13 +463,13 @@ def _key_02(runs: WorksheetRuns) -> Key:
             "orders of the top three apart: the ranking describes a policy whose goals "
             "rarely conflicted. Evidence would be a month in which they did: a move that "
             "risked instability to stop a test (or the reverse).")
-    ni = runs.difference("compare-replay_2009_2019-beijing_no_instability_first")
-    ni_ts = runs.timeseries("compare-replay_2009_2019-beijing_no_instability_first")
+    ni_folder = "compare-replay_2009_2019-beijing_no_instability_first"
+    ni, ni_ts = runs.difference(ni_folder), runs.timeseries(ni_folder)
+    ni_start, ni_end = runs.window(ni_folder)
     ni_name = "beijing_no_instability_first"
     first_ni = _first_difference(ni_ts, ref, ni_name)
     key.add("Try it yourself", "No instability first: does the crackdown change?",
-            (f"Key-number window {runs.window('compare-replay_2009_2019-beijing_no_instability_first')[0]}"
-             f" to {runs.window('compare-replay_2009_2019-beijing_no_instability_first')[1]}. ")
+            f"Key-number window {ni_start} to {ni_end}. "
             + ("The run with the class's seed is identical to the replay in every month. "
              if first_ni is None else f"The run with the class's seed first differs in "
              f"{first_ni}. ")
@@ -532,7 +536,8 @@ def _key_03(runs: WorksheetRuns) -> Key:
             f"from 2016-06 to {end}.")
     key.add("Look at", "2. `compare_difference.png`.",
             f"Warmth China–ROK difference {_d(gap.loc[end])} at {end} (largest "
-            f"{_d(gap.max())} in {gap.idxmax()}); tension {_delta(diff, 'tension', 'no_thaad_2016')};"
+            f"{_d(gap.max())} in {gap.idxmax()}); tension "
+            f"{_delta(diff, 'tension', 'no_thaad_2016')};"
             f" warmth China–DPRK {_delta(diff, 'warmth_cn_dprk', 'no_thaad_2016')}; Beijing's "
             f"enforcement {_delta(diff, 'beijing_enforcement', 'no_thaad_2016')}.")
     key.add("Look at", "3. Key numbers: Δ mean of warmth China–ROK.",
@@ -591,7 +596,8 @@ def _key_04(runs: WorksheetRuns) -> Key:
             f" the 2018 lowering by {_counts(lowers18)}.")
     rows = []
     for label, frame in (("replay", ref), ("without the summits", what)):
-        rows.append(f"{label}: reported imports {_f(_mean(frame, 'cn_imports_reported', '2017-01', '2017-12'), 1)}"
+        rows.append(f"{label}: reported imports "
+                    f"{_f(_mean(frame, 'cn_imports_reported', '2017-01', '2017-12'), 1)}"
                     f" in 2017, {_f(_mean(frame, 'cn_imports_reported', '2018-01', '2019-12'), 1)}"
                     f" in 2018–2019; informal imports "
                     f"{_f(_mean(frame, 'cn_imports_informal', '2017-01', '2017-12'), 1)} and "
@@ -632,12 +638,13 @@ def _key_04(runs: WorksheetRuns) -> Key:
             f"without the summits: {_move_list(other_moves, 'enforcement')}. Its moves there "
             f"are decided by {_counts(other_moves)}.")
     key.add("Debrief", "Which enforcement instrument did Beijing use in 2017 and relax in 2018?",
-            f"Visible enforcement: peak {_f(ref.loc['2017-01':'2017-12', 'beijing_enforcement'].max(), 2)}"
+            "Visible enforcement: peak "
+            f"{_f(ref.loc['2017-01':'2017-12', 'beijing_enforcement'].max(), 2)}"
             f" in 2017, mean {_f(_mean(ref, 'beijing_enforcement', '2018-07', '2019-12'), 2)} "
             f"from 2018-07. Crackdown on smuggling: at most "
             f"{_f(ref.loc['2017-01':'2019-12', 'beijing_crackdown'].max(), 2)} in 2017–2019"
-            + (" (never used in this run). " if ref.loc['2017-01':'2019-12', 'beijing_crackdown'].max() == 0
-               else ". ")
+            + (" (never used in this run). "
+               if ref.loc["2017-01":"2019-12", "beijing_crackdown"].max() == 0 else ". ")
             + f"Aid (oil and food) goes from {_f(ref.loc['2017-01', 'beijing_aid'], 2)} in "
             f"2017-01 to {_f(ref.loc['2019-12', 'beijing_aid'], 2)} in 2019-12. Informal "
             f"imports: {_f(_mean(ref, 'cn_imports_informal', '2017-01', '2017-12'), 1)}"
