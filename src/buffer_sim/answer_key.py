@@ -574,6 +574,14 @@ def _key_03(runs: WorksheetRuns) -> Key:
     return key
 
 
+def _threshold(explained: Explained, moves: pd.DataFrame, priority: str) -> float:
+    """The actor's threshold for a priority in the first of these moves' months."""
+    table = explained.table
+    row = table[(table["actor"] == explained.actor)
+                & (table["month"] == moves["month"].iloc[0])].iloc[0]
+    return float(row["threshold"][priority])
+
+
 def _key_04(runs: WorksheetRuns) -> Key:
     from buffer_sim import api, explain
 
@@ -587,6 +595,8 @@ def _key_04(runs: WorksheetRuns) -> Key:
     raises = moves[[c.get("enforcement", (0, 0))[1] > c.get("enforcement", (0, 0))[0]
                     for c in moves["changes"]]]
     raises17 = raises[raises["month"].str.startswith("2017")]
+    moves16 = Explained(beijing.scenario, "beijing", "2016-01", "2016-12", (),
+                        beijing.table).moves()
     lowers = moves[[c.get("enforcement", (0, 0))[1] < c.get("enforcement", (0, 0))[0]
                     for c in moves["changes"]]]
     lowers18 = lowers[lowers["month"].str.startswith("2018")]
@@ -624,9 +634,13 @@ def _key_04(runs: WorksheetRuns) -> Key:
             + ", ".join(f"{m} {_f(ref.loc[m, 'tension'])}" for m in raises17["month"])
             + f" (the 2016 mean was {_f(_mean(ref, 'tension', '2016-01', '2016-12'))}). "
             f"Most raises are decided by {_priority(raises17['priority'].mode()[0])}"
-            + (": Beijing squeezed when the standoff was heading towards war, not when the "
-               "tests began; that is why it waited until 2017."
-               if raises17["priority"].mode()[0] == "no_war" else "."))
+            + (": the squeeze came when keeping course would have let the projected war "
+               "risk pass Beijing's no-war threshold "
+               f"({_f(_threshold(beijing, raises17, 'no_war'), 2)})."
+               if raises17["priority"].mode()[0] == "no_war" else ".")
+            + f" In 2016 (before the `explain` window) enforcement moved: "
+            f"{_move_list(moves16, 'enforcement')}: Beijing did not wait entirely, but "
+            "the moves of 2016 stopped short of full enforcement.")
     summits_table = explain.decision_table(api.run("no_summits_2018").run_result)
     other = Explained("no_summits_2018", "beijing", "2018-01", "2019-12", (), summits_table)
     other_moves = other.moves()
@@ -635,8 +649,8 @@ def _key_04(runs: WorksheetRuns) -> Key:
             f"without the summits {_f(_mean(what, 'tension', '2018-01', '2019-12'))}. "
             f"Beijing's enforcement 2018–2019, replay: "
             f"{_move_list(beijing.moves().query('month >= \"2018-01\"'), 'enforcement')}; "
-            f"without the summits: {_move_list(other_moves, 'enforcement')}. Its moves there "
-            f"are decided by {_counts(other_moves)}.")
+            f"without the summits: {_move_list(other_moves, 'enforcement')}. Beijing's moves "
+            f"without the summits in 2018–2019 are decided by {_counts(other_moves)}.")
     key.add("Debrief", "Which enforcement instrument did Beijing use in 2017 and relax in 2018?",
             "Visible enforcement: peak "
             f"{_f(ref.loc['2017-01':'2017-12', 'beijing_enforcement'].max(), 2)}"
