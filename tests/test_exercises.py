@@ -18,23 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from buffer_sim.answer_key import COMMAND, bash_lines, commands
 from conftest import PROJECT_ROOT, run_main
 
 EXERCISES = sorted((PROJECT_ROOT / "exercises").glob("*.md"))
 FENCE = re.compile(r"```bash\n(.*?)```", re.S)
-#: how a worksheet calls the command: the one ``make`` installs, from the project folder
-COMMAND = ".venv/bin/buffer-sim "
-
-
-def bash_lines(path: Path) -> list[str]:
-    """Every non-empty line of the worksheet's bash blocks."""
-    return [line.strip() for block in FENCE.findall(path.read_text(encoding="utf-8"))
-            for line in block.splitlines() if line.strip()]
-
-
-def commands(path: Path) -> list[str]:
-    """The buffer-sim lines of the worksheet's bash blocks."""
-    return [line for line in bash_lines(path) if line.startswith(COMMAND)]
 
 
 def section(text: str, heading: str) -> str:
