@@ -155,8 +155,8 @@ class _Run:
 
 
 _LEVERAGE = (
-    _Series("leverage_potential", "potential leverage (0..1)", "#1f77b4"),
-    _Series("pressure_applied", "pressure applied (0..1)", "#ff7f0e"),
+    _Series("leverage_potential", "potential leverage (share of DPRK economy)", "#1f77b4"),
+    _Series("pressure_applied", "pressure applied (share of DPRK economy)", "#ff7f0e"),
     _Series("influence_realized", "realized influence (−1..1; < 0: backfired)", "#2ca02c"),
 )
 
