@@ -189,8 +189,10 @@ def key_numbers(df: pd.DataFrame) -> list[tuple[str, str, str]]:
     if has("leverage_potential", "pressure_applied", "influence_realized"):
         pot, app, real = (df[c].mean() for c in ("leverage_potential", "pressure_applied",
                                                  "influence_realized"))
-        rows.append(("Mean potential leverage (0..1)", fmt(pot, 3), "what China could do"))
-        rows.append(("Mean pressure applied (0..1)", fmt(app, 3), "what it did"))
+        rows.append(("Mean potential leverage (share of the DPRK economy)", fmt(pot, 3),
+                     "what China could take away"))
+        rows.append(("Mean pressure applied (share of the DPRK economy)", fmt(app, 3),
+                     "what it did take"))
         rows.append(("Mean realized influence (−1..1)", fmt(real, 3),
                      "what it achieved" + (f": {real / pot:.0%} of the potential"
                                            if pot > 0 else "")))
