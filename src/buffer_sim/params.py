@@ -91,8 +91,9 @@ class Parameters:
     nuclear_gain_missile: float = _p(0.012, "0..1 per test", "Progress from a successful missile test.")
     nuclear_gain_major: float = _p(
         0.05, "0..1 per test",
-        "Progress from a successful nuclear or ICBM test: ten such tests 2009-2017 took the "
-        "programme from demonstrator to 'completed state nuclear force' (Nov 2017).")
+        "Progress from a successful nuclear or ICBM test: each is a large step of a programme "
+        "that tests to learn (about a twentieth of the road from nothing to a deliverable "
+        "arsenal), four times a missile test's.")
     procurement_drag: float = _p(
         0.3, "share",
         "Share of programme progress lost when procurement through China is fully "
@@ -103,8 +104,8 @@ class Parameters:
         0.85, "0..1",
         "Programme level at which Pyongyang declares its nuclear force complete and puts the "
         "economy first (report §The Rapid Return, note 68: 'completing the state nuclear "
-        "force', then 'economic development would now be the country's top priority'). "
-        "Ten major tests 2006-2017 (observed events data) each worth ``nuclear_gain_major``.")
+        "force', then 'economic development would now be the country's top priority'): "
+        "most of the way to a deliverable arsenal, short of its end.")
     deterrent_from_us_signalling: float = _p(
         0.2, "programme units per unit of US signalling",
         "How much more of a deterrent Pyongyang wants when US exercises and threats run high, "
@@ -232,13 +233,13 @@ class Parameters:
         "Bank 62% Fe CFR China series (shipped data).", 1, 1000)
     customs_block_rate: float = _p(
         0.8, "share per month",
-        "Speed at which customs implement enforcement: MOFCOM's 14 Aug 2017 ban took "
-        "effect the next day (observed events data), so most of a gap closes within a month.")
+        "Speed at which customs implement enforcement: a ban is an administrative notice to "
+        "border posts, in force within days, so most of a gap closes within a month.")
     customs_full_enforcement: float = _p(
         0.75, "enforcement level",
         "Visible enforcement at which customs stop every banned good; beyond it, effort goes "
-        "into banks and firms (bans on a good are implemented whole: MOFCOM's 2017 import "
-        "bans took effect the day after they were announced; observed events data).",
+        "into banks and firms (a ban on a good is implemented whole: a customs code is "
+        "stopped or it is not).",
         0.05, 1)
     customs_block_decay_per_month: float = _p(
         0.1, "share per month",
