@@ -1,10 +1,13 @@
 """The teachers' worksheets in exercises/: each quotes the report, gives commands that
 work, says which chart to look at, and ends with debrief questions.
 
-Every ``buffer-sim`` line of a ```bash block is run through ``buffer_sim.cli.main``
-with ``--out`` redirected to a temporary folder. The charts are replaced by
-placeholders here (drawing is tested in test_plots, test_compare and test_report), so
-the worksheets stay quick to check.
+The worksheets' commands use the command the set-up installs, ``.venv/bin/buffer-sim``
+(run from the project folder), so they work as printed after ``make`` without
+changing the PATH. Every such line of a ```bash block is run here through
+``buffer_sim.cli.main`` with ``--out`` redirected to a temporary folder, and the charts
+replaced by placeholders (drawing is tested in test_plots, test_compare and
+test_report), so the worksheets stay quick to check; test_worksheets_commands runs them
+exactly as printed with the installed command.
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ from conftest import PROJECT_ROOT, run_main
 
 EXERCISES = sorted((PROJECT_ROOT / "exercises").glob("*.md"))
 FENCE = re.compile(r"```bash\n(.*?)```", re.S)
+#: how a worksheet calls the command: the one ``make`` installs, from the project folder
+COMMAND = ".venv/bin/buffer-sim "
+
+
+def bash_lines(path: Path) -> list[str]:
+    """Every non-empty line of the worksheet's bash blocks."""
+    return [line.strip() for block in FENCE.findall(path.read_text(encoding="utf-8"))
+            for line in block.splitlines() if line.strip()]
 
 
 def commands(path: Path) -> list[str]:
     """The buffer-sim lines of the worksheet's bash blocks."""
-    lines = []
-    for block in FENCE.findall(path.read_text(encoding="utf-8")):
-        lines += [line.strip() for line in block.splitlines()
-                  if line.strip().startswith("buffer-sim ")]
-    return lines
+    return [line for line in bash_lines(path) if line.startswith(COMMAND)]
 
 
 def section(text: str, heading: str) -> str:
@@ -49,6 +56,14 @@ def placeholder_charts(monkeypatch):
 
 def test_there_are_four_worksheets():
     assert len(EXERCISES) == 4
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
+def test_every_command_is_the_installed_one_or_a_make_target(path):
+    """A bare 'buffer-sim' is not on the PATH after 'make': 'command not found'."""
+    for line in bash_lines(path):
+        assert line.startswith((COMMAND, "make ")), line
+    assert "make run" in path.read_text(encoding="utf-8"), "says which set-up it needs"
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
@@ -81,3 +96,25 @@ def test_the_worksheet_commands_run_and_make_the_files_it_names(path, tmp_path,
         assert result.out.strip()
     for name in re.findall(r"`out/([^`]+\.html)`", path.read_text(encoding="utf-8")):
         assert (out / name).is_file(), f"{path.name} names out/{name}"
+
+
+def test_the_readme_s_first_screen_is_for_a_teacher():
+    """What it is, the two set-up commands, the app and a worksheet, before anything
+    else; the two commands are Makefile targets; advanced material lives elsewhere."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("\n---\n", 1)[0]
+    assert len(first.splitlines()) <= 70, "fits a first screen or two"
+    setup = FENCE.findall(first)[0]
+    assert [line.split("#")[0].strip() for line in setup.splitlines() if line.strip()] == \
+        ["make run", "make test"]
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("run", "test", "app"):
+        assert re.search(rf"^{target}:", makefile, re.M), target
+    assert "make app" in first and "http://127.0.0.1:8765" in first
+    for path in EXERCISES:
+        assert f"exercises/{path.name}" in first, path.name
+    assert ".venv/bin/buffer-sim" in first
+    assert "docs/glossary.md" in first and "docs/advanced.md" in first
+    for advanced in ("Dask", "Sobol", "PRIM", "--scheduler", "runs.parquet"):
+        assert advanced not in readme, f"{advanced} belongs in docs/advanced.md"
+        assert advanced in (PROJECT_ROOT / "docs" / "advanced.md").read_text(encoding="utf-8")

@@ -442,3 +442,42 @@ def test_explain_reports_where_a_move_landed():
     assert row["event"] == pledge.label
     assert row["forced"]["military"] == pytest.approx(row["choice"]["military"])
     assert np.isfinite(row["forced"]["military"])
+
+
+# --- the app's controls: the same road ------------------------------------------------------------
+
+def test_the_app_s_edits_go_through_the_same_overrides():
+    app = pytest.importorskip("buffer_sim.app")
+    settings = app.Settings(str(REPLAY), priorities="no_nukes,no_war",
+                            thresholds=(("beijing", "no_war", "0.7"),))
+    model = built(app.validate(settings))
+    assert model.actors["beijing"].priorities == complete_priorities("beijing",
+                                                                     ["no_nukes", "no_war"])
+    assert model.actors["beijing"].thresholds["no_war"] == 0.7
+    with pytest.raises(ScenarioError, match="did you mean 'no_nukes'"):
+        app.validate(app.Settings(str(REPLAY), priorities="no_nuke,no_war"))
+
+
+# --- one setting, two ways: refused rather than one silently winning -------------------------------
+
+def test_seed_given_twice_is_refused(cli, tmp_path):
+    result = cli("run", "--seed", "3", "--set", "seed=5", "--out", tmp_path / "out")
+    assert result.code == 2
+    assert "--seed" in result.err and "seed=5" in result.err
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(ScenarioError, match="give the seed once"):
+        api.run(REPLAY, seed=3, set={"seed": 5})
+
+
+def test_every_parameter_is_read_by_some_code():
+    """A parameter ``buffer-sim params`` documents must be read somewhere besides its
+    declaration: otherwise ``--set parameters.NAME=...`` takes effect in
+    ``model.params`` and changes nothing (a setting that nothing reads)."""
+    import re
+
+    src = PROJECT_ROOT / "src" / "buffer_sim"
+    code = "\n".join(p.read_text(encoding="utf-8") for p in src.rglob("*.py")
+                     if p.name != "params.py")
+    unread = [r["name"] for r in Parameters.describe()
+              if not re.search(rf"\b{re.escape(r['name'])}\b", code)]
+    assert not unread, f"documented but read by nothing: {unread}"

@@ -93,13 +93,14 @@ def comparison_is_true(match) -> bool:
 
 
 @pytest.fixture(scope="module")
-def reasons():
-    out = {}
-    for path in RUNNABLE:
-        result = runner.run(path)
-        out[path.stem] = list(zip(result.decisions["deciding_priority"],
-                                  result.decisions["reason"]))
-    return out
+def results():
+    return {path.stem: runner.run(path) for path in RUNNABLE}
+
+
+@pytest.fixture(scope="module")
+def reasons(results):
+    return {name: list(zip(result.decisions["deciding_priority"], result.decisions["reason"]))
+            for name, result in results.items()}
 
 
 def test_every_shipped_scenario_is_checked():
@@ -175,3 +176,46 @@ def test_describe_choice_is_a_verb_phrase():
                            {"provocation": 0, "outreach": 0.2}, discrete) == \
         "held off testing and raised outreach from 0.20 to 0.45"
     assert describe_choice({"aid": 0.5}, {"aid": 0.5}, {}) == "kept its policy"
+
+
+def test_the_glossary_explains_every_scale_and_leverage_measure():
+    from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+
+    glossary = (PROJECT_ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    bounded = [name for name, (_, lo, hi, _) in STATE_VARIABLES.items()
+               if hi is not None and hi <= 1 and lo >= -1 and name != "nuclear_pace"]
+    for name in [*bounded, "leverage_potential", "pressure_applied", "influence_realized"]:
+        assert f"`{name}`" in glossary, name
+    for actor, instruments in INSTRUMENTS.items():
+        for name in instruments:
+            assert f"{actor}_{name}" in glossary, f"{actor}_{name}"
+    assert "late 2017" in glossary.lower()
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/glossary.md)" in readme
+
+
+#: 'X was below its threshold T', 'within its threshold (at most T)' in explain's paragraphs
+EXPLAINED = re.compile(r"(?P<value>-?\d[\d.e-]*)(?: \(-?[\d.e-]+ by \d{4}-\d\d\))?"
+                       r"(?P<how> was (?:above|below) its threshold |, within its threshold "
+                       r"\(at (?:most|least) )(?P<threshold>-?\d[\d.e-]*)")
+
+
+def test_explain_s_comparisons_are_true_as_printed(results):
+    from buffer_sim import explain
+
+    checked, false = 0, []
+    for name, result in results.items():
+        table = explain.decision_table(result)
+        for actor in ACTORS:
+            text = " ".join(" ".join(explain.narrate(table, actor)).split())
+            for m in EXPLAINED.finditer(text):
+                value, threshold = float(m["value"]), float(m["threshold"])
+                how = m["how"]
+                ok = ((value > threshold) if "above" in how else (value < threshold)
+                      if "below" in how else (value <= threshold) if "most" in how
+                      else value >= threshold)
+                checked += 1
+                if not ok:
+                    false.append(f"{name} {actor}: {m.group(0)}")
+    assert checked > 50
+    assert not false, "\n".join(false[:5])

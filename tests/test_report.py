@@ -75,7 +75,9 @@ def test_the_page_needs_nothing_but_itself(which, request):
     text = page(request.getfixturevalue(which))
     assert text.startswith("<!DOCTYPE html>")
     assert "<script" not in text.lower() and "<link" not in text.lower()
-    assert not re.search(r'(src|href)="(?!data:|#)', text)  # only data URIs and anchors
+    # only data URIs and anchors, and the link to the project's glossary (read, not loaded)
+    assert not re.search(r'(src|href)="(?!data:|#|file:[^"]*/docs/glossary\.md")', text)
+    assert 'href="file:' in text and "glossary" in text
     assert not re.search(r"url\(", text)
     assert images(text)
 

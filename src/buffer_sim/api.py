@@ -130,6 +130,19 @@ def overrides_from(set=None, **keywords) -> list[str]:  # noqa: A002 - mirrors -
     return out
 
 
+def _check_one_seed(seed, texts) -> None:
+    """``seed=`` and a ``seed`` override together: refused, not one silently winning."""
+    from buffer_sim.errors import ScenarioError
+    from buffer_sim.scenario import parse_override
+
+    if seed is None:
+        return
+    for text in texts:
+        if parse_override(text)[0] == ["seed"]:
+            raise ScenarioError("--set", text, f"seed={seed} also gives the seed; give the "
+                                               "seed once")
+
+
 def _scenario_path(scenario) -> object:
     from buffer_sim.cli import resolve_scenario
     from buffer_sim.scenario import Scenario
@@ -247,6 +260,7 @@ def run(scenario="replay_2009_2019", seed=None, *, set=None, **overrides) -> Res
     from buffer_sim import runner
 
     texts = overrides_from(set, **overrides)
+    _check_one_seed(seed, texts)
     return Result(runner.run(_scenario_path(scenario), seed=seed, overrides=texts))
 
 
@@ -361,6 +375,7 @@ def compare(scenarios, seed=None, *, set=None, start=None, end=None,  # noqa: A0
             own = overrides_from(own)
         else:
             path, own = item, []
+        _check_one_seed(seed, [*common, *own])
         entries.append((_scenario_path(path), [*common, *own]))
     return Comparison(compare_mod.run_comparison(entries, seed=seed, labels=labels, start=start,
                                                  end=end, runs=runs, choice=choice))

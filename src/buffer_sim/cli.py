@@ -4,10 +4,11 @@
     buffer-sim list
     buffer-sim params
 
-Exit status: 0 success; 2 bad input (scenario file, ``--set``, ``--seed``, usage) with
-one line ``buffer-sim: error: FILE: FIELD: PROBLEM`` on stderr and nothing written;
-1 the outputs could not be written (disk, permissions); 130 interrupted (Ctrl-C),
-nothing half-written left behind.
+Exit status: 0 success; 2 bad input (scenario file, ``--set``, ``--seed``, an option
+out of range or not finite, usage) with one line ``buffer-sim: error: FILE: FIELD:
+PROBLEM`` on stderr and nothing written; 1 the outputs could not be written (disk,
+permissions) or an optional package is missing (the line names the extra to
+install); 130 interrupted (Ctrl-C), nothing half-written left behind.
 """
 
 from __future__ import annotations
@@ -58,6 +59,85 @@ def resolve_scenario(arg: str) -> Path:
         if path.is_file():
             return path.resolve()
     return given
+
+
+# --- arguments, checked before any work --------------------------------------------------
+
+#: Most model runs one command makes (``--runs``; a sweep's points x runs; a
+#: sensitivity analysis's samples x runs): 100000 replay runs take about a quarter of
+#: an hour on two cores (200 take ~2 s). More is refused at once, before any work,
+#: instead of failing deep inside (a memory error after minutes).
+MAX_RUNS = 100_000
+#: Most local worker processes (``--workers``).
+MAX_WORKERS = 256
+#: Whole-number options: attribute -> (option, least, most).
+COUNT_OPTIONS = {
+    "runs": ("--runs", 1, MAX_RUNS),
+    "samples": ("--samples", 2, MAX_RUNS),
+    "chunk_size": ("--chunk-size", 1, MAX_RUNS),
+    "workers": ("--workers", 1, MAX_WORKERS),
+    "box": ("--box", 0, None),
+    "start": ("--start", 0, 2**62),
+}
+#: Number options: attribute -> option (must be finite).
+NUMBER_OPTIONS = {"min_coverage": "--min-coverage"}
+
+
+def check_arguments(args) -> None:
+    """Refuse absurd, non-finite or out-of-range options before a command does any work.
+
+    Counts must lie within ``COUNT_OPTIONS`` (``--runs`` at most ``MAX_RUNS``), numbers
+    must be finite, every ``--set`` must name a known path with a finite value, and a
+    sweep's grid times its runs must stay within ``MAX_RUNS``. Options given as text
+    (``validate --runs``, ``calibrate --seeds``) are checked by their command first thing.
+
+    Raises:
+        ScenarioError: naming the option and the problem (exit 2, nothing written).
+    """
+    import math
+
+    for attr, (flag, least, most) in COUNT_OPTIONS.items():
+        value = getattr(args, attr, None)
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        if value < least:
+            raise ScenarioError(flag, "", f"expected a whole number >= {least}, got {value}")
+        if most is not None and value > most:
+            raise ScenarioError(flag, "", f"{value} is above the limit of {most}"
+                                + (" model runs per command" if flag == "--runs" else ""))
+    for attr, flag in NUMBER_OPTIONS.items():
+        value = getattr(args, attr, None)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError(flag, "", f"must be a finite number (not NaN or infinity), "
+                                          f"got {value}")
+    sets = getattr(args, "set", None) or []
+    if sets:
+        from buffer_sim.compare import split_set
+        from buffer_sim.scenario import parse_override
+
+        for text in sets:
+            path, _ = parse_override(split_set(text)[1] if args.command == "compare" else text)
+            if path == ["seed"] and getattr(args, "seed", None) is not None:
+                raise ScenarioError("--set", text, f"--seed {args.seed} also gives the seed; "
+                                                   "give the seed once")
+    runs = getattr(args, "runs", 1) if isinstance(getattr(args, "runs", 1), int) else 1
+    if getattr(args, "param", None):
+        from buffer_sim.sweep import parse_param
+
+        for text in args.param:  # N of PATH=LOW:HIGH:N, before a grid of N is built
+            n = str(text).partition("=")[2].split(":")[-1].strip()
+            if ":" in str(text) and n.isdigit() and int(n) > MAX_RUNS:
+                raise ScenarioError("--param", text, f"{n} values is above the limit of "
+                                                     f"{MAX_RUNS} model runs")
+        points = math.prod(len(parse_param(text)[1]) for text in args.param)
+        if points * runs > MAX_RUNS:
+            raise ScenarioError("--param", "", f"{points} grid points x {runs} runs = "
+                                               f"{points * runs} model runs, above the limit "
+                                               f"of {MAX_RUNS}")
+    samples = getattr(args, "samples", None)
+    if isinstance(samples, int) and samples * runs > MAX_RUNS:
+        raise ScenarioError("--samples", "", f"{samples} samples x {runs} runs is above the "
+                                             f"limit of {MAX_RUNS} model runs")
 
 
 # --- run ---------------------------------------------------------------------------------
@@ -275,7 +355,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
               {PROG} list                     the shipped scenarios
               {PROG} params                   every coefficient with its unit and meaning
 
-            '{PROG} COMMAND --help' explains each command."""))
+            '{PROG} COMMAND --help' explains each command.
+
+            limits, checked before any work (exit 2, nothing written): at most
+            {MAX_RUNS} model runs per command (--runs; a sweep's grid points x runs;
+            samples x runs), at most {MAX_WORKERS} --workers, counts >= 1, every number
+            finite (no nan or inf). Exit 1: outputs not written, or an optional package
+            missing (the message names the extra to install)."""))
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s {buffer_sim.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -327,7 +413,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                           "data (see 'buffer-sim validate --help') to trade.png and the "
                           "report (repeatable)")
     run.add_argument("--runs", metavar="N", type=int, default=1,
-                     help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble'")
+                     help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble' "
+                          f"(at most {MAX_RUNS})")
     from buffer_sim.cli_options import add_engine_arguments
     add_engine_arguments(run)
     run.set_defaults(func=cmd_run)
@@ -389,8 +476,14 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    from buffer_sim.errors import MissingExtra
     from buffer_sim.output import Terminated, sigterm_as_interrupt
 
+    try:
+        check_arguments(args)
+    except ScenarioError as err:
+        print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
     if hasattr(args, "workers") and not (args.command == "run" and args.runs == 1):
         from buffer_sim.cli_options import start_pool_early
 
@@ -398,6 +491,9 @@ def main(argv=None) -> int:
     try:
         with sigterm_as_interrupt():
             return args.func(args, argv)
+    except MissingExtra as err:  # the installation lacks a package, the input is fine
+        print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
     except ScenarioError as err:
         print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
         return 2

@@ -46,7 +46,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.errors import MissingExtra, ScenarioError
 from buffer_sim.output import interrupts_deferred
 from buffer_sim.worker_lifetime import end_with_parent, lifeline
 
@@ -456,15 +456,6 @@ class PoolEngine(SerialEngine):
     def __exit__(self, exc_type, *exc) -> None:
         # On an error or Ctrl-C, do not wait for queued chunks.
         self.executor.shutdown(wait=exc_type is None, cancel_futures=True)
-
-
-class MissingExtra(ScenarioError):
-    """An optional dependency is not installed: "WHAT needs PACKAGE: pip install 'buffer-sim[EXTRA]'"."""
-
-    def __init__(self, what_needs: str, extra: str) -> None:
-        self.file, self.field = "", ""
-        self.problem = f"{what_needs}: pip install 'buffer-sim[{extra}]'"
-        Exception.__init__(self, self.problem)
 
 
 def import_distributed():

@@ -245,6 +245,19 @@ def _num(x: float) -> str:
     return f"{x:.3f}" if abs(x) < 1 else f"{x:.2f}"
 
 
+def _nums(*values: float) -> list[str]:
+    """Values one sentence compares: as ``_num`` unless that would print unequal values
+    alike or out of order; then with the digits that keep the comparison true."""
+    texts = [_num(v) for v in values]
+    shown = [float(t) for t in texts]
+    if all((a < b) == (x < y) and (a == b) == (x == y) for i, (a, x) in
+           enumerate(zip(values, shown)) for b, y in zip(values[i + 1:], shown[i + 1:])):
+        return texts
+    from buffer_sim.actors.base import compare_numbers
+
+    return compare_numbers(*values)
+
+
 def _months_word(n: int) -> str:
     return f"{n} month" if n == 1 else f"{n} months"
 
@@ -307,17 +320,18 @@ def _why_change(m: _Month, last: _Month) -> str:
     if p is None or not math.isfinite(threshold):
         return f"because of {label} ({rank_word}): projected {measure} {_num(value)}{later}"
     bound = "at most" if p.at_most else "at least"
+    value_text, threshold_text = _nums(value, threshold)
     if p.satisfied(value, threshold):
         if rank == len(order) - 1:
             tail = "the higher priorities held either way, and this improved it"
         else:
             tail = "keeping course would not have held it"
         return (f"because of {label} ({rank_word}): with this move projected {measure} was "
-                f"{_num(value)}{later}, within its threshold ({bound} {_num(threshold)}); "
+                f"{value_text}{later}, within its threshold ({bound} {threshold_text}); "
                 f"{tail}")
     side = "above" if p.at_most else "below"
-    return (f"because of {label} ({rank_word}): projected {measure} {_num(value)}{later} was "
-            f"{side} its threshold {_num(threshold)} even so, and this was the best it could do")
+    return (f"because of {label} ({rank_word}): projected {measure} {value_text}{later} was "
+            f"{side} its threshold {threshold_text} even so, and this was the best it could do")
 
 
 def _why_hold(run: list[_Month]) -> str:
@@ -338,7 +352,8 @@ def _why_hold(run: list[_Month]) -> str:
             return key
         value, threshold, at_most, measure = extreme[key]
         bound = "" if counts[key] == 1 else ("up to " if at_most else "down to ")
-        return f"{key} (projected {measure} {bound}{_num(value)}, threshold {_num(threshold)})"
+        value_text, threshold_text = _nums(value, threshold)
+        return f"{key} (projected {measure} {bound}{value_text}, threshold {threshold_text})"
 
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(ordered) == 1:

@@ -23,6 +23,10 @@ import pandas as pd
 from buffer_sim.output import atomic_write_text
 
 REPORT = "report.html"
+#: what every scale and leverage measure means, in plain words (docs/glossary.md)
+GLOSSARY_LINK = ('<p class="sub">What the numbers mean: <a href="'
+                 + (Path(__file__).resolve().parents[2] / "docs" / "glossary.md").as_uri()
+                 + '">the glossary</a> (docs/glossary.md in the project).</p>')
 
 #: (file, title, caption) of the charts of a run's page.
 RUN_CHARTS = (
@@ -325,7 +329,7 @@ def run_report(result, folder, manifest: Mapping) -> str:
             + "</p>",
             '<nav><a href="#charts">Charts</a><a href="#numbers">Key numbers</a>'
             '<a href="#decisions">Decisions</a><a href="#events">Events</a>'
-            '<a href="#provenance">Provenance</a></nav>']
+            '<a href="#provenance">Provenance</a></nav>', GLOSSARY_LINK]
     if sc.description:
         body.append(f"<p>{esc(sc.description)}</p>")
     body.append('<h2 id="charts">Charts</h2>')
@@ -451,7 +455,7 @@ def compare_report(comparison, folder, manifest: Mapping) -> str:
                if getattr(comparison, "runs", None) is not None else "") + ".</p>",
             '<nav><a href="#scenarios">Scenarios</a><a href="#charts">Charts</a>'
             '<a href="#numbers">Key numbers</a><a href="#decisions">Beijing\'s decisions</a>'
-            '<a href="#provenance">Provenance</a></nav>',
+            '<a href="#provenance">Provenance</a></nav>', GLOSSARY_LINK,
             '<h2 id="scenarios">Scenarios</h2>', _scenarios_html(comparison, manifest),
             '<h2 id="charts">Charts</h2>']
     body += [figure(folder / f, t, c) for f, t, c in COMPARE_CHARTS]

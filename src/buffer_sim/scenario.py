@@ -81,6 +81,11 @@ class ActorSpec(_Strict):
 
 
 class EventSpec(_Strict):
+    """One dated event. Which fields each ``kind`` reads: ``EVENT_FIELDS``; a field its
+    kind does not read is an error, not ignored. A ``forced_action`` either sets levels
+    (``set: {provocation: 2}``) or moves them from where they stand (``change:
+    {military: -0.25}``, clipped to the instrument's range), as its source describes."""
+
     date: Any
     kind: Literal["forced_action", "resolution", "administration", "parameter_change",
                   "diplomatic_shock"]
@@ -697,13 +702,13 @@ def _unquote(text: str) -> str:
 
 
 def _names(value_text: str, value) -> list:
-    """The value of a list-of-names field: '[a, b]' or 'a,b' -> the names."""
-    if isinstance(value, list):
-        return _FlowList(value) if value_text.strip().startswith("[") else value
+    """The value of a list-of-names field: '[a, b]' (read as YAML) or 'a,b' -> the names."""
     text = value_text.strip()
+    if text.startswith("[") and isinstance(value, list):
+        return _FlowList(value)
     if not text:
         return []
-    return _CommaList(_unquote(p) if p.strip()[:1] in "'\"" else p
+    return _CommaList(_unquote(p) if p.strip()[:1] in ("'", '"') else p
                       for p in text.split(","))
 
 
@@ -743,7 +748,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ScenarioError("--set", ".".join(parts), f"must be a finite number (not NaN or "
                                                      f"infinity), got {value_text.strip()}")
     if parts[-1] in NAME_LISTS:
-        value = _names(value_text, value if value_text.strip().startswith("[") else None)
+        value = _names(value_text, value)
+        if parts[-1] != "drop_events":  # names without commas: the pieces are the names
+            value = [v.strip() if isinstance(v, str) else v for v in value
+                     if not isinstance(v, str) or v.strip()]
     if parts[0] in ("drop_events", "drop_pins") and len(parts) > 1:
         raise ScenarioError("--set", _as_typed(key), f"{parts[0]} is a list of names; "
                                                      f"give {parts[0]}=NAME,NAME")
@@ -768,8 +776,8 @@ def _match_labels(items: list, labels: list[str], text: str) -> list[str]:
             word = pieces[i].strip()
             raise ScenarioError("--set", _as_typed(text),
                                 f"no event is labelled {_show(word)}"
-                                f"{_suggest(word, list(known), n=2)}; see the scenario's "
-                                "events: (their label:)")
+                                f"{_suggest(word, list(known), n=2)}; an event's name is "
+                                "its label: in the scenario's events:")
     return out
 
 
