@@ -168,6 +168,31 @@ def test_compare_plots_and_saves(comparison, tmp_path, monkeypatch):
     assert (folder / "difference.csv").exists() and (folder / "report.html").exists()
 
 
+def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_file, cli,
+                                                                      tmp_path, monkeypatch):
+    """``start``/``end``/``runs``/``choice`` are ``--from``/``--to``/``--runs``/``--workers``:
+    the same key numbers, verdicts included, as ``buffer-sim compare`` writes."""
+    from buffer_sim import plots
+    from buffer_sim.engines import EngineChoice
+
+    for name in ("plot_leverage", "plot_trade", "plot_overview", "overlay", "plot_compare"):
+        monkeypatch.setattr(plots, name, lambda df, path, *a, **k: Path(path).write_bytes(b"png"))
+    cmp = buffer_sim.compare([scenario_file, (scenario_file, {"parameters.inertia": 2})],
+                             seed=4, start="2017-01", end="2017-12", runs=3,
+                             choice=EngineChoice(workers=1))
+    assert (cmp.window.start, cmp.window.end) == ("2017-01", "2017-12")
+    assert cmp.ensemble.count == 3
+    assert all(a.shape[:2] == (3, SHORT_MONTHS) for a in cmp.ensemble.data.values())
+    assert "verdict" in cmp.difference
+    mine = cmp.save(tmp_path / "api")
+    result = cli("compare", scenario_file, scenario_file, "--set", "2:parameters.inertia=2",
+                 "--seed", "4", "--from", "2017-01", "--to", "2017-12", "--runs", "3",
+                 "--workers", "1", "--out", tmp_path / "cli", "--quiet")
+    assert result.code == 0, result.err
+    theirs = tmp_path / "cli" / mine.name
+    assert (mine / "difference.csv").read_bytes() == (theirs / "difference.csv").read_bytes()
+
+
 def test_buffer_sim_compare_is_callable_even_once_the_module_is_imported(scenario_file):
     import buffer_sim.compare as module
 

@@ -307,3 +307,20 @@ def test_single_run_panels_are_named_by_their_legend_titles(tmp_path):
     assert panels[2].startswith("Instruments")
     legend = plots.chart_text(path).legend
     assert "China–ROK" in legend and "tension (war-risk proxy)" in legend
+
+
+def test_the_warmth_panel_marks_the_breaking_point_of_the_parameter_table(monkeypatch):
+    """The dashed line is ``Parameters.breaking_point_cn_dprk``, not a copy of it."""
+    import dataclasses
+
+    from buffer_sim.params import Parameters
+
+    moved = dataclasses.replace(Parameters(), breaking_point_cn_dprk=-0.3)
+    monkeypatch.setattr(plots, "Parameters", lambda: moved)
+    fig, ax = plt.subplots()
+    try:
+        plots._draw_warmth_panel(ax, [])
+        dashed = [line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"]
+    finally:
+        plt.close(fig)
+    assert dashed == [-0.3]

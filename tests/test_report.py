@@ -182,8 +182,11 @@ def test_the_comparison_s_key_numbers_are_the_headlines_over_the_window(compare_
     window = json.loads((compare_folder / "manifest.json").read_text())["window"]
     assert f"Key numbers over {window['start']} to {window['end']}" in text
     numbers = text[text.index('id="numbers"'):text.index('id="decisions"')]
-    rows = re.findall(r"<tr><td>([^<]*)</td>", numbers)
+    # one group of rows per measure, the measure spanning a row per scenario
+    rows = re.findall(r'<tr><td rowspan="2">([^<]*)<br>', numbers)
     assert rows == [words for _, words, _, _ in report.key_measures()]
+    assert re.findall(r"<tr>(?:<td rowspan[^>]*>.*?</td>)?<td>([^<]*)</td>", numbers) == \
+        [SHORT_NAME, f"{SHORT_NAME}+2"] * len(rows)
     assert [c for c, *_ in report.key_measures()] == list(compare.COMPARE_METRICS)
     diff = pd.read_csv(compare_folder / "difference.csv").set_index(["metric", "scenario"])
     mean = diff.loc[("tension", f"{SHORT_NAME}+2"), "mean"]
@@ -228,3 +231,49 @@ def test_every_image_decodes_in_a_headless_browser(browser, which, request):
     finally:
         tab.close()
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+@pytest.fixture(scope="module")
+def wide_comparison(tmp_path_factory):
+    """A comparison of two scenarios with long names and 3 paired runs each (tiny
+    stand-in charts): the widest key-number table a comparison of two makes."""
+    from buffer_sim import plots
+
+    tmp = tmp_path_factory.mktemp("report-wide")
+    files = []
+    for name in ("replay_with_a_long_descriptive_scenario_name",
+                 "pressure_campaign_with_beijing_enforcing_fully"):
+        files.append(tmp / f"{name}.yaml")
+        files[-1].write_text(SHORT_SCENARIO.replace(SHORT_NAME, name), encoding="utf-8")
+    mp = pytest.MonkeyPatch()
+    for name in ("overlay", "plot_compare"):
+        mp.setattr(plots, name, lambda runs, path, *a, **k: Path(path).write_bytes(TINY_PNG))
+    try:
+        result = run_main("compare", *files, "--set",
+                          "2:beijing.priorities=no_nukes,no_war,no_instability", "--runs", "3",
+                          "--workers", "1", "--out", tmp / "out", "--quiet")
+    finally:
+        mp.undo()
+    assert result.code == 0, result.err
+    return Path(result.out.strip())
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_no_table_runs_past_the_page_even_with_long_names_and_runs(browser, wide_comparison,
+                                                                   width):
+    tab = browser.new_page(viewport={"width": width, "height": 800})
+    try:
+        tab.goto((wide_comparison / "report.html").resolve().as_uri(), wait_until="load")
+        overflow = tab.evaluate("""() => {
+            const body = document.body.getBoundingClientRect();
+            const right = body.right - parseFloat(getComputedStyle(document.body).paddingRight);
+            return {page: document.documentElement.scrollWidth - window.innerWidth,
+                    tables: Array.from(document.querySelectorAll('table'),
+                                       t => Math.round(t.getBoundingClientRect().right - right))};
+        }""")
+        assert "verdict" in tab.inner_text("table.groups")
+    finally:
+        tab.close()
+    assert overflow["page"] <= 0, "the page scrolls sideways"
+    assert max(overflow["tables"]) <= 0, overflow["tables"]
+

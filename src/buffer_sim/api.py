@@ -275,6 +275,9 @@ class Comparison:
         difference: per metric and scenario: final, mean, max and its month, and the
             difference of each from the first scenario (as difference.csv).
         seed: the seed every scenario ran with.
+        window: the months of the key numbers (``start``, ``end``, ``how``).
+        ensemble: with ``runs=N``, the N runs of each scenario (``compare.Runs``:
+            seeds, and label -> (N, months, columns) array); None otherwise.
     """
 
     def __init__(self, comparison) -> None:
@@ -283,6 +286,8 @@ class Comparison:
         self.timeseries = comparison.timeseries
         self.difference: pd.DataFrame = comparison.difference
         self.seed = comparison.seed
+        self.window = comparison.window
+        self.ensemble = comparison.runs
 
     @property
     def labels(self) -> list[str]:
@@ -329,7 +334,8 @@ class Comparison:
         return f"<buffer_sim Comparison of {', '.join(self.labels)}, seed {self.seed}>"
 
 
-def compare(scenarios, seed=None, *, set=None, **overrides) -> Comparison:  # noqa: A002
+def compare(scenarios, seed=None, *, set=None, start=None, end=None,  # noqa: A002
+            runs: int = 1, choice=None, **overrides) -> Comparison:
     """Run several scenarios with the same seed and tabulate their differences.
 
     Args:
@@ -338,6 +344,12 @@ def compare(scenarios, seed=None, *, set=None, **overrides) -> Comparison:  # no
             the scenarios yourself. The first is the reference.
         seed: the common seed; None uses the first scenario's ``seed:``.
         set, **overrides: overrides applied to every scenario (as for ``run``).
+        start, end: the months of the key numbers, 'YYYY-MM' (``--from``/``--to``);
+            default from the first month the outputs differ to the last.
+        runs: N > 1 also runs every scenario N times with paired seeds (``--runs``):
+            bands on the charts and a verdict on each difference.
+        choice: where those N runs execute, an ``engines.EngineChoice`` (e.g.
+            ``EngineChoice(workers=1)``); default a local pool when worth one.
 
     Returns:
         A ``Comparison``.
@@ -365,7 +377,8 @@ def compare(scenarios, seed=None, *, set=None, **overrides) -> Comparison:  # no
             path, own = item, []
         _check_one_seed(seed, [*common, *own])
         entries.append((_scenario_path(path), [*common, *own]))
-    return Comparison(compare_mod.run_comparison(entries, seed=seed, labels=labels))
+    return Comparison(compare_mod.run_comparison(entries, seed=seed, labels=labels, start=start,
+                                                 end=end, runs=runs, choice=choice))
 
 
 # --- drawing --------------------------------------------------------------------------------------

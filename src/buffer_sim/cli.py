@@ -415,7 +415,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--runs", metavar="N", type=int, default=1,
                      help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble' "
                           f"(at most {MAX_RUNS})")
-    from buffer_sim.engines import add_engine_arguments
+    from buffer_sim.cli_options import add_engine_arguments
     add_engine_arguments(run)
     run.set_defaults(func=cmd_run)
 
@@ -485,9 +485,9 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     if hasattr(args, "workers") and not (args.command == "run" and args.runs == 1):
-        from buffer_sim import engines
+        from buffer_sim.cli_options import start_pool_early
 
-        engines.start_pool_early(args)  # many runs: the pool starts beside our imports
+        start_pool_early(args)  # many runs: the pool starts beside our imports
     try:
         with sigterm_as_interrupt():
             return args.func(args, argv)

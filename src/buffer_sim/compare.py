@@ -403,6 +403,12 @@ def check_window(scenarios, start: str | None, end: str | None) -> None:
     """``--from``/``--to`` inside the compared months, ``--from`` not after ``--to``."""
     lo = min(month_str(sc.start) for sc in scenarios)
     hi = max(month_str(sc.end) for sc in scenarios)
+    _check_bounds(start, end, lo, hi)
+
+
+def _check_bounds(start: str | None, end: str | None, lo: str, hi: str) -> None:
+    """``--from``/``--to`` (when given) between the compared months ``lo`` and ``hi``,
+    ``--from`` not after ``--to``."""
     for flag, value in (("--from", start), ("--to", end)):
         if value is not None and not lo <= value <= hi:
             raise ScenarioError(flag, "", f"{value} is outside the compared months "
@@ -557,12 +563,7 @@ def resolve_window(frames: Mapping[str, pd.DataFrame], start: str | None = None,
     months = sorted(set().union(*(df["date"].astype(str).str.slice(0, 7) for df in
                                   frames.values())))
     lo, hi = months[0], months[-1]
-    for flag, value in (("--from", start), ("--to", end)):
-        if value is not None and not lo <= value <= hi:
-            raise ScenarioError(flag, "", f"{value} is outside the compared months "
-                                          f"{lo} to {hi}")
-    if start is not None and end is not None and start > end:
-        raise ScenarioError("--from", "", f"{start} is after --to {end}")
+    _check_bounds(start, end, lo, hi)
     how = []
     if start is not None:
         how.append(f"from {start} as given (--from)")

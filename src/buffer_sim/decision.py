@@ -154,7 +154,6 @@ class Lexicographic:
     """
 
     name = "lexicographic"
-    classifier = {"uses_thresholds": True, "order_matters": "strictly", "inertia": True}
 
     def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
         """Return (chosen index, index of the deciding priority or None for inertia)."""
@@ -234,7 +233,6 @@ class Weighted:
     """
 
     name = "weighted"
-    classifier = {"uses_thresholds": True, "order_matters": "by weight", "inertia": True}
 
     def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
         scores, scales = ev.scores(), ev.scales()

@@ -61,7 +61,7 @@ def import_prim():
     import logging
     import warnings
 
-    from buffer_sim.engines import MissingExtra
+    from buffer_sim.errors import MissingExtra
 
     try:
         with warnings.catch_warnings():  # e.g. "ipyparallel not installed"

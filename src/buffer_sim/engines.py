@@ -46,8 +46,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from buffer_sim.errors import MissingExtra, ScenarioError  # noqa: F401 - MissingExtra's old home
+from buffer_sim.errors import MissingExtra, ScenarioError
 from buffer_sim.output import interrupts_deferred
+from buffer_sim.worker_lifetime import end_with_parent, lifeline
 
 #: Least work, in seconds, a chunk should carry (per-task overhead is 1-8 ms). Not
 #: more: small chunks let the parent hand over to the workers sooner and leave less
@@ -304,18 +305,11 @@ class SerialEngine:
         self.close()
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(reader) -> None:
     """Set up a pool worker: leave Ctrl-C to the parent (which cancels and cleans up),
-    and end when the parent is gone.
-
-    A worker waits for work on a pipe it also holds the writing end of, so it would
-    wait for ever once its parent died without shutting the pool down (``kill -9``,
-    out of memory, a signal at an unlucky moment); and it would keep the parent's
-    standard output open, so that a caller reading it would wait too.
-    """
+    end when the parent is killed outright (``worker_lifetime``), and freeze the heap."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True,
-                     name="buffer-sim-parent-watch").start()
+    end_with_parent(reader)
     _freeze_heap()
 
 
@@ -326,27 +320,6 @@ def _freeze_heap() -> None:
     25 ms with ~250,000 objects scanned, 17 ms frozen. A pool worker stays frozen until
     it ends; ``execute`` unfreezes this process when its runs are done."""
     gc.freeze()
-
-
-def _exit_when_gone(pid: int, every: float = 0.5) -> None:
-    while _alive(pid):
-        time.sleep(every)
-    os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def warm_up_pool(preload: tuple[str, ...] = MODEL_MODULES) -> None:
@@ -393,7 +366,7 @@ def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | N
 
     try:
         with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
-                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+                                 initializer=_worker_init, initargs=(lifeline(),)) as pool:
             try:
                 with interrupts_deferred():  # see PoolEngine.submit
                     futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
@@ -433,7 +406,7 @@ class PoolEngine(SerialEngine):
         self.workers = max(1, int(workers))
         self.executor = ProcessPoolExecutor(self.workers, mp_context=pool_context(),
                                             initializer=_worker_init,
-                                            initargs=(os.getpid(),))
+                                            initargs=(lifeline(),))
 
     def map(self, fn, items, on_done=None):
         from concurrent.futures import wait
@@ -444,23 +417,14 @@ class PoolEngine(SerialEngine):
         started = threading.Event()
         threading.Thread(target=self._start_a_worker, args=(started,), daemon=True,
                          name="buffer-sim-pool-start").start()
-        # Starting a worker takes the starting thread many turns at the interpreter
-        # lock, which the running chunk holds for 5 ms at a time by default: shorter
-        # turns meanwhile (measured: the first worker up 0.5-2.2 s after the pool opened
-        # with the default turns).
-        turns = sys.getswitchinterval()
-        sys.setswitchinterval(0.0002)
-        try:
-            while not started.is_set():
-                item = next(items, _END)
-                if item is _END:
-                    return
-                result = fn(item)
-                if on_done is not None:
-                    on_done(result)
-                yield result
-        finally:
-            sys.setswitchinterval(turns)
+        while not started.is_set():
+            item = next(items, _END)
+            if item is _END:
+                return
+            result = fn(item)
+            if on_done is not None:
+                on_done(result)
+            yield result
 
         def wait_any(futures):
             return wait(futures, return_when=FIRST_COMPLETED).done
@@ -579,56 +543,6 @@ class EngineChoice:
             self.notes.append(f"about {estimated_seconds:.1f} s of work: ran in this process "
                               "(a pool costs more than it saves)")
         return SerialEngine()
-
-
-def add_engine_arguments(parser) -> None:
-    """``--workers``, ``--engine``, ``--scheduler``, ``--chunk-size``."""
-    group = parser.add_argument_group("where the runs execute")
-    group.add_argument("--workers", metavar="N", type=_positive_int, default=None,
-                       help=f"local worker processes (default: the number of cores, "
-                            f"{default_workers()} here; 1 runs everything in this process)")
-    group.add_argument("--engine", choices=ENGINES, default="local",
-                       help="local: a process pool on this machine (default); serial: this "
-                            "process only; dask: a Dask LocalCluster, or the cluster "
-                            "named by --scheduler")
-    group.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
-                       help="send the runs to an existing Dask scheduler (implies "
-                            "--engine dask; needs 'buffer-sim[cluster]')")
-    group.add_argument("--chunk-size", metavar="N", type=_positive_int, default=None,
-                       help=f"runs per task (default: measured, at least "
-                            f"{CHUNK_SECONDS * 1000:.0f} ms of work each, and for an "
-                            f"ensemble at least {MIN_ROWS_PER_CHUNK} run-months)")
-
-
-def start_pool_early(args) -> None:
-    """Start the fork server now if the command may run on a local pool: it then
-    imports the model while this process imports the rest and loads the scenario, and
-    the pool's first worker is ready when the runs start instead of ~1.5 s later."""
-    choice = engine_choice(args)
-    if (choice.engine == "local" and not choice.scheduler
-            and (choice.workers or default_workers()) > 1):
-        warm_up_pool()
-
-
-def engine_choice(args) -> EngineChoice:
-    """An ``EngineChoice`` from parsed arguments (missing ones take their defaults)."""
-    return EngineChoice(engine=getattr(args, "engine", None) or "local",
-                        workers=getattr(args, "workers", None),
-                        scheduler=getattr(args, "scheduler", None),
-                        chunk_size=getattr(args, "chunk_size", None))
-
-
-def _positive_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") \
-            from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
 
 
 # --- running a list of jobs ----------------------------------------------------------------

@@ -52,6 +52,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from buffer_sim.output import atomic_write_bytes  # noqa: E402
+from buffer_sim.params import Parameters  # noqa: E402
 
 __all__ = ["DPI", "ChartText", "chart_text", "figure_text", "legend_label", "overlay",
            "overlay_panels", "panel_title", "plot_compare", "plot_leverage", "plot_overview",
@@ -191,7 +192,6 @@ _WARMTH = (
     _Series("warmth_cn_rok", "China–ROK", "#ff7f0e"),
     _Series("warmth_cn_us", "China–US", "#9467bd"),
 )
-BREAKING_POINT = -0.5
 
 _INSTRUMENTS = (
     _Series("beijing_enforcement", "Beijing: sanctions enforcement", "#d62728"),
@@ -1158,8 +1158,9 @@ def _draw_warmth_panel(ax: Axes, runs: Sequence[_Run]) -> None:
     """Warmth of the five relationships, with the breaking point marked."""
     handles = _plot_series(ax, runs, _WARMTH)
     ax.axhline(0, color="black", lw=0.6, alpha=0.5)
-    ax.axhline(BREAKING_POINT, color="black", lw=1.0, linestyle="--", alpha=0.7)
-    ax.text(0.005, BREAKING_POINT, "breaking point", va="center", ha="left", fontsize=8,
+    breaking_point = Parameters().breaking_point_cn_dprk
+    ax.axhline(breaking_point, color="black", lw=1.0, linestyle="--", alpha=0.7)
+    ax.text(0.005, breaking_point, "breaking point", va="center", ha="left", fontsize=8,
             transform=blended_transform_factory(ax.transAxes, ax.transData), zorder=4,
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
     ax.set_ylim(-1.05, 1.05)

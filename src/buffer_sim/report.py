@@ -81,10 +81,13 @@ figure { margin: 1.2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { color: #444; font-size: .92em; margin-top: .3em; }
 table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 td.n { white-space: nowrap; }
 tr:nth-child(even) td { background: #f7f7f7; }
+table.groups tr td { background: none; }
+table.groups tbody:nth-of-type(even) td { background: #f7f7f7; }
 details { margin: .6em 0; }
 summary { cursor: pointer; font-weight: 600; }
 .story p { margin: .5em 0 .7em 0; }
@@ -374,40 +377,49 @@ def _scenarios_html(comparison, manifest: Mapping) -> str:
 def compare_numbers_html(comparison) -> str:
     """Mean and final of the headline measures per scenario over the comparison's
     window, with the difference from the first scenario; with runs, the paired runs'
-    median difference, its 5-95% range and the verdict."""
+    median difference, its 5-95% range and the verdict.
+
+    One row per measure and scenario (the measure spanning its scenarios' rows): the
+    columns stay the same however many scenarios there are and however long their
+    names, so the table keeps to the page's width.
+    """
     from buffer_sim.compare import NOISE_RULE
 
     diff = comparison.difference.set_index(["metric", "scenario"])
     labels = comparison.labels
     runs = getattr(comparison, "runs", None)
     window = getattr(comparison, "window", None)
-    header = ["measure", "unit"]
-    for i, label in enumerate(labels):
-        if i == 0:
-            header += [f"{label}: mean", "final"]
-            continue
-        header += [f"{label}: mean", "Δ mean", "final", "Δ final"]
-        if runs is not None:
-            header += [f"Δ mean, {runs.count} runs: median [5%, 95%]", "verdict"]
-    rows = []
+    header = ["measure", "scenario", "mean", "Δ mean", "final", "Δ final"]
+    if runs is not None:
+        header += [f"Δ mean, {runs.count} runs: median [5%, 95%]", "verdict"]
+    numeric = [False, False, True, True, True, True, True, False]
+    groups = []
     for column, words, unit, digits in key_measures():
         if (column, labels[0]) not in diff.index:
             continue
-        row = [words, unit]
+        rows = []
         for i, label in enumerate(labels):
             r = diff.loc[(column, label)]
-            if i == 0:
-                row += [fmt(r["mean"], digits), fmt(r["final"], digits)]
-                continue
-            row += [fmt(r["mean"], digits), fmt_diff(r["mean_diff"], digits),
-                    fmt(r["final"], digits), fmt_diff(r["final_diff"], digits)]
+            cells = [label, fmt(r["mean"], digits),
+                     "–" if i == 0 else fmt_diff(r["mean_diff"], digits),
+                     fmt(r["final"], digits),
+                     "–" if i == 0 else fmt_diff(r["final_diff"], digits)]
             if runs is not None:
-                row += [f"{fmt_diff(r.get('runs_diff_median'), digits)} "
-                        f"[{fmt_diff(r.get('runs_diff_q05'), digits)}, "
-                        f"{fmt_diff(r.get('runs_diff_q95'), digits)}]",
-                        r.get("verdict") if isinstance(r.get("verdict"), str) else "–"]
-        rows.append(row)
-    numeric = [False, False] + [not h.startswith("verdict") for h in header[2:]]
+                cells += ["–" if i == 0 else
+                          f"{fmt_diff(r.get('runs_diff_median'), digits)} "
+                          f"[{fmt_diff(r.get('runs_diff_q05'), digits)}, "
+                          f"{fmt_diff(r.get('runs_diff_q95'), digits)}]",
+                          r.get("verdict") if isinstance(r.get("verdict"), str) else "–"]
+            tds = "".join(f'<td class="n">{esc(c)}</td>' if n else f"<td>{esc(c)}</td>"
+                          for c, n in zip(cells, numeric[1:]))
+            lead = (f'<td rowspan="{len(labels)}">{esc(words)}<br>'
+                    f'<span class="note">{esc(unit)}</span></td>' if i == 0 else "")
+            rows.append(f"<tr>{lead}{tds}</tr>")
+        groups.append(f"<tbody>{''.join(rows)}</tbody>")
+    head = "".join(f'<th class="n">{esc(h)}</th>' if n else f"<th>{esc(h)}</th>"
+                   for h, n in zip(header, numeric))
+    numbers = (f'<table class="groups"><thead><tr>{head}</tr></thead>{"".join(groups)}'
+               "</table>")
     months = (f"over {esc(str(window))} ({esc(window.how)})" if window is not None
               else "over each scenario's period")
     note = (f'<p class="note">Means and finals over those months; Δ is the difference from '
@@ -416,7 +428,7 @@ def compare_numbers_html(comparison) -> str:
     if runs is not None:
         note += (f'<p class="note">Each scenario also ran {runs.count} times, run i of '
                  f"each with the same seed. Verdict: {esc(NOISE_RULE)}.</p>")
-    return f'<p class="note">Key numbers {months}.</p>' + table(header, rows, numeric) + note
+    return f'<p class="note">Key numbers {months}.</p>' + numbers + note
 
 
 def compare_provenance_html(manifest: Mapping) -> str:

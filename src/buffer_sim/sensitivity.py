@@ -35,7 +35,7 @@ CONF_LEVEL = 0.95
 
 def import_salib():
     """SALib's samplers and analysers, or the one-line error naming the extra."""
-    from buffer_sim.engines import MissingExtra
+    from buffer_sim.errors import MissingExtra
 
     try:
         from SALib.analyze import morris as morris_analyze

@@ -143,10 +143,6 @@ class PolicyActor(mesa.Agent):
         self.instruments = dict(choice)
         return decision
 
-    # --- the reason -----------------------------------------------------------------
-    def describe_choice(self, choice: dict[str, float]) -> str:
-        return describe_choice(choice, self.instruments, self.discrete)
-
 
 #: What a level of a discrete instrument (Pyongyang's provocation) says the actor did.
 ACT_WORDS = {0: "held off testing", 1: "carried out a missile test",

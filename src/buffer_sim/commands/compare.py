@@ -81,7 +81,7 @@ def register(subparsers, formatter_class) -> None:
                         "includes 0); default 1: the seed's run only")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no summary; print only the output folder")
-    from buffer_sim.engines import add_engine_arguments
+    from buffer_sim.cli_options import add_engine_arguments
 
     add_engine_arguments(p)
     p.set_defaults(func=handler)
@@ -123,8 +123,9 @@ def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import compare, engines, runner
+    from buffer_sim import compare, runner
     from buffer_sim.cli import _progress_bar
+    from buffer_sim.cli_options import engine_choice
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     out_dir = Path(args.out).expanduser()
@@ -139,7 +140,7 @@ def handler(args, argv) -> int:
     end = None if end is None else compare.check_month("--to", end)
     compare.check_window(scenarios, start, end)
     options = dict(seed=seed, start=start, end=end, runs=runs,
-                   choice=engines.engine_choice(args))
+                   choice=engine_choice(args))
     total = compare.total_months(scenarios, runs)
     show_bar = not args.quiet and sys.stderr.isatty()
     if show_bar:

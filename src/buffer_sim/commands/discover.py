@@ -56,7 +56,7 @@ def register(subparsers, formatter_class) -> None:
 def handler(args, argv) -> int:
     from buffer_sim import discovery, sweep
     from buffer_sim.commands.ensemble import check_out, load_from_args, progress, write_error
-    from buffer_sim.engines import engine_choice
+    from buffer_sim.cli_options import engine_choice
     from buffer_sim.sensitivity import require_uncertain
 
     out_dir = check_out(args.out)

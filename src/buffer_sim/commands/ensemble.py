@@ -22,13 +22,13 @@ DEFAULT_RUNS = 100
 def add_scenario_arguments(parser, *, runs_default: int | None, runs_help: str) -> None:
     """SCENARIO, --runs, --seed, --set, --out, --quiet and the engine options."""
     from buffer_sim.cli import DEFAULT_OUT, DEFAULT_SCENARIO
-    from buffer_sim.engines import _positive_int, add_engine_arguments
+    from buffer_sim.cli_options import add_engine_arguments, positive_int
 
     parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, metavar="SCENARIO",
                         help="scenario YAML file, or a name from 'buffer-sim list' "
                              f"(default: {DEFAULT_SCENARIO})")
     if runs_default is not None:
-        parser.add_argument("--runs", metavar="N", type=_positive_int, default=runs_default,
+        parser.add_argument("--runs", metavar="N", type=positive_int, default=runs_default,
                             help=runs_help)
     parser.add_argument("--seed", metavar="N", default=None,
                         help="root seed of every run's seed (default: the scenario's seed:)")
@@ -122,13 +122,14 @@ def handler(args, argv) -> int:
 def run_from_args(args, argv) -> int:
     """The ensemble for parsed arguments; also what ``buffer-sim run --runs N`` calls
     (arguments it lacks take their defaults)."""
-    from buffer_sim import ensemble, engines
+    from buffer_sim import ensemble
+    from buffer_sim.cli_options import engine_choice
 
     runs, start = ensemble.check_runs(getattr(args, "runs", DEFAULT_RUNS),
                                       getattr(args, "start", 0))
     out_dir = check_out(args.out)
     scenario = load_from_args(args)
-    choice = engines.engine_choice(args)
+    choice = engine_choice(args)
     try:
         with progress(args, runs, f"{scenario.name} x{runs}") as update:
             result = ensemble.write_ensemble(scenario, runs, out_dir, start=start,

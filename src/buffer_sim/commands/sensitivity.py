@@ -60,7 +60,7 @@ def register(subparsers, formatter_class) -> None:
 def handler(args, argv) -> int:
     from buffer_sim import sensitivity, sweep
     from buffer_sim.commands.ensemble import check_out, load_from_args, progress, write_error
-    from buffer_sim.engines import engine_choice
+    from buffer_sim.cli_options import engine_choice
 
     out_dir = check_out(args.out)
     sweep.parse_outcome(args.outcome)

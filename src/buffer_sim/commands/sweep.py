@@ -53,7 +53,7 @@ def handler(args, argv) -> int:
     from buffer_sim import runner, sweep
     from buffer_sim.cli import resolve_scenario
     from buffer_sim.commands.ensemble import check_out, progress, write_error
-    from buffer_sim.engines import engine_choice
+    from buffer_sim.cli_options import engine_choice
 
     out_dir = check_out(args.out)
     sweep.parse_outcome(args.outcome)
