@@ -13,9 +13,8 @@ row of the projection), and ``choose_all`` applies every group's rule: the
 lexicographic rule of all groups in one compiled loop. An ``Evaluation`` of a group's
 rows is built when a reason is read, or for a rule that needs one.
 
-The rules are small classes in the manner of the Axelrod library's strategies: a
-docstring that cites the source of the idea and a ``classifier`` that declares what
-the rule needs as data.
+The rules are small classes in the manner of the Axelrod library's strategies, each
+with a docstring that cites the source of the idea.
 """
 
 from __future__ import annotations
