@@ -29,8 +29,10 @@ def test_the_value_of_imports_moves_with_prices_and_the_volume_does_not():
     cheap = transition(world(coal_price=60.0, iron_ore_price=60.0), Actions(), P, EXPECTED, 1)
     dear = transition(world(coal_price=120.0, iron_ore_price=160.0), Actions(), P, EXPECTED, 1)
     assert dear.capacity_imports == cheap.capacity_imports  # the volume
-    factor = lambda c, o: (1 + P.coal_share_of_exports * (c / P.coal_reference_usd_t - 1)
-                           + P.iron_ore_share_of_exports * (o / P.iron_ore_reference_usd_t - 1))
+    def factor(c, o):
+        rest = 1 - P.coal_share_of_exports - P.iron_ore_share_of_exports
+        return (rest + P.coal_share_of_exports * c / P.coal_reference_usd_t
+                + P.iron_ore_share_of_exports * o / P.iron_ore_reference_usd_t)
     assert dear.cn_imports_reported / cheap.cn_imports_reported == pytest.approx(
         factor(120, 160) / factor(60, 60))
     # China's exports to the DPRK are not priced this way

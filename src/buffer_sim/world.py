@@ -501,9 +501,11 @@ def _month(s, a, p, draws, months):
     # the reference prices), what China pays moves with the prices of the month, and
     # actors expect today's prices to last (report §The New Kim on the Block: 'selling
     # coal and other precious underground resources at random').
-    value = (1.0 + p.coal_share_of_exports * (s.coal_price * (1.0 / p.coal_reference_usd_t) - 1.0)
+    # (the rest of the exports at their own prices; never a negative share)
+    value = (_max(1.0 - p.coal_share_of_exports - p.iron_ore_share_of_exports, 0.0)
+             + p.coal_share_of_exports * (s.coal_price * (1.0 / p.coal_reference_usd_t))
              + p.iron_ore_share_of_exports
-             * (s.iron_ore_price * (1.0 / p.iron_ore_reference_usd_t) - 1.0))
+             * (s.iron_ore_price * (1.0 / p.iron_ore_reference_usd_t)))
     imports_reported = cap_m * value * (1.0 - blocked) * math.exp(draws[2])
     # What the DPRK can buy depends on what it earns: demand follows its economy.
     cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
