@@ -173,13 +173,18 @@ def mean_over_runs(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     Raises:
         ValueError: ``frames`` is empty.
     """
+    stacked, index = _stack(frames)
+    return pd.DataFrame(stacked.mean(axis=0), index=index, columns=frames[0].columns)
+
+
+def _stack(frames: Sequence[pd.DataFrame]) -> tuple[np.ndarray, pd.Index]:
+    """(run, year, column) values of the years every run has, and those years."""
     if not frames:
         raise ValueError("no runs to average")
     index = frames[0].index
     for frame in frames[1:]:
         index = index.intersection(frame.index)
-    stacked = np.stack([f.loc[index, frames[0].columns].to_numpy(float) for f in frames])
-    return pd.DataFrame(stacked.mean(axis=0), index=index, columns=frames[0].columns)
+    return np.stack([f.loc[index, frames[0].columns].to_numpy(float) for f in frames]), index
 
 
 # --- observed data -------------------------------------------------------------------------
@@ -625,12 +630,7 @@ def band_table(runs: Sequence[pd.DataFrame], observed: pd.DataFrame,
 
 def median_over_runs(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Element-wise median of several runs' annual tables (years they all share)."""
-    if not frames:
-        raise ValueError("no runs to average")
-    index = frames[0].index
-    for frame in frames[1:]:
-        index = index.intersection(frame.index)
-    stacked = np.stack([f.loc[index, frames[0].columns].to_numpy(float) for f in frames])
+    stacked, index = _stack(frames)
     return pd.DataFrame(np.median(stacked, axis=0), index=index, columns=frames[0].columns)
 
 

@@ -1076,10 +1076,7 @@ def _draw_observed(ax: Axes, observed: pd.DataFrame | None, runs: Sequence[_Run]
     handles = []
     for i, basis in enumerate(bases):
         rows = obs[obs["basis"] == basis]
-        marker = _BASIS_MARKERS[i % len(_BASIS_MARKERS)]
-        # Mid-year, nudged per source so equal values from two sources stay visible.
-        nudge = (i - (len(bases) - 1) / 2) * 25
-        x = mdates.date2num(pd.to_datetime(rows["year"].astype(str) + "-07-01")) + nudge
+        marker, x = _observed_marks(rows, i, len(bases))
         ax.scatter(x, rows["value_usd_m"], marker=marker, s=42, zorder=3, linewidths=0.8,
                    c=[colors[s] for s in rows["series"]], edgecolors="black")
         handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=7,
@@ -1090,6 +1087,14 @@ def _draw_observed(ax: Axes, observed: pd.DataFrame | None, runs: Sequence[_Run]
         handles += [Patch(color=colors[s], label=f"observed {_OBSERVED_SERIES_NAMES[s]}")
                     for s in colors if s in set(obs["series"])]
     return handles
+
+
+def _observed_marks(rows: pd.DataFrame, i: int, n_bases: int):
+    """Marker and x positions of the ``i``-th of ``n_bases`` sources' observed years:
+    mid-year, nudged per source so equal values from two sources stay visible."""
+    nudge = (i - (n_bases - 1) / 2) * 25
+    x = mdates.date2num(pd.to_datetime(rows["year"].astype(str) + "-07-01")) + nudge
+    return _BASIS_MARKERS[i % len(_BASIS_MARKERS)], x
 
 
 def _clean_observed(observed: pd.DataFrame | None, runs: Sequence[_Run]) -> pd.DataFrame:
@@ -1472,9 +1477,7 @@ def _draw_annual_panel(ax: Axes, runs: Sequence[_Run], panel: _Panel, observed) 
     bases = sorted(obs["basis"].unique())
     for i, basis in enumerate(bases):
         rows = obs[obs["basis"] == basis]
-        marker = _BASIS_MARKERS[i % len(_BASIS_MARKERS)]
-        nudge = (i - (len(bases) - 1) / 2) * 25
-        x = mdates.date2num(pd.to_datetime(rows["year"].astype(str) + "-07-01")) + nudge
+        marker, x = _observed_marks(rows, i, len(bases))
         ax.scatter(x, rows["value_usd_m"], marker=marker, s=40, zorder=3, linewidths=0.9,
                    facecolors="white", edgecolors="black")
         handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=7,
