@@ -757,3 +757,16 @@ def test_server_log_shows_no_failed_asset_loads(server):
     assert "Could not load URL" not in log
     assert "Traceback" not in log, log
     assert not re.search(r"\bcdn\.jsdelivr\.net\b", log)
+
+
+def test_the_glossary_ships_with_the_app():
+    text = app.glossary_text()
+    assert "`leverage_potential`" in text and "late 2017" in text.lower()
+
+
+@pytest.mark.slow  # a real browser and server: about 10-30 s
+def test_browser_the_glossary_is_one_click_away(page):
+    pg = page.pg
+    pg.get_by_test_id("glossary").get_by_text("What the numbers mean (glossary)").click()
+    pg.get_by_test_id("glossary").get_by_text("leverage_potential").first.wait_for()
+    assert page.bad_loads == []

@@ -1082,6 +1082,30 @@ def _first_sentence(text: str) -> str:
     return first_sentences(text or "", min_chars=60)
 
 
+#: the glossary of the project (docs/glossary.md): what each scale and measure means
+GLOSSARY = Path(__file__).resolve().parents[2] / "docs" / "glossary.md"
+
+
+def glossary_text() -> str:
+    """The glossary in Markdown, or "" where the project's docs are not at hand (an
+    installed package without its repository)."""
+    try:
+        return GLOSSARY.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+@solara.component
+def GlossaryPanel():
+    """What the numbers mean, in plain words, folded away until asked for."""
+    text = glossary_text()
+    if not text:
+        return
+    with _tagged("glossary", []):
+        solara.Details("What the numbers mean (glossary)",
+                       children=[solara.Markdown(text)], expand=False)
+
+
 @solara.component
 def MainView(model: BufferModel):
     """The charts two by two, then the reasons and the numbers."""
@@ -1111,4 +1135,5 @@ def Page():
             # the last run had ended).
             RunControls(model).key(f"controls-{settings.scenario}")
             SettingsPanel(model)
+            GlossaryPanel()
     MainView(model.value)
