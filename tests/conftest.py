@@ -157,3 +157,14 @@ def default_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("elsewhere")
     out = tmp_path_factory.mktemp("default-out")
     return run_main("run", "--out", out, "--quiet", cwd=cwd), out
+
+
+#: fixtures that open a real browser (Debian's chromium through Playwright)
+BROWSER_FIXTURES = {"page", "browser"}
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that use a browser fixture are marked ``browser`` (``-m 'not browser'``)."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
