@@ -284,6 +284,10 @@ class Candidates:
     def __getitem__(self, index: int) -> dict[str, float]:
         return self.options[index]
 
+    def keep_course(self) -> "Candidates":
+        """The keep-course candidate alone (for a counterfactual group)."""
+        return Candidates(self.options[:1], self.change[:1], self.columns, self.table[:1])
+
     def __iter__(self):
         return iter(self.options)
 
@@ -314,9 +318,11 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
     matrix = np.empty((start, len(ACTION_FIELDS)))
     matrix[:] = current
     for (_, candidates, extra), rows in zip(groups, ranges):
+        matrix[rows, candidates.columns] = candidates.table
+        # the group's overrides win, even over its own actor's candidates (the
+        # counterfactuals set Beijing's pressure instruments on Beijing's hold)
         for name, value in extra.items():
             matrix[rows, _FIELD_COLUMN[name]] = value
-        matrix[rows, candidates.columns] = candidates.table
     return matrix.view(ACTIONS_DTYPE)[:, 0], ranges
 
 

@@ -23,8 +23,8 @@ import mesa
 from mesa.datacollection import DataCollector
 
 from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Candidates, Decision, Projection, build_batch, choose_all
-from buffer_sim.months import month_str, parse_month
+from buffer_sim.decision import Decision, Projection, build_batch, choose_all
+from buffer_sim.months import month_str, month_year, parse_month
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
     ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
@@ -170,18 +170,15 @@ class BufferModel(mesa.Model):
         free = pyongyang.free_candidates(now, params)
         if free is not cands["pyongyang"]:
             groups.append(("pyongyang", free, {}))
-        groups.append(("pyongyang", free, no_pressure(self.actions, params)))
+        unpressed = no_pressure(self.actions, params)
+        groups.append(("pyongyang", free, unpressed))
         # Potential leverage compares two counterfactuals of the month, each one
         # projection shared by all candidates: Beijing applying no pressure (in this
         # batch), and Beijing cutting the DPRK off - buying nothing, enforcing every
         # export ban, cracking down on smuggling, stopping crude oil and food (a world
         # where everything is banned, projected apart).
-        beijing = self.actors["beijing"]
-        # (one candidate that sets only engagement, so the overrides stand)
-        keep = Candidates.of("beijing", [{"engagement": beijing.instruments["engagement"]}],
-                             [0.0])
-        batch, ranges = build_batch(self.actions, groups + [
-            ("beijing", keep, no_pressure(self.actions, params))])
+        keep = cands["beijing"].keep_course()
+        batch, ranges = build_batch(self.actions, groups + [("beijing", keep, unpressed)])
         free_row = ranges[-1].start
         ranges = ranges[:len(groups)]
         cut_batch, _ = build_batch(self.actions, [("beijing", keep, CUT_OFF)])
@@ -233,7 +230,7 @@ class BufferModel(mesa.Model):
         crude = p.crude_share_of_aid_supplies * p.aid_supplies_usd_m_month * float(
             a.beijing_aid)
         row["cn_exports_crude"] = crude
-        reported = self.month < parse_month(f"{int(p.crude_unreported_from_year)}-01")
+        reported = month_year(self.month) < p.crude_unreported_from_year
         row["cn_exports_customs"] = row["cn_exports_reported"] + (crude if reported else 0.0)
         self.row = row
         self.datacollector.add_table_row("timeseries", row)

@@ -1205,10 +1205,10 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
         if event.priorities:
             item["priorities"] = list(event.priorities)
     events.sort(key=lambda ev: ev.month)  # stable: same-month events keep file order
-    from buffer_sim.ensemble import check_uncertain  # lazy: ensemble imports this module
+    # lazy: ensemble imports this module
+    from buffer_sim.ensemble import check_event_paths, check_uncertain
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})
-    from buffer_sim.ensemble import check_event_paths
     check_event_paths(file, uncertain, events)
     return Scenario(
         name=spec.name, description=(spec.description or "").strip(), start=start, end=end,
