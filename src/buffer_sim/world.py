@@ -192,7 +192,7 @@ MEASURES = {
                     "and Washington's pressure sustain. Relations move slowly (a season is "
                     "a third of the way), so a patron judging by where they will be in half "
                     "a year would ease customs one month and find itself censured the next",
-    "stability_change": "projected stability less today's",
+    "stability_change": "projected stability less today's, per half-year (``RATE_MONTHS``)",
     "threat_growth": "the programme's recent pace, as slowed by enforcement against its "
                      "procurement (``procurement_drag``), weighted by how close the "
                      "programme is to a deliverable "
@@ -205,8 +205,10 @@ MEASURES = {
     "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a patron's pressure "
                 "reads as 'flunkeyism', so the more pressure, the more a quiet month costs "
                 "in autonomy (report §Introduction)",
-    "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's",
-    "economy_ratio": "projected DPRK economy relative to today's",
+    "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's, "
+                   "as a half-year's ratio (``RATE_MONTHS``)",
+    "economy_ratio": "projected DPRK economy relative to today's, as a half-year's ratio "
+                     "(``RATE_MONTHS``)",
 }
 
 #: A projected world (``project``): every State field, then the ``MEASURES``.
@@ -560,6 +562,10 @@ def _warm(x, share, target):
     return _clip(x + share * (_clip(target, -1.0, 1.0) - x), -1.0, 1.0)
 
 
+#: Months over which the rate-type measures (changes, ratios) are stated.
+RATE_MONTHS = 6.0
+
+
 def _month_rows(state, batch, params, draws, months, out):
     """``_month`` for every candidate of ``batch`` from the one world ``state[0]``: a
     column of ``out`` per candidate, rows in ``Projected`` order. This loop is what
@@ -571,7 +577,7 @@ def _month_rows(state, batch, params, draws, months, out):
         new, heading = _month(s, a, p, draws, months)
         for k in range(len(new)):
             out[k, j] = new[k]
-        extra = measures(s, new, a, p, heading[0], heading[1])
+        extra = measures(s, new, a, p, heading[0], heading[1], months)
         for k in range(len(extra)):
             out[len(new) + k, j] = extra[k]
 
@@ -644,7 +650,8 @@ def project_batch(state: State, batch: np.ndarray, params: Parameters,
         return out
     a = batch_actions(batch)
     new, heading = _month(state, a, params, shocks.draws(), float(months))
-    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, *heading)))
+    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, *heading,
+                                                          float(months))))
 
 
 def _batched(actions: Actions) -> bool:
@@ -735,10 +742,17 @@ def leverage(economy_free: float, economy_cut: float, economy_chosen: float
     return potential, applied
 
 
-def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_course
-             ) -> tuple:
-    """The ``MEASURES`` of a projected world ``new`` reached from ``now`` under the
-    instruments ``a`` (floats, or arrays for a batch), in ``MEASURES`` order."""
+def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_course,
+             months=RATE_MONTHS) -> tuple:
+    """The ``MEASURES`` of a projected world ``new`` reached ``months`` months from
+    ``now`` under the instruments ``a`` (floats, or arrays for a batch), in ``MEASURES``
+    order.
+
+    Changes and ratios are stated per ``RATE_MONTHS`` whatever the lookahead, so that a
+    threshold means the same pace to an actor that looks three months ahead as to one
+    that looks a year ahead (a 2% rise in half a year, not in the lookahead).
+    """
+    per = RATE_MONTHS / months
     use = instrument_use(a, p)
     posture = p.deterrence_posture_base + p.deterrence_posture_weight * (
         a.washington_military + p.deterrence_rok_weight * a.seoul_alignment)
@@ -748,12 +762,12 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_
             new.nuclear - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
             new.warmth_cn_dprk - new.warmth_us_dprk,
             cn_us_course,
-            new.stability - now.stability,
+            (new.stability - now.stability) * per,
             new.nuclear_pace * new.nuclear * (1.0 - p.procurement_drag * eff_enforcement(a, p)),
             posture - threat,
             1.0 - use * (1.0 - 0.5 * _min(a.pyongyang_provocation, 1.0)),
-            china_trade(new) / _max(china_trade(now), 1e-9),
-            new.dprk_economy / _max(now.dprk_economy, 1e-9))
+            _pow(china_trade(new) / _max(china_trade(now), 1e-9), per),
+            _pow(new.dprk_economy / _max(now.dprk_economy, 1e-9), per))
 
 
 def influence(with_pressure: tuple[float, float], without_pressure: tuple[float, float],
