@@ -23,6 +23,7 @@ import pytest
 
 from buffer_sim.facts import REPLAY_FACTS
 from buffer_sim.model import run_model, timeseries_rows
+from buffer_sim.months import month_str
 from buffer_sim.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -126,6 +127,27 @@ def test_c4_free_pyongyang_completes_its_programme_in_2017_not_2016(pressure):
         return (len(done) > 0 and done[0].startswith("2017")
                 and df.loc["2016-01":"2016-12", "beijing_enforcement"].max() < 1.0)
     assert _share(holds(df) for df in pressure) >= REQUIRED_SHARE
+
+
+def test_c5_a_deep_squeeze_makes_pyongyang_forgo_tests_it_is_ready_for():
+    """Pyongyang's first priority is survival: it will not test when its economy is
+    projected to fall more than ``survival`` allows in half a year (report §Cold War
+    Relations: the 1990s famine). With a slow programme (major-test gain halved), still
+    unfinished in 2018, the 2018 squeeze, not completion, is what stops its tests in
+    some months: then survival decides, and no test is made although one was possible."""
+    scenario = load_scenario(SCENARIOS / "replay_2009_2019.yaml",
+                             ["parameters.nuclear_gain_major=0.025"])
+    forgone = []
+    for seed in range(5):
+        model = run_model(scenario, seed=seed)
+        df = pd.DataFrame(timeseries_rows(model)).set_index("date")
+        assert (df.loc["2018-01":"2018-12", "pyongyang_declared_complete"] == 0).any()
+        months = [month_str(month) for month, d in model.decisions
+                  if d.actor == "pyongyang" and d.deciding == "survival"
+                  and "2018-01" <= month_str(month) <= "2018-12"]
+        assert (df.loc[months, "pyongyang_provocation"] == 0).all()
+        forgone.append(len(months))
+    assert sum(n >= 1 for n in forgone) >= 4, forgone
 
 
 # --- the order of priorities ------------------------------------------------------------

@@ -74,6 +74,10 @@ PRIORITIES: dict[str, Priority] = {
                  "autonomy",
                  "report §Introduction: Juche against sadaejuui, 'flunkeyism'; §The New Kim: "
                  "2017 attacks on the 'big neighbor'"),
+        Priority("survival", "regime survival", "projected DPRK economy, ratio to now per half-year",
+                 False, 0.005, "economy_ratio",
+                 "report §Cold War Relations: the 1990s famine after Soviet supplies ended; "
+                 "§The New Kim on the Block: 'climbing fuel prices' under China's 2017 squeeze"),
         Priority("economy", "the economy", "projected growth of the DPRK economy (ratio to now)",
                  False, 0.005, "economy_ratio",
                  "report §The Rapid Return: 'economic development would now be the "
@@ -97,6 +101,6 @@ PRIORITIES: dict[str, Priority] = {
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.6,
     "us_ties": -0.2, "border_trade": 1.0, "security": 0.95, "autonomy": 0.8,
-    "economy": 1.0, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
+    "economy": 1.0, "survival": 0.95, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
     "china_ties": 0.2,
 }

@@ -18,7 +18,12 @@ from buffer_sim.world import State
 
 
 class Pyongyang(PolicyActor):
-    """North Korea's leadership: security first, then autonomy, then the economy.
+    """North Korea's leadership: survival first, then security, autonomy, the economy.
+
+    Survival is a floor, not a goal: no test or posture is worth a fall of the economy
+    deeper than ``survival`` allows in half a year (the 1990s famine, report §Cold War
+    Relations). Under a squeeze that deep Pyongyang forgoes tests it is ready for,
+    completed programme or not: the channel of realized influence.
 
     Once the programme reaches ``nuclear_complete_level`` (a parameter) Kim declares
     the state nuclear force complete and the order switches to
@@ -33,9 +38,12 @@ class Pyongyang(PolicyActor):
 
     name = "pyongyang"
     label = "Pyongyang"
-    default_priorities = ("security", "autonomy", "economy")
+    default_priorities = ("survival", "security", "autonomy", "economy")
     default_priorities_after_completion = ("economy", "security", "autonomy")
     default_thresholds = {
+        # the fall of the economy in half a year it will not risk for its programme: a
+        # squeeze that deep is what starved the regime in the 1990s
+        "survival": 0.95,
         # the deterrent it wants: above the completion level, less when US exercises stop
         "security": 0.95,
         "autonomy": 0.8,
