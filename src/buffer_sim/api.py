@@ -76,12 +76,12 @@ def _check_one_seed(seed, texts) -> None:
 
 
 def _scenario_path(scenario) -> object:
-    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.catalog import resolve
     from buffer_sim.scenario import Scenario
 
     if isinstance(scenario, Scenario):
         return scenario
-    return resolve_scenario(str(scenario))
+    return resolve(str(scenario))
 
 
 def _provenance(result) -> dict:
