@@ -177,15 +177,24 @@ class Collector(DataCollector):
     def collect(self, model: mesa.Model) -> None:
         if not self._validated:
             super().collect(model)
+            return
+        if self._columns is None:
             self._columns = [(self.model_vars[name].append, reporter)
                              for name, reporter in self.model_reporters.items()]
-            return
         self._collection_steps.append(model.time)
         for append, reporter in self._columns:
             value = reporter(model)
             append(value if isinstance(value, _IMMUTABLE) else deepcopy(value))
         if self.agent_reporters:
             self._agent_records[model.time] = list(self._record_agents(model))
+
+    _columns: list | None = None  # (the column's list.append, its reporter)
+
+    def __getstate__(self) -> dict:
+        # copy.deepcopy would share the cached list.append methods (it does not copy
+        # builtin methods), so that a copied model appended to the original's lists:
+        # the cache is left out and rebuilt.
+        return {k: v for k, v in self.__dict__.items() if k != "_columns"}
 
 
 #: The scenario a model runs when none is named.
