@@ -6,7 +6,7 @@
    the loaded scenario to the last result) is timed too, without a target.
 2. This project's runner (``buffer_sim.engines``, 2 workers) against
    ``mesa.batch_run`` (2 processes) on the same model and the same runs (same seeds;
-   ``batch_run`` builds the model through a small adapter class). Target: not slower.
+   ``batch_run`` builds ``BufferModel`` from the scenario's path). Target: not slower.
 3. Peak memory (``ru_maxrss`` of the process that runs and writes the ensemble:
    runs.parquet, ensemble.csv, charts) of 10,000 runs against 1,000 runs of a
    12-month scenario, 2 workers. Target: within 1.5x. The time of the 10,000-run
@@ -105,12 +105,13 @@ def case_batch_run(path: Path, runs: int, workers: int) -> dict:
     import mesa
 
     from buffer_sim.ensemble import world_seeds
+    from buffer_sim.model import BufferModel
     from buffer_sim.runner import load
 
     scenario = load(path)
     seeds = [int(s) for s in world_seeds(scenario.seed, range(runs))]
     start = time.perf_counter()
-    results = mesa.batch_run(BufferModelForBatchRun, parameters={"scenario_path": str(path)},
+    results = mesa.batch_run(BufferModel, parameters={"scenario": str(path)},
                              number_processes=workers, rng=seeds, max_steps=scenario.months,
                              data_collection_period=-1, display_progress=False)
     return {"seconds": time.perf_counter() - start, "rows": len(results)}
@@ -129,29 +130,6 @@ def case_memory(path: Path, runs: int, workers: int) -> dict:
         size = (result.folder / ensemble.RUNS_FILE).stat().st_size
     return {"seconds": seconds, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "parquet_bytes": size, "chunk_size": result.chunk_size}
-
-
-def _model_class():
-    from buffer_sim.model import BufferModel
-    from buffer_sim.scenario import load_scenario
-
-    class Adapter(BufferModel):
-        """What ``batch_run`` needs: keyword parameters and ``rng``."""
-
-        def __init__(self, rng=None, scenario_path=str(REPLAY)):
-            super().__init__(load_scenario(scenario_path), rng=rng)
-
-    Adapter.__name__ = Adapter.__qualname__ = "BufferModelForBatchRun"
-    Adapter.__module__ = __name__
-    return Adapter
-
-
-def __getattr__(name):  # the adapter, importable by spawned batch_run workers
-    if name == "BufferModelForBatchRun":
-        cls = _model_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(name)
 
 
 def case_spin() -> dict:
@@ -206,8 +184,6 @@ def main() -> int:
         elif kind == "command":
             out = case_command(path, runs, workers)
         elif kind == "batch_run":
-            global BufferModelForBatchRun
-            BufferModelForBatchRun = _model_class()
             out = case_batch_run(path, runs, workers)
         else:
             out = case_memory(path, runs, workers)

@@ -4,7 +4,8 @@ Two comparisons, each measured against a baseline in the same run on the same
 machine (absolute times vary between machines; the ratios travel better):
 
 1. ``BufferModel.step()`` on the replay scenario, against an empty Mesa model whose
-   four agents do nothing (Mesa's own cost of a step). Target: at most 25x. The model
+   four agents do nothing (Mesa's own cost of a step). Target: at most 25x, the
+   DataCollector's model and agent reporters (collected every month) included. The model
    projects its candidates with the compiled equations (Numba), as ensembles, sweeps
    and the app do; the same model on numpy arrays (``compiled=False``, what a single
    ``buffer-sim run`` uses because loading the compiler costs ~0.3 s) is shown too.

@@ -375,7 +375,7 @@ def test_runs_are_paired_ensemble_seeds(with_runs):
     for label, result in cmp.results.items():
         i = 3
         model = engines.run_one(result.scenario, ensemble.world_seed(cmp.seed, i))
-        alone = pd.DataFrame(model.datacollector.tables["timeseries"])
+        alone = model.datacollector.get_model_vars_dataframe()
         j = cmp.runs.columns.index("tension")
         assert np.array_equal(cmp.runs.data[label][i, :, j], alone["tension"].to_numpy(float))
 

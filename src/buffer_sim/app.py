@@ -348,9 +348,11 @@ class AppModel(BufferModel):
         rng: seed; default the scenario's seed.
         strict: raise ``ScenarioError`` for bad settings; otherwise (Reset, which must
             not fail) fall back to the scenario as written.
+        compiled: as for ``BufferModel``; by default numpy arrays (see below).
     """
 
-    def __init__(self, settings=None, rng=None, *, strict: bool = False) -> None:
+    def __init__(self, settings=None, rng=None, *, strict: bool = False,
+                 compiled: bool = False) -> None:
         if isinstance(settings, solara.Reactive):
             settings = settings.value
         if settings is None:
@@ -365,7 +367,7 @@ class AppModel(BufferModel):
         self.settings = settings
         # A class steps a month at a time: the equations on numpy arrays answer at once,
         # with no compiler to load (the same bits as compiled).
-        super().__init__(scenario, rng=rng, compiled=False)
+        super().__init__(scenario, rng=rng, compiled=compiled)
 
     @property
     def months_done(self) -> int:
@@ -373,11 +375,10 @@ class AppModel(BufferModel):
 
 
 def build_model(settings: Settings, months: int = 0) -> AppModel:
-    """A model for ``settings`` advanced ``months`` months (raises ``ScenarioError``)."""
-    model = AppModel(settings, strict=True)
-    for _ in range(min(months, model.spec.months)):
-        model.step()
-    return model
+    """A model for ``settings`` advanced ``months`` months (raises ``ScenarioError``).
+    Numpy arrays, not the compiler: the page steps a month at a time."""
+    return run_model(settings, months=months, compiled=False,
+                     model_class=functools.partial(AppModel, strict=True))
 
 
 # --- the reference run ---------------------------------------------------------------------------

@@ -153,14 +153,10 @@ def simulate(scenario, seed: int, months: int | None = None) -> pd.DataFrame:
     Returns:
         The monthly time series (as ``RunResult.timeseries``).
     """
-    from buffer_sim.model import BufferModel
+    from buffer_sim.model import run_model
     from buffer_sim.runner import timeseries_frame
 
-    scenario = scenario.with_seed(seed)
-    model = BufferModel(scenario, rng=seed)
-    for _ in range(scenario.months if months is None else months):
-        model.step()
-    return timeseries_frame(model)
+    return timeseries_frame(run_model(scenario.with_seed(seed), seed, months=months))
 
 
 def seeds_for(scenario, count: int) -> list[int]:

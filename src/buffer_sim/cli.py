@@ -22,43 +22,13 @@ import textwrap
 from pathlib import Path
 
 import buffer_sim
+from buffer_sim.catalog import project_root, scenarios_dir
+from buffer_sim.catalog import resolve as resolve_scenario
 from buffer_sim.errors import ScenarioError
 
 PROG = "buffer-sim"
 DEFAULT_SCENARIO = "scenarios/replay_2009_2019.yaml"
 DEFAULT_OUT = "out"
-
-
-def project_root() -> Path:
-    """The folder holding ``scenarios/`` in a source checkout (``src/buffer_sim/..``)."""
-    return Path(buffer_sim.__file__).resolve().parents[2]
-
-
-def scenarios_dir() -> Path | None:
-    """The shipped ``scenarios/`` folder: the project's, else the current folder's."""
-    for base in (project_root(), Path.cwd()):
-        if (base / "scenarios").is_dir():
-            return base / "scenarios"
-    return None
-
-
-def resolve_scenario(arg: str) -> Path:
-    """Find a scenario file: as given (relative to the current folder), then relative to
-    the project root; a bare name like ``replay_2009_2019`` is looked up in
-    ``scenarios/`` and ``scenarios/whatif/``. If nothing exists the path is returned as
-    given, and loading it reports "file not found"."""
-    given = Path(arg).expanduser()
-    candidates = [given]
-    if not given.is_absolute():
-        candidates.append(project_root() / given)
-        if given.suffix.lower() not in (".yaml", ".yml") and len(given.parts) == 1:
-            for base in (Path.cwd(), project_root()):
-                for sub in ("scenarios", "scenarios/whatif"):
-                    candidates += [base / sub / f"{arg}.yaml", base / sub / f"{arg}.yml"]
-    for path in candidates:
-        if path.is_file():
-            return path.resolve()
-    return given
 
 
 # --- arguments, checked before any work --------------------------------------------------

@@ -131,14 +131,12 @@ class ChunkResult:
 def run_one(scenario, seed: int, paths=(), values=()):
     """Build and run one model: ``scenario`` with ``values`` applied, world seed ``seed``."""
     from buffer_sim.ensemble import apply_values
-    from buffer_sim.model import BufferModel
+    from buffer_sim.model import run_model
 
     if len(paths):  # NaN: the parameter keeps the scenario's value
         scenario = apply_values(scenario, {p: float(v) for p, v in zip(paths, values)
                                            if not math.isnan(v)})
-    model = BufferModel(scenario, rng=int(seed))
-    model.run()
-    return model
+    return run_model(scenario, int(seed))
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -158,7 +156,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     for k in range(chunk.n):
         model = run_one(chunk.scenarios[int(chunk.which[k])], int(chunk.seeds[k]),
                         chunk.paths, chunk.values[k])
-        table = model.datacollector.tables["timeseries"]
+        table = model.datacollector.model_vars
         if outcome is not None:
             import pandas as pd
 

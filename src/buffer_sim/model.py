@@ -17,15 +17,21 @@ from __future__ import annotations
 
 import bisect
 import functools
+import os
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from functools import partial
 
 import mesa
+import pandas as pd
 from mesa.datacollection import DataCollector
 
+from buffer_sim import catalog
 from buffer_sim.actors import ACTORS, PolicyActor
 from buffer_sim.decision import Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str, month_year, parse_month
-from buffer_sim.scenario import Event, Scenario
+from buffer_sim.scenario import Event, Scenario, load_scenario, overrides_from
 from buffer_sim.world import (
     ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
     draw_shocks, influence, leverage, no_pressure, project_batch, transition,
@@ -45,25 +51,234 @@ def output_columns() -> list[str]:
             "cn_exports_crude", "cn_exports_customs"]
 
 
+# --- what the DataCollector collects ---------------------------------------------------
+# Module-level functions (and partials of them), not lambdas, so that a model pickles
+# (copy.deepcopy(model) branches a run). State and actions hold floats already.
+
+def _date(model: BufferModel) -> str:
+    return month_str(model.month)
+
+
+def _state_value(index: int, model: BufferModel) -> float:
+    return model.state[index]
+
+
+def _action_value(index: int, model: BufferModel) -> float:
+    return model.actions[index]
+
+
+def _china_share(model: BufferModel) -> float:
+    s = model.state
+    cn = sum(float(getattr(s, c)) for c in TRADE_COLUMNS)
+    return cn / max(cn + float(s.other_trade), 1e-9)
+
+
+def _crude(model: BufferModel) -> float:
+    """Crude oil is part of Beijing's supplies (aid), US$ million a month."""
+    p = model.params
+    return p.crude_share_of_aid_supplies * p.aid_supplies_usd_m_month * float(
+        model.actions.beijing_aid)
+
+
+def _exports_customs(model: BufferModel) -> float:
+    # Chinese customs reported the crude until 2013 and not from 2014 (observed data
+    # README): the exports customs show are commercial exports plus, until then, the crude.
+    reported = month_year(model.month) < model.params.crude_unreported_from_year
+    return float(model.state.cn_exports_reported) + (_crude(model) if reported else 0.0)
+
+
+def _leverage_potential(model: BufferModel) -> float:
+    return float(model.leverage[0])
+
+
+def _pressure_applied(model: BufferModel) -> float:
+    return float(model.leverage[1])
+
+
+def _influence_realized(model: BufferModel) -> float:
+    return float(model.influence)
+
+
+def _declared_complete(model: BufferModel) -> float:
+    return float(model.actors["pyongyang"].declared_complete)
+
+
+def _actor_name(actor: PolicyActor) -> str:
+    return actor.name
+
+
+#: Each actor's instruments as a named tuple (``BeijingInstruments(enforcement=0.1,
+#: crackdown=0.1, aid=0.5, engagement=0.6)``): immutable, so collected without a
+#: copy. Module attributes, so that collected values pickle.
+INSTRUMENT_TUPLES = {actor: namedtuple(f"{actor.title()}Instruments", names, module=__name__)
+                     for actor, names in INSTRUMENTS.items()}
+globals().update({cls.__name__: cls for cls in INSTRUMENT_TUPLES.values()})
+
+
+def _instruments(actor: PolicyActor) -> tuple:
+    return INSTRUMENT_TUPLES[actor.name](**actor.instruments)
+
+
+_DERIVED: dict[str, Callable[[BufferModel], float]] = {
+    "leverage_potential": _leverage_potential,
+    "pressure_applied": _pressure_applied,
+    "influence_realized": _influence_realized,
+    "china_share": _china_share,
+    "pyongyang_declared_complete": _declared_complete,
+    "cn_exports_crude": _crude,
+    "cn_exports_customs": _exports_customs,
+}
+
+
+def _model_reporters() -> dict[str, Callable[[BufferModel], float | str]]:
+    """One reporter per column of timeseries.csv, in its order (a column without a
+    reporter fails here, at import)."""
+    out: dict[str, Callable] = {"date": _date}
+    for column in output_columns():
+        if column in State._fields:
+            out[column] = partial(_state_value, State._fields.index(column))
+        elif column in ACTION_FIELDS:
+            out[column] = partial(_action_value, ACTION_FIELDS.index(column))
+        else:
+            out[column] = _DERIVED[column]
+    return out
+
+
+#: Mesa model reporters: ``date`` then every column of ``output_columns()``.
+MODEL_REPORTERS = _model_reporters()
+#: Mesa agent reporters: the actor's name and its instruments (a named tuple; see
+#: ``instruments_frame`` for one column per instrument). A reporter per instrument
+#: name instead (NaN where an actor has none) would make 44 calls a month, not 8:
+#: measured 24.3x an empty Mesa step against 23.4x, too close to the 25x target.
+AGENT_REPORTERS: dict[str, Callable[[PolicyActor], object]] = {
+    "actor": _actor_name,
+    "instruments": _instruments,
+}
+#: Values that cannot change once collected (Mesa's own list for agent reporters,
+#: the most frequent first).
+_IMMUTABLE = (float, str, int, bool, tuple)
+
+
+class Collector(DataCollector):
+    """Mesa's DataCollector, without a deep copy of each number it collects.
+
+    ``DataCollector.collect`` deep-copies every model reporter's value, in case it is
+    an object the model goes on changing (as it does for agent reporters, it could
+    skip the copy of an immutable value). Every model reporter here returns a float
+    or a str, which cannot change: the copies protect nothing and cost a tenth of a
+    month's step (the replay, measured as benchmarks/bench_model.py does: 26.2x an
+    empty Mesa step with Mesa's collect, over the 25x target; 23.7x with this one;
+    20.2x collecting nothing). After the first collect, which is Mesa's own (it
+    also validates the reporters), this one fills the same fields as Mesa 3.5.1's
+    (the version is pinned in pyproject.toml) in the same way, but copies only
+    values that could change.
+    """
+
+    def collect(self, model: mesa.Model) -> None:
+        if not self._validated:
+            super().collect(model)
+            return
+        if self._columns is None:
+            self._columns = [(self.model_vars[name].append, reporter)
+                             for name, reporter in self.model_reporters.items()]
+        self._collection_steps.append(model.time)
+        for append, reporter in self._columns:
+            value = reporter(model)
+            append(value if isinstance(value, _IMMUTABLE) else deepcopy(value))
+        if self.agent_reporters:
+            self._agent_records[model.time] = list(self._record_agents(model))
+
+    _columns: list | None = None  # (the column's list.append, its reporter)
+
+    def __getstate__(self) -> dict:
+        # copy.deepcopy would share the cached list.append methods (it does not copy
+        # builtin methods), so that a copied model appended to the original's lists:
+        # the cache is left out and rebuilt.
+        return {k: v for k, v in self.__dict__.items() if k != "_columns"}
+
+
+#: The scenario a model runs when none is named.
+DEFAULT_SCENARIO = "replay_2009_2019"
+
+#: What names a scenario: a loaded ``Scenario``, a YAML file, or a name from
+#: ``buffer-sim list`` (``"replay_2009_2019"``, ``"no_thaad_2016"``).
+ScenarioLike = Scenario | str | os.PathLike
+#: ``--set`` overrides in Python form: ``{"beijing.thresholds.no_war": 0.9}`` or
+#: ``["beijing.thresholds.no_war=0.9"]``.
+Overrides = Mapping[str, object] | Iterable[str]
+
+
+def scenario_of(scenario: ScenarioLike, overrides: Iterable[str] = ()) -> Scenario:
+    """A resolved scenario from a ``Scenario``, a file or a shipped scenario's name.
+
+    Args:
+        scenario: what names the scenario (``ScenarioLike``).
+        overrides: "PATH=VALUE" strings, as ``--set``; only for a file or a name (they
+            apply to the file before validation, which a loaded ``Scenario`` is past).
+
+    Raises:
+        ScenarioError: the file is missing or invalid, or an override is.
+        ValueError: overrides given with a loaded ``Scenario``.
+    """
+    overrides = list(overrides)
+    if isinstance(scenario, Scenario):
+        if overrides:
+            raise ValueError("overrides need a scenario file or name; pass the path instead "
+                             "of a loaded Scenario (or load it with load_scenario(path, "
+                             "overrides))")
+        return scenario
+    return load_scenario(catalog.resolve(os.fspath(scenario)), overrides=overrides)
+
+
 class BufferModel(mesa.Model):
     """The four-actor patron-client model.
 
+    Build it from a scenario's name, file or loaded ``Scenario``, change fields as
+    ``--set`` does, and read the results with Mesa's own tools::
+
+        model = BufferModel("replay_2009_2019", rng=1,
+                            overrides={"beijing.thresholds.no_war": 0.9})
+        model.run()
+        model.datacollector.get_model_vars_dataframe()  # = timeseries.csv
+        model.datacollector.get_agent_vars_dataframe()  # each actor's instruments
+
+    or many at once: ``mesa.batch_run(BufferModel, parameters={"scenario":
+    ["replay_2009_2019", "no_thaad_2016"], "parameters.inertia": [1, 2]}, rng=[1, 2],
+    max_steps=200)``. Without ``rng`` every run uses its scenario's ``seed:``, so
+    ``iterations=N`` repeats one run N times: give ``rng=[...]`` to vary the seed.
+
     Args:
-        scenario: a resolved scenario (``scenario.load_scenario``).
+        scenario: a scenario's name (``buffer-sim list``), its YAML file, or a loaded
+            ``Scenario``.
         rng: seed or generator; defaults to the scenario's seed.
+        overrides: fields to change, as ``--set`` does: a dict of dotted paths
+            (``{"beijing.thresholds.no_war": 0.9, "parameters.inertia": 2}``) or a list
+            of "PATH=VALUE" strings. Not with a loaded ``Scenario``.
         compiled: project the candidates with the compiled equations (fast once
             Numba is loaded, ~0.3 s) or on numpy arrays (no start-up cost, best for a
             single run). Both give byte-identical runs.
+        **more_overrides: further overrides as keywords, path parts joined by dots or
+            ``__`` (``beijing__thresholds__no_war=0.9``), after ``overrides``: what lets
+            ``mesa.batch_run`` sweep a field.
+
+    Raises:
+        ScenarioError: the scenario or an override is invalid (one line naming the file
+            or ``--set``, the field and the problem).
 
     Attributes:
+        spec: the resolved scenario (``self.scenario`` is Mesa's own, which holds the seed).
         state: the world this month (``world.State``).
         month: the current calendar month index (``months.parse_month``).
         decisions: every actor's decision, month by month.
-        datacollector: Mesa's DataCollector; its ``timeseries`` table has one row per
-            month (``date`` and every output column).
+        datacollector: Mesa's DataCollector. Its model reporters are the columns of
+            ``timeseries.csv`` (``date`` and ``output_columns()``), one row per month;
+            its agent reporters are each actor's name and instruments.
     """
 
-    def __init__(self, scenario: Scenario, rng=None, compiled: bool = True) -> None:
+    def __init__(self, scenario: ScenarioLike = DEFAULT_SCENARIO, rng=None,
+                 overrides: Overrides | None = None, compiled: bool = True,
+                 **more_overrides) -> None:
+        scenario = scenario_of(scenario, overrides_from(overrides, **more_overrides))
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.compiled = compiled
         self.spec = scenario
@@ -98,8 +313,8 @@ class BufferModel(mesa.Model):
         self._callbacks = [partial(self._fire, event) for event in scenario.events]
         for event, callback in zip(scenario.events, self._callbacks):
             self.schedule_event(callback, at=event.month - scenario.start + 0.5)
-        self.datacollector = DataCollector(tables={"timeseries": ["date", *output_columns()]})
-        self.row: dict[str, float] = {}
+        self.datacollector = Collector(model_reporters=MODEL_REPORTERS,
+                                       agent_reporters=AGENT_REPORTERS)
 
     # --- events and pins -----------------------------------------------------------
     def _fire(self, event: Event) -> None:
@@ -209,31 +424,9 @@ class BufferModel(mesa.Model):
         shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
                              now.test_readiness)
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
-        self._record()
+        self.datacollector.collect(self)
         if self.month >= self.spec.end:
             self.running = False
-
-    def _record(self) -> None:
-        """Add this month's row to the DataCollector's ``timeseries`` table."""
-        s, a, p = self.state, self.actions, self.params
-        row = {"date": month_str(self.month)}
-        row.update(zip(State._fields, map(float, s)))
-        row.update(zip(ACTION_FIELDS, map(float, a)))
-        cn = sum(row[c] for c in TRADE_COLUMNS)
-        row["leverage_potential"], row["pressure_applied"] = map(float, self.leverage)
-        row["influence_realized"] = self.influence
-        row["china_share"] = cn / max(cn + row["other_trade"], 1e-9)
-        row["pyongyang_declared_complete"] = float(self.actors["pyongyang"].declared_complete)
-        # Crude oil is part of Beijing's supplies (aid); Chinese customs reported it until
-        # 2013 and not from 2014 (observed data README): the exports customs show are
-        # commercial exports plus, until then, the crude.
-        crude = p.crude_share_of_aid_supplies * p.aid_supplies_usd_m_month * float(
-            a.beijing_aid)
-        row["cn_exports_crude"] = crude
-        reported = month_year(self.month) < p.crude_unreported_from_year
-        row["cn_exports_customs"] = row["cn_exports_reported"] + (crude if reported else 0.0)
-        self.row = row
-        self.datacollector.add_table_row("timeseries", row)
 
     def run(self) -> None:
         """Run the whole scenario period."""
@@ -255,6 +448,13 @@ class BufferModel(mesa.Model):
     @property
     def dates(self) -> list[str]:
         return [month_str(m) for m in range(self.spec.start, self.month + 1)]
+
+    @property
+    def row(self) -> dict[str, float | str]:
+        """The last month collected: ``date`` and every output column (empty before
+        the first step)."""
+        return {name: values[-1] for name, values in self.datacollector.model_vars.items()
+                if values}
 
 
 def world_prices(month: int, held: dict[str, float]) -> dict[str, float]:
@@ -284,17 +484,56 @@ def _price_series() -> dict[str, tuple[list[int], list[float]]]:
     return out
 
 
-def run_model(scenario: Scenario, seed: int | None = None, compiled: bool = True
-              ) -> BufferModel:
-    """Build and run a model for the scenario's whole period."""
-    model = BufferModel(scenario, rng=scenario.seed if seed is None else seed,
-                        compiled=compiled)
-    model.run()
+def run_model(scenario: ScenarioLike = DEFAULT_SCENARIO, seed=None,
+              overrides: Overrides | None = None, *, months: int | None = None,
+              compiled: bool = True, progress: Callable[[int, int], None] | None = None,
+              model_class: Callable[..., BufferModel] | None = None) -> BufferModel:
+    """Build a model and run it: the one place a run is made (the command line, the
+    notebook API, ensembles and sweeps, calibration, start states and the app all come
+    here).
+
+    Args:
+        scenario: a scenario's name, its file or a loaded ``Scenario``.
+        seed: the world's seed (or a generator); None uses the scenario's ``seed:``.
+        overrides: fields to change, as ``--set`` (see ``BufferModel``).
+        months: months to step; None runs the whole period (more stops at its end).
+        compiled: the compiled equations or numpy arrays (``BufferModel``).
+        progress: called as ``progress(months_done, months_total)`` after each month.
+        model_class: the class to build, called as ``model_class(scenario, rng=seed,
+            compiled=compiled)`` (plus ``overrides=`` when given); default
+            ``BufferModel``.
+
+    Returns:
+        The model after its last month (its results in ``model.datacollector``).
+    """
+    kwargs = {} if overrides is None else {"overrides": overrides}
+    model = (model_class or BufferModel)(scenario, rng=seed, compiled=compiled, **kwargs)
+    total = model.spec.months if months is None else max(min(months, model.spec.months), 0)
+    for done in range(1, total + 1):
+        model.step()
+        if progress is not None:
+            progress(done, total)
     return model
 
 
 def timeseries_rows(model: BufferModel) -> list[dict]:
     """One dict per month: ``date`` then every output column."""
-    table = model.datacollector.tables["timeseries"]
-    return [dict(zip(table, values)) for values in zip(*table.values())]
+    columns = model.datacollector.model_vars
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
+
+def instruments_frame(model: BufferModel) -> pd.DataFrame:
+    """The agent reporters' instruments, one column per actor and instrument.
+
+    Returns:
+        One row per month (index ``date``), columns ``beijing_enforcement`` ...
+        ``seoul_china_ties`` as in ``timeseries.csv``, read from
+        ``model.datacollector.get_agent_vars_dataframe()``.
+    """
+    agents = model.datacollector.get_agent_vars_dataframe()
+    dates = model.datacollector.model_vars["date"]
+    columns = {}
+    for actor, rows in agents.groupby("actor", sort=False)["instruments"]:
+        for name, values in zip(INSTRUMENT_TUPLES[actor]._fields, zip(*rows)):
+            columns[f"{actor}_{name}"] = list(values)
+    return pd.DataFrame(columns, index=pd.Index(dates, name="date"))

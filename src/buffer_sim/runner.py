@@ -133,15 +133,10 @@ def run(path_or_scenario, seed=None, overrides: Iterable[str] = (),
     Raises:
         ScenarioError: the scenario, an override or the seed is invalid.
     """
-    from buffer_sim.model import BufferModel
+    from buffer_sim.model import run_model
 
     scenario = load(path_or_scenario, seed=seed, overrides=overrides)
-    model = BufferModel(scenario, rng=scenario.seed, compiled=compiled)
-    total = scenario.months
-    for done in range(1, total + 1):
-        model.step()
-        if progress is not None:
-            progress(done, total)
+    model = run_model(scenario, scenario.seed, compiled=compiled, progress=progress)
     return RunResult(scenario=scenario, model=model, timeseries=timeseries_frame(model),
                      decisions=decisions_frame(model), events=event_list(model),
                      overrides=tuple(overrides or ()))
@@ -150,11 +145,9 @@ def run(path_or_scenario, seed=None, overrides: Iterable[str] = (),
 # --- tables ------------------------------------------------------------------------------
 
 def timeseries_frame(model) -> pd.DataFrame:
-    """``date`` then every column of ``model.output_columns()``, one row per month."""
-    from buffer_sim.model import output_columns, timeseries_rows
-
-    columns = ["date", *output_columns()]
-    return pd.DataFrame(timeseries_rows(model), columns=columns)
+    """``date`` then every column of ``model.output_columns()``, one row per month: the
+    model reporters' DataFrame."""
+    return model.datacollector.get_model_vars_dataframe()
 
 
 def format_choice(choice: dict) -> str:

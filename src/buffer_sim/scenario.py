@@ -20,6 +20,7 @@ import json
 import math
 import re
 import reprlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -839,6 +840,74 @@ def apply_overrides(raw: dict, overrides) -> dict:
                                     f"{_show(part)} is not a group of fields")
             node = nxt
         node[parts[-1]] = list(value) if isinstance(value, list) else value
+    return out
+
+
+def _value_text(value) -> str:
+    """A Python value as the text after '=' in ``--set`` (read back as YAML)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"override values must be finite numbers, got {value!r}")
+    if isinstance(value, (list, tuple)):
+        value = list(value)
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9)
+    return text.removesuffix("\n...\n").strip()
+
+
+def _plain(value):
+    """Mappings and sequences as dicts and lists (what ``yaml.safe_dump`` writes)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"override values must be finite numbers, got {value!r}")
+    return value
+
+
+def _flatten(prefix: str, value, out: list[str]) -> None:
+    """Nested dicts become dotted paths, one override per leaf (so that
+    ``{"initial_state": {"tension": 0.5}}`` changes one value, not the whole group)."""
+    if isinstance(value, Mapping) and prefix and any("." in str(k) for k in value):
+        # keys that are paths themselves (``uncertain: {parameters.inertia: ...}``):
+        # the mapping is one value
+        out.append(f"{prefix}={_value_text(_plain(value))}")
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
+    else:
+        out.append(f"{prefix}={_value_text(value)}")
+
+
+def overrides_from(set=None, **keywords) -> list[str]:  # noqa: A002 - mirrors --set
+    """Turn Python overrides into ``--set`` strings.
+
+    Args:
+        set: a dict ``{"beijing.thresholds.no_war": 0.9}`` (nested dicts are joined
+            with dots) or a list of "PATH=VALUE" strings.
+        **keywords: ``beijing__priorities=["no_nukes", "no_war"]``: double underscores
+            become dots.
+
+    Returns:
+        "PATH=VALUE" strings, ``set`` first, then the keywords in order.
+
+    Example:
+        >>> overrides_from({"parameters.inertia": 2}, beijing__priorities=["no_nukes", "no_war"])
+        ['parameters.inertia=2', 'beijing.priorities=[no_nukes, no_war]']
+    """
+    out: list[str] = []
+    if set is None:
+        pass
+    elif isinstance(set, str):
+        out.append(set)
+    elif isinstance(set, Mapping):
+        for path, value in set.items():
+            _flatten(str(path), value, out)
+    else:
+        out.extend(str(s) for s in set)
+    for key, value in keywords.items():
+        _flatten(key.replace("__", "."), value, out)
     return out
 
 

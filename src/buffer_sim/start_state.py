@@ -124,12 +124,10 @@ def check_at(text: str, scenario) -> int:
 
 
 def _model_at(scenario, seed: int, at: int):
-    from buffer_sim.model import BufferModel
+    from buffer_sim.model import run_model
 
-    model = BufferModel(scenario.with_seed(seed), rng=seed, compiled=False)
-    for _ in range(at - scenario.start + 1):
-        model.step()
-    return model
+    return run_model(scenario.with_seed(seed), seed, months=at - scenario.start + 1,
+                     compiled=False)
 
 
 def generate(scenario, at: int, seeds: list[int]) -> StartState:
