@@ -28,12 +28,13 @@ import json
 import math
 import re
 import reprlib
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      InstanceOf, PrivateAttr, ValidationError, ValidationInfo,
+                      InstanceOf, ValidationError, ValidationInfo,
                       field_validator, model_validator)
 
 from buffer_sim.actors import ACTORS
@@ -229,28 +230,25 @@ class Period(_Frozen):
 
     start: Month
     end: Month
-    _first: int = PrivateAttr(default=0)
-    _last: int = PrivateAttr(default=0)
 
     @model_validator(mode="after")
     def _in_order(self) -> Period:
-        first, last = parse_month(self.start), parse_month(self.end)
-        if last < first:
+        if self.last < self.first:
             raise _Problem(".end", f"{self.end} is before the start {self.start}")
-        if last - first + 1 > 12 * 60:
+        if self.last - self.first + 1 > 12 * 60:
             raise _Problem("", "longer than 60 years")
-        self._first, self._last = first, last
         return self
 
-    @property
+    # cached: read every month by the model, at the cost of a plain attribute
+    @cached_property
     def first(self) -> int:
         """The first month (``months.parse_month``)."""
-        return self._first
+        return parse_month(self.start)
 
-    @property
+    @cached_property
     def last(self) -> int:
         """The last month."""
-        return self._last
+        return parse_month(self.end)
 
 
 class ActorSpec(_Frozen):
@@ -297,15 +295,11 @@ class _Event(_Frozen):
     kind: str
     label: str = Field(min_length=1)
     source: str = Field(min_length=3)
-    _month: int = PrivateAttr(default=0)
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._month = parse_month(self.date)
-
-    @property
+    @cached_property
     def month(self) -> int:
         """The month it fires (``months.parse_month``), before that month's step."""
-        return self._month
+        return parse_month(self.date)
 
     def __getattr__(self, name: str):
         if name in _EVENT_ATTRIBUTES:
@@ -440,8 +434,6 @@ class Pin(_Frozen):
     from_: Month = Field(alias="from")
     to: Month
     reason: str = Field(min_length=3)
-    _start: int = PrivateAttr(default=0)
-    _end: int = PrivateAttr(default=0)
 
     @model_validator(mode="after")
     def _valid(self) -> Pin:
@@ -451,21 +443,20 @@ class Pin(_Frozen):
         problem = _instrument_problem(self.actor, self.instrument, self.value)
         if problem:
             raise _Problem(".value", problem)
-        start, end = parse_month(self.from_), parse_month(self.to)
-        if end < start:
+        if self.end < self.start:
             raise _Problem(".to", f"{self.to} is before from {self.from_}")
-        self._start, self._end = start, end
         return self
 
-    @property
+    # cached: the model reads them every month
+    @cached_property
     def start(self) -> int:
         """The first month it holds."""
-        return self._start
+        return parse_month(self.from_)
 
-    @property
+    @cached_property
     def end(self) -> int:
         """The last month it holds."""
-        return self._end
+        return parse_month(self.to)
 
 
 class UncertainSpec(_Frozen):
@@ -609,17 +600,19 @@ class Scenario(_Frozen):
                                              f"{pin.actor}.{pin.instrument}")
         return pins
 
-    @property
+    # cached (the model reads them every month); a copy with another period would need
+    # a new Scenario, not ``model_copy``
+    @cached_property
     def start(self) -> int:
         """The first month (``months.parse_month``)."""
         return self.period.first
 
-    @property
+    @cached_property
     def end(self) -> int:
         """The last month."""
         return self.period.last
 
-    @property
+    @cached_property
     def months(self) -> int:
         return self.end - self.start + 1
 
