@@ -69,7 +69,7 @@ def test_keyword_and_dict_overrides_are_the_command_line_s_set(scenario_file):
     assert runner.csv_text(by_keyword.timeseries) == expected
     assert runner.csv_text(by_dict.timeseries) == expected
     # a shorter order is completed with Beijing's other priorities (scenario.complete_priorities)
-    assert by_keyword.scenario.actors["beijing"]["priorities"][:3] == PRIORITIES
+    assert list(by_keyword.scenario.actors["beijing"].priorities[:3]) == PRIORITIES
 
 
 def test_overrides_from_spells_the_set_strings():

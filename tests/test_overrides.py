@@ -73,7 +73,7 @@ def documented_paths():
         order = [*cls.default_priorities[1:], cls.default_priorities[0]]
         out.append((f"{actor}.priorities", order, lambda m, a=actor: m.actors[a].priorities))
         for rule in RULES:
-            if rule != BASE.actors.get(actor, {}).get("rule", "lexicographic"):
+            if rule != (getattr(BASE.actors.get(actor), "rule", None) or "lexicographic"):
                 out.append((f"{actor}.rule", rule, lambda m, a=actor: m.actors[a].rule))
     after = list(reversed(ACTORS["pyongyang"].default_priorities_after_completion))
     out.append(("pyongyang.priorities_after_completion", after,
@@ -241,7 +241,7 @@ def test_a_threshold_that_nothing_reads_is_refused():
         load_scenario(REPLAY, ["beijing.thresholds.security=0.5"])
     # ranked by an administration event later on: read then, so accepted
     sc = load_scenario(REPLAY, ["seoul.thresholds.inter_korean=0.1"])
-    assert sc.actors["seoul"]["thresholds"]["inter_korean"] == 0.1
+    assert sc.actors["seoul"].thresholds["inter_korean"] == 0.1
 
 
 def test_a_threshold_becomes_read_when_the_priority_is_ranked():
@@ -287,7 +287,7 @@ def test_a_label_that_holds_a_comma_is_one_name():
 def test_priorities_read_the_comma_and_the_bracket_forms():
     a = load_scenario(REPLAY, ["beijing.priorities=no_nukes,no_war"])
     b = load_scenario(REPLAY, ["beijing.priorities=[no_nukes, no_war]"])
-    assert a.actors["beijing"]["priorities"] == b.actors["beijing"]["priorities"]
+    assert a.actors["beijing"].priorities == b.actors["beijing"].priorities
     assert a.content_hash == b.content_hash
 
 

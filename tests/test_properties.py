@@ -19,7 +19,6 @@ A failure names the drawn input, the month and the variable.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
@@ -118,8 +117,8 @@ def violations(rows) -> list[str]:
 
 
 def run_rows(scenario, params, world, seed):
-    sc = dataclasses.replace(scenario, parameters=scenario.parameters.replace(**params),
-                             initial_state={**scenario.initial_state, **world})
+    sc = scenario.model_copy(update={"parameters": scenario.parameters.replace(**params),
+                                     "initial_state": {**scenario.initial_state, **world}})
     rows = timeseries_rows(run_model(sc, seed=seed))
     assert len(rows) == scenario.months
     return rows

@@ -56,9 +56,9 @@ def test_sub_period_starts_from_the_generated_world_except_observed_facts(name):
     # Instruments and administrations come from the generated file.
     for actor, spec in generated["actors"].items():
         mine = scenario.actors[actor]
-        assert mine["instruments"] == pytest.approx(spec["instruments"])
+        assert mine.instruments == pytest.approx(spec["instruments"])
         if "priorities" in spec:
-            assert mine["priorities"] == spec["priorities"]
+            assert list(mine.priorities) == spec["priorities"]
     # It starts the month after the generated one.
     at = parse_month(start_name[4:8] + "-12")
     assert scenario.start == at + 1

@@ -47,7 +47,6 @@ the rounded values.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import platform
@@ -139,7 +138,7 @@ def with_values(scenario, values: dict[str, float] | None):
     """
     if not values:
         return scenario
-    return dataclasses.replace(scenario, parameters=scenario.parameters.replace(**values))
+    return scenario.model_copy(update={"parameters": scenario.parameters.replace(**values)})
 
 
 def simulate(scenario, seed: int, months: int | None = None) -> pd.DataFrame:

@@ -33,7 +33,6 @@ runs x months for one column only, never with every run's whole time series.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import time
 import zlib
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from buffer_sim.errors import ScenarioError
+from buffer_sim.scenario import ActorSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -305,9 +305,9 @@ def apply_values(scenario, values: dict[str, float]):
             res_params[rest[0]] = value
         else:
             priority = rest[1]
-            spec = dict(actors.get(head) or {})
-            spec["thresholds"] = {**(spec.get("thresholds") or {}), priority: value}
-            actors[head] = spec
+            spec = actors.get(head) or ActorSpec()
+            actors[head] = spec.model_copy(
+                update={"thresholds": {**(spec.thresholds or {}), priority: value}})
             res_spec = dict(res_actors.get(head) or {})
             res_spec["thresholds"] = {**(res_spec.get("thresholds") or {}), priority: value}
             res_actors[head] = res_spec
@@ -315,8 +315,8 @@ def apply_values(scenario, values: dict[str, float]):
         resolved["parameters"] = res_params
     if res_actors:
         resolved["actors"] = res_actors
-    return dataclasses.replace(scenario, parameters=scenario.parameters.replace(**params),
-                               actors=actors, resolved=resolved)
+    return scenario.model_copy(update={"parameters": scenario.parameters.replace(**params),
+                                       "actors": actors, "resolved": resolved})
 
 
 def _apply_event_values(scenario, values: dict[str, float]):
@@ -328,12 +328,12 @@ def _apply_event_values(scenario, values: dict[str, float]):
             if ev.label != label:
                 continue
             if len(fields) == 1:
-                events[k] = dataclasses.replace(ev, **{fields[0]: float(value)})
+                events[k] = ev.model_copy(update={fields[0]: float(value)})
             else:
                 held = dict(getattr(ev, fields[0]) or {})
                 held[fields[1]] = float(value)
-                events[k] = dataclasses.replace(ev, **{fields[0]: held})
-    return dataclasses.replace(scenario, events=tuple(events))
+                events[k] = ev.model_copy(update={fields[0]: held})
+    return scenario.model_copy(update={"events": tuple(events)})
 
 
 # --- the ensemble ------------------------------------------------------------------------------

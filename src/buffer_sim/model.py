@@ -31,7 +31,7 @@ from buffer_sim import catalog
 from buffer_sim.actors import ACTORS, PolicyActor
 from buffer_sim.decision import Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str, month_year, parse_month
-from buffer_sim.scenario import Event, Scenario, load_scenario, overrides_from
+from buffer_sim.scenario import ActorSpec, Event, Scenario, load_scenario, overrides_from
 from buffer_sim.world import (
     ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
     draw_shocks, influence, leverage, no_pressure, project_batch, transition,
@@ -296,12 +296,11 @@ class BufferModel(mesa.Model):
         self.held_prices: dict[str, float] = {}
         self.actors: dict[str, PolicyActor] = {}
         for name, cls in ACTORS.items():
-            spec = scenario.actors.get(name, {})
-            kwargs = dict(priorities=spec.get("priorities"), thresholds=spec.get("thresholds"),
-                          rule=spec.get("rule", "lexicographic"),
-                          instruments=spec.get("instruments"))
+            spec = scenario.actors.get(name) or ActorSpec()
+            kwargs = dict(priorities=spec.priorities, thresholds=spec.thresholds,
+                          rule=spec.rule or "lexicographic", instruments=spec.instruments)
             if name == "pyongyang":
-                kwargs["priorities_after_completion"] = spec.get("priorities_after_completion")
+                kwargs["priorities_after_completion"] = spec.priorities_after_completion
             self.actors[name] = cls(self, **kwargs)
         #: (actor, instrument) behind each field of Actions, in order
         self._instrument_of = [(self.actors[a], name) for a, ins in INSTRUMENTS.items()

@@ -6,13 +6,21 @@ starting instruments), the starting world, coefficients, dated events (each with
 ``scenarios/replay_2009_2019.yaml`` for a complete example and the README for the
 field reference.
 
+The pydantic models below are the schema and the scenario the model runs: one file as
+written is a ``ScenarioFile`` (every field optional, ``extends:`` may supply it); the
+files merged, overridden and resolved are a ``Scenario`` (frozen), built from the same
+parts (``Period``, ``ActorSpec``, the ``Event`` kinds, ``Pin``). Names are literal
+types (actors, priorities, decision rules, state variables), ranges come from the
+tables that define them (``params.PARAMETER_RANGES``, ``world.INSTRUMENTS``,
+``world.STATE_VARIABLES``), and the validators check what one field cannot (a
+period's order, a pin's range and overlaps, an event inside the period).
+
 Every problem raises ``ScenarioError`` naming the file, the field and the problem.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import datetime as _dt
 import difflib
 import hashlib
@@ -21,12 +29,14 @@ import math
 import re
 import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      InstanceOf, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 
 from buffer_sim.actors import ACTORS
 from buffer_sim.decision import RULES
@@ -37,190 +47,8 @@ from buffer_sim.priorities import PRIORITIES
 from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
 
 MAX_FILE_BYTES = 1_000_000
-EVENT_KINDS = ("forced_action", "resolution", "administration", "parameter_change",
-               "diplomatic_shock", "prices")
 #: world prices a ``prices`` event can hold, US$/t
 PRICE_NAMES = ("coal", "iron_ore")
-
-Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class _Month(_Strict):
-    @staticmethod
-    def check(value):
-        """A month 'YYYY-MM' or a day 'YYYY-MM-DD' (text or a YAML date) -> its text."""
-        if isinstance(value, _dt.datetime):  # YAML reads '2016-03-01 10:00:00' as one
-            raise ValueError(f"expected a month YYYY-MM or a date YYYY-MM-DD, got a date "
-                             f"with a time ({value.isoformat(sep=' ')})")
-        if isinstance(value, _dt.date):
-            value = value.isoformat()
-        if not isinstance(value, str) or len(value) > 40:
-            raise ValueError(f"expected a month as YYYY-MM (or a date YYYY-MM-DD), "
-                             f"got {_show(value)}")
-        parse_month(value)
-        return value
-
-
-class PeriodSpec(_Strict):
-    start: Any
-    end: Any
-
-    @field_validator("start", "end")
-    @classmethod
-    def _month(cls, v):
-        return _Month.check(v)
-
-
-class ActorSpec(_Strict):
-    priorities: list[str] | None = None
-    priorities_after_completion: list[str] | None = None
-    thresholds: dict[str, Number] | None = None
-    rule: str | None = None
-    instruments: dict[str, Number] | None = None
-
-
-class EventSpec(_Strict):
-    """One dated event. Which fields each ``kind`` reads: ``EVENT_FIELDS``; a field its
-    kind does not read is an error, not ignored. A ``forced_action`` either sets levels
-    (``set: {provocation: 2}``) or moves them from where they stand (``change:
-    {military: -0.25}``, clipped to the instrument's range), as its source describes."""
-
-    date: Any
-    kind: Literal["forced_action", "resolution", "administration", "parameter_change",
-                  "diplomatic_shock", "prices"]
-    label: str = Field(min_length=1)
-    source: str = Field(min_length=3)
-    actor: str | None = None
-    set: dict[str, Number] | None = None
-    change: dict[str, Number] | None = None
-    sanctions_scope: Number | None = None
-    priorities: list[str] | None = None
-    thresholds: dict[str, Number] | None = None
-    rule: str | None = None
-    parameters: dict[str, Number] | None = None
-    effects: dict[str, Number] | None = None
-    prices: dict[str, Number] | None = None
-
-    @field_validator("date")
-    @classmethod
-    def _month(cls, v):
-        return _Month.check(v)
-
-
-class PinSpec(_Strict):
-    actor: str
-    instrument: str
-    value: Number
-    start: Any = Field(alias="from")
-    end: Any = Field(alias="to")
-    reason: str = Field(min_length=3)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _month(cls, v):
-        return _Month.check(v)
-
-
-class UncertainSpec(_Strict):
-    """One uncertain parameter (``uncertain:``), checked by ``ensemble.check_uncertain``."""
-
-    dist: Literal["uniform", "normal", "triangular"]
-    low: Number | None = None
-    high: Number | None = None
-    mean: Number | None = None
-    sd: Number | None = None
-    mode: Number | None = None
-
-
-class ScenarioFile(_Strict):
-    """One file as written (everything optional: ``extends:`` may supply it)."""
-
-    # it names the output folder: not '.', '..' or hidden
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,79}$")
-    description: str | None = None
-    period: PeriodSpec | None = None
-    seed: Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)] | None = None
-    extends: str | None = None
-    actors: dict[str, ActorSpec] | None = None
-    initial_state: dict[str, Number] | None = None
-    parameters: dict[str, Number] | None = None
-    events: list[EventSpec] | None = None
-    drop_events: list[str] | None = None
-    drop_pins: list[str] | None = None
-    pins: list[PinSpec] | None = None
-    uncertain: dict[str, UncertainSpec] | None = None
-
-
-# --- the resolved scenario the model runs ------------------------------------------------
-
-@dataclass(frozen=True)
-class Event:
-    month: int
-    kind: str
-    label: str
-    source: str
-    actor: str | None = None
-    set: dict | None = None
-    sanctions_scope: float | None = None
-    priorities: tuple | None = None
-    thresholds: dict | None = None
-    rule: str | None = None
-    parameters: dict | None = None
-    effects: dict | None = None
-    #: forced_action only: instrument -> signed move from the month before, clipped to
-    #: the instrument's range (``set`` gives levels instead)
-    change: dict | None = None
-    #: prices only: world price (coal, iron_ore) -> US$/t held from this month on
-    prices: dict | None = None
-
-
-@dataclass(frozen=True)
-class Pin:
-    actor: str
-    instrument: str
-    value: float
-    start: int
-    end: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated, fully resolved scenario."""
-
-    name: str
-    description: str
-    start: int
-    end: int
-    seed: int
-    actors: dict[str, dict]
-    initial_state: dict[str, float]
-    parameters: Parameters
-    events: tuple[Event, ...]
-    pins: tuple[Pin, ...]
-    path: str
-    files: tuple[str, ...]
-    resolved: dict
-    uncertain: dict = dataclasses.field(default_factory=dict)  # path -> distribution
-
-    @property
-    def months(self) -> int:
-        return self.end - self.start + 1
-
-    @property
-    def content_hash(self) -> str:
-        text = json.dumps(self.resolved, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def with_seed(self, seed: int) -> "Scenario":
-        return dataclasses.replace(self, seed=seed, resolved={**self.resolved, "seed": seed})
-
-
-# --- defaults ------------------------------------------------------------------------------
 
 #: January 2009, from the observed data (2008 GACC/KOTRA split of China-DPRK trade,
 #: US$2.03bn exports and US$0.75bn imports a year) and the report's narrative.
@@ -237,6 +65,565 @@ DEFAULT_INITIAL_STATE: dict[str, float] = {
     # set each month from the price series: these are the values of 2009-01
     "coal_price": 79.4, "iron_ore_price": 72.51,
 }
+
+
+# --- names and numbers ---------------------------------------------------------------------
+
+# Literal types built from the tables that define the names: a new actor, priority or
+# rule is known to the schema (and its messages) without touching this file.
+ActorName = Literal[tuple(ACTORS)]  # type: ignore[valid-type]
+PriorityName = Literal[tuple(PRIORITIES)]  # type: ignore[valid-type]
+RuleName = Literal[tuple(RULES)]  # type: ignore[valid-type]
+StateName = Literal[tuple(STATE_VARIABLES)]  # type: ignore[valid-type]
+PriceName = Literal[PRICE_NAMES]  # type: ignore[valid-type]
+
+#: what an unknown name of each set is called in messages ("unknown priority 'x'")
+_NOUNS = {frozenset(ACTORS): "actor", frozenset(PRIORITIES): "priority",
+          frozenset(RULES): "decision rule", frozenset(STATE_VARIABLES): "state variable",
+          frozenset(PRICE_NAMES): "world price"}
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class _Problem(ValueError):
+    """A validator's finding about one place at or below the field it validates.
+
+    Args:
+        where: the path from that field to the place ('.tension', '[2].date'; '' for
+            the field itself), or from the top of the file when ``absolute``.
+        problem: what is wrong, in the user's words.
+    """
+
+    def __init__(self, where: str, problem: str, absolute: bool = False) -> None:
+        super().__init__(problem)
+        self.where, self.problem, self.absolute = where, problem, absolute
+
+
+def _out_of_range(value: float, lo, hi) -> str | None:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        hi_txt = "inf" if hi is None else f"{hi:g}"
+        return f"{value:g} is out of range [{lo:g}, {hi_txt}]"
+    return None
+
+
+def _within(lo: float, hi: float):
+    """A validator: the number lies in [lo, hi]."""
+    def check(value: float) -> float:
+        problem = _out_of_range(value, lo, hi)
+        if problem:
+            raise _Problem("", problem)
+        return value
+    return check
+
+
+Threshold = Annotated[Number, AfterValidator(_within(-5.0, 5.0))]
+Share = Annotated[Number, AfterValidator(_within(0.0, 1.0))]
+Shock = Annotated[Number, AfterValidator(_within(-2.0, 2.0))]
+PricePerTonne = Annotated[Number, AfterValidator(_within(1.0, 1000.0))]
+
+
+def _keyed_ranges(ranges: dict, lo_hi):
+    """A validator of a mapping name -> number whose range depends on the name."""
+    def check(values: dict) -> dict:
+        for name, value in values.items():
+            problem = _out_of_range(value, *lo_hi(ranges[name]))
+            if problem:
+                raise _Problem(f".{name}", problem)
+        return values
+    return check
+
+
+def _known_parameters(values: dict) -> dict:
+    """Every name is a coefficient of ``params.Parameters`` (the closest names are
+    suggested, not all ~80 of them) and within the range the table declares."""
+    for name in values:
+        if name not in PARAMETER_RANGES:
+            raise _Problem(f".{name}", _unknown_parameter_text(name))
+    return _keyed_ranges(PARAMETER_RANGES, lambda r: r)(values)
+
+
+ParameterValues = Annotated[dict[str, Number], AfterValidator(_known_parameters)]
+StateValues = Annotated[dict[StateName, Number],
+                        AfterValidator(_keyed_ranges(STATE_VARIABLES, lambda v: (v[1], v[2])))]
+
+
+def _month_text(value) -> str:
+    """A month 'YYYY-MM' or a day 'YYYY-MM-DD' (text or a YAML date) -> its text."""
+    if isinstance(value, _dt.datetime):  # YAML reads '2016-03-01 10:00:00' as one
+        raise ValueError(f"expected a month YYYY-MM or a date YYYY-MM-DD, got a date "
+                         f"with a time ({value.isoformat(sep=' ')})")
+    if isinstance(value, _dt.date):
+        value = value.isoformat()
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError(f"expected a month as YYYY-MM (or a date YYYY-MM-DD), "
+                         f"got {_show(value)}")
+    parse_month(value)
+    return value
+
+
+#: a month as written (its text is kept: it is part of the content hash)
+Month = Annotated[str, BeforeValidator(_month_text)]
+
+
+def _priority_order(order: tuple) -> tuple:
+    if not order:
+        raise _Problem("", "needs at least one priority")
+    for i, p in enumerate(order):
+        if p in order[:i]:
+            raise _Problem(f"[{i}]", f"duplicate priority '{p}'")
+    return order
+
+
+PriorityOrder = Annotated[tuple[PriorityName, ...], AfterValidator(_priority_order)]
+
+
+def _instrument_problem(actor: str, name: str, value: float) -> str | None:
+    """Why ``value`` cannot be ``actor``'s instrument ``name`` (None when it can)."""
+    if name not in INSTRUMENTS[actor]:
+        return _unknown_text(name, INSTRUMENTS[actor], f"instrument of {actor}")
+    lo, hi, meaning = INSTRUMENTS[actor][name]
+    problem = _out_of_range(value, lo, hi)
+    if problem:
+        return problem
+    levels = ACTORS[actor].discrete.get(name)
+    if levels is not None and value not in levels:
+        words = ", ".join(f"{v:g}" for v in levels[:-1]) + f" or {levels[-1]:g}"
+        return f"must be {words} ({meaning}), got {value:g}"
+    return None
+
+
+def complete_priorities(actor: str, given, after_completion: bool = False) -> list[str]:
+    """A priority order, completed: a list shorter than the actor's default order is
+    followed by the default priorities it leaves out, in their default order.
+
+    Typing ``beijing.priorities=no_nukes,no_war,no_instability`` moves three priorities
+    to the front; Beijing keeps the other three (buffer, us_ties, border_trade) after
+    them instead of dropping them. A list as long as the default (or longer) is the
+    whole order as given: it may replace a priority (Moon Jae-in's Seoul ranks
+    inter_korean where its predecessors ranked alliance).
+
+    Args:
+        actor: the actor's name (``beijing``, ...).
+        given: the priorities as written, most important first.
+        after_completion: complete Pyongyang's order after it declares its programme
+            complete (``priorities_after_completion``) instead.
+
+    Returns:
+        The order the model uses.
+    """
+    cls = ACTORS[actor]
+    default = (cls.default_priorities_after_completion if after_completion
+               else cls.default_priorities)
+    given = list(given)
+    if len(given) >= len(default):
+        return given
+    return given + [p for p in default if p not in given]
+
+
+# --- the parts of a scenario -----------------------------------------------------------------
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Frozen):
+    """The months a scenario runs, first and last included."""
+
+    start: Month
+    end: Month
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Period:
+        if self.last < self.first:
+            raise _Problem(".end", f"{self.end} is before the start {self.start}")
+        if self.last - self.first + 1 > 12 * 60:
+            raise _Problem("", "longer than 60 years")
+        return self
+
+    # cached: read every month by the model, at the cost of a plain attribute
+    @cached_property
+    def first(self) -> int:
+        """The first month (``months.parse_month``)."""
+        return parse_month(self.start)
+
+    @cached_property
+    def last(self) -> int:
+        """The last month."""
+        return parse_month(self.end)
+
+
+class ActorSpec(_Frozen):
+    """What a scenario says about one actor (everything else is the actor's default).
+    Which instruments an actor has depends on the actor: ``Actors`` checks them."""
+
+    priorities: PriorityOrder | None = None
+    priorities_after_completion: PriorityOrder | None = None
+    thresholds: dict[PriorityName, Threshold] | None = None
+    rule: RuleName | None = None
+    instruments: dict[str, Number] | None = None
+
+
+def _actors(actors: dict[str, ActorSpec]) -> dict[str, ActorSpec]:
+    """Each actor's instruments are its own and in range; its orders are completed
+    (``complete_priorities``), so two ways of writing one order are one scenario."""
+    out = {}
+    for actor, spec in actors.items():
+        if spec.priorities_after_completion is not None and actor != "pyongyang":
+            raise _Problem(f".{actor}.priorities_after_completion",
+                           "only pyongyang has a post-completion order")
+        for name, value in (spec.instruments or {}).items():
+            problem = _instrument_problem(actor, name, value)
+            if problem:
+                raise _Problem(f".{actor}.instruments.{name}", problem)
+        completed = {key: tuple(complete_priorities(actor, order, key != "priorities"))
+                     for key in ("priorities", "priorities_after_completion")
+                     if (order := getattr(spec, key))}
+        out[actor] = spec.model_copy(update=completed) if completed else spec
+    return out
+
+
+Actors = Annotated[dict[ActorName, ActorSpec], AfterValidator(_actors)]
+
+#: an event's fields every kind has
+_EVENT_COMMON = ("date", "kind", "label", "source")
+
+
+class _Event(_Frozen):
+    """What every dated event has. A field its kind does not read is an error, not
+    ignored; reading it from Python gives None (``event.actor`` of a resolution)."""
+
+    date: Month
+    kind: str
+    label: str = Field(min_length=1)
+    source: str = Field(min_length=3)
+
+    @cached_property
+    def month(self) -> int:
+        """The month it fires (``months.parse_month``), before that month's step."""
+        return parse_month(self.date)
+
+    def __getattr__(self, name: str):
+        if name in _EVENT_ATTRIBUTES:
+            return None
+        return super().__getattr__(name)  # type: ignore[misc]
+
+
+class ForcedAction(_Event):
+    """An actor's instruments forced for the month, as the source describes: either
+    levels (``set: {provocation: 2}``) or moves from where they stand (``change:
+    {military: -0.25}``, clipped to the instrument's range when it fires)."""
+
+    kind: Literal["forced_action"]
+    actor: ActorName
+    set: dict[str, Number] | None = None
+    change: dict[str, Number] | None = None
+
+    @model_validator(mode="after")
+    def _levels_or_moves(self) -> ForcedAction:
+        if (self.set is None) == (self.change is None):
+            raise _Problem(".set", "a forced_action event either sets levels (set: "
+                                   "{instrument: level}) or moves them (change: {instrument: "
+                                   "signed step}); "
+                                   + ("give one of them" if self.set is None else "not both"))
+        given = self.set if self.set is not None else self.change
+        field = "set" if self.set is not None else "change"
+        if not given:
+            raise _Problem(f".{field}", "names no instrument")
+        for name, value in given.items():
+            where = f".{field}.{name}"
+            if self.set is not None:
+                problem = _instrument_problem(self.actor, name, value)
+            elif name not in INSTRUMENTS[self.actor]:
+                problem = _unknown_text(name, INSTRUMENTS[self.actor],
+                                        f"instrument of {self.actor}")
+            elif name in ACTORS[self.actor].discrete:
+                levels = ACTORS[self.actor].discrete[name]
+                problem = (f"{name} takes levels ({', '.join(f'{v:g}' for v in levels)}), "
+                           "not moves: use set:")
+            else:  # a move no larger than the instrument's range
+                lo, hi, _ = INSTRUMENTS[self.actor][name]
+                problem = _out_of_range(value, -(hi - lo), hi - lo)
+            if problem:
+                raise _Problem(where, problem)
+        return self
+
+
+class Resolution(_Event):
+    """A UN Security Council resolution: the sanctions' scope rises to at least this."""
+
+    kind: Literal["resolution"]
+    sanctions_scope: Share
+
+
+class Administration(_Event):
+    """A new government or doctrine: an actor's priorities, thresholds or rule change.
+    A shorter priority list is completed (``complete_priorities``)."""
+
+    kind: Literal["administration"]
+    actor: ActorName
+    priorities: PriorityOrder | None = None
+    thresholds: dict[PriorityName, Threshold] | None = None
+    rule: RuleName | None = None
+
+    @field_validator("priorities")
+    @classmethod
+    def _complete(cls, order, info: ValidationInfo):
+        actor = info.data.get("actor")
+        return tuple(complete_priorities(actor, order)) if order and actor else order
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Administration:
+        if not (self.priorities or self.thresholds or self.rule):
+            raise _Problem("", "an administration event changes at least one of "
+                               "priorities, thresholds or rule")
+        return self
+
+
+class ParameterChange(_Event):
+    """Coefficients change from this month on (``buffer-sim params`` lists them)."""
+
+    kind: Literal["parameter_change"]
+    parameters: ParameterValues
+
+
+class DiplomaticShock(_Event):
+    """State variables jump (clipped to their ranges when it fires)."""
+
+    kind: Literal["diplomatic_shock"]
+    effects: dict[StateName, Shock]
+
+
+def _names_a_price(prices: dict) -> dict:
+    if not prices:
+        raise _Problem("", "names no price")
+    return prices
+
+
+class Prices(_Event):
+    """World prices (US$/t) held from this month on, instead of the observed series."""
+
+    kind: Literal["prices"]
+    prices: Annotated[dict[PriceName, PricePerTonne], AfterValidator(_names_a_price)]
+
+
+#: kind -> its model
+EVENT_TYPES: dict[str, type[_Event]] = {
+    cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (ForcedAction, Resolution, Administration, ParameterChange, DiplomaticShock,
+                Prices)}
+EVENT_KINDS = tuple(EVENT_TYPES)
+#: one dated event, its model chosen by ``kind``
+Event = Annotated[Union[ForcedAction, Resolution, Administration, ParameterChange,  # noqa: UP007
+                        DiplomaticShock, Prices], Field(discriminator="kind")]
+#: what each kind of event reads, besides date, kind, label and source: (required
+#: fields, optional fields); ``set``/``change`` of a forced action: exactly one
+EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    kind: (tuple(n for n, f in cls.model_fields.items()
+                 if n not in _EVENT_COMMON and f.is_required()),
+           tuple(n for n, f in cls.model_fields.items()
+                 if n not in _EVENT_COMMON and not f.is_required()))
+    for kind, cls in EVENT_TYPES.items()}
+_EVENT_ATTRIBUTES = frozenset(n for cls in EVENT_TYPES.values() for n in cls.model_fields)
+
+
+class Pin(_Frozen):
+    """An instrument held at one value from one month to another (``from``/``to``)."""
+
+    actor: ActorName
+    instrument: str
+    value: Number
+    from_: Month = Field(alias="from")
+    to: Month
+    reason: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _valid(self) -> Pin:
+        if self.instrument not in INSTRUMENTS[self.actor]:
+            raise _Problem(".instrument", _unknown_text(
+                self.instrument, INSTRUMENTS[self.actor], f"instrument of {self.actor}"))
+        problem = _instrument_problem(self.actor, self.instrument, self.value)
+        if problem:
+            raise _Problem(".value", problem)
+        if self.end < self.start:
+            raise _Problem(".to", f"{self.to} is before from {self.from_}")
+        return self
+
+    # cached: the model reads them every month
+    @cached_property
+    def start(self) -> int:
+        """The first month it holds."""
+        return parse_month(self.from_)
+
+    @cached_property
+    def end(self) -> int:
+        """The last month it holds."""
+        return parse_month(self.to)
+
+
+class UncertainSpec(_Frozen):
+    """One uncertain parameter (``uncertain:``), checked by ``ensemble.check_uncertain``."""
+
+    dist: Literal["uniform", "normal", "triangular"]
+    low: Number | None = None
+    high: Number | None = None
+    mean: Number | None = None
+    sd: Number | None = None
+    mode: Number | None = None
+
+
+# it names the output folder: not '.', '..' or hidden
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,79}$")]
+Seed = Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)]
+
+
+class ScenarioFile(_Frozen):
+    """One file as written (everything optional: ``extends:`` may supply it)."""
+
+    name: Name | None = None
+    description: str | None = None
+    period: Period | None = None
+    seed: Seed | None = None
+    extends: str | None = None
+    actors: Actors | None = None
+    initial_state: StateValues | None = None
+    parameters: ParameterValues | None = None
+    events: list[Event] | None = None
+    drop_events: list[str] | None = None
+    drop_pins: list[str] | None = None
+    pins: list[Pin] | None = None
+    uncertain: dict[str, UncertainSpec] | None = None
+
+
+# --- the scenario the model runs -------------------------------------------------------------
+
+def _as_parameters(values) -> Parameters:
+    """The written coefficients over the defaults."""
+    if isinstance(values, Parameters):
+        return values
+    return Parameters().replace(**{k: float(v) for k, v in _known_parameters(values).items()})
+
+
+def _ranked(actors: dict[str, ActorSpec], events) -> dict[str, set[str]]:
+    """Every priority each actor ranks at some time in the scenario (its thresholds for
+    other priorities would never be read)."""
+    out = {}
+    for name, cls in ACTORS.items():
+        spec = actors.get(name) or ActorSpec()
+        ranked = set(spec.priorities or cls.default_priorities)
+        if hasattr(cls, "default_priorities_after_completion"):
+            ranked |= set(spec.priorities_after_completion
+                          or cls.default_priorities_after_completion)
+        out[name] = ranked
+    for e in events:
+        if e.kind == "administration" and e.priorities:
+            out[e.actor] |= set(e.priorities)
+    return out
+
+
+class Scenario(_Frozen):
+    """A validated, fully resolved scenario: the files merged (``extends:``), the
+    overrides applied, the defaults filled in. Frozen: a changed scenario is a copy
+    (``model_copy(update=...)``, ``with_seed``).
+
+    Besides the fields of a file it holds where it came from: ``path`` (the file
+    named), ``files`` (every file it is built from, the parents first) and
+    ``resolved`` (the merged content as written, which the content hash is of).
+    """
+
+    name: Name
+    description: str = ""
+    period: Period
+    seed: Seed = 0
+    actors: Actors = Field(default_factory=dict)
+    initial_state: StateValues = Field(default_factory=lambda: dict(DEFAULT_INITIAL_STATE))
+    parameters: Annotated[InstanceOf[Parameters], BeforeValidator(_as_parameters)] = Field(
+        default_factory=Parameters)
+    #: in date order (events of one month in the order written); validated even when
+    #: absent, for the actors' thresholds (``_in_period``)
+    events: tuple[Event, ...] = Field(default=(), validate_default=True)
+    pins: tuple[Pin, ...] = ()
+    #: path -> distribution (``ensemble.check_uncertain``)
+    uncertain: dict[str, dict] = Field(default_factory=dict)
+    path: str = ""
+    files: tuple[str, ...] = ()
+    resolved: dict = Field(default_factory=dict)
+
+    @field_validator("description")
+    @classmethod
+    def _strip(cls, text: str) -> str:
+        return text.strip()
+
+    @field_validator("initial_state")
+    @classmethod
+    def _defaults(cls, given: dict) -> dict[str, float]:
+        return {**DEFAULT_INITIAL_STATE, **{k: float(v) for k, v in given.items()}}
+
+    @field_validator("events")
+    @classmethod
+    def _in_period(cls, events: tuple, info: ValidationInfo) -> tuple:
+        period = info.data.get("period")
+        if period is not None:
+            for i, e in enumerate(events):
+                if not period.first <= e.month <= period.last:
+                    raise _Problem(f"[{i}].date", f"{e.date} is outside the period "
+                                                  f"{month_str(period.first)}.."
+                                                  f"{month_str(period.last)}")
+        # a threshold for a priority the actor never ranks: nothing would read it
+        actors = info.data.get("actors") or {}
+        ranked = _ranked(actors, events)
+        found = [(f"actors.{a}.thresholds.{p}", a, p) for a, spec in actors.items()
+                 for p in (spec.thresholds or {})]
+        found += [(f"events[{i}].thresholds.{p}", e.actor, p) for i, e in enumerate(events)
+                  if e.kind == "administration" for p in (e.thresholds or {})]
+        for field, actor, p in found:
+            if p not in ranked[actor]:
+                raise _Problem(field, f"{actor} never ranks '{p}' in this scenario (it ranks: "
+                                      f"{', '.join(sorted(ranked[actor]))}), so nothing would "
+                                      f"read this threshold; add '{p}' to its priorities or "
+                                      "remove the threshold", absolute=True)
+        return tuple(sorted(events, key=lambda e: e.month))  # stable: file order kept
+
+    @field_validator("pins")
+    @classmethod
+    def _no_overlap(cls, pins: tuple, info: ValidationInfo) -> tuple:
+        period = info.data.get("period")
+        for i, pin in enumerate(pins):
+            if period is not None and (pin.start < period.first or pin.end > period.last):
+                raise _Problem(f"[{i}].from", f"{pin.from_}..{pin.to} is outside the period "
+                                              f"{month_str(period.first)}.."
+                                              f"{month_str(period.last)}")
+            for j, other in enumerate(pins[:i]):
+                if (other.actor, other.instrument) == (pin.actor, pin.instrument) \
+                        and pin.start <= other.end and other.start <= pin.end:
+                    raise _Problem(f"[{i}]", f"{month_str(pin.start)}..{month_str(pin.end)} "
+                                             f"overlaps pins[{j}] ({month_str(other.start)}.."
+                                             f"{month_str(other.end)}) on "
+                                             f"{pin.actor}.{pin.instrument}")
+        return pins
+
+    # cached (the model reads them every month); a copy with another period would need
+    # a new Scenario, not ``model_copy``
+    @cached_property
+    def start(self) -> int:
+        """The first month (``months.parse_month``)."""
+        return self.period.first
+
+    @cached_property
+    def end(self) -> int:
+        """The last month."""
+        return self.period.last
+
+    @cached_property
+    def months(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def content_hash(self) -> str:
+        text = json.dumps(self.resolved, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_seed(self, seed: int) -> Scenario:
+        return self.model_copy(update={"seed": seed, "resolved": {**self.resolved, "seed": seed}})
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -259,16 +646,23 @@ def _suggest(word, options, n: int = 1) -> str:
     return f" (did you mean {listed}?)"
 
 
+def _unknown_text(word, options, what) -> str:
+    return (f"unknown {what} {_show(word)}{_suggest(word, options)}; "
+            f"expected one of: {', '.join(sorted(map(str, options)))}")
+
+
 def _unknown(file, field, word, options, what) -> ScenarioError:
-    return ScenarioError(file, field, f"unknown {what} {_show(word)}{_suggest(word, options)}; "
-                                      f"expected one of: {', '.join(sorted(map(str, options)))}")
+    return ScenarioError(file, field, _unknown_text(word, options, what))
+
+
+def _unknown_parameter_text(word) -> str:
+    """Unknown coefficient: the closest names, not all ~80 of them."""
+    return (f"unknown parameter {_show(word)}{_suggest(word, PARAMETER_RANGES, n=3)}; "
+            "see 'buffer-sim params' for every parameter")
 
 
 def _unknown_parameter(file, field, word) -> ScenarioError:
-    """Unknown coefficient: the closest names, not all ~80 of them."""
-    return ScenarioError(file, field, f"unknown parameter {_show(word)}"
-                                      f"{_suggest(word, PARAMETER_RANGES, n=3)}; "
-                                      "see 'buffer-sim params' for every parameter")
+    return ScenarioError(file, field, _unknown_parameter_text(word))
 
 
 class _Strict:
@@ -430,6 +824,8 @@ def _read_yaml(path: Path, name: str | None = None) -> dict:
     return copy.deepcopy(raw)  # callers may change what they get
 
 
+
+
 def _loc(loc) -> str:
     out = ""
     for part in loc:
@@ -446,6 +842,7 @@ _TYPE_WORDS = {
     "int_type": "expected a whole number", "int_parsing": "expected a whole number",
     "int_from_float": "expected a whole number",
     "string_type": "expected text", "list_type": "expected a list",
+    "tuple_type": "expected a list",
     "dict_type": "expected a mapping of fields", "model_type": "expected a mapping of fields",
     "model_attributes_type": "expected a mapping of fields",
 }
@@ -457,13 +854,17 @@ def _error_order(error: dict) -> int:
 
 
 def _structure(file, raw: dict) -> ScenarioFile:
-    """Validate the shape and types of one file's mapping (pydantic), in the user's words."""
+    """Validate one file's mapping (or the merged files'), in the user's words."""
     if not isinstance(raw, dict):
         raise ScenarioError(str(file), "", f"expected a mapping of fields at the top level, "
                                            f"got a {type(raw).__name__}")
     _check_actor_names(file, raw)
+    return _validated(file, ScenarioFile, raw)
+
+
+def _validated(file, model: type[BaseModel], data: dict):
     try:
-        return ScenarioFile.model_validate(raw)
+        return model.model_validate(data)
     except ValidationError as err:
         errors = sorted(err.errors(), key=_error_order)  # stable: pydantic's order otherwise
         raise _describe(file, errors[0]) from None
@@ -480,28 +881,67 @@ def _check_actor_names(file, raw: dict) -> None:
                 raise _unknown(str(file), f"actors.{actor}", actor, ACTORS, "actor")
 
 
+def _event_kind(loc: list) -> str | None:
+    """The kind of event an error is about, taken out of ``loc`` (pydantic puts the
+    tag of the union's member after the event's index: events, 3, resolution, ...)."""
+    if len(loc) >= 3 and loc[0] == "events" and isinstance(loc[1], int) \
+            and loc[2] in EVENT_TYPES:
+        return loc.pop(2)
+    return None
+
+
+def _literal_options(error: dict) -> list[str]:
+    options = error.get("ctx", {}).get("expected", "") or error.get("ctx", {}).get(
+        "expected_tags", "")
+    return [o.strip(" '") for o in options.replace(" or ", ", ").split(",")]
+
+
 def _describe(file, error: dict) -> ScenarioError:
     loc, kind, got = list(error["loc"]), error["type"], _show(error.get("input"))
+    event_kind = _event_kind(loc)
     problem = error["msg"]
-    # a key that is not text: pydantic adds '[key]' after it in a nested mapping
-    key_error = kind == "invalid_key" or (kind == "string_type" and len(loc) >= 2
-                                          and loc[-1] == "[key]")
+    # a key of a mapping (a name): pydantic puts '[key]' after it
+    name_key = (kind in ("literal_error", "string_type") and len(loc) >= 2
+                and loc[-1] == "[key]")
+    # a key that is not text
+    key_error = kind == "invalid_key" or (name_key and not isinstance(error.get("input"), str))
     if key_error and (parts := loc if kind == "invalid_key" else loc[:-1]):
         field = f"{_loc(parts[:-1])}.{parts[-1]}".lstrip(".")
         return ScenarioError(str(file), field, f"field names must be text, got {_show(parts[-1])}")
-    if kind == "extra_forbidden":
-        options = _fields_at(loc[:-1])
+    if name_key:
+        loc = loc[:-1]
+    if kind == "extra_forbidden" and event_kind and loc[-1] in _EVENT_ATTRIBUTES:
+        needs, optional = EVENT_FIELDS[event_kind]
+        problem = (f"a {event_kind} event does not read '{loc[-1]}' "
+                   f"(it reads: {', '.join((*needs, *optional))})")
+    elif kind == "extra_forbidden":
+        options = _fields_at(loc[:-1], event_kind)
         problem = f"unknown field {_show(loc[-1])}{_suggest(loc[-1], options)}"
         if options:
             problem += f"; expected one of: {', '.join(options)}"
-    elif kind == "missing":
+    elif kind == "missing" and event_kind and loc[-1] in EVENT_FIELDS[event_kind][0]:
+        problem = f"missing (required for a {event_kind} event)"
+    elif kind in ("missing", "union_tag_not_found"):
         problem = "missing (required)"
-    elif kind == "literal_error":
-        options = error.get("ctx", {}).get("expected", "")
-        options = [o.strip(" '") for o in options.replace(" or ", ", ").split(",")]
-        problem = (f"unknown value {got}{_suggest(error.get('input'), options)}; expected "
-                   f"one of: {', '.join(options)}")
+        if kind == "union_tag_not_found":
+            loc.append("kind")
+    elif kind in ("literal_error", "union_tag_invalid"):
+        options = _literal_options(error)
+        word = error.get("input") if kind == "literal_error" else error["ctx"]["tag"]
+        noun = _NOUNS.get(frozenset(options))
+        if kind == "union_tag_invalid":
+            loc.append("kind")
+            got = _show(word)
+        if noun:
+            problem = _unknown_text(word, options, noun)
+        else:
+            problem = (f"unknown value {got}{_suggest(word, options)}; expected "
+                       f"one of: {', '.join(options)}")
     elif kind == "value_error":
+        found = error.get("ctx", {}).get("error")
+        if isinstance(found, _Problem):
+            field = found.where if found.absolute else _loc(loc) + found.where
+            return ScenarioError(str(file), field.lstrip("."), found.problem)
         problem = problem.removeprefix("Value error, ")
     elif kind == "finite_number":
         problem = f"must be a finite number (not NaN or infinity), got {got}"
@@ -522,12 +962,12 @@ def _describe(file, error: dict) -> ScenarioError:
     return ScenarioError(str(file), _loc(loc), problem)
 
 
-def _fields_at(loc) -> list[str]:
+def _fields_at(loc, event_kind: str | None = None) -> list[str]:
     """The field names allowed at ``loc`` (a path into the file), for suggestions."""
-    nested = {
-        ScenarioFile: {"period": (False, PeriodSpec), "actors": (True, ActorSpec),
-                       "events": (True, EventSpec), "pins": (True, PinSpec),
-                       "uncertain": (True, UncertainSpec)},
+    nested: dict[Any, dict[str, tuple[bool, Any]]] = {
+        ScenarioFile: {"period": (False, Period), "actors": (True, ActorSpec),
+                       "events": (True, EVENT_TYPES.get(event_kind or "", _Event)),
+                       "pins": (True, Pin), "uncertain": (True, UncertainSpec)},
     }
     model: type[BaseModel] = ScenarioFile
     parts = list(loc)
@@ -995,292 +1435,24 @@ def _from_raw(raw: dict, file: str, files=(), overrides=()) -> Scenario:
         raise _blame(err, overrides) from None
 
 
-def _check_range(file, field, value, lo, hi):
-    if value is None or not math.isfinite(value):
-        raise ScenarioError(file, field, f"must be a finite number (not NaN or infinity), "
-                                         f"got {_show(value)}")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        hi_txt = "inf" if hi is None else f"{hi:g}"
-        raise ScenarioError(file, field, f"{value:g} is out of range [{lo:g}, {hi_txt}]")
-
-
-def _check_instrument(file, field, actor, name, value):
-    """A known instrument of ``actor``, within its range, at one of its levels if discrete."""
-    if name not in INSTRUMENTS[actor]:
-        raise _unknown(file, field, name, INSTRUMENTS[actor], f"instrument of {actor}")
-    lo, hi, meaning = INSTRUMENTS[actor][name]
-    _check_range(file, field, value, lo, hi)
-    levels = ACTORS[actor].discrete.get(name)
-    if levels is not None and value not in levels:
-        words = ", ".join(f"{v:g}" for v in levels[:-1]) + f" or {levels[-1]:g}"
-        raise ScenarioError(file, field, f"must be {words} ({meaning}), got {value:g}")
-
-
-def _check_actor_spec(file, where, actor, spec: dict, instruments_field: str = "instruments"):
-    for key in ("priorities", "priorities_after_completion"):
-        prios = spec.get(key)
-        if prios is None:
-            continue
-        if key == "priorities_after_completion" and actor != "pyongyang":
-            raise ScenarioError(file, f"{where}.{key}", "only pyongyang has a post-completion order")
-        if not prios:
-            raise ScenarioError(file, f"{where}.{key}", "needs at least one priority")
-        seen = set()
-        for i, p in enumerate(prios):
-            if p not in PRIORITIES:
-                raise _unknown(file, f"{where}.{key}[{i}]", p, PRIORITIES, "priority")
-            if p in seen:
-                raise ScenarioError(file, f"{where}.{key}[{i}]", f"duplicate priority '{p}'")
-            seen.add(p)
-    for p, v in (spec.get("thresholds") or {}).items():
-        if p not in PRIORITIES:
-            raise _unknown(file, f"{where}.thresholds.{p}", p, PRIORITIES, "priority")
-        _check_range(file, f"{where}.thresholds.{p}", v, -5.0, 5.0)
-    rule = spec.get("rule")
-    if rule is not None and rule not in RULES:
-        raise _unknown(file, f"{where}.rule", rule, RULES, "decision rule")
-    for name, v in (spec.get("instruments") or {}).items():
-        _check_instrument(file, f"{where}.{instruments_field}.{name}", actor, name, v)
-
-
-#: what each kind of event reads, besides date, kind, label and source: (required
-#: fields, optional fields); ``set``/``change`` of a forced action: exactly one
-EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "forced_action": (("actor",), ("set", "change")),
-    "resolution": (("sanctions_scope",), ()),
-    "administration": (("actor",), ("priorities", "thresholds", "rule")),
-    "parameter_change": (("parameters",), ()),
-    "diplomatic_shock": (("effects",), ()),
-    "prices": (("prices",), ()),
-}
-_EVENT_COMMON = ("date", "kind", "label", "source")
-
-
-def _check_event_fields(file, where, e: EventSpec) -> None:
-    """Each field an event of its kind needs is there, and none it would ignore."""
-    needs, optional = EVENT_FIELDS[e.kind]
-    for n in needs:
-        if getattr(e, n) is None:
-            raise ScenarioError(file, f"{where}.{n}", f"missing (required for a {e.kind} event)")
-    for name in EventSpec.model_fields:
-        if name in _EVENT_COMMON or name in needs or name in optional:
-            continue
-        if getattr(e, name) is not None:
-            reads = ", ".join((*needs, *optional))
-            raise ScenarioError(file, f"{where}.{name}", f"a {e.kind} event does not read "
-                                                        f"'{name}' (it reads: {reads})")
-    if e.kind == "forced_action" and (e.set is None) == (e.change is None):
-        raise ScenarioError(file, f"{where}.set",
-                            "a forced_action event either sets levels (set: {instrument: "
-                            "level}) or moves them (change: {instrument: signed step}); "
-                            + ("give one of them" if e.set is None else "not both"))
-    if e.kind == "administration" and not (e.priorities or e.thresholds or e.rule):
-        raise ScenarioError(file, where, "an administration event changes at least one of "
-                                         "priorities, thresholds or rule")
-
-
-def _check_forced(file, where, e: EventSpec) -> None:
-    """``set:`` levels within range; ``change:`` moves of continuous instruments, each
-    no larger than the instrument's range (the move is clipped to it when it fires)."""
-    if e.set is not None:
-        if not e.set:
-            raise ScenarioError(file, f"{where}.set", "names no instrument")
-        _check_actor_spec(file, where, e.actor, {"instruments": e.set}, instruments_field="set")
-        return
-    if not e.change:
-        raise ScenarioError(file, f"{where}.change", "names no instrument")
-    for name, delta in e.change.items():
-        field = f"{where}.change.{name}"
-        if name not in INSTRUMENTS[e.actor]:
-            raise _unknown(file, field, name, INSTRUMENTS[e.actor], f"instrument of {e.actor}")
-        if name in ACTORS[e.actor].discrete:
-            levels = ACTORS[e.actor].discrete[name]
-            raise ScenarioError(file, field, f"{name} takes levels ("
-                                             f"{', '.join(f'{v:g}' for v in levels)}), "
-                                             "not moves: use set:")
-        lo, hi, _ = INSTRUMENTS[e.actor][name]
-        _check_range(file, field, delta, -(hi - lo), hi - lo)
-
-
-def complete_priorities(actor: str, given, after_completion: bool = False) -> list[str]:
-    """A priority order, completed: a list shorter than the actor's default order is
-    followed by the default priorities it leaves out, in their default order.
-
-    Typing ``beijing.priorities=no_nukes,no_war,no_instability`` moves three priorities
-    to the front; Beijing keeps the other three (buffer, us_ties, border_trade) after
-    them instead of dropping them. A list as long as the default (or longer) is the
-    whole order as given: it may replace a priority (Moon Jae-in's Seoul ranks
-    inter_korean where its predecessors ranked alliance).
-
-    Args:
-        actor: the actor's name (``beijing``, ...).
-        given: the priorities as written, most important first.
-        after_completion: complete Pyongyang's order after it declares its programme
-            complete (``priorities_after_completion``) instead.
-
-    Returns:
-        The order the model uses.
-    """
-    cls = ACTORS[actor]
-    default = (cls.default_priorities_after_completion if after_completion
-               else cls.default_priorities)
-    given = list(given)
-    if len(given) >= len(default):
-        return given
-    return given + [p for p in default if p not in given]
-
-
-def _ranked(actors: dict, events: list[Event]) -> dict[str, set[str]]:
-    """Every priority each actor ranks at some time in the scenario (its thresholds for
-    other priorities would never be read)."""
-    out = {}
-    for name, cls in ACTORS.items():
-        spec = actors.get(name, {})
-        ranked = set(spec.get("priorities") or cls.default_priorities)
-        if hasattr(cls, "default_priorities_after_completion"):
-            ranked |= set(spec.get("priorities_after_completion")
-                          or cls.default_priorities_after_completion)
-        out[name] = ranked
-    for e in events:
-        if e.kind == "administration" and e.priorities:
-            out[e.actor] |= set(e.priorities)
-    return out
-
-
-def _check_thresholds_read(file, actors: dict, events: list[tuple[int, Event]]) -> None:
-    """A threshold for a priority the actor never ranks is refused: nothing reads it."""
-    ranked = _ranked(actors, [e for _, e in events])
-    found = [(f"actors.{a}.thresholds.{p}", a, p) for a, spec in actors.items()
-             for p in (spec.get("thresholds") or {})]
-    found += [(f"events[{i}].thresholds.{p}", e.actor, p) for i, e in events
-              if e.kind == "administration" for p in (e.thresholds or {})]
-    for field, actor, p in found:
-        if p not in ranked[actor]:
-            raise ScenarioError(file, field, f"{actor} never ranks '{p}' in this scenario "
-                                             f"(it ranks: {', '.join(sorted(ranked[actor]))}), "
-                                             "so nothing would read this threshold; add "
-                                             f"'{p}' to its priorities or remove the threshold")
-
 
 def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
+    """The merged, overridden mapping -> the ``Scenario`` (or ScenarioError)."""
     for key in ("name", "period"):
         if raw.get(key) is None:
             raise ScenarioError(file, key, "missing (required)")
     spec = _structure(file, raw)
-    start, end = parse_month(spec.period.start), parse_month(spec.period.end)
-    if end < start:
-        raise ScenarioError(file, "period.end", f"{spec.period.end} is before the start "
-                                                f"{spec.period.start}")
-    if end - start + 1 > 12 * 60:
-        raise ScenarioError(file, "period", "longer than 60 years")
-
-    actors = {}
-    for actor, aspec in (spec.actors or {}).items():
-        if actor not in ACTORS:
-            raise _unknown(file, f"actors.{actor}", actor, ACTORS, "actor")
-        d = aspec.model_dump(exclude_none=True)
-        _check_actor_spec(file, f"actors.{actor}", actor, d)
-        for key in ("priorities", "priorities_after_completion"):
-            if d.get(key):
-                d[key] = complete_priorities(actor, d[key], key != "priorities")
-        actors[actor] = d
-
-    state = dict(DEFAULT_INITIAL_STATE)
-    for name, v in (spec.initial_state or {}).items():
-        if name not in STATE_VARIABLES:
-            raise _unknown(file, f"initial_state.{name}", name, STATE_VARIABLES, "state variable")
-        _, lo, hi, _ = STATE_VARIABLES[name]
-        _check_range(file, f"initial_state.{name}", v, lo, hi)
-        state[name] = float(v)
-
-    params = {}
-    for name, v in (spec.parameters or {}).items():
-        if name not in PARAMETER_RANGES:
-            raise _unknown_parameter(file, f"parameters.{name}", name)
-        lo, hi = PARAMETER_RANGES[name]
-        _check_range(file, f"parameters.{name}", v, lo, hi)
-        params[name] = float(v)
-
-    events = []
-    for i, e in enumerate(spec.events or []):
-        where = f"events[{i}]"
-        month = parse_month(e.date)
-        if not start <= month <= end:
-            raise ScenarioError(file, f"{where}.date", f"{e.date} is outside the period "
-                                                       f"{month_str(start)}..{month_str(end)}")
-        _check_event_fields(file, where, e)
-        if e.actor is not None and e.actor not in ACTORS:
-            raise _unknown(file, f"{where}.actor", e.actor, ACTORS, "actor")
-        if e.kind == "forced_action":
-            _check_forced(file, where, e)
-        if e.kind == "administration":
-            _check_actor_spec(file, where, e.actor, {"priorities": e.priorities,
-                                                     "thresholds": e.thresholds, "rule": e.rule})
-        if e.sanctions_scope is not None:
-            _check_range(file, f"{where}.sanctions_scope", e.sanctions_scope, 0.0, 1.0)
-        for name, v in (e.parameters or {}).items():
-            if name not in PARAMETER_RANGES:
-                raise _unknown_parameter(file, f"{where}.parameters.{name}", name)
-            _check_range(file, f"{where}.parameters.{name}", v, *PARAMETER_RANGES[name])
-        for name, v in (e.effects or {}).items():
-            if name not in STATE_VARIABLES:
-                raise _unknown(file, f"{where}.effects.{name}", name, STATE_VARIABLES, "state variable")
-            _check_range(file, f"{where}.effects.{name}", v, -2.0, 2.0)
-        for name, v in (e.prices or {}).items():
-            if name not in PRICE_NAMES:
-                raise _unknown(file, f"{where}.prices.{name}", name, PRICE_NAMES, "world price")
-            _check_range(file, f"{where}.prices.{name}", v, 1.0, 1000.0)
-        if e.prices is not None and not e.prices:
-            raise ScenarioError(file, f"{where}.prices", "names no price")
-        priorities = complete_priorities(e.actor, e.priorities) if e.priorities else None
-        events.append(Event(month, e.kind, e.label, e.source, e.actor, e.set, e.sanctions_scope,
-                            tuple(priorities) if priorities else None, e.thresholds,
-                            e.rule, e.parameters, e.effects, change=e.change,
-                            prices=e.prices))
-
-    pins = []
-    for i, pspec in enumerate(spec.pins or []):
-        where = f"pins[{i}]"
-        if pspec.actor not in ACTORS:
-            raise _unknown(file, f"{where}.actor", pspec.actor, ACTORS, "actor")
-        if pspec.instrument not in INSTRUMENTS[pspec.actor]:
-            raise _unknown(file, f"{where}.instrument", pspec.instrument,
-                           INSTRUMENTS[pspec.actor], f"instrument of {pspec.actor}")
-        _check_instrument(file, f"{where}.value", pspec.actor, pspec.instrument, pspec.value)
-        a, b = parse_month(pspec.start), parse_month(pspec.end)
-        if b < a:
-            raise ScenarioError(file, f"{where}.to", f"{pspec.end} is before from {pspec.start}")
-        if a < start or b > end:
-            raise ScenarioError(file, f"{where}.from", f"{pspec.start}..{pspec.end} is outside "
-                                                       f"the period {month_str(start)}..{month_str(end)}")
-        for j, other in enumerate(pins):
-            if (other.actor, other.instrument) == (pspec.actor, pspec.instrument) \
-                    and a <= other.end and other.start <= b:
-                raise ScenarioError(file, where, f"{month_str(a)}..{month_str(b)} overlaps "
-                                                 f"pins[{j}] ({month_str(other.start)}.."
-                                                 f"{month_str(other.end)}) on "
-                                                 f"{pspec.actor}.{pspec.instrument}")
-        pins.append(Pin(pspec.actor, pspec.instrument, float(pspec.value), a, b, pspec.reason))
-
-    _check_thresholds_read(file, actors, list(enumerate(events)))
+    # the content as written (orders completed: two ways of writing one order are one
+    # scenario, with one content hash)
     resolved = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
-    # the orders the model uses (completed): two ways of writing one order are one
-    # scenario, with one content hash
-    for actor, d in actors.items():
-        for key in ("priorities", "priorities_after_completion"):
-            if key in d:
-                resolved["actors"][actor][key] = list(d[key])
-    for item, event in zip(resolved.get("events") or [], events):  # both in file order
-        if event.priorities:
-            item["priorities"] = list(event.priorities)
-    events.sort(key=lambda ev: ev.month)  # stable: same-month events keep file order
+    fields = {name: getattr(spec, name) for name in Scenario.model_fields
+              if name in ScenarioFile.model_fields and name != "uncertain"
+              and getattr(spec, name) is not None}
+    scenario = _validated(file, Scenario, {**fields, "path": file, "files": tuple(files),
+                                           "resolved": resolved})
     # lazy: ensemble imports this module
     from buffer_sim.ensemble import check_event_paths, check_uncertain
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})
-    check_event_paths(file, uncertain, events)
-    return Scenario(
-        name=spec.name, description=(spec.description or "").strip(), start=start, end=end,
-        seed=spec.seed if spec.seed is not None else 0, actors=actors, initial_state=state,
-        parameters=Parameters().replace(**params), events=tuple(events), pins=tuple(pins),
-        path=file, files=tuple(files), resolved=resolved, uncertain=uncertain)
+    check_event_paths(file, uncertain, scenario.events)
+    return scenario.model_copy(update={"uncertain": uncertain}) if uncertain else scenario

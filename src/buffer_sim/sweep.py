@@ -259,10 +259,8 @@ def load_points(path, params, overrides=(), seed=None) -> list:
             raise
         swept = {normalize_path(p) for p in names}
         if swept & set(sc.uncertain or {}):
-            import dataclasses
-
-            sc = dataclasses.replace(sc, uncertain={k: v for k, v in sc.uncertain.items()
-                                                    if k not in swept})
+            sc = sc.model_copy(update={"uncertain": {k: v for k, v in sc.uncertain.items()
+                                                     if k not in swept}})
         scenarios.append(sc)
     return scenarios
 
