@@ -727,8 +727,7 @@ def test_browser_whatif_downloads_and_the_run_command_reproduces_it(page, tmp_pa
         pg.screenshot(path=str(ROOT / target))
 
     saved = {}
-    for testid, name in (("download-whatif", "whatif.yaml"),
-                         ("download-timeseries", "app-timeseries.csv")):
+    for testid in ("download-whatif", "download-timeseries"):
         with pg.expect_download() as info:
             pg.get_by_test_id(testid).get_by_role("button").click()
         saved[testid] = tmp_path / info.value.suggested_filename

@@ -116,7 +116,7 @@ def test_every_reason_of_every_shipped_scenario_follows_a_template(reasons):
 
 
 def test_the_template_matches_the_kind_of_decision(reasons):
-    for name, rows in reasons.items():
+    for rows in reasons.values():
         for deciding, reason in rows:
             kind, _ = kind_of(reason)
             if deciding == "forced":

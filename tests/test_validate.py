@@ -481,6 +481,7 @@ def test_observed_file_adds_years_to_the_held_back_window(cli, tmp_path, no_char
     assert str(data) in result.out
     # Without the file the same scenario has no 2016-2017 observations.
     plain = cli("validate", path, "--out", tmp_path / "p")
+    assert plain.code == 0, plain.err
     table = pd.read_csv(tmp_path / "p" / "validate_later" / "validation.csv")
     assert table["last_year"].max() == 2015
 

@@ -202,7 +202,8 @@ MEASURES = {
     "deterrence_balance": "alliance posture (US signalling, ROK alignment) less the threat "
                           "of a growing arsenal wielded by a hostile regime: why 2017's ICBM "
                           "tests produced 'fire and fury'",
-    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a patron's pressure "
+    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a "
+                "patron's pressure "
                 "reads as 'flunkeyism', so the more pressure, the more a quiet month costs "
                 "in autonomy (report §Introduction)",
     "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's",
