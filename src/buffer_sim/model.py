@@ -18,12 +18,13 @@ from __future__ import annotations
 import bisect
 import functools
 from functools import partial
+from typing import Any
 
 import mesa
 from mesa.datacollection import DataCollector
 
 from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Decision, Projection, build_batch, choose_all
+from buffer_sim.decision import Candidates, Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str, month_year, parse_month
 from buffer_sim.scenario import Event, Scenario
 from buffer_sim.world import (
@@ -99,20 +100,22 @@ class BufferModel(mesa.Model):
         for event, callback in zip(scenario.events, self._callbacks):
             self.schedule_event(callback, at=event.month - scenario.start + 0.5)
         self.datacollector = DataCollector(tables={"timeseries": ["date", *output_columns()]})
-        self.row: dict[str, float] = {}
+        self.row: dict[str, Any] = {}
 
     # --- events and pins -----------------------------------------------------------
     def _fire(self, event: Event) -> None:
+        # The type: ignore comments below: an Event's per-kind fields are optional until
+        # events are a union keyed on kind (issue 14, item 4); then mypy narrows by kind.
         self.event_log.append((self.month + 1, event))
         if event.kind == "forced_action":
-            actor = self.actors[event.actor]
+            actor = self.actors[event.actor]  # type: ignore[index]
             if event.set is not None:
                 levels = event.set
             else:
                 # a move from where the actor stands now, kept inside the instrument's range
                 levels = {}
-                for name, delta in event.change.items():
-                    lo, hi, _ = INSTRUMENTS[event.actor][name]
+                for name, delta in event.change.items():  # type: ignore[union-attr]
+                    lo, hi, _ = INSTRUMENTS[event.actor][name]  # type: ignore[index]
                     start = actor.forced.get(name, actor.instruments[name])
                     levels[name] = round(min(max(start + delta, lo), hi), 6)
             actor.forced.update(levels)
@@ -122,9 +125,9 @@ class BufferModel(mesa.Model):
                 self.state = self.state.replace(test_readiness=1.0)
         elif event.kind == "resolution":
             self.state = self.state.replace(
-                sanctions_scope=max(self.state.sanctions_scope, event.sanctions_scope))
+                sanctions_scope=max(float(self.state.sanctions_scope), event.sanctions_scope))  # type: ignore[type-var]
         elif event.kind == "administration":
-            actor = self.actors[event.actor]
+            actor = self.actors[event.actor]  # type: ignore[index]
             if event.priorities:
                 actor.priorities = list(event.priorities)
             if event.thresholds:
@@ -133,13 +136,13 @@ class BufferModel(mesa.Model):
                 from buffer_sim.decision import RULES
                 actor.rule = RULES[event.rule]()
         elif event.kind == "parameter_change":
-            self.params = self.params.replace(**event.parameters)
+            self.params = self.params.replace(**event.parameters)  # type: ignore[arg-type]
         elif event.kind == "prices":
-            self.held_prices.update(event.prices)
+            self.held_prices.update(event.prices)  # type: ignore[arg-type]
         elif event.kind == "diplomatic_shock":
             changes = {}
-            for name, delta in event.effects.items():
-                _, lo, hi, _ = STATE_VARIABLES[name]
+            for name, delta in event.effects.items():  # type: ignore[union-attr]
+                _, lo, hi, _ = STATE_VARIABLES[name]  # type: ignore[assignment]
                 value = getattr(self.state, name) + delta
                 changes[name] = min(max(value, lo), hi if hi is not None else value)
             self.state = self.state.replace(**changes)
@@ -163,7 +166,7 @@ class BufferModel(mesa.Model):
         now = self.state
         params = self.params
         cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
-        groups = [(name, cands[name], {}) for name in self.actors]
+        groups: list[tuple[str, Candidates, dict]] = [(name, cands[name], {}) for name in self.actors]
         # Realized influence compares Pyongyang's own choice (even in months whose act
         # the scenario takes from history) with and without Beijing's pressure.
         pyongyang = self.actors["pyongyang"]
@@ -207,7 +210,7 @@ class BufferModel(mesa.Model):
                                    (without["provocation"], without["outreach"]), params)
         self.actions = self._current_actions()
         shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
-                             now.test_readiness)
+                             float(now.test_readiness))
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
         self._record()
         if self.month >= self.spec.end:
@@ -216,7 +219,7 @@ class BufferModel(mesa.Model):
     def _record(self) -> None:
         """Add this month's row to the DataCollector's ``timeseries`` table."""
         s, a, p = self.state, self.actions, self.params
-        row = {"date": month_str(self.month)}
+        row: dict[str, Any] = {"date": month_str(self.month)}
         row.update(zip(State._fields, map(float, s)))
         row.update(zip(ACTION_FIELDS, map(float, a)))
         cn = sum(row[c] for c in TRADE_COLUMNS)
