@@ -95,6 +95,7 @@ def test_a_scenario_can_be_named(tmp_path):
     assert named.name == "no_thaad_2016" and len(named.timeseries) == 132
 
 
+@pytest.mark.slow
 def test_plot_returns_a_figure_or_writes_the_three_charts(result, tmp_path):
     fig = result.plot()
     assert isinstance(fig, Figure) and len(fig.axes) == 3
@@ -168,6 +169,7 @@ def test_compare_plots_and_saves(comparison, tmp_path, monkeypatch):
     assert (folder / "difference.csv").exists() and (folder / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_file, cli,
                                                                       tmp_path, monkeypatch):
     """``start``/``end``/``runs``/``choice`` are ``--from``/``--to``/``--runs``/``--workers``:

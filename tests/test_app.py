@@ -209,6 +209,7 @@ def test_the_numbers_so_far_are_the_first_rows_of_the_run_command_output():
     assert len(partial) == 6 and partial == whole[:6]
 
 
+@pytest.mark.slow
 def test_build_model_replays_to_the_month_and_a_new_order_changes_the_run():
     path = app.scenario_choices()["pressure_2016_2017"]
     base = app.build_model(app.Settings(path), 12)
@@ -230,6 +231,7 @@ def test_app_model_as_reset_builds_it():
     assert model.months_done == 0
 
 
+@pytest.mark.slow
 def test_the_reference_run_is_history_unless_another_is_chosen():
     whatif = app.scenario_choices()["whatif/no_thaad_2016"]
     settings = app.Settings(whatif)

@@ -57,6 +57,7 @@ def test_values_are_written_as_yaml_floats(value):
 
 # --- the fit window ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_window_is_the_first_months_of_a_full_run(tmp_path):
     # The replay narrowed to 2013-2016 keeps its 2016 events; stepping 36 months must
     # give exactly the first 36 months of the full run.
@@ -90,6 +91,7 @@ def test_the_objective_uses_common_random_numbers(short):
 
 # --- the command, end to end ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_calibrate_writes_a_reproducible_parameters_file(cli, short, tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     shown = cli("calibrate", "--scenario", short, "--out", a, "--seeds", "1", "--maxiter", "1",
@@ -194,6 +196,7 @@ def test_the_held_back_years_do_not_move_the_objective(tmp_path):
     assert objective(observed, 2015) != objective(doubled, 2015)
 
 
+@pytest.mark.slow
 def test_the_file_records_its_window_and_validate_reads_it(cli, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(scenario_yaml("s", "2012-01", "2015-12"), encoding="utf-8")

@@ -47,6 +47,7 @@ def short_run(tmp_path_factory):
 
 # --- run: files ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_run_writes_data_manifest_and_charts(short_run):
     result, folder, _ = short_run
     assert result.code == 0, result.err
@@ -242,6 +243,7 @@ def test_unwritable_output_is_one_line_error_exit_1(cli, short_scenario, tmp_pat
 
 # --- run: the default scenario (once per session) ---------------------------------------------
 
+@pytest.mark.slow
 def test_default_run_replays_2009_to_2019_from_anywhere(default_run):
     result, out = default_run
     assert result.code == 0, result.err
@@ -372,6 +374,7 @@ def test_ctrl_c_during_the_months_prints_one_line_and_leaves_nothing(cli, short_
 
 # --- the installed command and run.py -------------------------------------------------------
 
+@pytest.mark.slow
 def test_console_script_runs_end_to_end(short_scenario, tmp_path):
     exe = console_script()
     if exe is None:
@@ -385,6 +388,7 @@ def test_console_script_runs_end_to_end(short_scenario, tmp_path):
     assert sorted(p.name for p in (out / SHORT_NAME).iterdir()) == sorted(OUTPUT_FILES)
 
 
+@pytest.mark.slow
 def test_run_py_works_like_the_command(cli, short_scenario, tmp_path):
     out = tmp_path / "out"
     argv = ["run", str(short_scenario), "--out", str(out), "--seed", "5"]

@@ -48,6 +48,7 @@ def compared(tmp_path_factory):
 
 # --- the folder ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_compare_writes_one_folder_named_after_the_scenarios(compared):
     result, folder, _ = compared
     assert result.code == 0, result.err
@@ -317,6 +318,7 @@ def test_compare_png_has_the_headline_panels_and_the_difference_chart_the_same(c
     assert plots.legend_label("tension", f"{SHORT_NAME}+2", SHORT_NAME) in legend
 
 
+@pytest.mark.slow
 def test_every_chart_names_measure_and_scenario_and_numbers_every_event(compared):
     from buffer_sim import plots
 

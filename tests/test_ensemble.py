@@ -236,6 +236,7 @@ def ensemble_run(tmp_path_factory):
     return first, second, folder
 
 
+@pytest.mark.slow
 def test_ensemble_writes_runs_quantiles_draws_charts_and_manifest(ensemble_run):
     first, _, folder = ensemble_run
     assert first.code == 0, first.err
@@ -309,6 +310,7 @@ def test_the_same_seed_gives_byte_identical_tables(ensemble_run):
                                   parquet(folder / "two" / "ens24-ensemble"))
 
 
+@pytest.mark.slow
 def test_band_charts_show_median_and_bands_in_deterministic_bytes(ensemble_run, tmp_path):
     out = ensemble_run[2] / "one" / "ens24-ensemble"
     for name in ensemble.CHART_FILES:

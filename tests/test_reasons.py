@@ -109,6 +109,7 @@ def test_every_shipped_scenario_is_checked():
     assert len(names) >= 11
 
 
+@pytest.mark.slow
 def test_every_reason_of_every_shipped_scenario_follows_a_template(reasons):
     bad = [f"{name}: {reason}" for name, rows in reasons.items() for _, reason in rows
            if kind_of(reason)[0] is None]

@@ -71,6 +71,7 @@ def images(text: str) -> list[str]:
 # --- self-contained ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("which", ["run_folder", "compare_folder"])
+@pytest.mark.slow
 def test_the_page_needs_nothing_but_itself(which, request):
     text = page(request.getfixturevalue(which))
     assert text.startswith("<!DOCTYPE html>")

@@ -236,6 +236,7 @@ def test_format_table_prints_each_row():
 
 # --- the command, end to end --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_validate_writes_csv_and_chart_and_prints_the_table(cli, short, tmp_path):
     out = tmp_path / "out"
     folder = out / SHORT_NAME
@@ -486,6 +487,7 @@ def test_observed_file_adds_years_to_the_held_back_window(cli, tmp_path, no_char
     assert table["last_year"].max() == 2015
 
 
+@pytest.mark.slow
 def test_run_draws_the_added_rows_in_its_trade_chart(cli, tmp_path, monkeypatch):
     from buffer_sim import observed, runner
 

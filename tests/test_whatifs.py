@@ -101,6 +101,7 @@ def test_the_dropped_events_are_gone():
         "issue 12: with Beijing's priorities never in conflict, putting no_nukes first "
         "leaves some seeds' history unchanged")))
     if name == "beijing_denuclearisation_first" else name for name in sorted(WHATIFS)])
+@pytest.mark.slow
 def test_every_what_if_runs_and_differs_from_the_replay(name):
     for base, what_if in zip(runs("replay"), runs(name)):
         assert len(what_if) == len(base) == 132
