@@ -123,6 +123,7 @@ def comparison(scenario_file):
                               seed=4)
 
 
+@pytest.mark.slow
 def test_compare_returns_timeseries_per_scenario_and_the_difference_table(comparison):
     assert comparison.labels == [SHORT_NAME, f"{SHORT_NAME}+2"]
     assert comparison.seed == 4
@@ -203,6 +204,7 @@ def test_buffer_sim_compare_is_callable_even_once_the_module_is_imported(scenari
     assert cmp.seed == 2016  # the first scenario's own seed
 
 
+@pytest.mark.slow
 def test_importing_the_package_stays_light():
     code = ("import sys, buffer_sim; "
             "assert 'pandas' not in sys.modules and 'mesa' not in sys.modules, sorted(sys.modules); "

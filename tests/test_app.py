@@ -267,6 +267,7 @@ def test_the_numbers_table_sets_this_run_beside_the_reference_month_by_month():
     assert all(then == "" for _, _, then in app.state_rows(later, short))
 
 
+@pytest.mark.slow
 def test_charts_are_png_and_change_month_by_month():
     model = app.build_model(app.Settings(REPLAY), 0)
     first = {kind: app.chart_png(kind, model) for kind in app.CHARTS}

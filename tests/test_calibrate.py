@@ -77,6 +77,7 @@ def test_scenarios_after_2015_cannot_be_calibrated(tmp_path):
         calibration.fit_window(runner.load(path))
 
 
+@pytest.mark.slow
 def test_the_objective_uses_common_random_numbers(short):
     scenario = runner.load(short)
     obj = calibration.Objective(scenario, calibration.DECLARED, [scenario.seed],
@@ -176,6 +177,7 @@ def test_until_ends_the_window_and_defaults_to_2013(tmp_path):
     assert list(obj.years) == [2009, 2010, 2011, 2012, 2013]
 
 
+@pytest.mark.slow
 def test_the_held_back_years_do_not_move_the_objective(tmp_path):
     # Change the observed 2014-2015 numbers wildly: a fit up to 2013 must not notice,
     # a fit up to 2015 must.

@@ -58,6 +58,7 @@ def test_run_writes_data_manifest_and_charts(short_run):
         assert (folder / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_run_leaves_no_temporary_files(short_run):
     _, folder, _ = short_run
     assert [p.name for p in folder.parent.iterdir()] == [SHORT_NAME]
@@ -138,6 +139,7 @@ def test_quiet_prints_only_the_output_folder(cli, short_scenario, tmp_path, fast
     assert result.err == ""
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_terminal_only(cli, short_scenario, tmp_path,
                                          fast_charts, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
@@ -165,6 +167,7 @@ def test_bad_seed_is_one_line_error_exit_2(cli, short_scenario, tmp_path, seed):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_set_override_changes_the_output(cli, short_scenario, tmp_path, fast_charts):
     plain = cli("run", short_scenario, "--out", tmp_path / "plain")
     changed = cli("run", short_scenario, "--out", tmp_path / "changed",
@@ -179,6 +182,7 @@ def test_set_override_changes_the_output(cli, short_scenario, tmp_path, fast_cha
     assert manifest_b["overrides"] == ["beijing.thresholds.no_war=0.4"]
 
 
+@pytest.mark.slow
 def test_set_initial_state_shows_in_the_first_month(cli, short_scenario, tmp_path,
                                                     fast_charts):
     cli("run", short_scenario, "--out", tmp_path / "a", "--set", "initial_state.tension=0.1")

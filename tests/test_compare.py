@@ -67,6 +67,7 @@ def first_differing_month(ts: pd.DataFrame, a: str, b: str) -> str:
     return differ[differ].index[0]
 
 
+@pytest.mark.slow
 def test_difference_csv_has_final_mean_max_and_differences_from_the_first(compared):
     _, folder, _ = compared
     df = pd.read_csv(folder / "difference.csv", dtype={"max_month": str})
@@ -195,6 +196,7 @@ def test_one_scenario_is_not_a_comparison(cli, short_scenario, tmp_path):
     assert result.code == 2 and "at least two scenarios" in result.err
 
 
+@pytest.mark.slow
 def test_a_failed_comparison_leaves_no_folder_and_a_rerun_replaces_the_old(
         cli, short_scenario, tmp_path, monkeypatch, fast_compare_charts):
     from buffer_sim import plots
@@ -369,6 +371,7 @@ def with_runs(tmp_path_factory):
     return cmp, scenario
 
 
+@pytest.mark.slow
 def test_runs_are_paired_ensemble_seeds(with_runs):
     from buffer_sim import engines, ensemble
 

@@ -81,6 +81,7 @@ def test_dask_gives_exactly_the_serial_results(scenario, serial_result, dask_clu
         engine.close()
 
 
+@pytest.mark.slow
 def test_an_ensemble_sent_to_a_dask_scheduler_matches_the_serial_one(
         cli, tmp_path, monkeypatch, scenario, serial_result, dask_cluster):
     from buffer_sim.model import output_columns
@@ -212,6 +213,7 @@ def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch
     assert all(pid != os.getpid() for _, pid in rest)
 
 
+@pytest.mark.slow
 def test_a_disposed_model_leaves_nothing_for_the_cyclic_collector(scenario):
     import gc
 

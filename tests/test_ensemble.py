@@ -250,6 +250,7 @@ def test_ensemble_writes_runs_quantiles_draws_charts_and_manifest(ensemble_run):
     assert manifest["engine"]["chunks"] == 3  # 8 runs in chunks of 3
 
 
+@pytest.mark.slow
 def test_runs_parquet_holds_every_run_and_month_one_row_group_per_chunk(ensemble_run):
     import pyarrow.parquet as pq
 

@@ -104,6 +104,7 @@ STEPS = ["simulation", "half-written timeseries.csv", "half-written decisions.cs
 
 
 @pytest.mark.parametrize("step", STEPS)
+@pytest.mark.slow
 def test_ctrl_c_at_any_step_exits_130_and_leaves_the_earlier_run_as_it_was(
         step, cli, short_scenario, earlier_run, monkeypatch):
     out, before = earlier_run

@@ -215,6 +215,7 @@ def test_overlay_events_missing_from_a_run_say_where_they_are(tmp_path):
 
 
 @pytest.mark.parametrize("kind", plots.OVERLAY_KINDS)
+@pytest.mark.slow
 def test_overlays_have_a_panel_per_measure_and_legends_naming_measure_and_run(kind, drawn,
                                                                              tmp_path):
     runs = two_runs()

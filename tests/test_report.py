@@ -83,6 +83,7 @@ def test_the_page_needs_nothing_but_itself(which, request):
     assert images(text)
 
 
+@pytest.mark.slow
 def test_the_run_charts_are_embedded_byte_for_byte(run_folder):
     sources = images(page(run_folder))
     assert len(sources) == 3

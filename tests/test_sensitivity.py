@@ -57,6 +57,7 @@ def test_sobol_finds_the_parameter_that_matters_and_gives_confidence_intervals(c
     assert "indices.csv" in result.out
 
 
+@pytest.mark.slow
 def test_morris_screens_with_elementary_effects(scenario):
     pytest.importorskip("SALib")
     from buffer_sim.engines import EngineChoice
@@ -152,6 +153,7 @@ def test_discover_reports_coverage_density_and_the_box(cli, scenario, scenario_f
     assert len(pd.read_csv(folder / "trajectory.csv")) >= 2
 
 
+@pytest.mark.slow
 def test_a_condition_that_always_or_never_holds_is_reported(cli, scenario_file, tmp_path):
     pytest.importorskip("ema_workbench")
     result = cli("discover", scenario_file, "--outcome", "mean_tension", "--where", "> 5",

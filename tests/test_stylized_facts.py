@@ -101,6 +101,7 @@ def test_b5_also_without_the_summits():
                   for d in runs) >= REQUIRED_SHARE
 
 
+@pytest.mark.slow
 def test_c2_potential_leverage_is_what_a_cut_off_would_take(replay):
     """Potential leverage is measured by a counterfactual cut-off, not a constant: it
     is positive every month, and pressure applied never exceeds it."""
@@ -111,6 +112,7 @@ def test_c2_potential_leverage_is_what_a_cut_off_would_take(replay):
             "2010-01":"2012-12", "pressure_applied"].max()
 
 
+@pytest.mark.slow
 def test_c3_pressure_does_not_stop_the_2017_tests(pressure):
     """Report §The New Kim on the Block: pressure in 2017 met "more nuclear and missile
     tests". Pyongyang is free here: its tests are its own choices, and a major test
@@ -213,6 +215,7 @@ def test_f_deep_engagement_trade_grows_despite_un_sanctions():
     assert _share(holds(df) for df in _runs("deep_engagement_2009_2012.yaml")) >= REQUIRED_SHARE
 
 
+@pytest.mark.slow
 def test_g_the_chill_warmth_falls_and_recovers_while_trade_grows():
     """``chill_2012_2015``'s claims: CN-DPRK warmth falls after defiance and recovers
     without the breaking point; Beijing courts Seoul; trade keeps growing."""

@@ -273,6 +273,7 @@ def test_validate_writes_csv_and_chart_and_prints_the_table(cli, short, tmp_path
     assert not [p for p in out.rglob(".tmp-*")]
 
 
+@pytest.mark.slow
 def test_validate_is_reproducible_and_runs_an_ensemble(cli, short, tmp_path, no_chart):
     assert cli("validate", short, "--out", tmp_path / "a", "--quiet").code == 0
     assert cli("validate", short, "--out", tmp_path / "b", "--quiet").code == 0
@@ -413,6 +414,7 @@ def test_band_table_scores_median_band_and_runs_against_baselines():
     assert row["share_beat_trend"] == pytest.approx(np.mean(run_mae < 15))
 
 
+@pytest.mark.slow
 def test_validate_runs_draw_the_uncertain_parameters(cli, tmp_path, no_chart):
     path = tmp_path / "unc.yaml"
     path.write_text(short_yaml("validate_uncertain", extends=fit_file(tmp_path))
