@@ -4,7 +4,7 @@ BIN  := $(VENV)/bin
 # Exit 0 if the interpreter given as $1 is Python >= 3.12.
 PY_OK = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
 
-.PHONY: venv run test bench clean app golden start-states
+.PHONY: venv run test check lint bench clean app golden start-states
 
 venv: $(VENV)/.installed
 
@@ -29,8 +29,19 @@ $(VENV)/.installed: pyproject.toml scripts/fill_solara_cdn.py
 run: venv
 	$(BIN)/buffer-sim run
 
-test: venv
+# Everything CI runs: the linters, then the whole suite (slow and browser tests too).
+test: lint
 	$(BIN)/python -m pytest -q
+
+# The quick loop while editing (well under 30 s): linters, then the tests not marked slow
+# or browser.
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# ruff and mypy, as configured in pyproject.toml (which modules mypy checks: [tool.mypy]).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 app: venv
 	$(BIN)/buffer-sim app

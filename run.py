@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-from buffer_sim.cli import main  # noqa: E402
+from buffer_sim.cli import main
 
 # The guard matters: pool workers import this file as a module (multiprocessing).
 if __name__ == "__main__":

@@ -163,8 +163,18 @@ def default_run(tmp_path_factory):
 BROWSER_FIXTURES = {"page", "browser"}
 
 
+#: fixtures that run whole commands with real charts, shared by a module or the session
+#: (seconds each): the tests that use them are marked ``slow``, so ``make check`` skips them
+SLOW_FIXTURES = {"compared", "with_runs", "short_run", "reasons", "run_folder",
+                 "compare_folder", "wide_comparison", "ensemble_run", "default_run"}
+
+
 def pytest_collection_modifyitems(items):
-    """Tests that use a browser fixture are marked ``browser`` (``-m 'not browser'``)."""
+    """Tests that use a browser fixture are marked ``browser`` (``-m 'not browser'``),
+    tests that use one of the ``SLOW_FIXTURES`` ``slow``."""
     for item in items:
-        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        used = set(getattr(item, "fixturenames", ()))
+        if BROWSER_FIXTURES & used:
             item.add_marker(pytest.mark.browser)
+        if SLOW_FIXTURES & used:
+            item.add_marker(pytest.mark.slow)

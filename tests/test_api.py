@@ -95,6 +95,7 @@ def test_a_scenario_can_be_named(tmp_path):
     assert named.name == "no_thaad_2016" and len(named.timeseries) == 132
 
 
+@pytest.mark.slow
 def test_plot_returns_a_figure_or_writes_the_three_charts(result, tmp_path):
     fig = result.plot()
     assert isinstance(fig, Figure) and len(fig.axes) == 3
@@ -122,6 +123,7 @@ def comparison(scenario_file):
                               seed=4)
 
 
+@pytest.mark.slow
 def test_compare_returns_timeseries_per_scenario_and_the_difference_table(comparison):
     assert comparison.labels == [SHORT_NAME, f"{SHORT_NAME}+2"]
     assert comparison.seed == 4
@@ -168,6 +170,7 @@ def test_compare_plots_and_saves(comparison, tmp_path, monkeypatch):
     assert (folder / "difference.csv").exists() and (folder / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_file, cli,
                                                                       tmp_path, monkeypatch):
     """``start``/``end``/``runs``/``choice`` are ``--from``/``--to``/``--runs``/``--workers``:
@@ -201,6 +204,7 @@ def test_buffer_sim_compare_is_callable_even_once_the_module_is_imported(scenari
     assert cmp.seed == 2016  # the first scenario's own seed
 
 
+@pytest.mark.slow
 def test_importing_the_package_stays_light():
     code = ("import sys, buffer_sim; "
             "assert 'pandas' not in sys.modules and 'mesa' not in sys.modules, sorted(sys.modules); "

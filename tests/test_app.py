@@ -209,6 +209,7 @@ def test_the_numbers_so_far_are_the_first_rows_of_the_run_command_output():
     assert len(partial) == 6 and partial == whole[:6]
 
 
+@pytest.mark.slow
 def test_build_model_replays_to_the_month_and_a_new_order_changes_the_run():
     path = app.scenario_choices()["pressure_2016_2017"]
     base = app.build_model(app.Settings(path), 12)
@@ -230,6 +231,7 @@ def test_app_model_as_reset_builds_it():
     assert model.months_done == 0
 
 
+@pytest.mark.slow
 def test_the_reference_run_is_history_unless_another_is_chosen():
     whatif = app.scenario_choices()["whatif/no_thaad_2016"]
     settings = app.Settings(whatif)
@@ -265,6 +267,7 @@ def test_the_numbers_table_sets_this_run_beside_the_reference_month_by_month():
     assert all(then == "" for _, _, then in app.state_rows(later, short))
 
 
+@pytest.mark.slow
 def test_charts_are_png_and_change_month_by_month():
     model = app.build_model(app.Settings(REPLAY), 0)
     first = {kind: app.chart_png(kind, model) for kind in app.CHARTS}
@@ -727,8 +730,7 @@ def test_browser_whatif_downloads_and_the_run_command_reproduces_it(page, tmp_pa
         pg.screenshot(path=str(ROOT / target))
 
     saved = {}
-    for testid, name in (("download-whatif", "whatif.yaml"),
-                         ("download-timeseries", "app-timeseries.csv")):
+    for testid in ("download-whatif", "download-timeseries"):
         with pg.expect_download() as info:
             pg.get_by_test_id(testid).get_by_role("button").click()
         saved[testid] = tmp_path / info.value.suggested_filename

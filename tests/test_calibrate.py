@@ -57,6 +57,7 @@ def test_values_are_written_as_yaml_floats(value):
 
 # --- the fit window ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_window_is_the_first_months_of_a_full_run(tmp_path):
     # The replay narrowed to 2013-2016 keeps its 2016 events; stepping 36 months must
     # give exactly the first 36 months of the full run.
@@ -76,6 +77,7 @@ def test_scenarios_after_2015_cannot_be_calibrated(tmp_path):
         calibration.fit_window(runner.load(path))
 
 
+@pytest.mark.slow
 def test_the_objective_uses_common_random_numbers(short):
     scenario = runner.load(short)
     obj = calibration.Objective(scenario, calibration.DECLARED, [scenario.seed],
@@ -90,6 +92,7 @@ def test_the_objective_uses_common_random_numbers(short):
 
 # --- the command, end to end ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_calibrate_writes_a_reproducible_parameters_file(cli, short, tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     shown = cli("calibrate", "--scenario", short, "--out", a, "--seeds", "1", "--maxiter", "1",
@@ -174,6 +177,7 @@ def test_until_ends_the_window_and_defaults_to_2013(tmp_path):
     assert list(obj.years) == [2009, 2010, 2011, 2012, 2013]
 
 
+@pytest.mark.slow
 def test_the_held_back_years_do_not_move_the_objective(tmp_path):
     # Change the observed 2014-2015 numbers wildly: a fit up to 2013 must not notice,
     # a fit up to 2015 must.
@@ -194,6 +198,7 @@ def test_the_held_back_years_do_not_move_the_objective(tmp_path):
     assert objective(observed, 2015) != objective(doubled, 2015)
 
 
+@pytest.mark.slow
 def test_the_file_records_its_window_and_validate_reads_it(cli, tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(scenario_yaml("s", "2012-01", "2015-12"), encoding="utf-8")

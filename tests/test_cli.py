@@ -47,6 +47,7 @@ def short_run(tmp_path_factory):
 
 # --- run: files ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_run_writes_data_manifest_and_charts(short_run):
     result, folder, _ = short_run
     assert result.code == 0, result.err
@@ -57,6 +58,7 @@ def test_run_writes_data_manifest_and_charts(short_run):
         assert (folder / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_run_leaves_no_temporary_files(short_run):
     _, folder, _ = short_run
     assert [p.name for p in folder.parent.iterdir()] == [SHORT_NAME]
@@ -137,6 +139,7 @@ def test_quiet_prints_only_the_output_folder(cli, short_scenario, tmp_path, fast
     assert result.err == ""
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_terminal_only(cli, short_scenario, tmp_path,
                                          fast_charts, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
@@ -164,6 +167,7 @@ def test_bad_seed_is_one_line_error_exit_2(cli, short_scenario, tmp_path, seed):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_set_override_changes_the_output(cli, short_scenario, tmp_path, fast_charts):
     plain = cli("run", short_scenario, "--out", tmp_path / "plain")
     changed = cli("run", short_scenario, "--out", tmp_path / "changed",
@@ -178,6 +182,7 @@ def test_set_override_changes_the_output(cli, short_scenario, tmp_path, fast_cha
     assert manifest_b["overrides"] == ["beijing.thresholds.no_war=0.4"]
 
 
+@pytest.mark.slow
 def test_set_initial_state_shows_in_the_first_month(cli, short_scenario, tmp_path,
                                                     fast_charts):
     cli("run", short_scenario, "--out", tmp_path / "a", "--set", "initial_state.tension=0.1")
@@ -242,6 +247,7 @@ def test_unwritable_output_is_one_line_error_exit_1(cli, short_scenario, tmp_pat
 
 # --- run: the default scenario (once per session) ---------------------------------------------
 
+@pytest.mark.slow
 def test_default_run_replays_2009_to_2019_from_anywhere(default_run):
     result, out = default_run
     assert result.code == 0, result.err
@@ -372,6 +378,7 @@ def test_ctrl_c_during_the_months_prints_one_line_and_leaves_nothing(cli, short_
 
 # --- the installed command and run.py -------------------------------------------------------
 
+@pytest.mark.slow
 def test_console_script_runs_end_to_end(short_scenario, tmp_path):
     exe = console_script()
     if exe is None:
@@ -385,6 +392,7 @@ def test_console_script_runs_end_to_end(short_scenario, tmp_path):
     assert sorted(p.name for p in (out / SHORT_NAME).iterdir()) == sorted(OUTPUT_FILES)
 
 
+@pytest.mark.slow
 def test_run_py_works_like_the_command(cli, short_scenario, tmp_path):
     out = tmp_path / "out"
     argv = ["run", str(short_scenario), "--out", str(out), "--seed", "5"]

@@ -48,6 +48,7 @@ def compared(tmp_path_factory):
 
 # --- the folder ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_compare_writes_one_folder_named_after_the_scenarios(compared):
     result, folder, _ = compared
     assert result.code == 0, result.err
@@ -66,6 +67,7 @@ def first_differing_month(ts: pd.DataFrame, a: str, b: str) -> str:
     return differ[differ].index[0]
 
 
+@pytest.mark.slow
 def test_difference_csv_has_final_mean_max_and_differences_from_the_first(compared):
     _, folder, _ = compared
     df = pd.read_csv(folder / "difference.csv", dtype={"max_month": str})
@@ -194,6 +196,7 @@ def test_one_scenario_is_not_a_comparison(cli, short_scenario, tmp_path):
     assert result.code == 2 and "at least two scenarios" in result.err
 
 
+@pytest.mark.slow
 def test_a_failed_comparison_leaves_no_folder_and_a_rerun_replaces_the_old(
         cli, short_scenario, tmp_path, monkeypatch, fast_compare_charts):
     from buffer_sim import plots
@@ -317,6 +320,7 @@ def test_compare_png_has_the_headline_panels_and_the_difference_chart_the_same(c
     assert plots.legend_label("tension", f"{SHORT_NAME}+2", SHORT_NAME) in legend
 
 
+@pytest.mark.slow
 def test_every_chart_names_measure_and_scenario_and_numbers_every_event(compared):
     from buffer_sim import plots
 
@@ -367,6 +371,7 @@ def with_runs(tmp_path_factory):
     return cmp, scenario
 
 
+@pytest.mark.slow
 def test_runs_are_paired_ensemble_seeds(with_runs):
     from buffer_sim import engines, ensemble
 

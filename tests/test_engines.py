@@ -41,6 +41,7 @@ def serial_result(scenario):
     return run_all(scenario, engines.SerialEngine())
 
 
+@pytest.mark.slow
 def test_the_local_pool_gives_exactly_the_serial_results(scenario, serial_result):
     with engines.PoolEngine(2) as pool:
         np.testing.assert_array_equal(run_all(scenario, pool), serial_result)
@@ -70,6 +71,7 @@ def dask_cluster():
     cluster.close()
 
 
+@pytest.mark.slow
 def test_dask_gives_exactly_the_serial_results(scenario, serial_result, dask_cluster):
     engine = engines.DaskEngine(dask_cluster.scheduler_address)
     try:
@@ -79,6 +81,7 @@ def test_dask_gives_exactly_the_serial_results(scenario, serial_result, dask_clu
         engine.close()
 
 
+@pytest.mark.slow
 def test_an_ensemble_sent_to_a_dask_scheduler_matches_the_serial_one(
         cli, tmp_path, monkeypatch, scenario, serial_result, dask_cluster):
     from buffer_sim.model import output_columns
@@ -167,6 +170,7 @@ def _dies_in_a_worker(parent_pid):
     return "drawn here"
 
 
+@pytest.mark.slow
 def test_calls_in_parallel_return_in_order_and_survive_a_dead_worker():
     assert engines.call_in_parallel([(_square, (n,), {}) for n in range(5)], workers=2) \
         == [0, 1, 4, 9, 16]
@@ -189,6 +193,7 @@ def _item_and_pid(item):
     return item, os.getpid()
 
 
+@pytest.mark.slow
 def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch):
     go = threading.Event()
 
@@ -208,6 +213,7 @@ def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch
     assert all(pid != os.getpid() for _, pid in rest)
 
 
+@pytest.mark.slow
 def test_a_disposed_model_leaves_nothing_for_the_cyclic_collector(scenario):
     import gc
 
@@ -228,6 +234,7 @@ def test_a_disposed_model_leaves_nothing_for_the_cyclic_collector(scenario):
     assert left == []
 
 
+@pytest.mark.slow
 def test_running_here_leaves_nothing_frozen_out_of_the_garbage_collector(scenario):
     import gc
 

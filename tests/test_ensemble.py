@@ -236,6 +236,7 @@ def ensemble_run(tmp_path_factory):
     return first, second, folder
 
 
+@pytest.mark.slow
 def test_ensemble_writes_runs_quantiles_draws_charts_and_manifest(ensemble_run):
     first, _, folder = ensemble_run
     assert first.code == 0, first.err
@@ -249,6 +250,7 @@ def test_ensemble_writes_runs_quantiles_draws_charts_and_manifest(ensemble_run):
     assert manifest["engine"]["chunks"] == 3  # 8 runs in chunks of 3
 
 
+@pytest.mark.slow
 def test_runs_parquet_holds_every_run_and_month_one_row_group_per_chunk(ensemble_run):
     import pyarrow.parquet as pq
 
@@ -309,6 +311,7 @@ def test_the_same_seed_gives_byte_identical_tables(ensemble_run):
                                   parquet(folder / "two" / "ens24-ensemble"))
 
 
+@pytest.mark.slow
 def test_band_charts_show_median_and_bands_in_deterministic_bytes(ensemble_run, tmp_path):
     out = ensemble_run[2] / "one" / "ens24-ensemble"
     for name in ensemble.CHART_FILES:

@@ -70,6 +70,7 @@ def test_a_worksheet_quotes_the_report_and_asks_questions(path):
 
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_the_worksheet_commands_run_and_make_the_files_it_names(path, tmp_path,
                                                                 placeholder_charts):
     lines = commands(path)

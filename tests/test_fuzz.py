@@ -148,6 +148,7 @@ def check_loads_or_explains(load) -> None:
 
 @FUZZ
 @given(mutated_scenarios())
+@pytest.mark.slow
 def test_a_mutated_shipped_scenario_loads_or_gives_a_scenario_error(case):
     path, doc = case
     check_loads_or_explains(lambda: _load_mapping(doc, path))
@@ -165,6 +166,7 @@ override_values = st.one_of(
 @given(st.sampled_from(sorted(PARSED)),
        st.lists(st.tuples(override_paths, override_values).map("=".join)
                 | st.text(max_size=30), min_size=1, max_size=3))
+@pytest.mark.slow
 def test_random_set_overrides_load_or_give_a_scenario_error(path, overrides):
     check_loads_or_explains(lambda: _load_mapping(PARSED[path], path, overrides))
 
@@ -175,6 +177,7 @@ def load_bytes(data: bytes, path: Path) -> Scenario:
 
 @SMALLER
 @given(values)
+@pytest.mark.slow
 def test_a_random_yaml_document_loads_or_gives_a_scenario_error(doc):
     text = yaml.safe_dump(doc, allow_unicode=True)
     check_loads_or_explains(lambda: load_bytes(text.encode("utf-8"), SCENARIOS / "random.yaml"))
@@ -206,6 +209,7 @@ def damaged_files(draw):
 
 @SMALLER
 @given(damaged_files())
+@pytest.mark.slow
 def test_a_damaged_shipped_file_loads_or_gives_a_scenario_error(case):
     path, data = case
     check_loads_or_explains(lambda: load_bytes(data, path))

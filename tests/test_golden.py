@@ -58,6 +58,7 @@ def test_a_second_run_gives_exactly_the_same_values(current):
     assert golden.compute() == current
 
 
+@pytest.mark.slow
 def test_refresh_writes_a_file_that_the_check_then_accepts(tmp_path, capsys):
     path = tmp_path / "golden.json"
     assert golden.main(["--refresh", "--file", str(path)]) == 0

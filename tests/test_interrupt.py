@@ -104,6 +104,7 @@ STEPS = ["simulation", "half-written timeseries.csv", "half-written decisions.cs
 
 
 @pytest.mark.parametrize("step", STEPS)
+@pytest.mark.slow
 def test_ctrl_c_at_any_step_exits_130_and_leaves_the_earlier_run_as_it_was(
         step, cli, short_scenario, earlier_run, monkeypatch):
     out, before = earlier_run
@@ -160,6 +161,7 @@ def run_command(exe, argv, timeout=300) -> subprocess.CompletedProcess:
     # kill, or a scheduler's time limit: the same clean-up, its own status (128 + 15)
     (signal.SIGTERM, 143, "buffer-sim: terminated\n"),
 ])
+@pytest.mark.slow
 def test_a_real_signal_while_drawing_the_charts(short_scenario, tmp_path, signum, code,
                                                 message):
     """The real thing: a signal to the installed command once it has started writing."""
@@ -226,6 +228,7 @@ def test_a_sigterm_during_a_deferred_step_waits_for_it_then_raises_terminated():
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored
 
 
+@pytest.mark.slow
 def test_kill_9_while_drawing_leaves_no_worker_behind(short_scenario, tmp_path):
     """``kill -9`` gives no chance to clean up; the chart workers notice their parent is
     gone and end, so nothing keeps its output pipes open (a caller reading them would

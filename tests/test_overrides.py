@@ -168,6 +168,7 @@ ROADS = {"set": by_set, "compare": by_compare, "keyword": by_keyword}
 
 
 @pytest.mark.parametrize("road", ROADS)
+@pytest.mark.slow
 def test_every_documented_path_takes_effect_in_the_built_model(road):
     build = ROADS[road]
     wrong = []

@@ -93,6 +93,7 @@ def assert_png(path):
     assert image.shape[0] > 300 and image.shape[1] > 300
 
 
+@pytest.mark.slow
 def test_every_chart_is_a_reproducible_png_and_nothing_is_left_behind(tmp_path):
     df = synthetic_run()
     first, second = tmp_path / "a", tmp_path / "b"
@@ -128,6 +129,7 @@ def test_returns_the_path_and_creates_directories(tmp_path):
     assert_png(target)
 
 
+@pytest.mark.slow
 def test_no_events_and_no_observed(tmp_path):
     df = synthetic_run()
     for path in (plots.plot_leverage(df, tmp_path / "leverage.png"),
@@ -136,18 +138,21 @@ def test_no_events_and_no_observed(tmp_path):
         assert_png(path)
 
 
+@pytest.mark.slow
 def test_empty_observed(tmp_path):
     df, empty = synthetic_run(), observed_annual().iloc[0:0]
     assert_png(plots.plot_trade(df, tmp_path / "trade.png", observed=empty))
     assert_png(plots.overlay({"a": df, "b": df}, tmp_path / "overlay.png", "trade", observed=empty))
 
 
+@pytest.mark.slow
 def test_single_row(tmp_path):
     df = synthetic_run(months=1, start="2016-03")
     for path in every_chart(df, tmp_path, observed_annual(), EVENTS):
         assert_png(path)
 
 
+@pytest.mark.slow
 def test_missing_optional_columns_are_skipped(tmp_path):
     df = synthetic_run()[["date", "leverage_potential", "cn_exports_reported", "tension"]]
     for path in every_chart(df, tmp_path, None, EVENTS):
@@ -199,6 +204,7 @@ def test_every_event_is_numbered_in_date_order_and_named_whole(tmp_path):
     assert any("must be shortened" in entry for entry in key)
 
 
+@pytest.mark.slow
 def test_overlay_events_missing_from_a_run_say_where_they_are(tmp_path):
     runs = two_runs()
     events = {"replay": EVENTS, "what-if": EVENTS[1:]}
@@ -209,6 +215,7 @@ def test_overlay_events_missing_from_a_run_say_where_they_are(tmp_path):
 
 
 @pytest.mark.parametrize("kind", plots.OVERLAY_KINDS)
+@pytest.mark.slow
 def test_overlays_have_a_panel_per_measure_and_legends_naming_measure_and_run(kind, drawn,
                                                                              tmp_path):
     runs = two_runs()
@@ -300,6 +307,7 @@ def test_chart_text_survives_in_the_png(tmp_path):
         plots.chart_text(tmp_path / "plain.png")
 
 
+@pytest.mark.slow
 def test_single_run_panels_are_named_by_their_legend_titles(tmp_path):
     path = plots.plot_overview(synthetic_run(), tmp_path / "overview.png")
     panels = plots.chart_text(path).panels

@@ -130,6 +130,7 @@ def test_the_default_parameters_keep_every_variable_in_range(two_years):
 
 @PROPERTIES
 @given(params=parameters(), seed=seeds)
+@pytest.mark.slow
 def test_any_admissible_parameters_keep_every_variable_in_range(two_years, params, seed):
     bad = violations(run_rows(two_years, params, {}, seed))
     assert not bad, f"parameters={params} seed={seed}: {bad[:5]}"
@@ -137,6 +138,7 @@ def test_any_admissible_parameters_keep_every_variable_in_range(two_years, param
 
 @PROPERTIES
 @given(params=parameters(max_size=3), world=starting_worlds(), seed=seeds)
+@pytest.mark.slow
 def test_any_admissible_starting_world_keeps_every_variable_in_range(two_years, params,
                                                                       world, seed):
     bad = violations(run_rows(two_years, params, world, seed))

@@ -109,14 +109,16 @@ def test_every_shipped_scenario_is_checked():
     assert len(names) >= 11
 
 
+@pytest.mark.slow
 def test_every_reason_of_every_shipped_scenario_follows_a_template(reasons):
     bad = [f"{name}: {reason}" for name, rows in reasons.items() for _, reason in rows
            if kind_of(reason)[0] is None]
     assert not bad, f"{len(bad)} reasons follow no template, e.g.\n" + "\n".join(bad[:5])
 
 
+@pytest.mark.slow
 def test_the_template_matches_the_kind_of_decision(reasons):
-    for name, rows in reasons.items():
+    for rows in reasons.values():
         for deciding, reason in rows:
             kind, _ = kind_of(reason)
             if deciding == "forced":
@@ -200,6 +202,7 @@ EXPLAINED = re.compile(r"(?P<value>-?\d[\d.e-]*)(?: \(-?[\d.e-]+ by \d{4}-\d\d\)
                        r"\(at (?:most|least) )(?P<threshold>-?\d[\d.e-]*)")
 
 
+@pytest.mark.slow
 def test_explain_s_comparisons_are_true_as_printed(results):
     from buffer_sim import explain
 

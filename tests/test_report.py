@@ -71,6 +71,7 @@ def images(text: str) -> list[str]:
 # --- self-contained ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("which", ["run_folder", "compare_folder"])
+@pytest.mark.slow
 def test_the_page_needs_nothing_but_itself(which, request):
     text = page(request.getfixturevalue(which))
     assert text.startswith("<!DOCTYPE html>")
@@ -82,6 +83,7 @@ def test_the_page_needs_nothing_but_itself(which, request):
     assert images(text)
 
 
+@pytest.mark.slow
 def test_the_run_charts_are_embedded_byte_for_byte(run_folder):
     sources = images(page(run_folder))
     assert len(sources) == 3

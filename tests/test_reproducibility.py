@@ -12,6 +12,7 @@ def read_all(folder) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in OUTPUT_FILES}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files(cli, short_scenario, tmp_path):
     argv = ["run", short_scenario, "--out", tmp_path, "--seed", "11"]
     assert cli(*argv).code == 0
@@ -148,6 +149,7 @@ SHIPPED = sorted(p for p in (PROJECT_ROOT / "scenarios").glob("*.yaml")
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.slow
 def test_compiled_and_numpy_equations_give_the_same_bytes(path):
     """A single run projects with numpy, ensembles with the compiled equations: both
     must be the same model, to the last bit of every output."""

@@ -70,6 +70,7 @@ def test_the_robust_replay_declares_what_the_issue_names():
     pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=(
         f"issue 12: held in {SHORT[n]:.0%} of {SETTINGS} settings when marked")))
     if n in SHORT else n for n in REPLAY_FACTS])
+@pytest.mark.slow
 def test_each_fact_holds_in_most_settings_of_the_assumptions(name):
     share = float(verdicts()[name].mean())
     print(f"{name}: {share:.0%} of {SETTINGS} settings")

@@ -130,6 +130,7 @@ def test_bad_input_leaves_an_earlier_run_unchanged(case, cli, tmp_path):
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 def test_bad_input_through_the_installed_command(tmp_path):
     exe = console_script()
     if exe is None:

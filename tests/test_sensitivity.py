@@ -36,6 +36,7 @@ def scenario(scenario_file):
 
 # --- sensitivity ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sobol_finds_the_parameter_that_matters_and_gives_confidence_intervals(cli,
                                                                               scenario_file,
                                                                               tmp_path):
@@ -56,6 +57,7 @@ def test_sobol_finds_the_parameter_that_matters_and_gives_confidence_intervals(c
     assert "indices.csv" in result.out
 
 
+@pytest.mark.slow
 def test_morris_screens_with_elementary_effects(scenario):
     pytest.importorskip("SALib")
     from buffer_sim.engines import EngineChoice
@@ -113,6 +115,7 @@ def test_a_bad_condition_is_refused(text):
     assert err.value.file == "--where"
 
 
+@pytest.mark.slow
 def test_prim_finds_the_box_where_a_known_condition_holds():
     pytest.importorskip("ema_workbench")
     rng = np.random.default_rng(3)
@@ -127,6 +130,7 @@ def test_prim_finds_the_box_where_a_known_condition_holds():
     assert trajectory.coverage.iloc[0] == 1.0
 
 
+@pytest.mark.slow
 def test_discover_reports_coverage_density_and_the_box(cli, scenario, scenario_file, tmp_path):
     pytest.importorskip("ema_workbench")
     from buffer_sim.engines import EngineChoice
@@ -149,6 +153,7 @@ def test_discover_reports_coverage_density_and_the_box(cli, scenario, scenario_f
     assert len(pd.read_csv(folder / "trajectory.csv")) >= 2
 
 
+@pytest.mark.slow
 def test_a_condition_that_always_or_never_holds_is_reported(cli, scenario_file, tmp_path):
     pytest.importorskip("ema_workbench")
     result = cli("discover", scenario_file, "--outcome", "mean_tension", "--where", "> 5",

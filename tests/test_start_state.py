@@ -35,6 +35,7 @@ def test_every_sub_period_scenario_has_its_generated_start():
 
 
 @pytest.mark.parametrize("path", GENERATED, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_generated_file_matches_what_the_command_generates_now(path):
     diffs = start_state.differences(path.read_text(encoding="utf-8"), regenerate_text(path))
     assert not diffs, (f"{path.name} is stale; run 'make start-states':\n  "

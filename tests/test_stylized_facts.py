@@ -85,12 +85,14 @@ SHORT: dict[str, str] = {}
 @pytest.mark.parametrize("name", [
     pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=f"issue 12: {SHORT[n]}"))
     if n in SHORT else n for n in REPLAY_FACTS])
+@pytest.mark.slow
 def test_the_replay_reproduces_the_fact(replay, name):
     fact = REPLAY_FACTS[name]
     share = _share(fact.holds(d) for d in replay)
     assert share >= REQUIRED_SHARE, f"{fact.says} ({fact.source}): {share:.0%} of seeds"
 
 
+@pytest.mark.slow
 def test_b5_also_without_the_summits():
     """The turn to diplomacy is Pyongyang's own choice, not the summits' scripted
     shocks: it holds in ``no_summits_2018`` too."""
@@ -100,6 +102,7 @@ def test_b5_also_without_the_summits():
                   for d in runs) >= REQUIRED_SHARE
 
 
+@pytest.mark.slow
 def test_c2_potential_leverage_is_what_a_cut_off_would_take(replay):
     """Potential leverage is measured by a counterfactual cut-off, not a constant: it
     is positive every month, and pressure applied never exceeds it."""
@@ -110,6 +113,7 @@ def test_c2_potential_leverage_is_what_a_cut_off_would_take(replay):
             "2010-01":"2012-12", "pressure_applied"].max()
 
 
+@pytest.mark.slow
 def test_c3_pressure_does_not_stop_the_2017_tests(pressure):
     """Report §The New Kim on the Block: pressure in 2017 met "more nuclear and missile
     tests". Pyongyang is free here: its tests are its own choices, and a major test
@@ -156,6 +160,7 @@ def test_c5_a_deep_squeeze_makes_pyongyang_forgo_tests_it_is_ready_for():
     "issue 12: in this mechanism Beijing's lower priorities never conflict with no_nukes "
     "in 2016 (a booming DPRK economy: squeezing the 2016 bans cannot destabilise it), so "
     "the order does not matter then: 2016 enforcement 0.30 in both, 20 seeds"))
+@pytest.mark.slow
 def test_d1_nukes_first_beijing_presses_harder_from_the_2016_tests(replay):
     """Report §Introduction: the priorities are "ranked in that order of precedence"
     and "Denuclearization ranks as a tertiary priority". Put it first, and Beijing
@@ -177,6 +182,7 @@ def _first_month(df: pd.DataFrame, level: float = 0.5) -> int:
     return int(above[0]) if above.size else len(df)
 
 
+@pytest.mark.slow
 def test_d2_a_more_war_averse_beijing_presses_earlier():
     """Report §Introduction: "no war" comes first. A Beijing that fears war sooner
     (no_war threshold 0.45) first reaches enforcement 0.5 at least 3 months earlier
@@ -216,6 +222,7 @@ def test_e3_cn_dprk_warmth_falls_after_defiance_but_recovers(replay):
     assert _share(holds(df) for df in replay) >= REQUIRED_SHARE
 
 
+@pytest.mark.slow
 def test_f_deep_engagement_trade_grows_despite_un_sanctions():
     """``deep_engagement_2009_2012``'s claims. Report §China's Deep Engagement: "Chinese
     trade and investment in North Korea also increased considerably during this period
@@ -230,6 +237,7 @@ def test_f_deep_engagement_trade_grows_despite_un_sanctions():
     assert _share(holds(df) for df in _runs("deep_engagement_2009_2012.yaml")) >= REQUIRED_SHARE
 
 
+@pytest.mark.slow
 def test_g_the_chill_warmth_falls_and_recovers_while_trade_grows():
     """``chill_2012_2015``'s claims: CN-DPRK warmth falls after defiance and recovers
     without the breaking point; Beijing courts Seoul; trade keeps growing."""

@@ -110,6 +110,7 @@ def test_sweep_help_lists_every_outcome(cli):
 
 # --- running a sweep ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_sweep_tabulates_the_outcome_with_common_random_numbers(cli, scenario_file, tmp_path):
     result = cli("sweep", scenario_file, "--param", f"{PARAM}=0.05:0.25:3", "--runs", 3,
                  "--outcome", "mean_tension", "--engine", "serial", "--out", tmp_path / "out")

@@ -236,6 +236,7 @@ def test_format_table_prints_each_row():
 
 # --- the command, end to end --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_validate_writes_csv_and_chart_and_prints_the_table(cli, short, tmp_path):
     out = tmp_path / "out"
     folder = out / SHORT_NAME
@@ -272,6 +273,7 @@ def test_validate_writes_csv_and_chart_and_prints_the_table(cli, short, tmp_path
     assert not [p for p in out.rglob(".tmp-*")]
 
 
+@pytest.mark.slow
 def test_validate_is_reproducible_and_runs_an_ensemble(cli, short, tmp_path, no_chart):
     assert cli("validate", short, "--out", tmp_path / "a", "--quiet").code == 0
     assert cli("validate", short, "--out", tmp_path / "b", "--quiet").code == 0
@@ -412,6 +414,7 @@ def test_band_table_scores_median_band_and_runs_against_baselines():
     assert row["share_beat_trend"] == pytest.approx(np.mean(run_mae < 15))
 
 
+@pytest.mark.slow
 def test_validate_runs_draw_the_uncertain_parameters(cli, tmp_path, no_chart):
     path = tmp_path / "unc.yaml"
     path.write_text(short_yaml("validate_uncertain", extends=fit_file(tmp_path))
@@ -481,10 +484,12 @@ def test_observed_file_adds_years_to_the_held_back_window(cli, tmp_path, no_char
     assert str(data) in result.out
     # Without the file the same scenario has no 2016-2017 observations.
     plain = cli("validate", path, "--out", tmp_path / "p")
+    assert plain.code == 0, plain.err
     table = pd.read_csv(tmp_path / "p" / "validate_later" / "validation.csv")
     assert table["last_year"].max() == 2015
 
 
+@pytest.mark.slow
 def test_run_draws_the_added_rows_in_its_trade_chart(cli, tmp_path, monkeypatch):
     from buffer_sim import observed, runner
 

@@ -101,6 +101,7 @@ def test_the_dropped_events_are_gone():
         "issue 12: with Beijing's priorities never in conflict, putting no_nukes first "
         "leaves some seeds' history unchanged")))
     if name == "beijing_denuclearisation_first" else name for name in sorted(WHATIFS)])
+@pytest.mark.slow
 def test_every_what_if_runs_and_differs_from_the_replay(name):
     for base, what_if in zip(runs("replay"), runs(name)):
         assert len(what_if) == len(base) == 132
@@ -124,6 +125,7 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
     "issue 12: Beijing's lower priorities never conflict with no_nukes in 2016 in this "
     "mechanism, so the order does not change its 2016 enforcement (see "
     "test_stylized_facts.test_d1)"))
+@pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
                                 "2016-01", "2016-12")
@@ -133,6 +135,7 @@ def test_denuclearisation_first_presses_from_the_2016_tests():
     assert what_if <= 0.85 * base, msg
 
 
+@pytest.mark.slow
 def test_without_us_secondary_sanctions_beijing_cracks_down_itself():
     # Headline: Beijing's own pressure. With no US reach into Chinese banks, Beijing,
     # still pressed by war risk, substitutes its own crackdown on informal trade (at least
@@ -149,11 +152,13 @@ def test_without_us_secondary_sanctions_beijing_cracks_down_itself():
     assert what_if >= 1.05 * base, msg
 
 
+@pytest.mark.slow
 def test_no_thaad_means_warmer_china_rok_relations():
     base, what_if, msg = effect("no_thaad_2016", "warmth_cn_rok", "2016-07", "2019-12")
     assert what_if >= base + 0.05, msg
 
 
+@pytest.mark.slow
 def test_no_summits_means_more_tension_and_cooler_china_dprk_ties_in_2018():
     base, what_if, msg = effect("no_summits_2018", "tension", "2018-04", "2018-12")
     assert what_if >= base + 0.05, msg
@@ -161,6 +166,7 @@ def test_no_summits_means_more_tension_and_cooler_china_dprk_ties_in_2018():
     assert what_if <= base - 0.05, msg
 
 
+@pytest.mark.slow
 def test_no_purge_means_warmer_china_dprk_relations_and_more_trade_in_2014_2015():
     base, what_if, msg = effect("no_jang_purge_2013", "warmth_cn_dprk", "2014-01", "2015-12")
     assert what_if >= base + 0.05, msg
@@ -168,11 +174,13 @@ def test_no_purge_means_warmer_china_dprk_relations_and_more_trade_in_2014_2015(
     assert what_if >= 1.1 * base, msg
 
 
+@pytest.mark.slow
 def test_coal_at_its_2011_price_means_more_import_value_in_2014_2015():
     base, what_if, msg = effect("coal_at_2011_price", "cn_imports_reported", "2014-01", "2015-12")
     assert what_if >= 1.1 * base, msg
 
 
+@pytest.mark.slow
 def test_full_enforcement_from_2013_means_fewer_imports():
     base, what_if, msg = effect("full_enforcement_from_2013", "cn_imports_reported",
                                 "2013-01", "2015-12")

@@ -40,6 +40,7 @@ def gone(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and /proc are POSIX's")
+@pytest.mark.slow
 def test_a_worker_lives_with_its_pool_and_ends_when_the_pool_is_killed():
     proc = subprocess.Popen([sys.executable, "-c", TREE], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})

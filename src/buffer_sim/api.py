@@ -338,7 +338,7 @@ def _figure(runs: Mapping[str, pd.DataFrame], panels, title: str):
     for ax, (panel_title, columns) in zip(axes, panels):
         for i, (label, df) in enumerate(runs.items()):
             x = pd.to_datetime(df["date"].astype(str).str.slice(0, 7), format="%Y-%m")
-            for j, (column, words) in enumerate(columns):
+            for column, words in columns:
                 if column not in df.columns:
                     continue
                 name = label if several else words

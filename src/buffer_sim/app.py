@@ -45,26 +45,26 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import PIL.Image  # noqa: E402
-import solara  # noqa: E402
-import yaml  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from mesa.visualization.solara_viz import ModelController  # noqa: E402
-from mesa.visualization.utils import update_counter  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+import PIL.Image
+import solara
+import yaml
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from mesa.visualization.solara_viz import ModelController
+from mesa.visualization.utils import update_counter
 
-from buffer_sim.actors import ACTORS  # noqa: E402
-from buffer_sim.catalog import scenario_files  # noqa: E402
-from buffer_sim.errors import ScenarioError  # noqa: E402
-from buffer_sim.model import BufferModel, run_model, timeseries_rows  # noqa: E402
-from buffer_sim.months import month_str  # noqa: E402
-from buffer_sim.priorities import PRIORITIES  # noqa: E402
-from buffer_sim.scenario import Scenario, apply_overrides, load_scenario  # noqa: E402
-from buffer_sim.world import INSTRUMENTS  # noqa: E402
+from buffer_sim.actors import ACTORS
+from buffer_sim.catalog import scenario_files
+from buffer_sim.errors import ScenarioError
+from buffer_sim.model import BufferModel, run_model, timeseries_rows
+from buffer_sim.months import month_str
+from buffer_sim.priorities import PRIORITIES
+from buffer_sim.scenario import Scenario, apply_overrides, load_scenario
+from buffer_sim.world import INSTRUMENTS
 
 ENV_SCENARIO = "BUFFER_SIM_APP_SCENARIO"
 #: The class's own folder of scenarios, listed after the shipped ones.

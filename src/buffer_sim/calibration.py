@@ -60,7 +60,7 @@ import pandas as pd
 
 from buffer_sim import metrics
 from buffer_sim.errors import ScenarioError
-from buffer_sim.months import month_str, month_year, parse_month
+from buffer_sim.months import month_str, month_year
 
 #: Last month any calibration window may reach: trade figures after 2015 are withheld.
 FIT_END = "2015-12"

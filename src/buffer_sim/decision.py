@@ -275,7 +275,7 @@ class Candidates:
         table = np.array([[option[k] for k in names] for option in options], dtype=float)
         columns = [_FIELD_COLUMN[f"{actor}_{name}"] for name in names]
         if columns == list(range(columns[0], columns[-1] + 1)):
-            columns = slice(columns[0], columns[-1] + 1)
+            return cls(options, change, slice(columns[0], columns[-1] + 1), table)
         return cls(options, change, columns, table)
 
     def __len__(self) -> int:
@@ -415,6 +415,8 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
         # Two flat arrays for the compiled loop: integers (each group's bounds, then the
         # projection rows of its priorities) and floats (the priorities' signs, signed
         # bars and scales, then the cost of change of every candidate of the batch).
+        bounds: list[int]
+        table_rows: list[int]
         bounds, table_rows, signs, bars, scales, change = [], [], [], [], [], []
         for _, candidates, _ in groups:
             change += candidates.change

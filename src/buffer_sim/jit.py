@@ -25,7 +25,7 @@ def available() -> bool:
         try:
             import numba  # noqa: F401
             _unavailable = ""
-        except Exception as err:  # ImportError, or Numba's own version checks
+        except Exception as err:  # noqa: BLE001 - ImportError, or Numba's own version checks
             _unavailable = f"{type(err).__name__}: {err}"
             warnings.warn(f"Numba is unavailable ({_unavailable}); buffer-sim runs its "
                           "equations on numpy arrays instead: slower, the same results",

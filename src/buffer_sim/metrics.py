@@ -207,7 +207,7 @@ def with_derived_totals(observed: pd.DataFrame) -> pd.DataFrame:
     obs = observed.reset_index(drop=True)
     keys = ["year", "basis"] + (["source"] if "source" in obs.columns else [])
     added = []
-    for key, rows in obs.groupby(keys, sort=True):
+    for _, rows in obs.groupby(keys, sort=True):
         stated = dict(zip(rows["series"], rows["value_usd_m"]))
         if "total" in stated or not {"cn_exports", "cn_imports"} <= set(stated):
             continue

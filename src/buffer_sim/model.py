@@ -22,6 +22,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
 from functools import partial
+from typing import Any
 
 import mesa
 import pandas as pd
@@ -29,7 +30,7 @@ from mesa.datacollection import DataCollector
 
 from buffer_sim import catalog
 from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Decision, Projection, build_batch, choose_all
+from buffer_sim.decision import Candidates, Decision, Projection, build_batch, choose_all
 from buffer_sim.months import month_str, month_year, parse_month
 from buffer_sim.scenario import ActorSpec, Event, Scenario, load_scenario, overrides_from
 from buffer_sim.world import (
@@ -60,7 +61,7 @@ def _date(model: BufferModel) -> str:
 
 
 def _state_value(index: int, model: BufferModel) -> float:
-    return model.state[index]
+    return model.state[index]  # type: ignore[return-value]  # a month's state holds floats
 
 
 def _action_value(index: int, model: BufferModel) -> float:
@@ -110,7 +111,7 @@ def _actor_name(actor: PolicyActor) -> str:
 #: Each actor's instruments as a named tuple (``BeijingInstruments(enforcement=0.1,
 #: crackdown=0.1, aid=0.5, engagement=0.6)``): immutable, so collected without a
 #: copy. Module attributes, so that collected values pickle.
-INSTRUMENT_TUPLES = {actor: namedtuple(f"{actor.title()}Instruments", names, module=__name__)
+INSTRUMENT_TUPLES: dict[str, Any] = {actor: namedtuple(f"{actor.title()}Instruments", names, module=__name__)
                      for actor, names in INSTRUMENTS.items()}
 globals().update({cls.__name__: cls for cls in INSTRUMENT_TUPLES.values()})
 
@@ -297,8 +298,9 @@ class BufferModel(mesa.Model):
         self.actors: dict[str, PolicyActor] = {}
         for name, cls in ACTORS.items():
             spec = scenario.actors.get(name) or ActorSpec()
-            kwargs = dict(priorities=spec.priorities, thresholds=spec.thresholds,
-                          rule=spec.rule or "lexicographic", instruments=spec.instruments)
+            kwargs: dict[str, Any] = dict(priorities=spec.priorities, thresholds=spec.thresholds,
+                                          rule=spec.rule or "lexicographic",
+                                          instruments=spec.instruments)
             if name == "pyongyang":
                 kwargs["priorities_after_completion"] = spec.priorities_after_completion
             self.actors[name] = cls(self, **kwargs)
@@ -317,6 +319,8 @@ class BufferModel(mesa.Model):
 
     # --- events and pins -----------------------------------------------------------
     def _fire(self, event: Event) -> None:
+        # The type: ignore comments below: an Event's per-kind fields are optional until
+        # events are a union keyed on kind (issue 14, item 4); then mypy narrows by kind.
         self.event_log.append((self.month + 1, event))
         if event.kind == "forced_action":
             actor = self.actors[event.actor]
@@ -325,7 +329,7 @@ class BufferModel(mesa.Model):
             else:
                 # a move from where the actor stands now, kept inside the instrument's range
                 levels = {}
-                for name, delta in event.change.items():
+                for name, delta in event.change.items():  # type: ignore[union-attr]
                     lo, hi, _ = INSTRUMENTS[event.actor][name]
                     start = actor.forced.get(name, actor.instruments[name])
                     levels[name] = round(min(max(start + delta, lo), hi), 6)
@@ -336,7 +340,7 @@ class BufferModel(mesa.Model):
                 self.state = self.state.replace(test_readiness=1.0)
         elif event.kind == "resolution":
             self.state = self.state.replace(
-                sanctions_scope=max(self.state.sanctions_scope, event.sanctions_scope))
+                sanctions_scope=max(float(self.state.sanctions_scope), event.sanctions_scope))
         elif event.kind == "administration":
             actor = self.actors[event.actor]
             if event.priorities:
@@ -353,7 +357,7 @@ class BufferModel(mesa.Model):
         elif event.kind == "diplomatic_shock":
             changes = {}
             for name, delta in event.effects.items():
-                _, lo, hi, _ = STATE_VARIABLES[name]
+                _, lo, hi, _ = STATE_VARIABLES[name]  # type: ignore[assignment]
                 value = getattr(self.state, name) + delta
                 changes[name] = min(max(value, lo), hi if hi is not None else value)
             self.state = self.state.replace(**changes)
@@ -377,7 +381,7 @@ class BufferModel(mesa.Model):
         now = self.state
         params = self.params
         cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
-        groups = [(name, cands[name], {}) for name in self.actors]
+        groups: list[tuple[str, Candidates, dict]] = [(name, cands[name], {}) for name in self.actors]
         # Realized influence compares Pyongyang's own choice (even in months whose act
         # the scenario takes from history) with and without Beijing's pressure.
         pyongyang = self.actors["pyongyang"]
@@ -421,7 +425,7 @@ class BufferModel(mesa.Model):
                                    (without["provocation"], without["outreach"]), params)
         self.actions = self._current_actions()
         shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
-                             now.test_readiness)
+                             float(now.test_readiness))
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
         self.datacollector.collect(self)
         if self.month >= self.spec.end:

@@ -127,7 +127,8 @@ class Parameters:
     econ_trade_elasticity: float = _p(
         0.2, "index per log-unit of relative trade",
         "Response of the DPRK economy index to the logarithm of foreign trade relative to "
-        "its reference level (diminishing returns) (report §Deep Engagement: Chinese trade shaped the 'evolving economy').", 0, 2)
+        "its reference level (diminishing returns) "
+        "(report §Deep Engagement: Chinese trade shaped the 'evolving economy').", 0, 2)
     econ_supply_elasticity: float = _p(
         0.15, "index per log-unit of relative supplies",
         "Response of the DPRK economy index to the logarithm of what it receives from China "
@@ -342,9 +343,11 @@ class Parameters:
     warmth_us_dprk_engagement: float = _p(0.9, "warmth per unit", "US engagement met by outreach.", 0, 2)
     warmth_us_dprk_pressure: float = _p(0.25, "warmth per unit", "US pressure chills ties.", 0, 2)
     warmth_us_dprk_hostility: float = _p(0.4, "warmth per unit", "Provocations chill ties.", 0, 2)
-    warmth_rok_dprk_engagement: float = _p(0.9, "warmth per unit", "Seoul's engagement met by outreach.", 0, 2)
+    warmth_rok_dprk_engagement: float = _p(
+        0.9, "warmth per unit", "Seoul's engagement met by outreach.", 0, 2)
     warmth_rok_dprk_hostility: float = _p(0.5, "warmth per unit", "Provocations chill ties.", 0, 2)
-    warmth_cn_rok_ties: float = _p(0.5, "warmth per unit", "Seoul's courtship of Beijing (Park-Xi visits).", 0, 2)
+    warmth_cn_rok_ties: float = _p(
+        0.5, "warmth per unit", "Seoul's courtship of Beijing (Park-Xi visits).", 0, 2)
     warmth_cn_rok_alignment: float = _p(
         0.7, "warmth per unit",
         "Alliance posture chills CN-ROK ties: THAAD 'quickly ended the diplomatic courtship' "

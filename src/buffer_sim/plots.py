@@ -49,10 +49,10 @@ from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 # shown in a window. Must precede the pyplot import.
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from buffer_sim.output import atomic_write_bytes  # noqa: E402
-from buffer_sim.params import Parameters  # noqa: E402
+from buffer_sim.output import atomic_write_bytes
+from buffer_sim.params import Parameters
 
 __all__ = ["DPI", "ChartText", "chart_text", "figure_text", "legend_label", "overlay",
            "overlay_panels", "panel_title", "plot_compare", "plot_leverage", "plot_overview",

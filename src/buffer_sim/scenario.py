@@ -413,7 +413,7 @@ EVENT_TYPES: dict[str, type[_Event]] = {
                 Prices)}
 EVENT_KINDS = tuple(EVENT_TYPES)
 #: one dated event, its model chosen by ``kind``
-Event = Annotated[Union[ForcedAction, Resolution, Administration, ParameterChange,  # noqa: UP007
+Event = Annotated[Union[ForcedAction, Resolution, Administration, ParameterChange,
                         DiplomaticShock, Prices], Field(discriminator="kind")]
 #: what each kind of event reads, besides date, kind, label and source: (required
 #: fields, optional fields); ``set``/``change`` of a forced action: exactly one

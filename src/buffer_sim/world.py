@@ -111,32 +111,36 @@ LEVERAGE_MEASURES = {
 
 
 
+#: a State field: a float, or an array of floats (one per run of a batch)
+Value = float | np.ndarray
+
+
 class State(NamedTuple):
     """The world in one month. Fields are floats, or equal-length arrays for a batch."""
 
-    tension: Any
-    nuclear: Any
-    nuclear_pace: Any
-    test_readiness: Any
-    hostility: Any
-    dprk_economy: Any
-    stability: Any
-    sanctions_scope: Any
-    customs_blocked: Any
-    capacity_imports: Any
-    capacity_exports: Any
-    cn_exports_reported: Any
-    cn_imports_reported: Any
-    cn_exports_informal: Any
-    cn_imports_informal: Any
-    other_trade: Any
-    warmth_cn_dprk: Any
-    warmth_us_dprk: Any
-    warmth_rok_dprk: Any
-    warmth_cn_rok: Any
-    warmth_cn_us: Any
-    coal_price: Any
-    iron_ore_price: Any
+    tension: Value
+    nuclear: Value
+    nuclear_pace: Value
+    test_readiness: Value
+    hostility: Value
+    dprk_economy: Value
+    stability: Value
+    sanctions_scope: Value
+    customs_blocked: Value
+    capacity_imports: Value
+    capacity_exports: Value
+    cn_exports_reported: Value
+    cn_imports_reported: Value
+    cn_exports_informal: Value
+    cn_imports_informal: Value
+    other_trade: Value
+    warmth_cn_dprk: Value
+    warmth_us_dprk: Value
+    warmth_rok_dprk: Value
+    warmth_cn_rok: Value
+    warmth_cn_us: Value
+    coal_price: Value
+    iron_ore_price: Value
 
     def replace(self, **changes: Any) -> "State":
         return self._replace(**changes)
@@ -202,7 +206,8 @@ MEASURES = {
     "deterrence_balance": "alliance posture (US signalling, ROK alignment) less the threat "
                           "of a growing arsenal wielded by a hostile regime: why 2017's ICBM "
                           "tests produced 'fire and fury'",
-    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a patron's pressure "
+    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a "
+                "patron's pressure "
                 "reads as 'flunkeyism', so the more pressure, the more a quiet month costs "
                 "in autonomy (report §Introduction)",
     "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's, "
@@ -212,7 +217,8 @@ MEASURES = {
 }
 
 #: A projected world (``project``): every State field, then the ``MEASURES``.
-Projected = NamedTuple("Projected", [(f, Any) for f in (*State._fields, *MEASURES)])
+#: (Built from the field names, which mypy cannot follow: it sees Projected as Any.)
+Projected = NamedTuple("Projected", [(f, Any) for f in (*State._fields, *MEASURES)])  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -650,8 +656,8 @@ def project_batch(state: State, batch: np.ndarray, params: Parameters,
         return out
     a = batch_actions(batch)
     new, heading = _month(state, a, params, shocks.draws(), float(months))
-    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, *heading,
-                                                          float(months))))
+    return np.array(np.broadcast_arrays(*new, *measures(state, new, a, params, heading[0],
+                                                          heading[1], float(months))))
 
 
 def _batched(actions: Actions) -> bool:

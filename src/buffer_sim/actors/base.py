@@ -37,8 +37,9 @@ class PolicyActor(mesa.Agent):
     default_priorities: ClassVar[tuple[str, ...]] = ()
     default_thresholds: ClassVar[dict[str, float]] = {}
     default_instruments: ClassVar[dict[str, float]] = {}
-    #: instruments whose values are discrete levels, not continuous settings
-    discrete: ClassVar[dict[str, tuple[float, ...]]] = {}
+    #: instruments whose values are discrete levels, not continuous settings (a class
+    #: default an actor may replace on itself: Pyongyang's depend on its readiness)
+    discrete: dict[str, tuple[float, ...]] = {}
 
     def __init__(self, model: mesa.Model, priorities=None, thresholds=None,
                  rule: str = "lexicographic", instruments=None) -> None:

@@ -10,7 +10,6 @@ tensions ... and prioritize economic development" (note 68).
 
 from __future__ import annotations
 
-from typing import ClassVar
 
 from buffer_sim.actors.base import PolicyActor
 from buffer_sim.params import Parameters
@@ -52,7 +51,7 @@ class Pyongyang(PolicyActor):
         "economy": 1.02,
     }
     default_instruments = {"provocation": 0, "outreach": 0.2}
-    discrete: ClassVar[dict[str, tuple[float, ...]]] = {"provocation": (0, 1, 2)}
+    discrete: dict[str, tuple[float, ...]] = {"provocation": (0, 1, 2)}
 
     def __init__(self, model, priorities=None, thresholds=None, rule="lexicographic",
                  instruments=None, priorities_after_completion=None) -> None:

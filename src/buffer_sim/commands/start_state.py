@@ -110,7 +110,6 @@ def regenerate_text(path: Path) -> str:
     Relative paths in the recorded command are taken from the project root.
     """
     from buffer_sim import start_state
-    from buffer_sim.cli import project_root
 
     words = start_state.recorded_command(path)
     args = _parser().parse_args(words[1:])
