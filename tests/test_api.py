@@ -11,9 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import buffer_sim
-from buffer_sim import runner
+from buffer_sim.experiments import runner
 from buffer_sim.api import overrides_from
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 from conftest import SHORT_MONTHS, SHORT_NAME, SHORT_SCENARIO
 
 PRIORITIES = ["no_nukes", "no_war", "no_instability"]
@@ -156,7 +156,7 @@ def test_compare_refuses_identical_runs(scenario_file):
 
 
 def test_compare_plots_and_saves(comparison, tmp_path, monkeypatch):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     fig = comparison.plot(metrics=["tension", "pressure_applied"])
     assert isinstance(fig, Figure) and len(fig.axes) == 2
@@ -172,8 +172,8 @@ def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_f
                                                                       tmp_path, monkeypatch):
     """``start``/``end``/``runs``/``choice`` are ``--from``/``--to``/``--runs``/``--workers``:
     the same key numbers, verdicts included, as ``buffer-sim compare`` writes."""
-    from buffer_sim import plots
-    from buffer_sim.engines import EngineChoice
+    from buffer_sim.output import charts as plots
+    from buffer_sim.experiments.engines import EngineChoice
 
     for name in ("plot_leverage", "plot_trade", "plot_overview", "overlay", "plot_compare"):
         monkeypatch.setattr(plots, name, lambda df, path, *a, **k: Path(path).write_bytes(b"png"))

@@ -12,10 +12,10 @@ from typing import ClassVar
 
 import mesa
 
-from buffer_sim.decision import RULES, Candidates, Decision, Evaluation, Projection
-from buffer_sim.params import Parameters
-from buffer_sim.priorities import DEFAULT_THRESHOLDS, PRIORITIES
-from buffer_sim.world import INSTRUMENTS, State
+from buffer_sim.core.decision import RULES, Candidates, Decision, Evaluation, Projection
+from buffer_sim.core.params import Parameters
+from buffer_sim.core.priorities import DEFAULT_THRESHOLDS, PRIORITIES
+from buffer_sim.core.world import INSTRUMENTS, State
 
 PROVOCATION_WORDS = {0: "no test", 1: "a missile test", 2: "a nuclear or ICBM test"}
 

@@ -11,7 +11,7 @@ Chinese commitment to sanctions enforcement" once Pyongyang turned to diplomacy.
 
 from __future__ import annotations
 
-from buffer_sim.actors.base import PolicyActor
+from buffer_sim.agents.base import PolicyActor
 
 
 class Beijing(PolicyActor):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from buffer_sim.actors.base import PolicyActor
-from buffer_sim.params import Parameters
-from buffer_sim.world import State
+from buffer_sim.agents.base import PolicyActor
+from buffer_sim.core.params import Parameters
+from buffer_sim.core.world import State
 
 
 class Pyongyang(PolicyActor):

@@ -9,7 +9,7 @@ inter-Korean summits under Moon Jae-in. The order depends on the administration
 
 from __future__ import annotations
 
-from buffer_sim.actors.base import PolicyActor
+from buffer_sim.agents.base import PolicyActor
 
 
 class Seoul(PolicyActor):

@@ -10,7 +10,7 @@ Administrations differ in their order; a scenario event swaps it (Jan 2017).
 
 from __future__ import annotations
 
-from buffer_sim.actors.base import PolicyActor
+from buffer_sim.agents.base import PolicyActor
 
 
 class Washington(PolicyActor):

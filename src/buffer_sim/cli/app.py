@@ -16,7 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 PROG = "buffer-sim"
 DEFAULT_PORT = 8765
@@ -159,8 +159,8 @@ def server_env(scenario: Path, folder: Path | None = None) -> dict[str, str]:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.cli import resolve_scenario
-    from buffer_sim.scenario import load_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
+    from buffer_sim.scenario.schema import load_scenario
 
     port = check_port(args.port)
     host = args.host.strip()

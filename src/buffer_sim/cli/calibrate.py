@@ -1,7 +1,7 @@
 """``buffer-sim calibrate``: fit the trade-growth coefficients to the years up to ``--until``.
 
 The method, the fitted coefficients and why each is fitted are in
-``buffer_sim.calibration``. Writes ``scenarios/calibrated_parameters.yaml`` (or
+``buffer_sim.experiments.calibration``. Writes ``scenarios/calibrated_parameters.yaml`` (or
 ``--out FILE``) atomically and prints the in-sample fit beside the baselines.
 """
 
@@ -11,7 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 PROG = "buffer-sim"
 DEFAULT_FILE = "scenarios/calibrated_parameters.yaml"
@@ -20,8 +20,8 @@ MAX_ITER = 100
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.calibration import DEFAULT_MAXITER, DEFAULT_SEEDS, DEFAULT_UNTIL, FIT_END
-    from buffer_sim.cli import DEFAULT_SCENARIO
+    from buffer_sim.experiments.calibration import DEFAULT_MAXITER, DEFAULT_SEEDS, DEFAULT_UNTIL, FIT_END
+    from buffer_sim.scenario.catalog import DEFAULT_SCENARIO
 
     p = subparsers.add_parser(
         "calibrate", formatter_class=formatter_class,
@@ -30,7 +30,7 @@ def register(subparsers, formatter_class) -> None:
         description=textwrap.dedent(f"""\
             Fit the declared coefficients (trade_growth_base_per_month,
             trade_growth_from_warmth, trade_growth_from_engagement; bounds and reasons
-            in buffer_sim/calibration.py) to observed annual China-DPRK trade from the
+            in buffer_sim/experiments/calibration.py) to observed annual China-DPRK trade from the
             scenario's start to December of --until (default {DEFAULT_UNTIL}; at most
             {FIT_END[:4]}, the last observed year).
 
@@ -89,7 +89,7 @@ def _whole(option: str, value, lo: int, hi: int) -> int:
 
 def out_path(arg: str | None) -> Path:
     """``--out`` as given (relative to the current folder), or the project's file."""
-    from buffer_sim.cli import project_root
+    from buffer_sim.scenario.catalog import project_root
 
     if arg is None:
         return project_root() / DEFAULT_FILE
@@ -103,8 +103,8 @@ def out_path(arg: str | None) -> Path:
 
 def command_text(args) -> str:
     """The command recorded in the file's header: stable, no absolute paths."""
-    from buffer_sim.calibration import relative_label
-    from buffer_sim.cli import DEFAULT_SCENARIO, project_root
+    from buffer_sim.experiments.calibration import relative_label
+    from buffer_sim.scenario.catalog import DEFAULT_SCENARIO, project_root
 
     parts = [PROG, "calibrate"]
     scenario = relative_label(args.scenario_path, project_root())
@@ -116,8 +116,8 @@ def command_text(args) -> str:
 
 
 def summary(result, path: Path) -> str:
-    from buffer_sim.calibration import overrides
-    from buffer_sim.metrics import format_table
+    from buffer_sim.experiments.calibration import overrides
+    from buffer_sim.experiments.metrics import format_table
 
     width = max(len(n) for n in result.values)
     lines = [
@@ -145,9 +145,9 @@ def summary(result, path: Path) -> str:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import calibration, runner
-    from buffer_sim.cli import resolve_scenario
-    from buffer_sim.output import atomic_write_text
+    from buffer_sim.experiments import calibration, runner
+    from buffer_sim.scenario.catalog import resolve_scenario
+    from buffer_sim.output.files import atomic_write_text
 
     args.seeds_n = _whole("--seeds", args.seeds, 1, MAX_SEEDS)
     args.maxiter_n = _whole("--maxiter", args.maxiter, 1, MAX_ITER)
@@ -183,6 +183,6 @@ def handler(args, argv) -> int:
 
 
 def _root() -> Path:
-    from buffer_sim.cli import project_root
+    from buffer_sim.scenario.catalog import project_root
 
     return project_root()

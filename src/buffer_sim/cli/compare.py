@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 PROG = "buffer-sim"
 
@@ -81,21 +81,21 @@ def register(subparsers, formatter_class) -> None:
                         "includes 0); default 1: the seed's run only")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no summary; print only the output folder")
-    from buffer_sim.cli_options import add_engine_arguments
+    from buffer_sim.cli.options import add_engine_arguments
 
     add_engine_arguments(p)
     p.set_defaults(func=handler)
 
 
 def compare_noise_rule() -> str:
-    from buffer_sim.compare import NOISE_RULE
+    from buffer_sim.experiments.compare import NOISE_RULE
 
     return NOISE_RULE
 
 
 def runs_from_text(text) -> int:
     """``--runs`` as given: a whole number >= 1 (None: 1), or a one-line error."""
-    from buffer_sim.compare import check_runs
+    from buffer_sim.experiments.compare import check_runs
 
     if text is None:
         return 1
@@ -109,9 +109,9 @@ def runs_from_text(text) -> int:
 
 def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
     """Resolve the scenario arguments and give each its ``--set`` overrides."""
-    from buffer_sim.cli import resolve_scenario
-    from buffer_sim.compare import assign_sets
-    from buffer_sim.scenario import load_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
+    from buffer_sim.experiments.compare import assign_sets
+    from buffer_sim.scenario.schema import load_scenario
 
     if len(args_scenarios) < 2:
         raise ScenarioError("compare", "", "needs at least two scenarios (give the same file "
@@ -123,9 +123,9 @@ def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import compare, runner
-    from buffer_sim.cli import _progress_bar
-    from buffer_sim.cli_options import engine_choice
+    from buffer_sim.experiments import compare, runner
+    from buffer_sim.cli.common import progress_bar
+    from buffer_sim.cli.options import engine_choice
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     out_dir = Path(args.out).expanduser()
@@ -144,7 +144,7 @@ def handler(args, argv) -> int:
     total = compare.total_months(scenarios, runs)
     show_bar = not args.quiet and sys.stderr.isatty()
     if show_bar:
-        with _progress_bar(total, "compare") as bar:
+        with progress_bar(total, "compare") as bar:
             result = compare.run_comparison(
                 entries, progress=lambda done, _total: bar.update(done - bar.n), **options)
     else:
@@ -169,8 +169,8 @@ def summary(result, folder: Path) -> str:
     With runs, each difference is followed by the N runs' median paired difference,
     its 5-95% range and the verdict (``compare.NOISE_RULE``).
     """
-    from buffer_sim import compare
-    from buffer_sim.plots import METRICS
+    from buffer_sim.experiments import compare
+    from buffer_sim.output.charts import METRICS
 
     diff = result.difference.set_index(["metric", "scenario"])
     labels = result.labels

@@ -8,9 +8,9 @@ PROG = "buffer-sim"
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.commands.ensemble import add_scenario_arguments
-    from buffer_sim.discovery import DEFAULT_MIN_COVERAGE, DEFAULT_RUNS
-    from buffer_sim.sweep import outcome_help
+    from buffer_sim.cli.common import add_scenario_arguments
+    from buffer_sim.experiments.discovery import DEFAULT_MIN_COVERAGE, DEFAULT_RUNS
+    from buffer_sim.experiments.outcomes import outcome_help
 
     p = subparsers.add_parser(
         "discover", formatter_class=formatter_class,
@@ -54,13 +54,14 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import discovery, sweep
-    from buffer_sim.commands.ensemble import check_out, load_from_args, progress, write_error
-    from buffer_sim.cli_options import engine_choice
-    from buffer_sim.sensitivity import require_uncertain
+    from buffer_sim.experiments import discovery
+    from buffer_sim.experiments import outcomes
+    from buffer_sim.cli.common import check_out, load_from_args, progress, write_error
+    from buffer_sim.cli.options import engine_choice
+    from buffer_sim.experiments.sensitivity import require_uncertain
 
     out_dir = check_out(args.out)
-    sweep.parse_outcome(args.outcome)
+    outcomes.parse_outcome(args.outcome)
     discovery.parse_condition(args.where)
     scenario = load_from_args(args)
     require_uncertain(scenario, "scenario discovery")

@@ -1,82 +1,16 @@
 """``buffer-sim ensemble SCENARIO --runs N``: many replications, quantile bands.
 
-Also the helpers that ``sweep``, ``sensitivity`` and ``discover`` share (scenario
-arguments, progress bar), and ``run_from_args`` for ``buffer-sim run --runs N``.
+Also ``run_from_args`` for ``buffer-sim run --runs N``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import textwrap
-from pathlib import Path
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.cli.common import add_scenario_arguments, check_out, load_from_args, progress, write_error
 
 PROG = "buffer-sim"
 DEFAULT_RUNS = 100
-
-
-# --- shared by the ensemble-like commands ------------------------------------------------------
-
-def add_scenario_arguments(parser, *, runs_default: int | None, runs_help: str) -> None:
-    """SCENARIO, --runs, --seed, --set, --out, --quiet and the engine options."""
-    from buffer_sim.cli import DEFAULT_OUT, DEFAULT_SCENARIO
-    from buffer_sim.cli_options import add_engine_arguments, positive_int
-
-    parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, metavar="SCENARIO",
-                        help="scenario YAML file, or a name from 'buffer-sim list' "
-                             f"(default: {DEFAULT_SCENARIO})")
-    if runs_default is not None:
-        parser.add_argument("--runs", metavar="N", type=positive_int, default=runs_default,
-                            help=runs_help)
-    parser.add_argument("--seed", metavar="N", default=None,
-                        help="root seed of every run's seed (default: the scenario's seed:)")
-    parser.add_argument("--set", metavar="PATH=VALUE", action="append", default=[],
-                        help="override one scenario field, as for 'buffer-sim run' "
-                             "(repeatable)")
-    parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
-                        help=f"parent folder of the results' folder (default: {DEFAULT_OUT}/)")
-    parser.add_argument("--quiet", "-q", action="store_true",
-                        help="no progress bar and no summary; print only the output folder")
-    add_engine_arguments(parser)
-
-
-def check_out(out) -> Path:
-    out_dir = Path(out).expanduser()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ScenarioError("--out", "", f"'{out}' exists and is not a folder")
-    return out_dir
-
-
-def load_from_args(args):
-    """The resolved scenario of ``args.scenario`` with ``--set`` and ``--seed``."""
-    from buffer_sim import runner
-    from buffer_sim.cli import resolve_scenario
-
-    seed = None if args.seed is None else runner.check_seed(args.seed)
-    return runner.load(resolve_scenario(args.scenario), seed=seed, overrides=args.set)
-
-
-@contextlib.contextmanager
-def progress(args, total: int, desc: str):
-    """A progress callback ``update(runs_done)`` on stderr, or None when ``--quiet`` or
-    when stderr is not a terminal."""
-    if getattr(args, "quiet", False) or not sys.stderr.isatty():
-        yield None
-        return
-    from buffer_sim.cli import _progress_bar
-
-    with _progress_bar(total, desc) as bar:
-        bar.unit = "run"
-        yield bar.update
-
-
-def write_error(err: OSError, where) -> int:
-    reason = err.strerror or str(err)
-    print(f"{PROG}: error: cannot write the outputs to {err.filename or where}: {reason}",
-          file=sys.stderr)
-    return 1
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -122,8 +56,8 @@ def handler(args, argv) -> int:
 def run_from_args(args, argv) -> int:
     """The ensemble for parsed arguments; also what ``buffer-sim run --runs N`` calls
     (arguments it lacks take their defaults)."""
-    from buffer_sim import ensemble
-    from buffer_sim.cli_options import engine_choice
+    from buffer_sim.experiments import ensemble
+    from buffer_sim.cli.options import engine_choice
 
     runs, start = ensemble.check_runs(getattr(args, "runs", DEFAULT_RUNS),
                                       getattr(args, "start", 0))

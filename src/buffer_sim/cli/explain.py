@@ -6,7 +6,7 @@ import shutil
 import sys
 import textwrap
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 PROG = "buffer-sim"
 
@@ -42,7 +42,7 @@ def register(subparsers, formatter_class) -> None:
 
 
 def _month(option: str, value):
-    from buffer_sim.months import parse_month
+    from buffer_sim.core.months import parse_month
 
     if value is None:
         return None
@@ -53,10 +53,12 @@ def _month(option: str, value):
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import explain, runner
-    from buffer_sim.actors import ACTORS
-    from buffer_sim.cli import _progress_bar, resolve_scenario
-    from buffer_sim.months import month_str
+    from buffer_sim.experiments import runner
+    from buffer_sim.output import explain
+    from buffer_sim.agents import ACTORS
+    from buffer_sim.cli.common import progress_bar
+    from buffer_sim.scenario.catalog import resolve_scenario
+    from buffer_sim.core.months import month_str
 
     actor = args.actor.strip().lower()
     if actor not in ACTORS:
@@ -74,7 +76,7 @@ def handler(args, argv) -> int:
         raise ScenarioError("--to", "", f"{month_str(end)} is before --from {month_str(start)}")
 
     if sys.stderr.isatty():
-        with _progress_bar(scenario.months, scenario.name) as bar:
+        with progress_bar(scenario.months, scenario.name) as bar:
             result = runner.run(scenario, progress=lambda done, total: bar.update(1))
     else:
         result = runner.run(scenario)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from buffer_sim.engines import (CHUNK_SECONDS, ENGINES, MIN_ROWS_PER_CHUNK, EngineChoice,
+from buffer_sim.experiments.engines import (CHUNK_SECONDS, ENGINES, MIN_ROWS_PER_CHUNK, EngineChoice,
                                 default_workers, warm_up_pool)
 
 

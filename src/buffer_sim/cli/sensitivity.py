@@ -8,9 +8,9 @@ PROG = "buffer-sim"
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.commands.ensemble import add_scenario_arguments
-    from buffer_sim.sensitivity import DEFAULT_SAMPLES, METHODS
-    from buffer_sim.sweep import outcome_help
+    from buffer_sim.cli.common import add_scenario_arguments
+    from buffer_sim.experiments.sensitivity import DEFAULT_SAMPLES, METHODS
+    from buffer_sim.experiments.outcomes import outcome_help
 
     p = subparsers.add_parser(
         "sensitivity", formatter_class=formatter_class,
@@ -58,12 +58,13 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import sensitivity, sweep
-    from buffer_sim.commands.ensemble import check_out, load_from_args, progress, write_error
-    from buffer_sim.cli_options import engine_choice
+    from buffer_sim.experiments import sensitivity
+    from buffer_sim.experiments import outcomes
+    from buffer_sim.cli.common import check_out, load_from_args, progress, write_error
+    from buffer_sim.cli.options import engine_choice
 
     out_dir = check_out(args.out)
-    sweep.parse_outcome(args.outcome)
+    outcomes.parse_outcome(args.outcome)
     scenario = load_from_args(args)
     uncertain = sensitivity.require_uncertain(scenario, "sensitivity analysis")
     sensitivity.import_salib()

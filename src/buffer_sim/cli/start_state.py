@@ -1,6 +1,6 @@
 """``buffer-sim start-state``: generate where a scenario's run leaves the world.
 
-See ``buffer_sim.start_state`` for what is generated and why. Writes one YAML file
+See ``buffer_sim.experiments.start_state`` for what is generated and why. Writes one YAML file
 (atomically) that a later sub-period scenario ``extends:``; ``--regenerate`` rewrites
 every generated file in ``scenarios/start_states/`` with the command recorded in it.
 """
@@ -12,14 +12,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 PROG = "buffer-sim"
 COMMAND = "start-state"
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.start_state import DEFAULT_SEEDS, FOLDER
+    from buffer_sim.experiments.start_state import DEFAULT_SEEDS, FOLDER
 
     p = subparsers.add_parser(
         COMMAND, formatter_class=formatter_class,
@@ -71,8 +71,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _label(path: Path) -> str:
-    from buffer_sim.calibration import relative_label
-    from buffer_sim.cli import project_root
+    from buffer_sim.experiments.calibration import relative_label
+    from buffer_sim.scenario.catalog import project_root
 
     return relative_label(path, project_root())
 
@@ -86,9 +86,9 @@ def build(scenario_arg: str, at: str, seeds: str | None, out: Path) -> tuple[str
     Raises:
         ScenarioError: a bad scenario, month or seed list.
     """
-    from buffer_sim import runner, start_state
-    from buffer_sim.cli import resolve_scenario
-    from buffer_sim.months import month_str
+    from buffer_sim.experiments import runner, start_state
+    from buffer_sim.scenario.catalog import resolve_scenario
+    from buffer_sim.core.months import month_str
 
     source = resolve_scenario(scenario_arg)
     scenario = runner.load(source)
@@ -109,8 +109,7 @@ def regenerate_text(path: Path) -> str:
 
     Relative paths in the recorded command are taken from the project root.
     """
-    from buffer_sim import start_state
-    from buffer_sim.cli import project_root
+    from buffer_sim.experiments import start_state
 
     words = start_state.recorded_command(path)
     args = _parser().parse_args(words[1:])
@@ -118,14 +117,14 @@ def regenerate_text(path: Path) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    from buffer_sim.output import atomic_write_text
+    from buffer_sim.output.files import atomic_write_text
 
     atomic_write_text(path, text)
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import start_state
-    from buffer_sim.cli import project_root
+    from buffer_sim.experiments import start_state
+    from buffer_sim.scenario.catalog import project_root
 
     if args.regenerate:
         if args.scenario or args.at or args.seeds or args.out:

@@ -9,8 +9,8 @@ DEFAULT_RUNS = 20
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.commands.ensemble import add_scenario_arguments
-    from buffer_sim.sweep import outcome_help
+    from buffer_sim.cli.common import add_scenario_arguments
+    from buffer_sim.experiments.outcomes import outcome_help
 
     p = subparsers.add_parser(
         "sweep", formatter_class=formatter_class,
@@ -50,13 +50,14 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import runner, sweep
-    from buffer_sim.cli import resolve_scenario
-    from buffer_sim.commands.ensemble import check_out, progress, write_error
-    from buffer_sim.cli_options import engine_choice
+    from buffer_sim.experiments import runner, sweep
+    from buffer_sim.experiments import outcomes
+    from buffer_sim.scenario.catalog import resolve_scenario
+    from buffer_sim.cli.common import check_out, progress, write_error
+    from buffer_sim.cli.options import engine_choice
 
     out_dir = check_out(args.out)
-    sweep.parse_outcome(args.outcome)
+    outcomes.parse_outcome(args.outcome)
     params = [sweep.parse_param(text) for text in args.param]
     seed = None if args.seed is None else runner.check_seed(args.seed)
     path = resolve_scenario(args.scenario)

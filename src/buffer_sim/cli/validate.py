@@ -4,7 +4,7 @@ Split sample: the years the trade coefficients were fitted on (read from the
 calibration file the scenario extends, ``buffer-sim calibrate --until YEAR``) and the
 observed years after them (held back: the fit has not seen them) are judged
 separately, each against two naive baselines built only from years before that
-window (see ``buffer_sim.metrics``). ``--runs N`` runs an ensemble with the engine of
+window (see ``buffer_sim.experiments.metrics``). ``--runs N`` runs an ensemble with the engine of
 ``buffer-sim ensemble`` (seeds and the scenario's ``uncertain:`` parameters drawn per
 run) and scores the median, the 5-95% band (width, interval score, coverage) and the
 share of runs that beat each baseline.
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 PROG = "buffer-sim"
 CSV_FILE = "validation.csv"
@@ -37,7 +37,8 @@ FITTED, HELD_BACK, COMPARED, BEFORE = "fitted", "held back", "compared", "before
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.cli import DEFAULT_OUT, DEFAULT_SCENARIO
+    from buffer_sim.cli.common import DEFAULT_OUT
+    from buffer_sim.scenario.catalog import DEFAULT_SCENARIO
 
     p = subparsers.add_parser(
         "validate", formatter_class=formatter_class,
@@ -244,7 +245,7 @@ def covered_years(scenario) -> list[int]:
 
 def check_observed(scenario, observed: pd.DataFrame) -> list[int]:
     """The covered years that have observed trade; ``ScenarioError`` if there are none."""
-    from buffer_sim.months import month_str
+    from buffer_sim.core.months import month_str
 
     years = sorted(set(covered_years(scenario)) & set(observed["year"].astype(int)))
     if not years:
@@ -289,7 +290,8 @@ def observed_trade(files=()) -> pd.DataFrame:
     Raises:
         ScenarioError: a file is bad (``observed.read_trade_file``).
     """
-    from buffer_sim import metrics, observed
+    from buffer_sim.experiments import metrics
+    from buffer_sim.scenario import observed
 
     frames = [observed.trade_annual(), *[observed.read_trade_file(f) for f in files]]
     return metrics.with_derived_totals(pd.concat(frames, ignore_index=True))
@@ -305,7 +307,8 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
     Returns:
         ``(tables, world seeds, uncertain paths, drawn values)``.
     """
-    from buffer_sim import engines, ensemble, metrics
+    from buffer_sim.experiments import engines, ensemble, metrics
+    from buffer_sim.experiments import jobs
     from buffer_sim.model import output_columns
 
     columns = output_columns()
@@ -317,17 +320,17 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
         return metrics.annual_trade(frame, informal=True)
 
     if runs == 1:  # the run 'buffer-sim run' makes, without measuring the cost first
-        chunk = engines.Chunk(0, (scenario,), np.zeros(1, dtype=np.int64),
+        chunk = jobs.Chunk(0, (scenario,), np.zeros(1, dtype=np.int64),
                               np.zeros(1, dtype=np.int64),
                               np.array([scenario.seed], dtype=np.int64), (),
                               np.empty((1, 0)))
-        result = engines.run_chunk(chunk)
+        result = jobs.run_chunk(chunk)
         if progress is not None:
             progress(1)
         return [annual(result.data[0], result.dates)], [scenario.seed], (), np.empty((1, 0))
     indices, seeds, paths, values = ensemble.jobs(scenario, runs)
     choice = engines.EngineChoice(workers=workers)
-    _plan, results = engines.execute([scenario], np.zeros(runs, dtype=np.int64), indices,
+    _plan, results = jobs.execute([scenario], np.zeros(runs, dtype=np.int64), indices,
                                      seeds, paths, values, choice=choice, progress=progress)
     tables = []
     with contextlib.closing(results):
@@ -354,8 +357,8 @@ def run_validation(scenario, runs: int = 1, progress=None, observed_files=(),
     Raises:
         ScenarioError: no observed year in the period, or a bad observed file.
     """
-    from buffer_sim import metrics
-    from buffer_sim.calibration import fitted_window
+    from buffer_sim.experiments import metrics
+    from buffer_sim.experiments.calibration import fitted_window
 
     observed = observed_trade(observed_files)
     years = check_observed(scenario, observed)
@@ -374,14 +377,14 @@ def run_validation(scenario, runs: int = 1, progress=None, observed_files=(),
 
 def csv_text(validation: Validation) -> str:
     """``validation.csv``: the tidy table, floats with 6 significant digits."""
-    from buffer_sim.runner import FLOAT_FORMAT
+    from buffer_sim.experiments.runner import FLOAT_FORMAT
 
     return validation.table.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def bands_text(validation: Validation) -> str | None:
     """``validation_bands.csv`` (``--runs N``), or None for one run."""
-    from buffer_sim.runner import FLOAT_FORMAT
+    from buffer_sim.experiments.runner import FLOAT_FORMAT
 
     bands = validation.bands
     if bands is None:
@@ -400,7 +403,7 @@ def write_validation(validation: Validation, out_dir, chart: bool = True) -> Pat
     Returns:
         The folder (absolute).
     """
-    from buffer_sim.output import atomic_write_bytes, atomic_write_text
+    from buffer_sim.output.files import atomic_write_bytes, atomic_write_text
 
     folder = (Path(out_dir) / validation.scenario.name).absolute()
     text = csv_text(validation)
@@ -434,14 +437,14 @@ _STYLE = {"font.size": 9.5, "axes.titlesize": 10.5, "legend.fontsize": 8.5,
 
 def chart_png(validation: Validation) -> bytes:
     """``validation.png`` as bytes: one panel per series (reproducible: no metadata)."""
-    from buffer_sim import plots  # noqa: F401  (selects the headless Agg backend)
+    from buffer_sim.output import charts as plots  # noqa: F401  (selects the headless Agg backend)
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from buffer_sim.metrics import BAND, TRADE_SERIES
-    from buffer_sim.months import month_str
-    from buffer_sim.output import png_bytes
+    from buffer_sim.experiments.metrics import BAND, TRADE_SERIES
+    from buffer_sim.core.months import month_str
+    from buffer_sim.output.files import png_bytes
 
     v, sc = validation, validation.scenario
     judged = {s for w in v.windows for s in w.baselines}
@@ -598,8 +601,8 @@ def _window_heading(v: Validation, w: Window) -> str:
 
 
 def _short(path: str) -> str:
-    from buffer_sim.calibration import relative_label
-    from buffer_sim.cli import project_root
+    from buffer_sim.experiments.calibration import relative_label
+    from buffer_sim.scenario.catalog import project_root
 
     return relative_label(Path(path), project_root())
 
@@ -610,7 +613,7 @@ def _pct(x: float) -> str:
 
 def format_bands(v: Validation) -> str:
     """The band table as aligned text (``--runs N``)."""
-    from buffer_sim.metrics import _SERIES_LABELS
+    from buffer_sim.experiments.metrics import _SERIES_LABELS
 
     header = ["window", "series", "n", "median MAE", "persist. MAE", "trend MAE",
               "band width", "interval score", "coverage", "runs beating persist.",
@@ -633,7 +636,7 @@ def format_bands(v: Validation) -> str:
 
 def verdict(v: Validation) -> list[str]:
     """One sentence per series of the held-back window: does the model beat both?"""
-    from buffer_sim.metrics import _SERIES_LABELS
+    from buffer_sim.experiments.metrics import _SERIES_LABELS
 
     held = next((w for w in v.windows if w.name == HELD_BACK), None)
     if held is None:
@@ -666,7 +669,7 @@ def verdict(v: Validation) -> list[str]:
 
 def beyond(v: Validation) -> list[str]:
     """The model's total trade for the years after the last observed one (its prediction)."""
-    from buffer_sim.metrics import BAND
+    from buffer_sim.experiments.metrics import BAND
 
     last = int(v.observed["year"].max())
     later = [int(y) for y in v.annual.index if int(y) > last]
@@ -685,8 +688,8 @@ def beyond(v: Validation) -> list[str]:
 
 
 def summary(validation: Validation, folder: Path) -> str:
-    from buffer_sim.metrics import format_table
-    from buffer_sim.months import month_str
+    from buffer_sim.experiments.metrics import format_table
+    from buffer_sim.core.months import month_str
 
     v, sc = validation, validation.scenario
     if len(v.runs) == 1:
@@ -723,8 +726,8 @@ def summary(validation: Validation, folder: Path) -> str:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim import runner
-    from buffer_sim.cli import load_for_output
+    from buffer_sim.experiments import runner
+    from buffer_sim.cli.common import load_for_output
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     runs = parse_runs(args.runs)

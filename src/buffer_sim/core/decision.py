@@ -25,10 +25,10 @@ from typing import Callable
 
 import numpy as np
 
-from buffer_sim import jit
-from buffer_sim.params import Parameters
-from buffer_sim.priorities import PRIORITIES
-from buffer_sim.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, Projected, State
+from buffer_sim.core import jit
+from buffer_sim.core.params import Parameters
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.core.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, Projected, State
 
 
 @dataclass

@@ -5,7 +5,7 @@ The fork server that starts pool workers imports this module
 rule in memory instead of loading Numba itself (about 0.3 s a worker).
 """
 
-from buffer_sim import decision, world
+from buffer_sim.core import decision, world
 
 world.warm_up()
 decision.warm_up()

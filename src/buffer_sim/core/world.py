@@ -31,8 +31,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from buffer_sim import jit
-from buffer_sim.params import Parameters
+from buffer_sim.core import jit
+from buffer_sim.core.params import Parameters
 
 #: name -> (unit, low, high, meaning). ``high`` None means unbounded.
 STATE_VARIABLES: dict[str, tuple[str, float, float | None, str]] = {

@@ -21,7 +21,7 @@ default; in particular
 
 Objective: the mean squared error of log annual reported trade (total, China's
 exports, China's imports) against every observed source row for the complete years
-from the scenario's start to December of ``until`` (:func:`buffer_sim.metrics.log_residuals`: every
+from the scenario's start to December of ``until`` (:func:`buffer_sim.experiments.metrics.log_residuals`: every
 series-year counts once, the sources of a year share its weight). The model's annual
 values are the mean over ``K`` seeds (the scenario's seed, seed+1, ...): common random
 numbers, the same seeds for every evaluation, so the objective is a deterministic
@@ -59,9 +59,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim import metrics
-from buffer_sim.errors import ScenarioError
-from buffer_sim.months import month_str, month_year, parse_month
+from buffer_sim.experiments import metrics
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import month_str, month_year
 
 #: Last month any calibration window may reach: trade figures after 2015 are withheld.
 FIT_END = "2015-12"
@@ -86,7 +86,7 @@ class FitParameter:
     """A coefficient the calibration fits.
 
     Attributes:
-        name: a field of ``buffer_sim.params.Parameters``.
+        name: a field of ``buffer_sim.core.params.Parameters``.
         lower: lower bound of the search.
         upper: upper bound of the search.
         reason: why it is fitted and what pins it down in the data.
@@ -154,7 +154,7 @@ def simulate(scenario, seed: int, months: int | None = None) -> pd.DataFrame:
         The monthly time series (as ``RunResult.timeseries``).
     """
     from buffer_sim.model import BufferModel
-    from buffer_sim.runner import timeseries_frame
+    from buffer_sim.experiments.runner import timeseries_frame
 
     scenario = scenario.with_seed(seed)
     model = BufferModel(scenario, rng=seed)
@@ -247,7 +247,7 @@ def fitted_window(scenario) -> tuple[str, str, str] | None:
 
 def observed_trade() -> pd.DataFrame:
     """Observed annual trade, every source row, with totals derived from stated parts."""
-    from buffer_sim import observed
+    from buffer_sim.scenario import observed
 
     return metrics.with_derived_totals(observed.trade_annual())
 
@@ -382,7 +382,7 @@ def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXIT
     """
     from scipy.optimize import minimize
 
-    from buffer_sim.params import Parameters
+    from buffer_sim.core.params import Parameters
 
     defaults = {p.name: float(getattr(Parameters(), p.name)) for p in declared}
     objective = Objective(scenario, declared, seeds_for(scenario, seeds), observed_trade(),
@@ -464,7 +464,7 @@ def render_yaml(result: CalibrationResult, scenario_label: str, command: str,
     """
     import scipy
 
-    import buffer_sim
+    from buffer_sim.core.version import __version__
 
     seeds = result.seeds
     seed_text = (f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}..{seeds[-1]}")
@@ -496,10 +496,10 @@ def render_yaml(result: CalibrationResult, scenario_label: str, command: str,
         f"{_fmt(result.objective_after)} fitted;",
         f"#   {_plural(result.evaluations, 'evaluation')}, "
         f"{_plural(result.iterations, 'iteration')}: {result.message.rstrip('.')}.",
-        f"# Versions: buffer_sim {buffer_sim.__version__}, scipy {scipy.__version__}, "
+        f"# Versions: buffer_sim {__version__}, scipy {scipy.__version__}, "
         f"numpy {np.__version__}, python {platform.python_version()}.",
         "#",
-        "# Fitted (default -> fitted [search bounds]; reasons in buffer_sim/calibration.py):",
+        "# Fitted (default -> fitted [search bounds]; reasons in buffer_sim/experiments/calibration.py):",
     ]
     for p in declared:
         lines.append(f"#   {p.name}: {_fmt(result.defaults[p.name])} -> "

@@ -10,9 +10,9 @@ differ to the end, so that a what-if acting in 2016 is not averaged with the sev
 identical years before it (``--from``/``--to`` choose another window).
 
 With ``runs`` > 1 (``--runs N``) every scenario also runs N times with the world seeds
-of ``buffer-sim ensemble`` (run i: ``ensemble.world_seed(seed, i)``, the same i for
+of ``buffer-sim ensemble`` (run i: ``uncertain.world_seed(seed, i)``, the same i for
 every scenario, so the runs are paired), through the ensemble machinery
-(``engines.execute``). The charts then shade the 5-95% band of the N runs, and each
+(``jobs.execute``). The charts then shade the 5-95% band of the N runs, and each
 difference is judged against the paired differences: it is *within the noise* when the
 5-95% range of the N seed-by-seed differences of window means includes 0.
 
@@ -37,12 +37,11 @@ It is written whole or not at all, like a run's folder.
 Naming: a scenario is named by its ``name:``; a name given again (the same file with
 other ``--set`` overrides) becomes ``<name>+2``, ``<name>+3``, ...
 
-The module itself is callable: ``buffer_sim.compare([...])`` is the notebook API's
-``buffer_sim.api.compare`` (a package attribute cannot be both a module and a function).
+The notebook API's ``buffer_sim.compare([...])`` is ``buffer_sim.api.compare``.
 
 Example::
 
-    from buffer_sim import compare
+    from buffer_sim.experiments import compare
     cmp = compare.run_comparison([("scenarios/replay_2009_2019.yaml", []),
                                   ("scenarios/replay_2009_2019.yaml",
                                    ["beijing.priorities=no_nukes,no_war,no_instability"])])
@@ -54,8 +53,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
-import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,8 +60,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.errors import ScenarioError
-from buffer_sim.months import month_str, month_year, parse_month
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.output.report import HEADLINES, NOISE_RULE
+from buffer_sim.core.months import month_str, month_year, parse_month
 
 #: Files of a comparison's folder (besides manifest.json), in the order written.
 DATA_FILES = ("difference.csv", "timeseries.csv")
@@ -74,18 +72,8 @@ REPORT = "report.html"
 MANIFEST = "manifest.json"
 OVERLAYS = ("leverage", "trade", "overview")
 
-#: The headline measures, (column, decimals in tables): the rows of the key numbers
-#: (printed summary and report.html) and the panels of compare.png and
-#: compare_difference.png, in this order (two panels a row). Their names and units
-#: are ``plots.METRICS``'.
-HEADLINES = (
-    ("beijing_enforcement", 3), ("tension", 3),
-    ("warmth_cn_dprk", 3), ("warmth_cn_rok", 3),
-    ("cn_imports_reported", 1), ("cn_exports_reported", 1),
-    ("informal_trade", 1), ("dprk_economy", 3),
-    ("stability", 3), ("leverage_potential", 3),
-    ("pressure_applied", 3), ("influence_realized", 3),
-)
+Progress = Callable[[int, int], None]
+
 #: Panels of compare.png and compare_difference.png.
 COMPARE_METRICS = tuple(column for column, _ in HEADLINES)
 #: Measures computed from the model's columns: name -> columns summed.
@@ -101,15 +89,8 @@ RUNS_COLUMNS = ("runs", "runs_mean_median", "runs_mean_q05", "runs_mean_q95",
 #: Verdicts of a difference with runs > 1.
 REFERENCE, NO_DIFFERENCE, WITHIN_NOISE, BEYOND_NOISE = (
     "reference", "no difference", "within the noise", "beyond the noise")
-#: How the verdict is reached, in words (``--help``, the table notes).
-NOISE_RULE = ("a difference is 'within the noise' when the 5-95% range of the N "
-              "seed-by-seed differences (run i of a scenario minus run i of the reference, "
-              "same seed) includes 0; 'beyond the noise' when it does not; 'no difference' "
-              "when every run pair is identical over the window")
 #: Longest folder name before the scenario names are shortened.
 MAX_FOLDER_CHARS = 100
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -135,7 +116,7 @@ class Runs:
 
     Attributes:
         count: N.
-        seeds: the N world seeds (``ensemble.world_seed(seed, i)``), the same for
+        seeds: the N world seeds (``uncertain.world_seed(seed, i)``), the same for
             every scenario.
         columns: the columns of ``data``'s last axis (output and derived columns).
         dates: label -> the scenario's months.
@@ -306,7 +287,7 @@ def load_all(entries: Sequence[tuple[object, Sequence[str]]], seed=None) -> list
         ScenarioError: fewer than two scenarios, a bad scenario or override, or two
             scenarios that would be the same run.
     """
-    from buffer_sim import runner
+    from buffer_sim.experiments import runner
 
     if len(entries) < 2:
         raise ScenarioError("compare", "", f"needs at least two scenarios, got {len(entries)}")
@@ -354,7 +335,7 @@ def run_comparison(entries: Sequence[tuple[object, Sequence[str]]], seed=None,
     Raises:
         ScenarioError: see ``load_all``; a bad window or number of runs.
     """
-    from buffer_sim import runner
+    from buffer_sim.experiments import runner
 
     scenarios = load_all(entries, seed=seed)
     runs = check_runs(runs)
@@ -428,9 +409,9 @@ def run_many(scenarios, labels: Sequence[str], count: int, choice=None,
              progress: Callable[[int], None] | None = None) -> Runs:
     """Run every scenario ``count`` times with paired seeds, on the ensemble machinery.
 
-    Run i of every scenario has the world seed ``ensemble.world_seed(seed, i)`` and,
+    Run i of every scenario has the world seed ``uncertain.world_seed(seed, i)`` and,
     for uncertain parameters, the draws of ``buffer-sim ensemble`` (so run i of a
-    scenario is run i of its ensemble); the runs execute through ``engines.execute``.
+    scenario is run i of its ensemble); the runs execute through ``jobs.execute``.
 
     Args:
         scenarios: the resolved scenarios (one seed).
@@ -442,29 +423,31 @@ def run_many(scenarios, labels: Sequence[str], count: int, choice=None,
     Returns:
         The runs' time series (``Runs``), derived measures included.
     """
-    from buffer_sim import engines, ensemble
+    from buffer_sim.experiments import engines
+    from buffer_sim.scenario import uncertain
+    from buffer_sim.experiments import jobs
     from buffer_sim.model import output_columns
 
     root = scenarios[0].seed
     indices = np.arange(count, dtype=np.int64)
-    seeds = ensemble.world_seeds(root, indices)
+    seeds = uncertain.world_seeds(root, indices)
     paths: list[str] = []
     for sc in scenarios:
-        paths += [p for p in ensemble.uncertain_of(sc) if p not in paths]
+        paths += [p for p in uncertain.uncertain_of(sc) if p not in paths]
     columns = output_columns()
     choice = choice or engines.EngineChoice()
-    estimate = engines.seconds_per_run(scenarios[0], repeats=1) * count * len(scenarios)
+    estimate = jobs.seconds_per_run(scenarios[0], repeats=1) * count * len(scenarios)
     data: dict[str, np.ndarray] = {}
     dates: dict[str, list[str]] = {}
     months_done = 0
     # One engine for all scenarios: a pool starts once.
     with choice.open(estimate) as engine:
         for label, sc in zip(labels, scenarios):
-            uncertain = ensemble.uncertain_of(sc)
-            drawn = ensemble.draw(uncertain, root, indices)
+            declared = uncertain.uncertain_of(sc)
+            drawn = uncertain.draw(declared, root, indices)
             # NaN: the scenario does not declare that parameter and keeps its value.
             values = np.full((count, len(paths)), np.nan)
-            for j, path in enumerate(uncertain):
+            for j, path in enumerate(declared):
                 values[:, paths.index(path)] = drawn[:, j]
 
             def chunk_done(n, months=sc.months):
@@ -472,7 +455,7 @@ def run_many(scenarios, labels: Sequence[str], count: int, choice=None,
                 months_done += n * months
                 if progress is not None:
                     progress(months_done)
-            _, results = engines.execute([sc], np.zeros(count, dtype=np.int64), indices, seeds,
+            _, results = jobs.execute([sc], np.zeros(count, dtype=np.int64), indices, seeds,
                                          tuple(paths), values, choice=choice,
                                          progress=chunk_done, engine=engine)
             parts, months = [], ()
@@ -730,7 +713,7 @@ def long_timeseries(comparison: Comparison) -> pd.DataFrame:
 
 def observed_for(comparison: Comparison) -> pd.DataFrame | None:
     """Observed annual trade over the years any of the scenarios covers."""
-    from buffer_sim import observed
+    from buffer_sim.scenario import observed
 
     scenarios = [r.scenario for r in comparison.results.values()]
     first = min(month_year(sc.start) for sc in scenarios)
@@ -771,8 +754,8 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
     Returns:
         The paths written, in ``CHART_FILES`` order.
     """
-    from buffer_sim import plots
-    from buffer_sim.engines import call_in_parallel
+    from buffer_sim.output import charts as plots
+    from buffer_sim.experiments.engines import call_in_parallel
 
     folder = Path(folder)
     frames = comparison.frames
@@ -823,8 +806,8 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
 
 def build_manifest(comparison: Comparison, folder: Path, command_line=None) -> dict:
     """Provenance of a comparison; ``outputs`` lists the files now in ``folder``."""
-    from buffer_sim import runner
-    from buffer_sim.output import sha256_file
+    from buffer_sim.experiments import runner
+    from buffer_sim.output.files import sha256_file
 
     command_line = runner.command_text(command_line)
     scenarios = []
@@ -860,8 +843,9 @@ def write_comparison(comparison: Comparison, out_dir, command_line=None,
     """Write ``out_dir/compare-<names>/`` whole or not at all; returns its absolute path.
 
     ``workers``: processes drawing the charts (see ``write_charts``)."""
-    from buffer_sim import report, runner
-    from buffer_sim.output import atomic_write_text, staged_dir
+    from buffer_sim.experiments import runner
+    from buffer_sim.output import report
+    from buffer_sim.output.files import atomic_write_text, staged_dir
 
     final = (Path(out_dir) / comparison.folder_name).absolute()
     with staged_dir(final) as tmp:
@@ -872,15 +856,3 @@ def write_comparison(comparison: Comparison, out_dir, command_line=None,
         manifest = build_manifest(comparison, tmp, command_line)
         runner.write_manifest(tmp, manifest)
     return final
-
-
-class _CallableModule(types.ModuleType):
-    """``buffer_sim.compare(...)`` calls ``buffer_sim.api.compare``."""
-
-    def __call__(self, scenarios, seed=None, *, set=None, **overrides):  # noqa: A002
-        from buffer_sim.api import compare as api_compare
-
-        return api_compare(scenarios, seed, set=set, **overrides)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "!=": operator.ne}
@@ -61,7 +61,7 @@ def import_prim():
     import logging
     import warnings
 
-    from buffer_sim.errors import MissingExtra
+    from buffer_sim.core.errors import MissingExtra
 
     try:
         with warnings.catch_warnings():  # e.g. "ipyparallel not installed"
@@ -151,10 +151,12 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
                   min_coverage: float = DEFAULT_MIN_COVERAGE, box_id: int | None = None,
                   choice=None, progress=None) -> Discovery:
     """Run the ensemble, evaluate the condition and find the box (no files written)."""
-    from buffer_sim import engines
-    from buffer_sim.ensemble import check_runs, jobs
-    from buffer_sim.sensitivity import require_uncertain
-    from buffer_sim.sweep import check_outcome
+    from buffer_sim.experiments import engines
+    from buffer_sim.experiments import jobs
+    from buffer_sim.experiments.ensemble import check_runs
+    from buffer_sim.experiments.ensemble import jobs as ensemble_jobs
+    from buffer_sim.experiments.sensitivity import require_uncertain
+    from buffer_sim.experiments.outcomes import check_outcome
 
     condition = parse_condition(where)
     check_outcome(outcome, scenario)
@@ -163,9 +165,9 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
         raise ScenarioError("--min-coverage", "", f"expected a share in [0, 1], got {min_coverage}")
     uncertain = require_uncertain(scenario, "scenario discovery")
     import_prim()
-    indices, seeds, paths, values = jobs(scenario, runs)
+    indices, seeds, paths, values = ensemble_jobs(scenario, runs)
     began = time.perf_counter()
-    plan, results = engines.execute([scenario], np.zeros(runs, dtype=np.int64), indices,
+    plan, results = jobs.execute([scenario], np.zeros(runs, dtype=np.int64), indices,
                                     seeds, paths, values, choice=choice or engines.EngineChoice(),
                                     outcome=outcome, progress=progress)
     y_values = np.concatenate([r.data for r in results])
@@ -196,8 +198,8 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
 def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
     """Write ``out_dir/<name>-discover/``: runs.csv, trajectory.csv, box.csv, prim.png,
     manifest.json."""
-    from buffer_sim.output import atomic_write_text, staged_dir
-    from buffer_sim.runner import csv_text, provenance, write_manifest
+    from buffer_sim.output.files import atomic_write_text, staged_dir
+    from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
     sc = result.scenario
     folder = (Path(out_dir) / f"{sc.name}-discover").absolute()
@@ -224,7 +226,7 @@ def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
 def prim_chart(result: Discovery, path) -> Path:
     """Left: the peeling trajectory (density against coverage, the chosen box marked);
     right: the chosen box's limits on each parameter's declared range."""
-    from buffer_sim.output import new_figure, write_png
+    from buffer_sim.output.files import new_figure, write_png
 
     t, box = result.trajectory, result.box
     lim = box.limits

@@ -3,7 +3,7 @@
 Ensembles, sweeps, sensitivity analyses and scenario discovery all reduce to one
 thing: run the model for a list of *jobs* — (scenario, world seed, parameter values) —
 and collect either each run's whole time series or one number per run (an outcome,
-``buffer_sim.sweep.OUTCOMES``). A job's result depends on nothing but the job, so
+``buffer_sim.experiments.outcomes.OUTCOMES``). A job's result depends on nothing but the job, so
 the same jobs give identical results serially, on the local pool and on a Dask
 cluster, however they are split into chunks.
 
@@ -32,23 +32,20 @@ Engines:
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import math
 import os
 import signal
 import sys
 import threading
-import time
 from concurrent.futures import FIRST_COMPLETED
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
 
-from buffer_sim.errors import MissingExtra, ScenarioError
-from buffer_sim.output import interrupts_deferred
-from buffer_sim.worker_lifetime import end_with_parent, lifeline
+from buffer_sim.core.errors import MissingExtra, ScenarioError
+from buffer_sim.output.files import interrupts_deferred
+from buffer_sim.experiments.worker_lifetime import end_with_parent, lifeline
 
 #: Least work, in seconds, a chunk should carry (per-task overhead is 1-8 ms). Not
 #: more: small chunks let the parent hand over to the workers sooner and leave less
@@ -69,137 +66,8 @@ WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
 _END = object()
 #: What the fork server imports for runs of the model, and for drawing charts only.
-MODEL_MODULES = ("buffer_sim.engines", "buffer_sim.model", "buffer_sim.sweep",
-                 "buffer_sim.preload")
-CHART_MODULES = ("buffer_sim.engines", "buffer_sim.runner", "buffer_sim.plots")
-
-
-# --- jobs and chunks ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Chunk:
-    """Runs that travel together to one worker.
-
-    Attributes:
-        number: position of the chunk (results come back in this order).
-        scenarios: the distinct scenarios its runs use.
-        which: (n,) index into ``scenarios`` for each run.
-        seed_index: (n,) the runs' seed indices (see ``ensemble.world_seed``).
-        seeds: (n,) the world seeds (model ``rng``), derived from the indices.
-        paths: names of the parameters in ``values`` (``ensemble.apply_values``).
-        values: (n, len(paths)) the parameter values of each run.
-        outcome: an outcome name (``sweep.OUTCOMES``): the chunk returns one number
-            per run; None: it returns every run's whole time series.
-    """
-
-    number: int
-    scenarios: tuple
-    which: np.ndarray
-    seed_index: np.ndarray
-    seeds: np.ndarray
-    paths: tuple[str, ...]
-    values: np.ndarray
-    outcome: str | None = None
-
-    @property
-    def n(self) -> int:
-        return len(self.seeds)
-
-
-@dataclass
-class ChunkResult:
-    """What a chunk sends back: compact arrays only.
-
-    Attributes:
-        number: the chunk's number.
-        data: (n, months, columns) float64 time series (``model.output_columns()``)
-            or, for an outcome, (n,) float64.
-        dates: the months ('YYYY-MM') of the time series (empty for an outcome).
-        seconds: the worker's time spent running the chunk.
-    """
-
-    number: int
-    data: np.ndarray
-    dates: tuple[str, ...] = ()
-    seconds: float = 0.0
-
-    @property
-    def n(self) -> int:
-        return len(self.data)
-
-
-def run_one(scenario, seed: int, paths=(), values=()):
-    """Build and run one model: ``scenario`` with ``values`` applied, world seed ``seed``."""
-    from buffer_sim.ensemble import apply_values
-    from buffer_sim.model import BufferModel
-
-    if len(paths):  # NaN: the parameter keeps the scenario's value
-        scenario = apply_values(scenario, {p: float(v) for p, v in zip(paths, values)
-                                           if not math.isnan(v)})
-    model = BufferModel(scenario, rng=int(seed))
-    model.run()
-    return model
-
-
-def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run every job of a chunk (in a worker, or in this process)."""
-    from buffer_sim.model import output_columns
-
-    start = time.perf_counter()
-    columns = output_columns()
-    outcome = None
-    if chunk.outcome is not None:
-        from buffer_sim.sweep import get_outcome
-
-        outcome = get_outcome(chunk.outcome)
-        data = np.empty(chunk.n, dtype=np.float64)
-    dates: tuple[str, ...] = ()
-    series = []
-    for k in range(chunk.n):
-        model = run_one(chunk.scenarios[int(chunk.which[k])], int(chunk.seeds[k]),
-                        chunk.paths, chunk.values[k])
-        table = model.datacollector.tables["timeseries"]
-        if outcome is not None:
-            import pandas as pd
-
-            data[k] = outcome(pd.DataFrame(table))
-        else:
-            if not dates:
-                dates = tuple(table["date"])
-            series.append(np.column_stack([np.asarray(table[c], dtype=np.float64)
-                                           for c in columns]))
-        model.dispose()
-    if outcome is None:
-        data = np.stack(series) if series else np.empty((0, 0, len(columns)))
-    return ChunkResult(chunk.number, data, dates, time.perf_counter() - start)
-
-
-def make_chunks(scenarios, which, seed_index, seeds, paths, values, size: int,
-                outcome: str | None = None) -> Iterator[Chunk]:
-    """Cut the jobs (parallel arrays ``which``, ``seed_index``, ``seeds``, ``values``)
-    into chunks of ``size`` runs; each chunk carries only the scenarios it uses."""
-    which = np.asarray(which, dtype=np.int64)
-    n = len(which)
-    values = np.asarray(values, dtype=np.float64).reshape(n, len(paths))
-    for number, lo in enumerate(range(0, n, size)):
-        hi = min(lo + size, n)
-        used = sorted(set(which[lo:hi].tolist()))
-        remap = {old: new for new, old in enumerate(used)}
-        yield Chunk(number, tuple(scenarios[i] for i in used),
-                    np.array([remap[w] for w in which[lo:hi].tolist()], dtype=np.int64),
-                    np.asarray(seed_index[lo:hi], dtype=np.int64),
-                    np.asarray(seeds[lo:hi], dtype=np.int64), tuple(paths),
-                    values[lo:hi], outcome)
-
-
-def seconds_per_run(scenario, seed: int = 0, repeats: int = 2) -> float:
-    """A run's cost on this machine: the best of ``repeats`` timed runs of ``scenario``."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run_one(scenario, seed).dispose()
-        best = min(best, time.perf_counter() - start)
-    return best
+MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload")
+CHART_MODULES = ("buffer_sim.experiments.engines", "buffer_sim.experiments.runner", "buffer_sim.output.charts")
 
 
 def chunk_size(seconds_each: float, runs: int, workers: int,
@@ -221,7 +89,8 @@ def chunk_size(seconds_each: float, runs: int, workers: int,
 
 # --- engines ------------------------------------------------------------------------------
 
-Callback = Callable[[ChunkResult], None]
+#: Called with each finished chunk's result (``jobs.ChunkResult``).
+Callback = Callable[[object], None]
 
 
 def ordered(items: Iterable, submit, wait_any, window: int,
@@ -310,10 +179,10 @@ def _worker_init(reader) -> None:
     end when the parent is killed outright (``worker_lifetime``), and freeze the heap."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     end_with_parent(reader)
-    _freeze_heap()
+    freeze_heap()
 
 
-def _freeze_heap() -> None:
+def freeze_heap() -> None:
     """Exempt what is alive now (imported modules, the compiled equations) from
     Python's cyclic garbage collector: it will not become garbage during the runs, and
     each full collection would scan it all again. Measured on the replay: a run costs
@@ -543,61 +412,3 @@ class EngineChoice:
             self.notes.append(f"about {estimated_seconds:.1f} s of work: ran in this process "
                               "(a pool costs more than it saves)")
         return SerialEngine()
-
-
-# --- running a list of jobs ----------------------------------------------------------------
-
-@dataclass
-class Plan:
-    """A job list, chunked, with the engine that runs it (see ``execute``)."""
-
-    engine: object
-    chunk_size: int
-    seconds_per_run: float
-    runs: int
-    notes: list[str] = field(default_factory=list)
-
-
-def execute(scenarios, which, seed_index, seeds, paths, values, *, choice: EngineChoice,
-            outcome: str | None = None, progress: Callable[[int], None] | None = None,
-            engine=None) -> tuple[Plan, Iterator[ChunkResult]]:
-    """Run jobs and yield their chunk results in order.
-
-    Args:
-        scenarios: the distinct scenarios; ``which[k]`` picks run k's.
-        seed_index, seeds, values: per run (see ``Chunk``); ``paths`` name ``values``.
-        choice: engine, workers, scheduler, chunk size.
-        outcome: an outcome name, or None for whole time series.
-        progress: called with the number of runs each finished chunk held.
-        engine: an open engine to use instead of ``choice``'s (not closed here).
-
-    Returns:
-        ``(plan, results)``: the plan (engine, chunk size, measured cost) and a
-        generator of ``ChunkResult`` in chunk order; it closes an engine it opened.
-    """
-    n = len(seeds)
-    first = (scenarios[int(which[0])] if n else scenarios[0])
-    own = engine is None
-    if own and choice.pools(n * first.months * ROUGH_SECONDS_PER_MONTH):
-        warm_up_pool()  # overlaps the fork server's imports with the measurement below
-    each = seconds_per_run(first)
-    estimate = each * n
-    if own:
-        engine = choice.open(estimate)
-    size = choice.chunk_size or chunk_size(each, n, engine.workers,
-                                           months=None if outcome else first.months)
-    plan = Plan(engine, size, each, n, list(choice.notes))
-    chunks = make_chunks(scenarios, which, seed_index, seeds, paths, values, size, outcome)
-    on_done = None if progress is None else (lambda result: progress(result.n))
-
-    def results():
-        # For the runs in this process; afterwards the collector sees everything again,
-        # so that a long-lived caller (a notebook) keeps no garbage for ever.
-        _freeze_heap()
-        try:
-            with engine if own else contextlib.nullcontext():
-                yield from engine.map(run_chunk, chunks, on_done)
-        finally:
-            gc.unfreeze()
-
-    return plan, results()

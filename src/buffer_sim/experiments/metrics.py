@@ -2,7 +2,7 @@
 
 Pure functions (no files, no printing, no model runs): ``buffer-sim validate`` and
 ``buffer-sim calibrate`` feed them a run's monthly time series and the observed
-annual table (:func:`buffer_sim.observed.trade_annual`).
+annual table (:func:`buffer_sim.scenario.observed.trade_annual`).
 
 Conventions:
     * The model's *reported* flows are what customs statistics measure, so they are
@@ -197,7 +197,7 @@ def with_derived_totals(observed: pd.DataFrame) -> pd.DataFrame:
     the 2008 and 2012 totals would be missing although their parts are stated.
 
     Args:
-        observed: tidy rows as from :func:`buffer_sim.observed.trade_annual`
+        observed: tidy rows as from :func:`buffer_sim.scenario.observed.trade_annual`
             (``year``, ``series``, ``value_usd_m``, ``basis``; ``source`` if present
             identifies the source row).
 

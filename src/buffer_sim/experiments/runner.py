@@ -10,7 +10,7 @@ Use it from a notebook as well as from the command line::
 
 A run's folder ``OUT/<scenario name>/`` holds ``timeseries.csv``, ``decisions.csv``,
 ``manifest.json`` and the charts ``leverage.png``, ``trade.png`` and
-``overview.png``. It is written whole or not at all (see ``buffer_sim.output``), and
+``overview.png``. It is written whole or not at all (see ``buffer_sim.output.files``), and
 the same scenario, seed and command line give byte-identical files.
 """
 
@@ -25,10 +25,10 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-import buffer_sim
-from buffer_sim.errors import ScenarioError
-from buffer_sim.months import month_str, month_year
-from buffer_sim.output import atomic_write_text, sha256_file, staged_dir
+from buffer_sim.core.version import __version__
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import month_str, month_year
+from buffer_sim.output.files import atomic_write_text, sha256_file, staged_dir
 
 #: printf format of every float in the CSV files (deterministic, 6 significant digits).
 FLOAT_FORMAT = "%.6g"
@@ -36,7 +36,7 @@ MAX_SEED = 2**63 - 1
 DATA_FILES = ("timeseries.csv", "decisions.csv")
 CHART_FILES = ("leverage.png", "trade.png", "overview.png")
 MANIFEST = "manifest.json"
-REPORT = "report.html"  # written by buffer_sim.report after the charts
+REPORT = "report.html"  # written by buffer_sim.output.report after the charts
 
 Progress = Callable[[int, int], None]
 
@@ -92,7 +92,7 @@ def check_seed(value) -> int:
 
 def load(path_or_scenario, seed=None, overrides: Iterable[str] = ()):
     """Resolve a scenario (path or ``Scenario``), apply ``--set`` overrides and the seed."""
-    from buffer_sim.scenario import Scenario, load_scenario
+    from buffer_sim.scenario.schema import Scenario, load_scenario
 
     overrides = list(overrides or ())
     if isinstance(path_or_scenario, Scenario):
@@ -188,7 +188,7 @@ def versions() -> dict[str, str]:
     import mesa
     import numpy
 
-    return {"buffer_sim": buffer_sim.__version__, "mesa": mesa.__version__,
+    return {"buffer_sim": __version__, "mesa": mesa.__version__,
             "numpy": numpy.__version__, "pandas": pd.__version__,
             "matplotlib": _matplotlib_version(), "python": platform.python_version()}
 
@@ -222,7 +222,7 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
     Returns:
         The absolute path of the run's folder.
     """
-    from buffer_sim.engines import call_in_parallel
+    from buffer_sim.experiments.engines import call_in_parallel
 
     scenario = result.scenario
     final = output_folder(result, out_dir).absolute()
@@ -242,7 +242,7 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
             (draw_chart, ("plot_leverage", df, tmp / "leverage.png"), dict(
                 events=events, title=f"Beijing's leverage: potential, applied, realized ({run_id})")),
         ], workers=workers)
-        from buffer_sim import report
+        from buffer_sim.output import report
         report.write_run_report(result, tmp, build_manifest(result, tmp, command_line))
         manifest = build_manifest(result, tmp, command_line)
         write_manifest(tmp, manifest)
@@ -253,14 +253,14 @@ def draw_chart(chart: str, *args, **kwargs) -> Path:
     """``plots.<chart>(*args, **kwargs)``, importing Matplotlib only where it runs: a
     pool worker draws the charts of ``write_outputs`` while this process never loads it.
     """
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     return getattr(plots, chart)(*args, **kwargs)
 
 
 def observed_for(scenario) -> pd.DataFrame | None:
     """Observed annual China-DPRK trade for the years the run covers (None if none)."""
-    from buffer_sim import observed
+    from buffer_sim.scenario import observed
 
     df = observed.observed_years(month_year(scenario.start), month_year(scenario.end))
     return df if len(df) else None

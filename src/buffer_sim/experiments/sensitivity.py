@@ -3,7 +3,7 @@
 The parameters and their distributions are the scenario's ``uncertain:`` block. SALib
 samples the unit hypercube (Saltelli/Sobol' sequence for ``sobol``, trajectories for
 ``morris``); each coordinate is mapped through its parameter's inverse CDF
-(``ensemble.ppf``), so a uniform parameter spans exactly ``[low, high]`` and a
+(``uncertain.ppf``), so a uniform parameter spans exactly ``[low, high]`` and a
 triangular or truncated-normal one follows its declared shape. Sobol' indices are
 unchanged by that monotone mapping; Morris effects are per unit of quantile (0 -> 1
 spans the parameter's whole declared range).
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 METHODS = ("sobol", "morris")
 DEFAULT_SAMPLES = {"sobol": 64, "morris": 20}
@@ -35,7 +35,7 @@ CONF_LEVEL = 0.95
 
 def import_salib():
     """SALib's samplers and analysers, or the one-line error naming the extra."""
-    from buffer_sim.errors import MissingExtra
+    from buffer_sim.core.errors import MissingExtra
 
     try:
         from SALib.analyze import morris as morris_analyze
@@ -48,7 +48,7 @@ def import_salib():
 
 
 def require_uncertain(scenario, what: str) -> dict:
-    from buffer_sim.ensemble import uncertain_of
+    from buffer_sim.scenario.uncertain import uncertain_of
 
     uncertain = uncertain_of(scenario)
     if not uncertain:
@@ -124,9 +124,10 @@ def analyze(method: str, problem: dict, unit: np.ndarray, y: np.ndarray, seed: i
 def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = None,
                     runs: int = 1, *, choice=None, progress=None) -> Sensitivity:
     """Sample, run and analyse (no files written; see ``write_sensitivity``)."""
-    from buffer_sim import engines
-    from buffer_sim.ensemble import ppf, world_seeds
-    from buffer_sim.sweep import check_outcome
+    from buffer_sim.experiments import engines
+    from buffer_sim.experiments import jobs
+    from buffer_sim.scenario.uncertain import ppf, world_seeds
+    from buffer_sim.experiments.outcomes import check_outcome
 
     if method not in METHODS:
         raise ScenarioError("--method", "", f"unknown method {method!r}; expected one of: "
@@ -146,7 +147,7 @@ def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = N
     values = np.repeat(x, runs, axis=0)
     choice = choice or engines.EngineChoice()
     began = time.perf_counter()
-    plan, results = engines.execute([scenario], np.zeros(len(seeds), dtype=np.int64), indices,
+    plan, results = jobs.execute([scenario], np.zeros(len(seeds), dtype=np.int64), indices,
                                     seeds, paths, values, choice=choice, outcome=outcome,
                                     progress=progress)
     per_run = np.concatenate([r.data for r in results]).reshape(points, runs)
@@ -171,8 +172,8 @@ def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = N
 def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensitivity:
     """Write ``out_dir/<name>-sensitivity-<method>/``: indices.csv, samples.csv,
     indices.png, manifest.json."""
-    from buffer_sim.output import atomic_write_text, staged_dir
-    from buffer_sim.runner import csv_text, provenance, write_manifest
+    from buffer_sim.output.files import atomic_write_text, staged_dir
+    from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
     sc = result.scenario
     folder = (Path(out_dir) / f"{sc.name}-sensitivity-{result.method}").absolute()
@@ -198,7 +199,7 @@ def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensit
 def indices_chart(result: Sensitivity, path) -> Path:
     """Bars: Sobol' S1 and ST with confidence intervals, or Morris mu* (with its
     interval) and sigma."""
-    from buffer_sim.output import new_figure, write_png
+    from buffer_sim.output.files import new_figure, write_png
 
     t = result.indices
     n = len(t)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 
 #: First line of a generated file (how :func:`is_generated` recognises one).
 FILE_MARK = "# Start state generated from a run of the model; do not edit by hand."
@@ -83,7 +83,7 @@ def parse_seeds(text: str | None, scenario) -> list[int]:
     Raises:
         ScenarioError: not whole numbers >= 0, an empty or reversed range, over 100 seeds.
     """
-    from buffer_sim.runner import MAX_SEED
+    from buffer_sim.experiments.runner import MAX_SEED
 
     if text is None or not str(text).strip():
         return [scenario.seed + i for i in range(DEFAULT_SEEDS)]
@@ -110,7 +110,7 @@ def parse_seeds(text: str | None, scenario) -> list[int]:
 
 def check_at(text: str, scenario) -> int:
     """``--at``: a month inside the source scenario's period, or ``ScenarioError``."""
-    from buffer_sim.months import month_str, parse_month
+    from buffer_sim.core.months import month_str, parse_month
 
     try:
         month = parse_month(str(text))
@@ -143,7 +143,7 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
     Returns:
         The averaged :class:`StartState`.
     """
-    from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+    from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
 
     fired = [e for e in scenario.events if scenario.start <= e.month <= at]
     changed_actors = sorted({e.actor for e in fired if e.kind == "administration"},
@@ -185,14 +185,14 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
 
 
 def _actor_class(actor: str):
-    from buffer_sim.actors import ACTORS
+    from buffer_sim.agents import ACTORS
 
     return ACTORS[actor]
 
 
 def _administration(actor) -> dict:
     """Priorities, non-default thresholds and a non-default rule of an actor now."""
-    from buffer_sim.priorities import DEFAULT_THRESHOLDS
+    from buffer_sim.core.priorities import DEFAULT_THRESHOLDS
 
     defaults = {**DEFAULT_THRESHOLDS, **type(actor).default_thresholds}
     out: dict = {"priorities": list(actor.priorities)}
@@ -236,8 +236,8 @@ def render(start: StartState, extends: str, command: str) -> str:
     Returns:
         The YAML text; the same inputs give the same text.
     """
-    import buffer_sim
-    from buffer_sim.months import month_str
+    from buffer_sim.core.version import __version__
+    from buffer_sim.core.months import month_str
 
     sc = start.scenario
     seeds = start.seeds
@@ -253,7 +253,7 @@ def render(start: StartState, extends: str, command: str) -> str:
         f"# (seeds {_seed_text(seeds)}); a discrete instrument takes its most common level.",
         "# Administrations in force and parameters changed by events up to then are carried",
         "# over, because a scenario starting later drops the events that set them.",
-        f"# Model: buffer_sim {buffer_sim.__version__}; source scenario content hash "
+        f"# Model: buffer_sim {__version__}; source scenario content hash "
         f"{sc.content_hash[:16]}.",
         "# A scenario starting the next month uses it with 'extends:' and overrides what is",
         "# observed (with its source) in its own file.",

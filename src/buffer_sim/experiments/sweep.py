@@ -1,11 +1,7 @@
-"""Parameter sweeps, and the outcomes that sweeps, sensitivity and discovery measure.
+"""Parameter sweeps: a grid of parameter values, replicated runs at every point.
 
-An *outcome* is one number per run, computed from the run's time series (a DataFrame
-like ``timeseries.csv``: ``date`` then every output column). ``OUTCOMES`` names them;
-some take an argument after a colon (``enforcement_first_above:0.75``,
-``mean:tension``). ``get_outcome("NAME[:ARG]")`` returns the function.
-
-A sweep runs a grid of values (``--param PATH=LOW:HIGH:N``, applied as ``--set``
+A sweep measures an *outcome* (one number per run, ``buffer_sim.experiments.outcomes``).
+It runs a grid of values (``--param PATH=LOW:HIGH:N``, applied as ``--set``
 overrides) with ``--runs N`` replications at every grid point. The replications use
 seed indices 0..N-1 at every point (common random numbers: a difference between
 points comes from the parameter, not from luck); uncertain parameters that are not
@@ -14,185 +10,19 @@ swept are drawn per run as in an ensemble.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
-import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.experiments.outcomes import OUTCOMES, check_outcome, parse_outcome
 
 QUANTILES = (5, 25, 50, 75, 95)
-
-
-# --- outcomes --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Outcome:
-    """A named measure of one run.
-
-    Attributes:
-        doc: what it measures, with its unit.
-        fn: ``fn(timeseries, arg) -> float`` (NaN when undefined for the run).
-        arg: what ``NAME:ARG`` takes (None: no argument); ``default`` if omitted.
-        years: calendar years the scenario must cover, if any.
-    """
-
-    doc: str
-    fn: Callable[[pd.DataFrame, object], float]
-    arg: str | None = None
-    default: object = None
-    years: tuple[int, int] | None = None
-
-
-def _years(df: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
-    year = df["date"].str.slice(0, 4).astype(int)
-    return df[(year >= first) & (year <= last)]
-
-
-def _first_above(df: pd.DataFrame, level: float) -> float:
-    above = np.flatnonzero(df["beijing_enforcement"].to_numpy() > level)
-    return float(above[0]) if len(above) else math.nan
-
-
-def _window_mean(df: pd.DataFrame, column: str, first: str, last: str) -> float:
-    window = df[(df["date"] >= first) & (df["date"] <= last)][column]
-    return float(window.mean()) if len(window) else math.nan
-
-
-def _column(df: pd.DataFrame, name: str) -> np.ndarray:
-    return df[name].to_numpy(dtype=np.float64)
-
-
-OUTCOMES: dict[str, Outcome] = {
-    "imports_2017_2018": Outcome(
-        "mean of China's reported imports from the DPRK over 2017-2018, US$ million/month",
-        lambda df, _: float(_years(df, 2017, 2018)["cn_imports_reported"].mean()),
-        years=(2017, 2018)),
-    "peak_enforcement": Outcome(
-        "highest Beijing enforcement in the period, 0..1",
-        lambda df, _: float(_column(df, "beijing_enforcement").max())),
-    "enforcement_first_above": Outcome(
-        "month (0 = the first month) when Beijing's enforcement first exceeds LEVEL; "
-        "NaN if never",
-        lambda df, level: _first_above(df, level), arg="LEVEL", default=0.75),
-    "mean_tension": Outcome("mean tension over the period, 0..1",
-                            lambda df, _: float(_column(df, "tension").mean())),
-    "min_stability": Outcome("lowest DPRK stability in the period, 0..1",
-                             lambda df, _: float(_column(df, "stability").min())),
-    "mean_influence": Outcome("mean realized influence of Beijing over Pyongyang, -1..1",
-                              lambda df, _: float(_column(df, "influence_realized").mean())),
-    "final_warmth_cn_dprk": Outcome("China-DPRK warmth in the last month, -1..1",
-                                    lambda df, _: float(_column(df, "warmth_cn_dprk")[-1])),
-    "enforcement_2017": Outcome(
-        "mean of Beijing's visible enforcement over 2017, 0..1",
-        lambda df, _: float(_years(df, 2017, 2017)["beijing_enforcement"].mean()),
-        years=(2017, 2017)),
-    "window_mean": Outcome(
-        "mean of COLUMN over the months FROM..TO (YYYY-MM), e.g. "
-        "window_mean:beijing_crackdown@2018-01..2019-12",
-        lambda df, arg: _window_mean(df, *arg), arg="COLUMN@FROM..TO"),
-    "mean": Outcome("mean of any output COLUMN over the period",
-                    lambda df, col: float(_column(df, col).mean()), arg="COLUMN"),
-    "max": Outcome("largest value of COLUMN", lambda df, col: float(_column(df, col).max()),
-                   arg="COLUMN"),
-    "min": Outcome("smallest value of COLUMN", lambda df, col: float(_column(df, col).min()),
-                   arg="COLUMN"),
-    "final": Outcome("value of COLUMN in the last month",
-                     lambda df, col: float(_column(df, col)[-1]), arg="COLUMN"),
-}
-
-
-def outcome_help() -> str:
-    """One line per outcome, for ``--help``."""
-    lines = []
-    for name, o in OUTCOMES.items():
-        label = f"{name}:{o.arg}" if o.arg else name
-        default = f" (default {o.default})" if o.default is not None else ""
-        lines.append(f"  {label:<30} {o.doc}{default}")
-    return "\n".join(lines)
-
-
-def outcome_names() -> str:
-    return ", ".join(f"{n}:{o.arg}" if o.arg else n for n, o in OUTCOMES.items())
-
-
-def parse_outcome(text: str) -> tuple[str, object]:
-    """'enforcement_first_above:0.75' -> ('enforcement_first_above', 0.75); checks it."""
-    from buffer_sim.model import output_columns
-
-    name, colon, arg_text = str(text).strip().partition(":")
-    name, arg_text = name.strip(), arg_text.strip()
-    if name not in OUTCOMES:
-        close = difflib.get_close_matches(name, list(OUTCOMES), n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ScenarioError("--outcome", "", f"unknown outcome {text!r}{hint}; expected one of: "
-                                             f"{outcome_names()}")
-    o = OUTCOMES[name]
-    if o.arg is None:
-        if colon:
-            raise ScenarioError("--outcome", "", f"{name} takes no argument, got {text!r}")
-        return name, None
-    if not arg_text:
-        if o.default is None:
-            raise ScenarioError("--outcome", "", f"{name} needs {o.arg}: {name}:{o.arg}")
-        return name, o.default
-    if o.arg == "COLUMN@FROM..TO":
-        column, at, window = arg_text.partition("@")
-        first, dots, last = window.partition("..")
-        months = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-        if not at or not dots or not months.match(first.strip()) or not months.match(
-                last.strip()) or first.strip() > last.strip():
-            raise ScenarioError("--outcome", "", f"{name} needs COLUMN@YYYY-MM..YYYY-MM "
-                                                 f"(first month not after the last), got "
-                                                 f"{arg_text!r}")
-        parse_outcome(f"mean:{column.strip()}")  # the column must exist
-        return name, (column.strip(), first.strip(), last.strip())
-    if o.arg == "COLUMN":
-        columns = output_columns()
-        if arg_text not in columns:
-            close = difflib.get_close_matches(arg_text, columns, n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ScenarioError("--outcome", "", f"unknown column {arg_text!r}{hint}; see the "
-                                                 "columns of timeseries.csv")
-        return name, arg_text
-    try:
-        value = float(arg_text)
-    except ValueError:
-        raise ScenarioError("--outcome", "", f"{name}:{o.arg} needs a number, got "
-                                             f"{arg_text!r}") from None
-    if not math.isfinite(value):
-        raise ScenarioError("--outcome", "", f"{name}:{o.arg} needs a finite number")
-    return name, value
-
-
-@lru_cache(maxsize=64)
-def get_outcome(text: str) -> Callable[[pd.DataFrame], float]:
-    """The function of an outcome name (``ScenarioError`` if unknown)."""
-    name, arg = parse_outcome(text)
-    fn = OUTCOMES[name].fn
-    return lambda df: fn(df, arg)
-
-
-def check_outcome(text: str, scenario) -> str:
-    """Validate an outcome against a scenario (e.g. it covers the years it needs)."""
-    from buffer_sim.months import month_str, month_year
-
-    name, _ = parse_outcome(text)
-    years = OUTCOMES[name].years
-    if years and (month_year(scenario.end) < years[0] or month_year(scenario.start) > years[1]):
-        raise ScenarioError("--outcome", "", f"{name} needs a period that covers "
-                                             f"{years[0]}-{years[1]}; {scenario.name} runs "
-                                             f"{month_str(scenario.start)}.."
-                                             f"{month_str(scenario.end)}")
-    return text
 
 
 # --- the grid ----------------------------------------------------------------------------------
@@ -241,8 +71,8 @@ def load_points(path, params, overrides=(), seed=None) -> list:
 
     An uncertain parameter that is swept is no longer drawn at that point.
     """
-    from buffer_sim import runner
-    from buffer_sim.ensemble import normalize_path
+    from buffer_sim.experiments import runner
+    from buffer_sim.scenario.uncertain import normalize_path
 
     names = [p for p, _ in params]
     if len(set(map(normalize_path, names))) != len(names):
@@ -289,8 +119,9 @@ def evaluate(scenarios, runs: int, outcome: str, *, choice=None, progress=None,
              start: int = 0, engine=None) -> tuple[np.ndarray, object]:
     """The outcome of ``runs`` replications (seed indices start..start+runs-1) of each
     scenario: a (scenarios, runs) array, and the engine plan."""
-    from buffer_sim import engines
-    from buffer_sim.ensemble import draw, uncertain_of, world_seeds
+    from buffer_sim.experiments import engines
+    from buffer_sim.experiments import jobs
+    from buffer_sim.scenario.uncertain import draw, uncertain_of, world_seeds
 
     choice = choice or engines.EngineChoice()
     indices = np.arange(start, start + runs, dtype=np.int64)
@@ -310,7 +141,7 @@ def evaluate(scenarios, runs: int, outcome: str, *, choice=None, progress=None,
         run_seeds.append(own)
         values.append(block)
     values = np.concatenate(values) if values else np.empty((0, len(paths)))
-    plan, results = engines.execute(
+    plan, results = jobs.execute(
         scenarios, np.concatenate(which), np.concatenate(seed_index),
         np.concatenate(run_seeds), tuple(paths), values, choice=choice, outcome=outcome,
         progress=progress, engine=engine)
@@ -350,8 +181,8 @@ def run_sweep(path, params, outcome: str, runs: int, *, overrides=(), seed=None,
 
 def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
     """Write ``out_dir/<name>-sweep/``: sweep.csv, sweep.png, manifest.json."""
-    from buffer_sim.output import atomic_write_text, staged_dir
-    from buffer_sim.runner import csv_text, provenance, write_manifest
+    from buffer_sim.output.files import atomic_write_text, staged_dir
+    from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
     folder = (Path(out_dir) / f"{sweep.scenario.name}-sweep").absolute()
     with staged_dir(folder) as tmp:
@@ -375,7 +206,7 @@ def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
 
 def sweep_chart(sweep: Sweep, path) -> Path | None:
     """A line chart (one parameter) or a heat map (two) of the outcome; None for more."""
-    from buffer_sim.output import new_figure, write_png
+    from buffer_sim.output.files import new_figure, write_png
 
     params, t = sweep.params, sweep.table
     if len(params) not in (1, 2):

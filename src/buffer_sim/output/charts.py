@@ -51,8 +51,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from buffer_sim.output import atomic_write_bytes  # noqa: E402
-from buffer_sim.params import Parameters  # noqa: E402
+from buffer_sim.output.files import atomic_write_bytes  # noqa: E402
+from buffer_sim.core.params import Parameters  # noqa: E402
 
 __all__ = ["DPI", "ChartText", "chart_text", "figure_text", "legend_label", "overlay",
            "overlay_panels", "panel_title", "plot_compare", "plot_leverage", "plot_overview",
@@ -383,7 +383,7 @@ def overlay_panels(kind: str, columns: Iterable[str] = ()) -> list[str]:
     Raises:
         ValueError: unknown ``kind``.
     """
-    from buffer_sim import world
+    from buffer_sim.core import world
 
     columns = list(columns)
     if kind == "leverage":
@@ -518,7 +518,7 @@ def chart_text(path) -> ChartText:
     with Image.open(path) as image:
         raw = image.text.get(TEXT_KEY)  # type: ignore[attr-defined]
     if raw is None:
-        raise ValueError(f"{path}: no chart text (was it drawn by buffer_sim.plots?)")
+        raise ValueError(f"{path}: no chart text (was it drawn by buffer_sim.output.charts?)")
     data = json.loads(raw)
     return ChartText(data["title"], tuple(data["panels"]), tuple(data["legend"]),
                      tuple(data["events"]))
@@ -1279,7 +1279,7 @@ def value_limits(column: str) -> tuple[float, float] | None:
     Returns:
         ``(low, high)``, or None for unbounded measures and indices.
     """
-    from buffer_sim import world
+    from buffer_sim.core import world
 
     spec = world.STATE_VARIABLES.get(column) or world.LEVERAGE_MEASURES.get(column)
     if spec is not None:

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.output import atomic_write_text
+from buffer_sim.output.files import atomic_write_text
 
 REPORT = "report.html"
 #: what every scale and leverage measure means, in plain words (docs/glossary.md)
 GLOSSARY_LINK = ('<p class="sub">What the numbers mean: <a href="'
-                 + (Path(__file__).resolve().parents[2] / "docs" / "glossary.md").as_uri()
+                 + (Path(__file__).resolve().parents[3] / "docs" / "glossary.md").as_uri()
                  + '">the glossary</a> (docs/glossary.md in the project).</p>')
 
 #: (file, title, caption) of the charts of a run's page.
@@ -62,8 +62,7 @@ ACTOR_ORDER = ("beijing", "pyongyang", "washington", "seoul")
 def key_measures() -> list[tuple[str, str, str, int]]:
     """(column, words, unit, decimals) of the headline measures compared across
     scenarios: ``compare.HEADLINES`` with the charts' names (``plots.METRICS``)."""
-    from buffer_sim.compare import HEADLINES
-    from buffer_sim.plots import METRICS
+    from buffer_sim.output.charts import METRICS
 
     return [(column, *METRICS.get(column, (column.replace("_", " "), "")), digits)
             for column, digits in HEADLINES]
@@ -102,6 +101,26 @@ nav a { margin-right: 1em; }
 
 def esc(text) -> str:
     return html.escape(str(text), quote=True)
+
+
+#: The headline measures, (column, decimals in tables): the rows of the key numbers
+#: (printed summary and report.html) and the panels of compare.png and
+#: compare_difference.png, in this order (two panels a row). Their names and units
+#: are ``plots.METRICS``'.
+HEADLINES = (
+    ("beijing_enforcement", 3), ("tension", 3),
+    ("warmth_cn_dprk", 3), ("warmth_cn_rok", 3),
+    ("cn_imports_reported", 1), ("cn_exports_reported", 1),
+    ("informal_trade", 1), ("dprk_economy", 3),
+    ("stability", 3), ("leverage_potential", 3),
+    ("pressure_applied", 3), ("influence_realized", 3),
+)
+#: How the verdict is reached, in words (``--help``, the table notes).
+NOISE_RULE = ("a difference is 'within the noise' when the 5-95% range of the N "
+              "seed-by-seed differences (run i of a scenario minus run i of the reference, "
+              "same seed) includes 0; 'beyond the noise' when it does not; 'no difference' "
+              "when every run pair is identical over the window")
+
 
 
 def data_uri(path) -> str:
@@ -245,7 +264,7 @@ def _story(paragraphs: Sequence[str]) -> str:
 
 def decisions_html(result, open_actor: str = "beijing") -> str:
     """Every actor's decisions as a story; ``open_actor``'s shown, the others folded."""
-    from buffer_sim import explain
+    from buffer_sim.output import explain
 
     if getattr(getattr(result, "model", None), "decisions", None) is not None:
         table_ = explain.decision_table(result)
@@ -318,7 +337,7 @@ def run_provenance_html(manifest: Mapping) -> str:
 
 def run_report(result, folder, manifest: Mapping) -> str:
     """The HTML of a run's page; charts are read from ``folder``."""
-    from buffer_sim.months import month_str
+    from buffer_sim.core.months import month_str
 
     sc = result.scenario
     folder = Path(folder)
@@ -361,8 +380,8 @@ def write_run_report(result, folder, manifest: Mapping) -> Path:
 # --- a comparison's page ------------------------------------------------------------------------
 
 def _scenarios_html(comparison, manifest: Mapping) -> str:
-    from buffer_sim.cli import first_sentences
-    from buffer_sim.months import month_str
+    from buffer_sim.output.text import first_sentences
+    from buffer_sim.core.months import month_str
 
     rows = []
     for i, (label, result) in enumerate(comparison.results.items()):
@@ -383,8 +402,6 @@ def compare_numbers_html(comparison) -> str:
     columns stay the same however many scenarios there are and however long their
     names, so the table keeps to the page's width.
     """
-    from buffer_sim.compare import NOISE_RULE
-
     diff = comparison.difference.set_index(["metric", "scenario"])
     labels = comparison.labels
     runs = getattr(comparison, "runs", None)
@@ -463,7 +480,7 @@ def compare_report(comparison, folder, manifest: Mapping) -> str:
     body += [figure(folder / f, t, c) for f, t, c in COMPARE_CHARTS]
     body.append('<h2 id="numbers">Key numbers</h2>' + compare_numbers_html(comparison))
     body.append('<h2 id="decisions">Beijing\'s decisions in each scenario</h2>')
-    from buffer_sim import explain
+    from buffer_sim.output import explain
 
     for i, (label, result) in enumerate(comparison.results.items()):
         story = _story(explain.narrate(explain.decision_table(result), "beijing"))

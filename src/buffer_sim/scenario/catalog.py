@@ -1,4 +1,6 @@
-"""Which files in a scenarios folder are scenarios a class can run.
+"""The one place that finds shipped scenarios: the project's ``scenarios/`` folder, a
+scenario given by name or path, and which files in a scenarios folder are scenarios a
+class can run.
 
 A folder of scenarios also holds *fragments*: files that other scenarios pull in with
 ``extends:`` but that are not scenarios themselves, such as
@@ -14,6 +16,40 @@ from pathlib import Path
 import yaml
 
 SUFFIXES = (".yaml", ".yml")
+#: The scenario commands run when none is named.
+DEFAULT_SCENARIO = "scenarios/replay_2009_2019.yaml"
+
+
+def project_root() -> Path:
+    """The folder holding ``scenarios/`` in a source checkout (``src/buffer_sim/..``)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def scenarios_dir() -> Path | None:
+    """The shipped ``scenarios/`` folder: the project's, else the current folder's."""
+    for base in (project_root(), Path.cwd()):
+        if (base / "scenarios").is_dir():
+            return base / "scenarios"
+    return None
+
+
+def resolve_scenario(arg: str) -> Path:
+    """Find a scenario file: as given (relative to the current folder), then relative to
+    the project root; a bare name like ``replay_2009_2019`` is looked up in
+    ``scenarios/`` and ``scenarios/whatif/``. If nothing exists the path is returned as
+    given, and loading it reports "file not found"."""
+    given = Path(arg).expanduser()
+    candidates = [given]
+    if not given.is_absolute():
+        candidates.append(project_root() / given)
+        if given.suffix.lower() not in (".yaml", ".yml") and len(given.parts) == 1:
+            for base in (Path.cwd(), project_root()):
+                for sub in ("scenarios", "scenarios/whatif"):
+                    candidates += [base / sub / f"{arg}.yaml", base / sub / f"{arg}.yml"]
+    for path in candidates:
+        if path.is_file():
+            return path.resolve()
+    return given
 
 
 def is_fragment(path) -> bool:

@@ -215,7 +215,7 @@ def read_trade_file(path) -> pd.DataFrame:
     Raises:
         ScenarioError: one line naming the file, the row and field, and the problem.
     """
-    from buffer_sim.errors import ScenarioError
+    from buffer_sim.core.errors import ScenarioError
 
     name = str(path)
     try:

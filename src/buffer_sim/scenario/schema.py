@@ -27,13 +27,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from buffer_sim.actors import ACTORS
-from buffer_sim.decision import RULES
-from buffer_sim.errors import ScenarioError
-from buffer_sim.months import month_str, parse_month
-from buffer_sim.params import PARAMETER_RANGES, Parameters
-from buffer_sim.priorities import PRIORITIES
-from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+from buffer_sim.agents import ACTORS
+from buffer_sim.core.decision import RULES
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import month_str, parse_month
+from buffer_sim.core.params import PARAMETER_RANGES, Parameters
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
 
 MAX_FILE_BYTES = 1_000_000
 EVENT_KINDS = ("forced_action", "resolution", "administration", "parameter_change",
@@ -125,7 +125,7 @@ class PinSpec(_Strict):
 
 
 class UncertainSpec(_Strict):
-    """One uncertain parameter (``uncertain:``), checked by ``ensemble.check_uncertain``."""
+    """One uncertain parameter (``uncertain:``), checked by ``uncertain.check_uncertain``."""
 
     dist: Literal["uniform", "normal", "triangular"]
     low: Number | None = None
@@ -1206,7 +1206,7 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
             item["priorities"] = list(event.priorities)
     events.sort(key=lambda ev: ev.month)  # stable: same-month events keep file order
     # lazy: ensemble imports this module
-    from buffer_sim.ensemble import check_event_paths, check_uncertain
+    from buffer_sim.scenario.uncertain import check_event_paths, check_uncertain
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})
     check_event_paths(file, uncertain, events)

@@ -6,7 +6,7 @@ of its ```bash blocks, in this process, into a scratch folder), reading what the
 API for its decision table. Every answer quotes the numbers those runs give, so the key is
 as reproducible as the runs themselves: same scenarios and seed, same key, byte for byte.
 
-Run ``python -m buffer_sim.answer_key exercises/02_order_of_priorities.md`` (or no argument
+Run ``python -m buffer_sim.tools.answer_key exercises/02_order_of_priorities.md`` (or no argument
 for all four) to write ``exercises/answers/<worksheet>.md``; ``--check`` compares instead
 of writing and exits 1 when a committed key is out of date (after a change to the model).
 The same functions let the tests check that every name a worksheet cites appears on the
@@ -173,7 +173,8 @@ def run_worksheet(path: Path, root: Path) -> WorksheetRuns:
     Raises:
         RuntimeError: a command failed (its error output is in the message).
     """
-    from buffer_sim import api, explain
+    from buffer_sim import api
+    from buffer_sim.output import explain
     from buffer_sim.cli import main as cli_main
 
     runs = WorksheetRuns(Path(root))
@@ -211,7 +212,7 @@ def _d(value: float, digits: int = 3) -> str:
 
 
 def _priority(name: str) -> str:
-    from buffer_sim.explain import _priority_label
+    from buffer_sim.output.explain import _priority_label
 
     return _priority_label(name)
 
@@ -384,7 +385,8 @@ def _key_01(runs: WorksheetRuns) -> Key:
 
 
 def _key_02(runs: WorksheetRuns) -> Key:
-    from buffer_sim import api, explain
+    from buffer_sim import api
+    from buffer_sim.output import explain
 
     key = Key()
     name = ("compare-replay_2009_2019-beijing_denuclearisation_first-"
@@ -583,7 +585,8 @@ def _threshold(explained: Explained, moves: pd.DataFrame, priority: str) -> floa
 
 
 def _key_04(runs: WorksheetRuns) -> Key:
-    from buffer_sim import api, explain
+    from buffer_sim import api
+    from buffer_sim.output import explain
 
     key = Key()
     beijing = runs.explained[0]
@@ -694,7 +697,7 @@ def render(path: Path, key: Key) -> str:
     title = Path(path).read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
     lines = [f"# Answer key — {title}", "",
              f"*For the teacher. Generated from the runs of `exercises/{Path(path).name}` by "
-             f"`python -m buffer_sim.answer_key exercises/{Path(path).name}`; every number "
+             f"`python -m buffer_sim.tools.answer_key exercises/{Path(path).name}`; every number "
              "below is what those commands give (same scenarios, same seed). Regenerate after "
              "a change to the model; the tests check it is up to date.*"]
     section = None
@@ -721,7 +724,7 @@ def key_path(path: Path) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m buffer_sim.answer_key",
+        prog="python -m buffer_sim.tools.answer_key",
         description="Run each worksheet's commands and write its teacher's answer key to "
                     "exercises/answers/<worksheet>.md.")
     parser.add_argument("worksheets", nargs="*", type=Path,

@@ -9,8 +9,8 @@ of the four trade flows. ``tests/test_golden.py`` compares them with
 fails CI. When the change is intended (a retuned coefficient, a new mechanism), refresh
 the file and commit it with the change::
 
-    python -m buffer_sim.golden --refresh      # or: make golden
-    python -m buffer_sim.golden                # compare only; exit 1 on a difference
+    python -m buffer_sim.tools.golden --refresh      # or: make golden
+    python -m buffer_sim.tools.golden                # compare only; exit 1 on a difference
 
 Tolerance: relative 1e-6 (absolute 1e-9 for values near zero). A run is deterministic
 — same scenario, same seed, same random draws, byte-identical CSV files — so on one
@@ -35,20 +35,20 @@ SUM_COLUMNS = ("cn_exports_reported", "cn_imports_reported", "cn_exports_informa
                "cn_imports_informal")
 RELATIVE_TOLERANCE = 1e-6
 ABSOLUTE_TOLERANCE = 1e-9
-REFRESH_COMMAND = "python -m buffer_sim.golden --refresh"
+REFRESH_COMMAND = "python -m buffer_sim.tools.golden --refresh"
 
 
 def golden_file() -> Path:
     """``tests/golden/replay_2009_2019.json`` in the source checkout."""
-    from buffer_sim.cli import project_root
+    from buffer_sim.scenario.catalog import project_root
 
     return project_root() / "tests" / "golden" / GOLDEN_NAME
 
 
 def compute(scenario=None, seed=None) -> dict:
     """The golden values of a run (default: the default scenario with its own seed)."""
-    from buffer_sim import runner
-    from buffer_sim.cli import project_root
+    from buffer_sim.experiments import runner
+    from buffer_sim.scenario.catalog import project_root
 
     path = Path(scenario) if scenario is not None else project_root() / DEFAULT_SCENARIO
     result = runner.run(path, seed=seed)
@@ -63,7 +63,7 @@ def compute(scenario=None, seed=None) -> dict:
     except ValueError:
         pass
     return {
-        "about": "Annual means and sums of the default run; see buffer_sim/golden.py. "
+        "about": "Annual means and sums of the default run; see buffer_sim/tools/golden.py. "
                  f"Refresh when a change is intended: {REFRESH_COMMAND}",
         "scenario": rel.as_posix(),
         "name": sc.name,
@@ -105,7 +105,7 @@ def load(path=None) -> dict:
 
 
 def write(values: dict, path=None) -> Path:
-    from buffer_sim.output import atomic_write_text
+    from buffer_sim.output.files import atomic_write_text
 
     path = Path(path) if path is not None else golden_file()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def write(values: dict, path=None) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m buffer_sim.golden",
+        prog="python -m buffer_sim.tools.golden",
         description="Compare the default run with its golden values, or refresh them.")
     parser.add_argument("--refresh", action="store_true",
                         help="rewrite the golden file from the current model")
