@@ -26,15 +26,13 @@ def register(sub, _Fmt) -> None:
 
 
 def handler(args, argv) -> int:
-
     folder = scenarios_dir()
     if folder is None:
         print(f"{PROG}: error: no scenarios/ folder found (looked in {project_root()} and "
               f"{Path.cwd()})", file=sys.stderr)
         return 1
-
     files = scenario_files(folder)  # not the fragments that scenarios extend
-    width = width()
+    columns = width()
     print(f"Scenarios in {folder}{os.sep}\n")
     for path in files:
         rel = path.relative_to(folder.parent).as_posix()
@@ -42,13 +40,13 @@ def handler(args, argv) -> int:
             sc = load_scenario(path)
         except ScenarioError as err:
             print(f"{path.stem}  (invalid)  {rel}")
-            print(textwrap.fill(str(err), width, initial_indent="    ",
+            print(textwrap.fill(str(err), columns, initial_indent="    ",
                                 subsequent_indent="    "))
             print()
             continue
         print(f"{sc.name}  {month_str(sc.start)}..{month_str(sc.end)}  {rel}")
         about = first_sentences(sc.description) or "(no description)"
-        print(textwrap.fill(about, width, initial_indent="    ", subsequent_indent="    "))
+        print(textwrap.fill(about, columns, initial_indent="    ", subsequent_indent="    "))
         print()
     if not files:
         print("(no scenario files)\n")

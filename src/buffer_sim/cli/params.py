@@ -22,9 +22,8 @@ def _fmt_number(x) -> str:
 
 
 def handler(args, argv) -> int:
-
     rows = Parameters.describe()
-    width = width()
+    columns = width()
     name_w = max(len("NAME"), *(len(r["name"]) for r in rows))
     default_w = max(len("DEFAULT"), *(len(_fmt_number(r["default"])) for r in rows))
     print(f"{'NAME':<{name_w}}  {'DEFAULT':>{default_w}}  UNIT [RANGE]")
@@ -34,7 +33,7 @@ def handler(args, argv) -> int:
         rng = f" [{_fmt_number(lo)}, {_fmt_number(hi)}]" if lo is not None else ""
         print(f"{r['name']:<{name_w}}  {_fmt_number(r['default']):>{default_w}}  "
               f"{r.get('unit', '')}{rng}")
-        print(textwrap.fill(" ".join(str(r.get("doc", "")).split()), width,
+        print(textwrap.fill(" ".join(str(r.get("doc", "")).split()), columns,
                             initial_indent="    ", subsequent_indent="    "))
     print(f"\nChange one for a run with:  {PROG} run --set parameters.NAME=VALUE  "
           "(or under parameters: in a scenario file)")
