@@ -193,10 +193,12 @@ def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_f
     assert (mine / "difference.csv").read_bytes() == (theirs / "difference.csv").read_bytes()
 
 
-def test_buffer_sim_compare_is_callable_even_once_the_module_is_imported(scenario_file):
-    import buffer_sim.compare as module
+def test_buffer_sim_compare_is_the_api_function_even_once_the_library_module_is_imported(
+        scenario_file):
+    import buffer_sim.experiments.compare as library  # the comparison machinery
+    from buffer_sim import api
 
-    assert buffer_sim.compare is module
+    assert buffer_sim.compare is api.compare and library is not api.compare
     cmp = buffer_sim.compare([scenario_file, (scenario_file, {"seoul.rule": "weighted"})])
     assert cmp.seed == 2016  # the first scenario's own seed
 

@@ -136,7 +136,7 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
 
     from buffer_sim.experiments import engines
 
-    from buffer_sim.experiments import jobs
+    from buffer_sim.experiments import jobs as runs_of_jobs
     from buffer_sim.model import output_columns
     from buffer_sim.output.files import atomic_write_text, staged_dir
     from buffer_sim.experiments.runner import write_manifest
@@ -148,7 +148,7 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
     folder = (Path(out_dir) / f"{scenario.name}-ensemble").absolute()
     began = time.perf_counter()
     with staged_dir(folder) as tmp:
-        plan, results = jobs.execute(
+        plan, results = runs_of_jobs.execute(
             [scenario], np.zeros(runs, dtype=np.int64), indices, seeds, paths, values,
             choice=choice, progress=progress)
         writer = None
