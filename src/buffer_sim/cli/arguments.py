@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 from buffer_sim.core.errors import ScenarioError
-from buffer_sim.scenario.schema import parse_override
 
 
 #: Most model runs one command makes (``--runs``; a sweep's points x runs; a
@@ -57,6 +56,7 @@ def check_arguments(args) -> None:
     sets = getattr(args, "set", None) or []
     if sets:
         from buffer_sim.experiments.compare import split_set  # pandas: only when needed
+        from buffer_sim.scenario.schema import parse_override  # Mesa (agents): likewise
 
         for text in sets:
             path, _ = parse_override(split_set(text)[1] if args.command == "compare" else text)

@@ -12,7 +12,6 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.core.months import month_str
 from buffer_sim.output.text import first_sentences
 from buffer_sim.scenario.catalog import project_root, scenario_files, scenarios_dir
-from buffer_sim.scenario.schema import load_scenario
 
 
 def register(sub, _Fmt) -> None:
@@ -26,6 +25,8 @@ def register(sub, _Fmt) -> None:
 
 
 def handler(args, argv) -> int:
+    from buffer_sim.scenario.schema import load_scenario  # Mesa (agents): when it runs
+
     folder = scenarios_dir()
     if folder is None:
         print(f"{PROG}: error: no scenarios/ folder found (looked in {project_root()} and "
