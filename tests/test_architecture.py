@@ -131,3 +131,13 @@ def test_the_ratchet_is_tight():
     loose = {name: (counts.get(name, 0), n) for name, n in limits.items()
              if counts.get(name, 0) < n}
     assert loose == {}, f"lower these limits to the counts found: {loose}"
+
+
+def test_the_cli_loads_no_model_library_for_help():
+    """Command dispatch stays lazy: building every command's parser (``--help``) loads
+    neither Mesa nor Matplotlib nor SciPy."""
+    code = ("import sys\nfrom buffer_sim.cli import build_parser\nbuild_parser(None)\n"
+            "print(sorted(m for m in ('mesa', 'matplotlib', 'scipy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
