@@ -2,7 +2,7 @@
 
 Use it from a notebook as well as from the command line::
 
-    from buffer_sim import runner
+    from buffer_sim.experiments import runner
     result = runner.run("scenarios/replay_2009_2019.yaml", seed=1,
                         overrides=["beijing.thresholds.no_war=0.9"])
     result.timeseries.plot(x="date", y="tension")

@@ -16,7 +16,8 @@ narrative then quotes the recorded reasons instead of the projected numbers.
 
 Example::
 
-    from buffer_sim import runner, explain
+    from buffer_sim.experiments import runner
+    from buffer_sim.output import explain
     result = runner.run("scenarios/replay_2009_2019.yaml")
     for paragraph in explain.narrate(explain.decision_table(result), "beijing",
                                      start="2017-01", end="2018-12"):
