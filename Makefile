@@ -52,7 +52,7 @@ start-states: venv
 	$(BIN)/buffer-sim start-state --regenerate
 
 golden: venv
-	$(BIN)/python -m buffer_sim.golden --refresh
+	$(BIN)/python -m buffer_sim.tools.golden --refresh
 
 bench: venv
 	$(BIN)/python benchmarks/bench_model.py

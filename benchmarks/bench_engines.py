@@ -4,7 +4,7 @@
    runs.parquet, ensemble.csv, the charts) with 2 local workers against 1 worker.
    Target: at least 1.6x faster, on the median of the repeats. The engine alone (from
    the loaded scenario to the last result) is timed too, without a target.
-2. This project's runner (``buffer_sim.engines``, 2 workers) against
+2. This project's runner (``buffer_sim.experiments.engines``, 2 workers) against
    ``mesa.batch_run`` (2 processes) on the same model and the same runs (same seeds;
    ``batch_run`` builds ``BufferModel`` from the scenario's path). Target: not slower.
 3. Peak memory (``ru_maxrss`` of the process that runs and writes the ensemble:
@@ -57,7 +57,7 @@ uncertain:
 def _jobs(path: Path, runs: int):
     import numpy as np
 
-    from buffer_sim import ensemble, runner
+    from buffer_sim.experiments import ensemble, runner
 
     scenario = runner.load(path)
     indices, seeds, paths, values = ensemble.jobs(scenario, runs)
@@ -71,14 +71,15 @@ def case_runner(path: Path, runs: int, workers: int, chunk: int | None) -> dict:
     first (``cli_options.start_pool_early``), beside this process's imports; the clock
     starts once the scenario is loaded, for 1 worker as for 2.
     """
-    from buffer_sim import engines
+    from buffer_sim.experiments import engines
+    from buffer_sim.experiments import jobs
 
     if workers > 1:
         engines.warm_up_pool()
     scenario, which, indices, seeds, paths, values = _jobs(path, runs)
     start = time.perf_counter()  # measuring a run, starting the pool: all counted
     choice = engines.EngineChoice(workers=workers, chunk_size=chunk)
-    plan, results = engines.execute([scenario], which, indices, seeds, paths, values,
+    plan, results = jobs.execute([scenario], which, indices, seeds, paths, values,
                                     choice=choice)
     months = work = 0
     for r in results:
@@ -104,9 +105,9 @@ def case_batch_run(path: Path, runs: int, workers: int) -> dict:
     """``mesa.batch_run`` on the same model and seeds."""
     import mesa
 
-    from buffer_sim.ensemble import world_seeds
     from buffer_sim.model import BufferModel
-    from buffer_sim.runner import load
+    from buffer_sim.scenario.uncertain import world_seeds
+    from buffer_sim.experiments.runner import load
 
     scenario = load(path)
     seeds = [int(s) for s in world_seeds(scenario.seed, range(runs))]
@@ -119,7 +120,7 @@ def case_batch_run(path: Path, runs: int, workers: int) -> dict:
 
 def case_memory(path: Path, runs: int, workers: int) -> dict:
     """A whole ensemble written to disk; ru_maxrss of this process."""
-    from buffer_sim import engines, ensemble, runner
+    from buffer_sim.experiments import engines, ensemble, runner
 
     scenario = runner.load(path)
     with tempfile.TemporaryDirectory() as out:

@@ -35,7 +35,7 @@ from pathlib import Path
 import mesa
 
 from buffer_sim.model import BufferModel
-from buffer_sim.scenario import load_scenario
+from buffer_sim.scenario.schema import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "replay_2009_2019.yaml"

@@ -137,7 +137,8 @@ def run_main(*argv, cwd=None) -> CliResult:
 def fast_charts(monkeypatch):
     """Replace the three charts by tiny placeholder files, for tests about something
     else (drawing takes most of a short run's time; charts are tested elsewhere)."""
-    from buffer_sim import engines, plots
+    from buffer_sim.experiments import engines
+    from buffer_sim.output import charts as plots
 
     def placeholder(df, path, *args, **kwargs):
         Path(path).write_bytes(b"\x89PNG\r\n\x1a\n placeholder " + str(len(df)).encode())

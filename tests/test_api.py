@@ -11,9 +11,9 @@ import pytest
 from matplotlib.figure import Figure
 
 import buffer_sim
-from buffer_sim import runner
+from buffer_sim.experiments import runner
 from buffer_sim.api import overrides_from
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 from conftest import SHORT_MONTHS, SHORT_NAME, SHORT_SCENARIO
 
 PRIORITIES = ["no_nukes", "no_war", "no_instability"]
@@ -158,7 +158,7 @@ def test_compare_refuses_identical_runs(scenario_file):
 
 
 def test_compare_plots_and_saves(comparison, tmp_path, monkeypatch):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     fig = comparison.plot(metrics=["tension", "pressure_applied"])
     assert isinstance(fig, Figure) and len(fig.axes) == 2
@@ -175,8 +175,8 @@ def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_f
                                                                       tmp_path, monkeypatch):
     """``start``/``end``/``runs``/``choice`` are ``--from``/``--to``/``--runs``/``--workers``:
     the same key numbers, verdicts included, as ``buffer-sim compare`` writes."""
-    from buffer_sim import plots
-    from buffer_sim.engines import EngineChoice
+    from buffer_sim.output import charts as plots
+    from buffer_sim.experiments.engines import EngineChoice
 
     for name in ("plot_leverage", "plot_trade", "plot_overview", "overlay", "plot_compare"):
         monkeypatch.setattr(plots, name, lambda df, path, *a, **k: Path(path).write_bytes(b"png"))
@@ -196,10 +196,12 @@ def test_compare_takes_the_window_runs_and_engine_of_the_command_line(scenario_f
     assert (mine / "difference.csv").read_bytes() == (theirs / "difference.csv").read_bytes()
 
 
-def test_buffer_sim_compare_is_callable_even_once_the_module_is_imported(scenario_file):
-    import buffer_sim.compare as module
+def test_buffer_sim_compare_is_the_api_function_even_once_the_library_module_is_imported(
+        scenario_file):
+    import buffer_sim.experiments.compare as library  # the comparison machinery
+    from buffer_sim import api
 
-    assert buffer_sim.compare is module
+    assert buffer_sim.compare is api.compare and library is not api.compare
     cmp = buffer_sim.compare([scenario_file, (scenario_file, {"seoul.rule": "weighted"})])
     assert cmp.seed == 2016  # the first scenario's own seed
 

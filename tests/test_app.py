@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from buffer_sim import app
-from buffer_sim.commands import app as app_command
-from buffer_sim.errors import ScenarioError
+from buffer_sim.cli import app as app_command
+from buffer_sim.core.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "test-results"
@@ -84,7 +84,7 @@ def test_the_class_folder_is_listed_after_the_shipped_scenarios(tmp_path, monkey
 
 
 def test_a_fragment_is_a_file_with_neither_name_nor_extends(tmp_path):
-    from buffer_sim.catalog import fragment_files, is_fragment, scenario_files
+    from buffer_sim.scenario.catalog import fragment_files, is_fragment, scenario_files
 
     assert is_fragment(ROOT / "scenarios" / "calibrated_parameters.yaml")
     assert not is_fragment(REPLAY)
@@ -114,7 +114,7 @@ def test_defaults_are_the_scenarios_own_settings():
 
 
 def test_a_short_priority_list_is_completed_in_the_default_order():
-    from buffer_sim.actors import ACTORS
+    from buffer_sim.agents import ACTORS
 
     defaults = list(ACTORS["beijing"].default_priorities)
     order = app.complete_priorities(" no_nukes, border_trade ")
@@ -175,7 +175,7 @@ def _whatif_settings() -> app.Settings:
 def test_a_whatif_downloads_as_a_scenario_file_that_reproduces_the_run(tmp_path):
     import yaml
 
-    from buffer_sim import runner
+    from buffer_sim.experiments import runner
 
     settings = _whatif_settings()
     text = app.whatif_yaml(settings)
@@ -200,7 +200,7 @@ def test_a_whatif_downloads_as_a_scenario_file_that_reproduces_the_run(tmp_path)
 
 
 def test_the_numbers_so_far_are_the_first_rows_of_the_run_command_output():
-    from buffer_sim import runner
+    from buffer_sim.experiments import runner
 
     settings = _whatif_settings()
     partial = app.timeseries_csv(app.build_model(settings, 5)).splitlines()
@@ -255,7 +255,7 @@ def test_the_numbers_table_sets_this_run_beside_the_reference_month_by_month():
     reference = app.reference_frame(REPLAY)
     rows = {label: (now, then) for label, now, then in app.state_rows(model, reference)}
     assert "warmth China–ROK, −1..1" in rows and "tension (war-risk proxy), 0..1" in rows
-    from buffer_sim.world import INSTRUMENTS
+    from buffer_sim.core.world import INSTRUMENTS
 
     assert all(f"Beijing: {name.replace('_', ' ')}" in rows for name in INSTRUMENTS["beijing"])
     replay_2016_03 = reference[reference["date"] == "2016-03"].iloc[0]
@@ -504,7 +504,7 @@ def _digest(pg, testid: str) -> str:
 
 
 def _step(pg, months: int, first: str) -> None:
-    from buffer_sim.months import month_str, parse_month
+    from buffer_sim.core.months import month_str, parse_month
 
     start = parse_month(first)
     for i in range(months):

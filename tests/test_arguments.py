@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-from buffer_sim.cli import MAX_RUNS, MAX_WORKERS, build_parser
+from buffer_sim.cli.arguments import MAX_RUNS, MAX_WORKERS
+
+from buffer_sim.cli import build_parser
 
 UNCERTAIN = "pressure_2016_2017_uncertain"
 DISCOVER = ["discover", UNCERTAIN, "--outcome", "mean_tension", "--where", "> 0.5"]
@@ -109,6 +111,6 @@ def test_a_missing_optional_package_names_the_extra_and_exits_1(argv, module, ex
 
 
 def test_missing_extra_is_not_bad_input():
-    from buffer_sim.errors import MissingExtra, ScenarioError
+    from buffer_sim.core.errors import MissingExtra, ScenarioError
 
     assert not issubclass(MissingExtra, ScenarioError)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from buffer_sim.scenario import MAX_FILE_BYTES
+from buffer_sim.scenario.schema import MAX_FILE_BYTES
 
 CATALOGUE = Path(__file__).resolve().parent / "bad_scenarios"
 EXPECTED: dict[str, dict] = yaml.safe_load((CATALOGUE / "expected.yaml").read_text("utf-8"))
@@ -82,8 +82,8 @@ def test_a_bad_file_gives_one_line_naming_file_and_field_and_exit_2(
 @pytest.mark.parametrize("name", [n for n in sorted(EXPECTED) if n.startswith("tag_")])
 def test_yaml_tags_never_construct_objects(name, tmp_path, monkeypatch):
     """Loading directly (not only through the command) runs nothing either."""
-    from buffer_sim.errors import ScenarioError
-    from buffer_sim.scenario import load_scenario
+    from buffer_sim.core.errors import ScenarioError
+    from buffer_sim.scenario.schema import load_scenario
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ScenarioError, match="not allowed"):

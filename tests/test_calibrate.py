@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from buffer_sim import calibration, runner
-from buffer_sim.params import PARAMETER_RANGES, Parameters
-from buffer_sim.scenario import load_scenario
+from buffer_sim.experiments import calibration, runner
+from buffer_sim.core.params import PARAMETER_RANGES, Parameters
+from buffer_sim.scenario.schema import load_scenario
 from conftest import DEFAULT_SCENARIO
 
 

@@ -15,7 +15,7 @@ import yaml
 
 import buffer_sim
 from buffer_sim.model import output_columns
-from buffer_sim.params import Parameters
+from buffer_sim.core.params import Parameters
 from conftest import (
     DEFAULT_SCENARIO, OUTPUT_FILES, PROJECT_ROOT, SHORT_MONTHS, SHORT_NAME, SHORT_SCENARIO,
     console_script, run_main,
@@ -202,7 +202,7 @@ def test_trade_chart_gets_the_observed_years_of_the_run(cli, short_scenario, tmp
         Path(path).write_bytes(b"placeholder")
         return Path(path)
 
-    monkeypatch.setattr("buffer_sim.plots.plot_trade", plot_trade)
+    monkeypatch.setattr("buffer_sim.output.charts.plot_trade", plot_trade)
     result = cli("run", short_scenario, "--out", tmp_path, "--set", "period.start=2014-01")
     assert result.code == 0, result.err
     observed = seen["observed"]
@@ -213,7 +213,7 @@ def test_trade_chart_gets_the_observed_years_of_the_run(cli, short_scenario, tmp
 def test_scenario_found_by_name_in_the_project(cli, tmp_path, monkeypatch):
     """'buffer-sim run replay_2009_2019' resolves to scenarios/replay_2009_2019.yaml;
     checked without running the model."""
-    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
 
     monkeypatch.chdir(tmp_path)
     assert resolve_scenario("replay_2009_2019") == DEFAULT_SCENARIO.resolve()
@@ -238,7 +238,7 @@ def test_unwritable_output_is_one_line_error_exit_1(cli, short_scenario, tmp_pat
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device", str(tmp_path / "out"))
 
-    monkeypatch.setattr("buffer_sim.runner.write_outputs", no_space)
+    monkeypatch.setattr("buffer_sim.experiments.runner.write_outputs", no_space)
     result = cli("run", short_scenario, "--out", tmp_path / "out")
     assert result.code == 1
     assert result.err.count("\n") == 1
@@ -293,7 +293,7 @@ def test_list_includes_whatif_and_flags_a_broken_file(cli, tmp_path, monkeypatch
     (folder / "whatif" / "what_if.yaml").write_text(
         "extends: ../base.yaml\nname: what_if\ndescription: What if Beijing had acted.\n")
     (folder / "whatif" / "broken.yaml").write_text("name: broken\nperiod: 2016\n")
-    monkeypatch.setattr("buffer_sim.cli.scenarios_dir", lambda: folder)
+    monkeypatch.setattr("buffer_sim.cli.list.scenarios_dir", lambda: folder)
     result = cli("list")
     assert result.code == 0
     assert "base  2016-01..2016-12  scenarios/base.yaml" in result.out
@@ -344,10 +344,10 @@ def test_ctrl_c_while_drawing_prints_one_line_and_leaves_nothing(cli, short_scen
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("buffer_sim.plots.plot_overview", interrupted)
+    monkeypatch.setattr("buffer_sim.output.charts.plot_overview", interrupted)
     # The substitute exists in this process only (test_interrupt.py sends a real
     # Ctrl-C while the pool draws).
-    monkeypatch.setattr("buffer_sim.engines.default_workers", lambda: 1)
+    monkeypatch.setattr("buffer_sim.experiments.engines.default_workers", lambda: 1)
     out = tmp_path / "out"
     result = cli("run", short_scenario, "--out", out)
     assert result.code == 130

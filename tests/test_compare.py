@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import compare, runner
-from buffer_sim.errors import ScenarioError
+from buffer_sim.experiments import compare, runner
+from buffer_sim.core.errors import ScenarioError
 from conftest import SHORT_MONTHS, SHORT_NAME, SHORT_SCENARIO, run_main
 
 PRIORITIES_SET = "beijing.priorities=border_trade,no_war,no_instability"
@@ -23,7 +23,7 @@ FILES = {"difference.csv", "timeseries.csv", "leverage.png", "trade.png", "overv
 def fast_compare_charts(monkeypatch):
     """Placeholder PNGs for the overlays and small multiples (drawing is tested once,
     in the module fixture below, and in test_plots)."""
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     def placeholder(runs, path, *args, **kwargs):
         Path(path).write_bytes(b"\x89PNG\r\n\x1a\n placeholder")
@@ -199,7 +199,7 @@ def test_one_scenario_is_not_a_comparison(cli, short_scenario, tmp_path):
 @pytest.mark.slow
 def test_a_failed_comparison_leaves_no_folder_and_a_rerun_replaces_the_old(
         cli, short_scenario, tmp_path, monkeypatch, fast_compare_charts):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     out = tmp_path / "out"
     argv = ["compare", short_scenario, short_scenario, "--set", "2:parameters.inertia=2", "--out", out]
@@ -310,7 +310,7 @@ def test_a_bad_window_or_runs_is_one_line_and_runs_nothing(cli, short_scenario, 
 # --- the charts say what the worksheets may cite --------------------------------------------
 
 def test_compare_png_has_the_headline_panels_and_the_difference_chart_the_same(compared):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     _, folder, _ = compared
     titles = tuple(plots.panel_title(m) for m in compare.COMPARE_METRICS)
@@ -322,7 +322,7 @@ def test_compare_png_has_the_headline_panels_and_the_difference_chart_the_same(c
 
 @pytest.mark.slow
 def test_every_chart_names_measure_and_scenario_and_numbers_every_event(compared):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     _, folder, scenario = compared
     events = runner.run(scenario, seed=7).events
@@ -361,7 +361,7 @@ def test_the_verdict_follows_the_paired_differences():
 @pytest.fixture(scope="module")
 def with_runs(tmp_path_factory):
     """The short scenario against its denuclearisation-first variant, 4 paired runs each."""
-    from buffer_sim import engines
+    from buffer_sim.experiments import engines
 
     tmp = tmp_path_factory.mktemp("runs")
     scenario = tmp / "short.yaml"
@@ -373,13 +373,14 @@ def with_runs(tmp_path_factory):
 
 @pytest.mark.slow
 def test_runs_are_paired_ensemble_seeds(with_runs):
-    from buffer_sim import engines, ensemble
+    from buffer_sim.scenario import uncertain
+    from buffer_sim.experiments import jobs
 
     cmp, _ = with_runs
     assert cmp.runs.count == 4
     for label, result in cmp.results.items():
         i = 3
-        model = engines.run_one(result.scenario, ensemble.world_seed(cmp.seed, i))
+        model = jobs.run_one(result.scenario, uncertain.world_seed(cmp.seed, i))
         alone = model.datacollector.get_model_vars_dataframe()
         j = cmp.runs.columns.index("tension")
         assert np.array_equal(cmp.runs.data[label][i, :, j], alone["tension"].to_numpy(float))
@@ -403,7 +404,7 @@ def test_runs_add_medians_ranges_and_verdicts(with_runs):
 
 def test_the_summary_and_page_say_when_a_difference_is_within_the_noise(with_runs, tmp_path,
                                                                        fast_compare_charts):
-    from buffer_sim.commands.compare import summary
+    from buffer_sim.cli.compare import summary
 
     cmp, _ = with_runs
     folder = compare.write_comparison(cmp, tmp_path)
@@ -420,7 +421,7 @@ def test_the_summary_and_page_say_when_a_difference_is_within_the_noise(with_run
 
 def test_the_difference_chart_starts_a_year_before_the_window_with_the_same_event_numbers(
         compared):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     _, folder, _ = compared
     manifest = json.loads((folder / "manifest.json").read_text())

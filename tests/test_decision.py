@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from buffer_sim.decision import Evaluation, Lexicographic, Weighted
+from buffer_sim.core.decision import Evaluation, Lexicographic, Weighted
 from buffer_sim.model import BufferModel
-from buffer_sim.scenario import load_scenario
+from buffer_sim.scenario.schema import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TOL, INERTIA = 0.05, 6.0

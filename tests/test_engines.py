@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import engines, ensemble, runner
+from buffer_sim.experiments import engines, ensemble, runner
+
+from buffer_sim.experiments import jobs
 from test_ensemble import ENSEMBLE_SCENARIO
 
 RUNS = 8
@@ -29,9 +31,9 @@ def scenario(tmp_path_factory):
 
 def run_all(scenario, engine, size=3, outcome=None) -> np.ndarray:
     indices, seeds, paths, values = ensemble.jobs(scenario, RUNS)
-    chunks = engines.make_chunks([scenario], np.zeros(RUNS), indices, seeds, paths, values,
+    chunks = jobs.make_chunks([scenario], np.zeros(RUNS), indices, seeds, paths, values,
                                  size, outcome)
-    results = list(engine.map(engines.run_chunk, chunks))
+    results = list(engine.map(jobs.run_chunk, chunks))
     assert [r.number for r in results] == list(range(len(results)))  # in chunk order
     return np.concatenate([r.data for r in results])
 
@@ -217,11 +219,11 @@ def test_until_a_worker_is_up_the_parent_runs_chunks_itself_in_order(monkeypatch
 def test_a_disposed_model_leaves_nothing_for_the_cyclic_collector(scenario):
     import gc
 
-    from buffer_sim.decision import Decision
+    from buffer_sim.core.decision import Decision
     from buffer_sim.model import BufferModel
 
     gc.collect()  # what earlier tests left
-    model = engines.run_one(scenario, 5)
+    model = jobs.run_one(scenario, 5)
     model.dispose()
     del model
     gc.set_debug(gc.DEBUG_SAVEALL)
@@ -239,7 +241,7 @@ def test_running_here_leaves_nothing_frozen_out_of_the_garbage_collector(scenari
     import gc
 
     before = gc.get_freeze_count()  # Python itself starts with a few frozen objects
-    plan, results = engines.execute([scenario], np.zeros(3, dtype=np.int64), np.arange(3),
+    plan, results = jobs.execute([scenario], np.zeros(3, dtype=np.int64), np.arange(3),
                                     np.arange(3), (), np.empty((3, 0)),
                                     choice=engines.EngineChoice(engine="serial"))
     assert len(list(results)) >= 1

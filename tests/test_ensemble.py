@@ -20,10 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import ensemble, runner
-from buffer_sim.engines import EngineChoice
+from buffer_sim.experiments import ensemble, runner
+
+from buffer_sim.scenario import uncertain
+from buffer_sim.experiments.engines import EngineChoice
 from buffer_sim.model import output_columns
-from buffer_sim.scenario import load_scenario
+from buffer_sim.scenario.schema import load_scenario
 
 #: Two years, tension high; two uncertain parameters: one that moves tension, one
 #: that nothing in the dynamics reads ("for diagnostics" in params.py).
@@ -65,7 +67,7 @@ def test_run_i_takes_its_world_seed_from_seed_sequence_root_1_i():
     for root, i in ((0, 0), (2016, 7), (2**63 - 1, 10**6)):
         state = np.random.SeedSequence(root, spawn_key=(1, i))
         expected = int(state.generate_state(1, np.uint64)[0]) >> 1
-        assert ensemble.world_seed(root, i) == expected
+        assert uncertain.world_seed(root, i) == expected
         assert 0 <= expected <= runner.MAX_SEED  # a valid --seed for 'buffer-sim run'
 
 
@@ -118,22 +120,22 @@ def test_parameter_draws_are_independent_of_world_seeds_and_of_each_other(scenar
     np.testing.assert_array_equal(seeds_both, seeds_one)  # world noise unchanged
     np.testing.assert_array_equal(draws_both[:, 0], draws_one[:, 0])  # other draw unchanged
     # the stream of a parameter is not the world stream
-    u = ensemble.uniform_draws(2016, range(20), PATHS[0])
+    u = uncertain.uniform_draws(2016, range(20), PATHS[0])
     assert not np.allclose(u, (seeds_both / 2.0**63))
 
 
 def test_draws_follow_their_declared_distributions():
     n = range(5_000)
-    u = ensemble.uniform_draws(7, n, "parameters.inertia")
+    u = uncertain.uniform_draws(7, n, "parameters.inertia")
     assert 0 <= u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.02
-    uniform = ensemble.ppf({"dist": "uniform", "low": 2, "high": 10}, u)
+    uniform = uncertain.ppf({"dist": "uniform", "low": 2, "high": 10}, u)
     assert uniform.min() >= 2 and uniform.max() <= 10 and abs(uniform.mean() - 6) < 0.15
-    tri = ensemble.ppf({"dist": "triangular", "low": 0, "mode": 3, "high": 4}, u)
+    tri = uncertain.ppf({"dist": "triangular", "low": 0, "mode": 3, "high": 4}, u)
     assert tri.min() >= 0 and tri.max() <= 4 and abs(tri.mean() - 7 / 3) < 0.05
     hist, edges = np.histogram(tri, bins=8, range=(0, 4))
     assert edges[np.argmax(hist)] == 2.5  # the mode's bin
     spec = {"dist": "normal", "mean": 0.5, "sd": 0.2, "low": 0.45, "high": 0.9}
-    normal = ensemble.ppf(spec, u)
+    normal = uncertain.ppf(spec, u)
     assert normal.min() >= 0.45 and normal.max() <= 0.9  # truncated, not clipped:
     assert (normal == 0.45).sum() < 3  # no pile-up at the bound
     a, b = (0.45 - 0.5) / 0.2, (0.9 - 0.5) / 0.2
@@ -141,17 +143,17 @@ def test_draws_follow_their_declared_distributions():
     cdf = lambda z: (1 + math.erf(z / math.sqrt(2))) / 2  # noqa: E731
     expected = 0.5 + 0.2 * (pdf(a) - pdf(b)) / (cdf(b) - cdf(a))  # truncated normal's mean
     assert abs(normal.mean() - expected) < 0.01
-    far = ensemble.ppf({"dist": "normal", "mean": 0, "sd": 1, "low": 8, "high": 9}, u[:100])
+    far = uncertain.ppf({"dist": "normal", "mean": 0, "sd": 1, "low": 8, "high": 9}, u[:100])
     assert np.isfinite(far).all() and far.min() >= 8 and far.max() <= 9
 
 
 def test_drawn_values_apply_exactly_as_set_overrides(scenario_file):
-    from buffer_sim.engines import run_one
-    from buffer_sim.runner import timeseries_frame
+    from buffer_sim.experiments.jobs import run_one
+    from buffer_sim.experiments.runner import timeseries_frame
 
     sc = runner.load(scenario_file)
     values = {"beijing.thresholds.no_nukes": 0.02, "parameters.tension_relax_per_month": 0.2}
-    applied = ensemble.apply_values(sc, values)
+    applied = uncertain.apply_values(sc, values)
     by_set = runner.load(scenario_file, overrides=[f"{k}={v}" for k, v in values.items()])
     assert applied.parameters == by_set.parameters
     assert applied.actors == by_set.actors
@@ -197,7 +199,7 @@ BASE = "name: u\nperiod: {start: 2016-01, end: 2016-06}\nuncertain:\n"
      "uncertain.initial_state.tension", "cannot be uncertain"),
 ])
 def test_the_uncertain_block_is_validated(tmp_path, entry, field, words):
-    from buffer_sim.errors import ScenarioError
+    from buffer_sim.core.errors import ScenarioError
 
     path = write_scenario(tmp_path, BASE + f"  {entry}\n")
     with pytest.raises(ScenarioError) as err:
@@ -263,7 +265,7 @@ def test_runs_parquet_holds_every_run_and_month_one_row_group_per_chunk(ensemble
         [3 * MONTHS, 3 * MONTHS, 2 * MONTHS]
     runs = parquet(out)
     assert list(runs.run.unique()) == list(range(8))
-    seeds = [ensemble.world_seed(2016, i) for i in range(8)]
+    seeds = [uncertain.world_seed(2016, i) for i in range(8)]
     assert list(runs.groupby("run").seed.first()) == seeds
     assert runs.groupby("run")[list(PATHS)].nunique().eq(1).all().all()  # one draw per run
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from buffer_sim.answer_key import COMMAND, bash_lines, commands
+from buffer_sim.tools.answer_key import COMMAND, bash_lines, commands
 from conftest import PROJECT_ROOT, run_main
 
 EXERCISES = sorted((PROJECT_ROOT / "exercises").glob("*.md"))
@@ -32,7 +32,7 @@ def section(text: str, heading: str) -> str:
 
 @pytest.fixture
 def placeholder_charts(monkeypatch):
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     def placeholder(data, path, *args, **kwargs):
         Path(path).write_bytes(b"\x89PNG\r\n\x1a\n placeholder")

@@ -1,4 +1,4 @@
-"""``buffer-sim explain`` and ``buffer_sim.explain``: decisions told as a story.
+"""``buffer-sim explain`` and ``buffer_sim.output.explain``: decisions told as a story.
 
 One paragraph per change of policy, not one line per month: consecutive months with
 the same deciding priority and the same direction of change are one paragraph; the
@@ -14,7 +14,8 @@ import re
 import pandas as pd
 import pytest
 
-from buffer_sim import explain, runner
+from buffer_sim.experiments import runner
+from buffer_sim.output import explain
 from conftest import SHORT_SCENARIO
 
 BEIJING_ORDER = ("no_war", "no_instability", "no_nukes")

@@ -27,12 +27,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from buffer_sim.actors import ACTORS
-from buffer_sim.errors import ScenarioError
-from buffer_sim.params import PARAMETER_RANGES
-from buffer_sim.priorities import PRIORITIES
-from buffer_sim.scenario import Scenario, ScenarioFile, _load_mapping, _parse_yaml
-from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+from buffer_sim.agents import ACTORS
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.params import PARAMETER_RANGES
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.scenario.schema import Scenario, ScenarioFile, _load_mapping, _parse_yaml
+from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = {p: p.read_bytes() for p in sorted(SCENARIOS.rglob("*.yaml"))}
@@ -226,7 +226,7 @@ def outcome(load) -> str:
 def test_the_shipped_files_load_in_memory_as_from_their_files(path):
     """The in-memory path the fuzz tests use is the file path's: same resolved content
     (or, for a fragment that is not a scenario on its own, the same error)."""
-    from buffer_sim.scenario import load_scenario
+    from buffer_sim.scenario.schema import load_scenario
 
     assert outcome(lambda: _load_mapping(PARSED[path], path)) == \
         outcome(lambda: load_scenario(path))

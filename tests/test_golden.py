@@ -5,11 +5,11 @@ enforcement, pressure applied, realized influence, potential leverage, China-DPR
 warmth, DPRK economy, stability) and annual sums of the four trade flows of the default
 scenario with its own seed. The run is deterministic, so they must agree to a relative
 1e-6 (which only absorbs last-digit maths-library differences between platforms; see
-``buffer_sim/golden.py``).
+``buffer_sim/tools/golden.py``).
 
 When a change of behaviour is intended, refresh the file and commit it with the change::
 
-    python -m buffer_sim.golden --refresh      # or: make golden
+    python -m buffer_sim.tools.golden --refresh      # or: make golden
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from buffer_sim import golden
+from buffer_sim.tools import golden
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ def earlier_run(cli, short_scenario, tmp_path, fast_charts):
 
 def interrupt_at(monkeypatch, step: str) -> None:
     """Make the step ``step`` of a run raise KeyboardInterrupt, as Ctrl-C would."""
-    from buffer_sim import output, plots
+    from buffer_sim.output import charts as plots, files as output
     from buffer_sim.model import BufferModel
 
     def ctrl_c(*args, **kwargs):
@@ -217,7 +217,7 @@ def test_a_real_signal_while_drawing_the_charts(short_scenario, tmp_path, signum
 
 
 def test_a_sigterm_during_a_deferred_step_waits_for_it_then_raises_terminated():
-    from buffer_sim.output import Terminated, interrupts_deferred
+    from buffer_sim.output.files import Terminated, interrupts_deferred
 
     finished = []
     with pytest.raises(Terminated):

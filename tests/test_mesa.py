@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 
 from buffer_sim import model as model_module
-from buffer_sim.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError
 from buffer_sim.model import (
     ACTION_FIELDS, BufferModel, instruments_frame, output_columns, run_model,
 )
-from buffer_sim.runner import csv_text
-from buffer_sim.scenario import load_scenario
-from buffer_sim.world import INSTRUMENTS, State
+from buffer_sim.experiments.runner import csv_text
+from buffer_sim.scenario.schema import load_scenario
+from buffer_sim.core.world import INSTRUMENTS, State
 
 from conftest import PROJECT_ROOT
 
@@ -172,7 +172,8 @@ def test_run_model_steps_the_months_asked_and_reports_progress():
 def test_every_caller_builds_and_runs_its_model_with_run_model(monkeypatch, tmp_path):
     """The command line, the notebook API, ensembles, calibration, start states and
     the app all make their runs with ``model.run_model``."""
-    from buffer_sim import api, app, calibration, engines, runner, start_state
+    from buffer_sim import api, app
+    from buffer_sim.experiments import calibration, jobs, runner, start_state
 
     real, calls = run_model, []
 
@@ -183,14 +184,14 @@ def test_every_caller_builds_and_runs_its_model_with_run_model(monkeypatch, tmp_
     # at the model module (for callers that import it when called) and in each
     # caller's namespace (for those that import it at the top)
     monkeypatch.setattr(model_module, "run_model", counted)
-    callers = (api, app, calibration, engines, runner, start_state)
+    callers = (api, app, calibration, jobs, runner, start_state)
     for module in callers:
         monkeypatch.setattr(module, "run_model", counted, raising=False)
     scenario = load_scenario(SHORT_FILE)
     runs = {
         "runner.run": lambda: runner.run(SHORT_FILE),
         "api.run": lambda: api.run(SHORT),
-        "engines.run_one": lambda: engines.run_one(scenario, 1),
+        "jobs.run_one": lambda: jobs.run_one(scenario, 1),
         "calibration.simulate": lambda: calibration.simulate(scenario, 1, months=3),
         "start_state.generate": lambda: start_state.generate(scenario, scenario.start + 2,
                                                              [1]),

@@ -1,9 +1,9 @@
-"""Tests for the packaged observed data (buffer_sim.observed)."""
+"""Tests for the packaged observed data (buffer_sim.scenario.observed)."""
 
 import pandas as pd
 import pytest
 
-from buffer_sim import observed
+from buffer_sim.scenario import observed
 
 ALL_TABLES = [observed.trade_annual, observed.trade_share, observed.events, observed.china_rok_trade]
 

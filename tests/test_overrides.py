@@ -15,16 +15,17 @@ import math
 import numpy as np
 import pytest
 
-from buffer_sim import api, compare
-from buffer_sim.actors import ACTORS
-from buffer_sim.decision import RULES
-from buffer_sim.errors import ScenarioError
+from buffer_sim import api
+from buffer_sim.experiments import compare
+from buffer_sim.agents import ACTORS
+from buffer_sim.core.decision import RULES
+from buffer_sim.core.errors import ScenarioError
 from buffer_sim.model import BufferModel
-from buffer_sim.months import month_str
-from buffer_sim.params import Parameters
-from buffer_sim.scenario import (ActorSpec, ScenarioFile, apply_overrides, complete_priorities,
+from buffer_sim.core.months import month_str
+from buffer_sim.core.params import Parameters
+from buffer_sim.scenario.schema import (ActorSpec, ScenarioFile, apply_overrides, complete_priorities,
                                  load_scenario)
-from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
 from conftest import DEFAULT_SCENARIO, PROJECT_ROOT
 
 REPLAY = DEFAULT_SCENARIO
@@ -434,8 +435,8 @@ def test_the_singapore_pledge_lowers_washington_s_signalling_and_goes_with_the_s
 
 
 def test_explain_reports_where_a_move_landed():
-    from buffer_sim import runner
-    from buffer_sim.explain import decision_table
+    from buffer_sim.experiments import runner
+    from buffer_sim.output.explain import decision_table
 
     pledge = next(e for e in BASE.events if e.label.startswith("Trump pledges to end"))
     table = decision_table(runner.run(REPLAY))

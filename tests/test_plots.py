@@ -1,4 +1,4 @@
-"""Tests of buffer_sim.plots: every chart is written, valid, reproducible and atomic."""
+"""Tests of buffer_sim.output.charts: every chart is written, valid, reproducible and atomic."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import plots
-from buffer_sim.world import ACTION_FIELDS
+from buffer_sim.output import charts as plots
+from buffer_sim.core.world import ACTION_FIELDS
 
 WARMTH = ["warmth_cn_dprk", "warmth_us_dprk", "warmth_rok_dprk", "warmth_cn_rok", "warmth_cn_us"]
 #: every continuous instrument (Pyongyang's tests are drawn apart)
@@ -234,7 +234,7 @@ def test_overlays_have_a_panel_per_measure_and_legends_naming_measure_and_run(ki
 
 
 def test_the_overview_overlay_has_a_panel_for_every_beijing_instrument(drawn, tmp_path):
-    from buffer_sim import world
+    from buffer_sim.core import world
 
     df = synthetic_run().assign(beijing_new_tool=0.3)  # an instrument to come
     plots.overlay({"a": df, "b": df}, tmp_path / "overview.png", "overview")
@@ -245,7 +245,7 @@ def test_the_overview_overlay_has_a_panel_for_every_beijing_instrument(drawn, tm
 
 
 def test_bounded_measures_sit_on_their_whole_range(drawn, tmp_path):
-    from buffer_sim import world
+    from buffer_sim.core import world
 
     plots.plot_compare(two_runs(), tmp_path / "compare.png",
                        ["warmth_cn_rok", "tension", "beijing_enforcement", "cn_imports_reported"])
@@ -321,7 +321,7 @@ def test_the_warmth_panel_marks_the_breaking_point_of_the_parameter_table(monkey
     """The dashed line is ``Parameters.breaking_point_cn_dprk``, not a copy of it."""
     import dataclasses
 
-    from buffer_sim.params import Parameters
+    from buffer_sim.core.params import Parameters
 
     moved = dataclasses.replace(Parameters(), breaking_point_cn_dprk=-0.3)
     monkeypatch.setattr(plots, "Parameters", lambda: moved)

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import observed
-from buffer_sim.errors import ScenarioError
+from buffer_sim.scenario import observed
+from buffer_sim.core.errors import ScenarioError
 from buffer_sim.model import BufferModel, timeseries_rows
-from buffer_sim.params import Parameters
-from buffer_sim.scenario import DEFAULT_INITIAL_STATE, load_scenario
-from buffer_sim.world import EXPECTED, Actions, State, transition
+from buffer_sim.core.params import Parameters
+from buffer_sim.scenario.schema import DEFAULT_INITIAL_STATE, load_scenario
+from buffer_sim.core.world import EXPECTED, Actions, State, transition
 from conftest import PROJECT_ROOT
 
 P = Parameters()

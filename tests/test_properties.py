@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buffer_sim.model import TRADE_COLUMNS, run_model, timeseries_rows
-from buffer_sim.params import PARAMETER_RANGES
-from buffer_sim.scenario import load_scenario
-from buffer_sim.world import INSTRUMENTS, LEVERAGE_MEASURES, STATE_VARIABLES
+from buffer_sim.core.params import PARAMETER_RANGES
+from buffer_sim.scenario.schema import load_scenario
+from buffer_sim.core.world import INSTRUMENTS, LEVERAGE_MEASURES, STATE_VARIABLES
 
 TWO_YEARS = """\
 name: two_years

@@ -15,11 +15,11 @@ import string
 import pytest
 import yaml
 
-from buffer_sim import runner
-from buffer_sim.actors import ACTORS
-from buffer_sim.actors.base import (ACT_WORDS, REASON_TEMPLATES, compare_numbers,
+from buffer_sim.experiments import runner
+from buffer_sim.agents import ACTORS
+from buffer_sim.agents.base import (ACT_WORDS, REASON_TEMPLATES, compare_numbers,
                                     describe_choice)
-from buffer_sim.priorities import PRIORITIES
+from buffer_sim.core.priorities import PRIORITIES
 from conftest import PROJECT_ROOT
 
 SCENARIOS = sorted([*(PROJECT_ROOT / "scenarios").glob("*.yaml"),
@@ -162,7 +162,7 @@ def test_numbers_keep_their_order_when_printed(values):
 
 
 def test_equal_numbers_read_at_its_threshold():
-    from buffer_sim.actors.base import _relation
+    from buffer_sim.agents.base import _relation
 
     assert _relation(-0.01, -0.01) == "at"
     assert _relation(-0.0104, -0.01) == "below"
@@ -181,7 +181,7 @@ def test_describe_choice_is_a_verb_phrase():
 
 
 def test_the_glossary_explains_every_scale_and_leverage_measure():
-    from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+    from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
 
     glossary = (PROJECT_ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
     bounded = [name for name, (_, lo, hi, _) in STATE_VARIABLES.items()
@@ -204,7 +204,7 @@ EXPLAINED = re.compile(r"(?P<value>-?\d[\d.e-]*)(?: \(-?[\d.e-]+ by \d{4}-\d\d\)
 
 @pytest.mark.slow
 def test_explain_s_comparisons_are_true_as_printed(results):
-    from buffer_sim import explain
+    from buffer_sim.output import explain
 
     checked, false = 0, []
     for name, result in results.items():

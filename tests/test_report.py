@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from buffer_sim import explain, report, runner
+from buffer_sim.experiments import runner
+from buffer_sim.output import explain, report
 from conftest import SHORT_NAME, SHORT_SCENARIO, run_main
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,7 +43,7 @@ def run_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def compare_folder(tmp_path_factory):
     """``buffer-sim compare SHORT SHORT --set 2:...`` with tiny stand-in charts."""
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     tmp = tmp_path_factory.mktemp("report-compare")
     scenario = tmp / "short.yaml"
@@ -178,7 +179,7 @@ def test_the_comparison_page_names_scenarios_numbers_and_stories(compare_folder)
 def test_the_comparison_s_key_numbers_are_the_headlines_over_the_window(compare_folder):
     import pandas as pd
 
-    from buffer_sim import compare
+    from buffer_sim.experiments import compare
 
     text = page(compare_folder)
     window = json.loads((compare_folder / "manifest.json").read_text())["window"]
@@ -239,7 +240,7 @@ def test_every_image_decodes_in_a_headless_browser(browser, which, request):
 def wide_comparison(tmp_path_factory):
     """A comparison of two scenarios with long names and 3 paired runs each (tiny
     stand-in charts): the widest key-number table a comparison of two makes."""
-    from buffer_sim import plots
+    from buffer_sim.output import charts as plots
 
     tmp = tmp_path_factory.mktemp("report-wide")
     files = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from buffer_sim import runner
+from buffer_sim.experiments import runner
 from conftest import OUTPUT_FILES, PROJECT_ROOT, SHORT_NAME
 
 
@@ -70,7 +70,7 @@ def test_interrupted_rerun_leaves_the_earlier_folder_as_it_was(cli, short_scenar
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("buffer_sim.plots.plot_trade", interrupted)
+    monkeypatch.setattr("buffer_sim.output.charts.plot_trade", interrupted)
     result = cli("run", short_scenario, "--out", out, "--seed", "2")
     assert result.code == 130
     assert read_all(folder) == before
@@ -88,7 +88,7 @@ def test_failed_write_leaves_the_earlier_folder_as_it_was(short_scenario, tmp_pa
     def broken(*args, **kwargs):
         raise RuntimeError("chart failed")
 
-    monkeypatch.setattr("buffer_sim.plots.plot_overview", broken)
+    monkeypatch.setattr("buffer_sim.output.charts.plot_overview", broken)
     with pytest.raises(RuntimeError):
         runner.write_outputs(runner.run(short_scenario, seed=2), out, ["test"])
     assert read_all(folder) == before
@@ -110,7 +110,7 @@ def test_run_returns_tables_and_events(short_scenario):
 
 
 def test_run_accepts_a_loaded_scenario(short_scenario):
-    from buffer_sim.scenario import load_scenario
+    from buffer_sim.scenario.schema import load_scenario
 
     by_path = runner.run(short_scenario, seed=4)
     by_object = runner.run(load_scenario(short_scenario), seed=4)
@@ -123,7 +123,7 @@ def test_a_failed_swap_puts_the_earlier_folder_back(tmp_path, monkeypatch):
     """The last step, moving the new folder into place, fails: the old one returns."""
     import os
 
-    from buffer_sim import output
+    from buffer_sim.output import files as output
 
     final = tmp_path / "run"
     final.mkdir()
@@ -162,7 +162,7 @@ def test_compiled_and_numpy_equations_give_the_same_bytes(path):
 def test_without_numba_the_model_runs_on_numpy_and_says_so_once(monkeypatch):
     import sys
 
-    from buffer_sim import jit
+    from buffer_sim.core import jit
 
     monkeypatch.setattr(jit, "_unavailable", None)
     monkeypatch.setitem(sys.modules, "numba", None)  # 'import numba' now fails

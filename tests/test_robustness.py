@@ -19,11 +19,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from buffer_sim.engines import run_one
-from buffer_sim.ensemble import jobs
-from buffer_sim.facts import REPLAY_FACTS, judge
+from buffer_sim.experiments.jobs import run_one
+from buffer_sim.experiments.ensemble import jobs
+from buffer_sim.experiments.facts import REPLAY_FACTS, judge
 from buffer_sim.model import timeseries_rows
-from buffer_sim.scenario import load_scenario
+from buffer_sim.scenario.schema import load_scenario
 
 ROBUST = Path(__file__).resolve().parents[1] / "scenarios" / "replay_2009_2019_robust.yaml"
 SETTINGS = 100

@@ -13,11 +13,11 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from buffer_sim.actors import ACTORS
-from buffer_sim.errors import ScenarioError
-from buffer_sim.params import PARAMETER_RANGES
-from buffer_sim.priorities import PRIORITIES
-from buffer_sim.scenario import (EVENT_FIELDS, EVENT_TYPES, ActorSpec, ActorName, Period, Pin,
+from buffer_sim.agents import ACTORS
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.params import PARAMETER_RANGES
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.scenario.schema import (EVENT_FIELDS, EVENT_TYPES, ActorSpec, ActorName, Period, Pin,
                                  PriorityName, Scenario, _load_mapping, load_scenario)
 
 ROOT = Path(__file__).resolve().parents[1]

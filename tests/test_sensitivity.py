@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import discovery, runner, sensitivity
-from buffer_sim.errors import ScenarioError
+from buffer_sim.experiments import discovery, runner, sensitivity
+from buffer_sim.core.errors import ScenarioError
 from test_ensemble import ENSEMBLE_SCENARIO
 
 ACTIVE, INERT = "parameters.tension_relax_per_month", "parameters.breaking_point_cn_dprk"
@@ -60,7 +60,7 @@ def test_sobol_finds_the_parameter_that_matters_and_gives_confidence_intervals(c
 @pytest.mark.slow
 def test_morris_screens_with_elementary_effects(scenario):
     pytest.importorskip("SALib")
-    from buffer_sim.engines import EngineChoice
+    from buffer_sim.experiments.engines import EngineChoice
 
     result = sensitivity.run_sensitivity(scenario, "morris", "mean_tension", samples=4,
                                          choice=EngineChoice(engine="serial"))
@@ -133,8 +133,8 @@ def test_prim_finds_the_box_where_a_known_condition_holds():
 @pytest.mark.slow
 def test_discover_reports_coverage_density_and_the_box(cli, scenario, scenario_file, tmp_path):
     pytest.importorskip("ema_workbench")
-    from buffer_sim.engines import EngineChoice
-    from buffer_sim.sweep import evaluate
+    from buffer_sim.experiments.engines import EngineChoice
+    from buffer_sim.experiments.sweep import evaluate
 
     runs = 60
     values, _ = evaluate([scenario], runs, "mean_tension", choice=EngineChoice(engine="serial"))

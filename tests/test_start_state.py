@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import yaml
 
-from buffer_sim import runner, start_state
-from buffer_sim.commands.start_state import regenerate_text
-from buffer_sim.months import parse_month
-from buffer_sim.scenario import load_scenario
-from buffer_sim.world import INSTRUMENTS, STATE_VARIABLES
+from buffer_sim.experiments import runner, start_state
+from buffer_sim.cli.start_state import regenerate_text
+from buffer_sim.core.months import parse_month
+from buffer_sim.scenario.schema import load_scenario
+from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
 from conftest import DEFAULT_SCENARIO, PROJECT_ROOT
 
 SCENARIOS = PROJECT_ROOT / "scenarios"
@@ -66,7 +66,7 @@ def test_sub_period_starts_from_the_generated_world_except_observed_facts(name):
 
 
 def test_generated_values_are_the_mean_over_the_seeds_of_the_replay_at_that_month():
-    from buffer_sim.calibration import simulate
+    from buffer_sim.experiments.calibration import simulate
 
     scenario = runner.load(DEFAULT_SCENARIO)
     at = parse_month("2010-06")

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim.facts import REPLAY_FACTS
+from buffer_sim.experiments.facts import REPLAY_FACTS
 from buffer_sim.model import run_model, timeseries_rows
-from buffer_sim.months import month_str
-from buffer_sim.scenario import load_scenario
+from buffer_sim.core.months import month_str
+from buffer_sim.scenario.schema import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SEEDS = range(20)
@@ -76,7 +76,7 @@ def test_nothing_of_beijing_is_pinned_in_the_fact_scenarios():
     assert max(p.end for p in replay.pins if p.actor == "pyongyang") == replay.start + 107
 
 
-# --- the replay's facts (``buffer_sim.facts``: each cites its passage and window) -------
+# --- the replay's facts (``buffer_sim.experiments.facts``: each cites its passage and window) -------
 
 #: facts short of the target at the defaults: name -> why, with the share measured
 SHORT: dict[str, str] = {}
@@ -209,7 +209,7 @@ def test_e3_cn_dprk_warmth_falls_after_defiance_but_recovers(replay):
     never quite reach the breaking point, and would sooner or later be followed by a
     reversion to the mean." Breaking point: ``breaking_point_cn_dprk``.
     """
-    from buffer_sim.params import Parameters
+    from buffer_sim.core.params import Parameters
 
     breaking = Parameters().breaking_point_cn_dprk
 

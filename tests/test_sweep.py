@@ -9,8 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from buffer_sim import ensemble, runner, sweep
-from buffer_sim.errors import ScenarioError
+from buffer_sim.experiments import runner, sweep
+
+from buffer_sim.experiments import outcomes
+
+from buffer_sim.scenario import uncertain
+from buffer_sim.core.errors import ScenarioError
 from test_ensemble import ENSEMBLE_SCENARIO
 
 PARAM = "parameters.tension_relax_per_month"
@@ -66,7 +70,7 @@ def test_named_outcomes_measure_a_run():
     df = frame(cn_imports_reported=imports, beijing_enforcement=enforcement,
                tension=np.linspace(0, 1, n), stability=np.linspace(0.7, 0.3, n),
                warmth_cn_dprk=np.linspace(0.3, -0.2, n))
-    measure = lambda name: sweep.get_outcome(name)(df)  # noqa: E731
+    measure = lambda name: outcomes.get_outcome(name)(df)  # noqa: E731
     assert measure("imports_2017_2018") == pytest.approx(np.mean(np.arange(12, 36)))
     assert measure("peak_enforcement") == 1.0
     assert measure("enforcement_first_above:0.75") == 20
@@ -104,7 +108,7 @@ def test_an_outcome_needs_the_years_it_measures(cli, scenario_file):
 def test_sweep_help_lists_every_outcome(cli):
     result = cli("sweep", "--help")
     assert result.code == 0
-    for name in sweep.OUTCOMES:
+    for name in outcomes.OUTCOMES:
         assert f"  {name}" in result.out
 
 
@@ -126,9 +130,9 @@ def test_a_sweep_tabulates_the_outcome_with_common_random_numbers(cli, scenario_
     # other uncertain parameter is drawn for index r as in an ensemble.
     other = "parameters.breaking_point_cn_dprk"
     sc = runner.load(scenario_file)
-    draws = ensemble.draw({other: sc.uncertain[other]}, sc.seed, range(3))
+    draws = uncertain.draw({other: sc.uncertain[other]}, sc.seed, range(3))
     for value, row in zip([0.05, 0.15, 0.25], table.itertuples()):
-        each = [runner.run(scenario_file, seed=ensemble.world_seed(sc.seed, r),
+        each = [runner.run(scenario_file, seed=uncertain.world_seed(sc.seed, r),
                            overrides=[f"{PARAM}={value}", f"{other}={float(draws[r, 0])!r}"])
                 .timeseries.tension.mean() for r in range(3)]
         assert row.mean == pytest.approx(np.mean(each), rel=1e-5)

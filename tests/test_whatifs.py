@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import yaml
 
-from buffer_sim import runner
-from buffer_sim.scenario import load_scenario
+from buffer_sim.experiments import runner
+from buffer_sim.scenario.schema import load_scenario
 from conftest import PROJECT_ROOT
 
 WHATIF_DIR = PROJECT_ROOT / "scenarios" / "whatif"
@@ -194,6 +194,6 @@ def test_what_ifs_are_found_by_name_and_listed(cli):
     assert result.code == 0
     for name in WHATIFS:
         assert f"scenarios/whatif/{name}.yaml" in result.out
-    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
 
     assert resolve_scenario("no_thaad_2016") == (WHATIF_DIR / "no_thaad_2016.yaml").resolve()

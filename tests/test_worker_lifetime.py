@@ -20,7 +20,7 @@ import pytest
 
 TREE = textwrap.dedent("""\
     import os, time
-    from buffer_sim import engines
+    from buffer_sim.experiments import engines
     pool = engines.PoolEngine(1)
     print(pool.executor.submit(os.getpid).result(), flush=True)
     time.sleep(60)

@@ -2,12 +2,12 @@
 
 A worksheet cites a chart as a code span (```overview.png```, a chart of the report it
 named last) and, after it in the same paragraph or list item, the panels and lines to
-look at as code spans, exactly as the chart prints them (``buffer_sim.answer_key.citations``).
+look at as code spans, exactly as the chart prints them (``buffer_sim.tools.answer_key.citations``).
 The slow tests run each worksheet's commands once, in this process, into a scratch
 folder; every cited name must then be a panel title or legend entry of the cited PNG
 (``plots.chart_text``), and the teacher's key in exercises/answers/ must be exactly what
-``buffer_sim.answer_key`` builds from those runs (so a changed model shows up as a stale
-key: regenerate it with ``python -m buffer_sim.answer_key``).
+``buffer_sim.tools.answer_key`` builds from those runs (so a changed model shows up as a stale
+key: regenerate it with ``python -m buffer_sim.tools.answer_key``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from buffer_sim import answer_key
-from buffer_sim.plots import chart_text
+from buffer_sim.tools import answer_key
+from buffer_sim.output.charts import chart_text
 from conftest import PROJECT_ROOT
 
 EXERCISES = sorted((PROJECT_ROOT / "exercises").glob("*.md"))
@@ -118,4 +118,4 @@ def test_the_committed_answer_key_is_what_the_runs_give(path, worksheet_runs):
     fresh = answer_key.build_key(path, worksheet_runs(path))
     committed = answer_key.key_path(path).read_text(encoding="utf-8")
     assert fresh == committed, (f"{answer_key.key_path(path).name} is out of date: "
-                                f"python -m buffer_sim.answer_key {path.relative_to(PROJECT_ROOT)}")
+                                f"python -m buffer_sim.tools.answer_key {path.relative_to(PROJECT_ROOT)}")

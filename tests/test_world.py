@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from buffer_sim.params import Parameters
-from buffer_sim.scenario import DEFAULT_INITIAL_STATE
-from buffer_sim.world import (
+from buffer_sim.core.params import Parameters
+from buffer_sim.scenario.schema import DEFAULT_INITIAL_STATE
+from buffer_sim.core.world import (
     CUT_OFF, EXPECTED, STATE_VARIABLES, Actions, Shocks, State, eff_enforcement,
     instrument_use, leverage, no_pressure, project, transition,
 )
@@ -170,8 +170,8 @@ def test_a_projection_is_the_transition_plus_the_war_risk_beijing_can_change():
 
 
 def test_every_priority_names_a_field_of_the_projection():
-    from buffer_sim.priorities import PRIORITIES
-    from buffer_sim.world import MEASURES, Projected
+    from buffer_sim.core.priorities import PRIORITIES
+    from buffer_sim.core.world import MEASURES, Projected
 
     assert set(Projected._fields) == set(STATE_VARIABLES) | set(MEASURES)
     for priority in PRIORITIES.values():

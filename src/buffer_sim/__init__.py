@@ -1,26 +1,23 @@
 """buffer_sim: an agent-based model of patron-client relations on the Korean peninsula.
 
-Built from Daniel Wertz, *China-North Korea Relations* (NCNK).
+Built from Daniel Wertz, *China-North Korea Relations* (NCNK). The package is layered
+(see ARCHITECTURE.md): core, agents, scenario, model, output, experiments, and at the
+top api, app, cli and tools.
 
 For notebooks: ``buffer_sim.run(...)`` and ``buffer_sim.compare(...)`` (see
 ``buffer_sim.api``). Both are loaded on first use, so ``import buffer_sim`` stays light.
 """
 
-__version__ = "0.1.0"
+from buffer_sim.core.version import __version__
 
 __all__ = ["__version__", "compare", "run"]
 
 
 def __getattr__(name):
-    if name == "run":
-        from buffer_sim.api import run
+    # Loaded on first use: the API imports pandas and Mesa (seconds), and
+    # 'import buffer_sim' (e.g. for the version) should not pay for them.
+    if name in ("run", "compare"):
+        from buffer_sim import api
 
-        return run
-    if name == "compare":
-        # The module buffer_sim.compare is callable as buffer_sim.api.compare, so that
-        # buffer_sim.compare(...) works whether or not the module was imported before
-        # (importing a submodule always sets the package attribute to the module).
-        import importlib
-
-        return importlib.import_module("buffer_sim.compare")
+        return getattr(api, name)
     raise AttributeError(f"module 'buffer_sim' has no attribute {name!r}")

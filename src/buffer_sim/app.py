@@ -57,14 +57,14 @@ from matplotlib.lines import Line2D
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
-from buffer_sim.actors import ACTORS
-from buffer_sim.catalog import scenario_files
-from buffer_sim.errors import ScenarioError
+from buffer_sim.agents import ACTORS
+from buffer_sim.scenario.catalog import scenario_files
+from buffer_sim.core.errors import ScenarioError
 from buffer_sim.model import BufferModel, run_model, timeseries_rows
-from buffer_sim.months import month_str
-from buffer_sim.priorities import PRIORITIES
-from buffer_sim.scenario import Scenario, apply_overrides, load_scenario
-from buffer_sim.world import INSTRUMENTS
+from buffer_sim.core.months import month_str
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.scenario.schema import Scenario, apply_overrides, load_scenario
+from buffer_sim.core.world import INSTRUMENTS
 
 ENV_SCENARIO = "BUFFER_SIM_APP_SCENARIO"
 #: The class's own folder of scenarios, listed after the shipped ones.
@@ -107,7 +107,7 @@ OBSERVED_LABEL = "observed (annual ÷ 12)"
 def scenario_folders() -> list[tuple[Path, str]]:
     """(folder, label prefix): the shipped ``scenarios/`` ("") and the class's own folder
     (``$BUFFER_SIM_APP_SCENARIOS``, prefixed by its name) unless it is the same folder."""
-    from buffer_sim.cli import scenarios_dir
+    from buffer_sim.scenario.catalog import scenarios_dir
 
     out = []
     shipped = scenarios_dir()
@@ -140,7 +140,7 @@ def scenario_choices() -> dict[str, str]:
 
 def initial_scenario() -> str:
     """The scenario file shown first: ``$BUFFER_SIM_APP_SCENARIO`` or the replay."""
-    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
 
     return str(resolve_scenario(os.environ.get(ENV_SCENARIO) or DEFAULT_SCENARIO))
 
@@ -251,7 +251,7 @@ class Settings:
 def scenario_argument(path: str) -> str:
     """How to name the scenario on the command line: its bare name when ``buffer-sim``
     finds the same file by that name, else its path."""
-    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
 
     label = scenario_label(path)
     if resolve_scenario(label) == Path(path).resolve():
@@ -334,7 +334,7 @@ def whatif_yaml(settings: Settings) -> str:
 def timeseries_csv(model: BufferModel) -> str:
     """The run so far as ``buffer-sim run`` writes ``timeseries.csv`` (same columns and
     number format), so the two files can be compared byte for byte."""
-    from buffer_sim.runner import csv_text, timeseries_frame
+    from buffer_sim.experiments.runner import csv_text, timeseries_frame
 
     return csv_text(timeseries_frame(model))
 
@@ -385,7 +385,7 @@ def build_model(settings: Settings, months: int = 0) -> AppModel:
 
 def default_reference() -> str | None:
     """The replay's file (history), if it can be found."""
-    from buffer_sim.cli import resolve_scenario
+    from buffer_sim.scenario.catalog import resolve_scenario
 
     path = resolve_scenario(DEFAULT_REFERENCE)
     return str(path) if path.is_file() else None
@@ -437,7 +437,7 @@ def reference_frame(path: str) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _observed_all() -> pd.DataFrame:
-    from buffer_sim.observed import trade_annual
+    from buffer_sim.scenario.observed import trade_annual
 
     return trade_annual()
 
@@ -1078,7 +1078,7 @@ def SettingsPanel(model: solara.Reactive):
 
 
 def _first_sentence(text: str) -> str:
-    from buffer_sim.cli import first_sentences
+    from buffer_sim.output.text import first_sentences
 
     return first_sentences(text or "", min_chars=60)
 

@@ -28,12 +28,12 @@ import mesa
 import pandas as pd
 from mesa.datacollection import DataCollector
 
-from buffer_sim import catalog
-from buffer_sim.actors import ACTORS, PolicyActor
-from buffer_sim.decision import Candidates, Decision, Projection, build_batch, choose_all
-from buffer_sim.months import month_str, month_year, parse_month
-from buffer_sim.scenario import ActorSpec, Event, Scenario, load_scenario, overrides_from
-from buffer_sim.world import (
+from buffer_sim.agents import ACTORS, PolicyActor
+from buffer_sim.core.decision import Candidates, Decision, Projection, build_batch, choose_all
+from buffer_sim.core.months import month_str, month_year, parse_month
+from buffer_sim.scenario import catalog
+from buffer_sim.scenario.schema import ActorSpec, Event, Scenario, load_scenario, overrides_from
+from buffer_sim.core.world import (
     ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
     draw_shocks, influence, leverage, no_pressure, project_batch, transition,
 )
@@ -348,7 +348,7 @@ class BufferModel(mesa.Model):
             if event.thresholds:
                 actor.thresholds = {**actor.thresholds, **event.thresholds}
             if event.rule:
-                from buffer_sim.decision import RULES
+                from buffer_sim.core.decision import RULES
                 actor.rule = RULES[event.rule]()
         elif event.kind == "parameter_change":
             self.params = self.params.replace(**event.parameters)
@@ -478,7 +478,7 @@ def world_prices(month: int, held: dict[str, float]) -> dict[str, float]:
 
 @functools.cache
 def _price_series() -> dict[str, tuple[list[int], list[float]]]:
-    from buffer_sim import observed
+    from buffer_sim.scenario import observed
 
     out = {}
     for name, series in (("coal", observed.coal_price_monthly()),

@@ -1,0 +1,253 @@
+"""What every actor shares: ordered priorities, instruments, candidates, a rule.
+
+An actor is a Mesa agent. Subclasses declare as data which priorities they rank by
+default, their thresholds and their starting instruments, and cite the report for
+each (in the manner of the Axelrod library's strategies).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import ClassVar
+
+import mesa
+
+from buffer_sim.core.decision import RULES, Candidates, Decision, Evaluation, Projection
+from buffer_sim.core.params import Parameters
+from buffer_sim.core.priorities import DEFAULT_THRESHOLDS, PRIORITIES
+from buffer_sim.core.world import INSTRUMENTS, State
+
+PROVOCATION_WORDS = {0: "no test", 1: "a missile test", 2: "a nuclear or ICBM test"}
+
+
+class PolicyActor(mesa.Agent):
+    """A government choosing its instruments each month by looking ahead.
+
+    Attributes:
+        priorities: priority names, most important first.
+        thresholds: priority -> threshold.
+        rule: the decision rule object.
+        instruments: instrument -> current value.
+        forced: instrument -> value imposed this month by an event.
+        pinned: instrument -> value imposed this month by a pin.
+    """
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    default_priorities: ClassVar[tuple[str, ...]] = ()
+    default_thresholds: ClassVar[dict[str, float]] = {}
+    default_instruments: ClassVar[dict[str, float]] = {}
+    #: instruments whose values are discrete levels, not continuous settings (a class
+    #: default an actor may replace on itself: Pyongyang's depend on its readiness)
+    discrete: dict[str, tuple[float, ...]] = {}
+
+    def __init__(self, model: mesa.Model, priorities=None, thresholds=None,
+                 rule: str = "lexicographic", instruments=None) -> None:
+        super().__init__(model)
+        self.priorities: list[str] = list(priorities or self.default_priorities)
+        self.thresholds: dict[str, float] = {**DEFAULT_THRESHOLDS, **self.default_thresholds,
+                                             **(thresholds or {})}
+        self.rule = RULES[rule]()
+        self.instruments: dict[str, float] = {**self.default_instruments, **(instruments or {})}
+        self.forced: dict[str, float] = {}
+        self.forced_label: str = ""
+        self.pinned: dict[str, float] = {}
+        self._candidate_sets: dict[tuple, Candidates] = {}
+        #: what the array rule reads of the priorities in force (``decision.choose_all``)
+        self.rule_inputs: tuple | None = None
+
+    # --- overridable ----------------------------------------------------------
+    def active_priorities(self, state: State) -> list[str]:
+        """The priority order in force this month."""
+        return self.priorities
+
+    def candidates(self, state: State, params: Parameters) -> Candidates:
+        """Keep course, or move one continuous instrument one step up or down.
+
+        The first candidate is always "keep course" (after pins and forced values).
+        The set depends only on the instruments, pins, forced values, discrete levels
+        and the step, so last month's set is reused when none of them changed.
+        """
+        return self._cached_candidates({**self.pinned, **self.forced}, params.instrument_step)
+
+    def free_candidates(self, state: State, params: Parameters) -> Candidates:
+        """The candidates the actor's own priorities would choose from, ignoring pins and
+        forced events (the month's history). The same object as ``candidates`` when
+        nothing is fixed this month."""
+        if not self.pinned and not self.forced:
+            return self.candidates(state, params)
+        return self._cached_candidates({}, params.instrument_step)
+
+    def _cached_candidates(self, fixed: dict[str, float], step: float) -> Candidates:
+        """``options`` as Candidates; a set depends only on the instruments, the fixed
+        values, the discrete levels and the step, so a month that repeats them (most
+        do) reuses it."""
+        key = (tuple(self.instruments.items()), tuple(fixed.items()),
+               tuple(self.discrete.items()), step)
+        if key not in self._candidate_sets:
+            if len(self._candidate_sets) >= 64:  # drop the oldest
+                del self._candidate_sets[next(iter(self._candidate_sets))]
+            options = self.options(fixed, step)
+            self._candidate_sets[key] = Candidates.of(self.name, options,
+                                                           self.change_of(options))
+        return self._candidate_sets[key]
+
+    def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
+        """The candidate settings: keep course (with ``fixed`` imposed) first."""
+        hold = {**self.instruments, **fixed}
+        out = [hold]
+        for name, value in hold.items():
+            if name in fixed or name in self.discrete:
+                continue
+            lo, hi, _ = INSTRUMENTS[self.name][name]
+            for new in (value - step, value + step):
+                new = min(max(round(new, 6), lo), hi)
+                if abs(new - value) > 1e-9:
+                    out.append({**hold, name: new})
+        for name, levels in self.discrete.items():
+            if name in fixed:
+                continue
+            base = list(out)
+            for level in levels:
+                if level != hold[name]:
+                    out.extend({**c, name: level} for c in base)
+        return out
+
+    # --- the choice ---------------------------------------------------------------
+    def change_of(self, options: list[dict[str, float]]) -> list[float]:
+        """Each option's total move of the continuous instruments from last month."""
+        return [sum(abs(c[k] - self.instruments[k]) for k in c if k not in self.discrete)
+                for c in options]
+
+    def adopt(self, candidates: Candidates, index: int, deciding: int | None,
+              priorities: list[str], thresholds: list[float], projection: Projection,
+              rows: slice) -> Decision:
+        """Adopt candidate ``index`` (chosen by ``decision.choose_all``) and record why.
+
+        The record's evaluation and reason text are worked out only when read: a run
+        makes hundreds of decisions and an ensemble reads none of their reasons.
+        Nothing here is copied: this month's pins, forced values and instruments are
+        replaced, never changed in place, when the month is over.
+        """
+        choice = candidates[index]
+        if self.forced and all(choice.get(k) == v for k, v in self.forced.items()):
+            tag = "forced"
+        elif deciding is None:
+            tag = "inertia"
+        else:
+            tag = priorities[deciding]
+        why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
+                      self.pinned, self.forced_label, tag, index=index, deciding=deciding)
+        evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
+                           rows)
+        decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate)
+        self.instruments = dict(choice)
+        return decision
+
+
+#: What a level of a discrete instrument (Pyongyang's provocation) says the actor did.
+ACT_WORDS = {0: "held off testing", 1: "carried out a missile test",
+             2: "carried out a nuclear or ICBM test"}
+
+#: One sentence per kind of decision, as a teacher reads it out. ``{did}`` is
+#: ``describe_choice``; numbers are printed with as many digits as it takes for the
+#: comparison they state to be true (``compare_numbers``); ``{relation}`` is "above",
+#: "below" or "at", with "just" when they differ by less than 5e-13. A month
+#: in which pins fix some of the actor's instruments is decided as any other, and
+#: says so after ``{did}`` (``{pinned}``, the "pinned" template).
+REASON_TEMPLATES: dict[str, str] = {
+    # an event of the scenario imposed the choice (history as it happened)
+    "forced": "{actor} {did} because the scenario's event '{event}' imposed it.",
+    # a priority decided: keeping course would have broken it
+    "deciding": ("{actor} {did}{pinned} because keeping course would have left the {measure} at "
+                 "{kept}, {relation} its threshold of {threshold} for {goal}; this choice "
+                 "gives {value}."),
+    # a priority decided: higher ones held either way, this one improves
+    "improving": ("{actor} {did}{pinned} because its higher priorities held either way and this "
+                  "choice moves the {measure} from {kept} to {value} (its threshold for "
+                  "{goal} is {threshold})."),
+    # inertia: nothing was projected to go wrong
+    "inertia": "{actor} {did}{pinned} because all its priorities were projected to hold.",
+    # inertia: something would go wrong, but no move would help
+    "inertia_short": ("{actor} {did}{pinned} because no alternative did better on {goal} (the "
+                      "{measure} is {value}, {relation} its threshold of {threshold})."),
+    # {pinned} in the others (not forced): the instruments the scenario fixes this month
+    "pinned": " ({pins} fixed by the scenario)",
+}
+
+
+def compare_numbers(*values: float) -> list[str]:
+    """The numbers as text, with the fewest decimals (at least 3) that keep every
+    unequal pair unequal and in the same order, so that a sentence comparing them is
+    true ("-0.0104 was below its threshold -0.0100", never "-0.010 ... -0.010")."""
+    for digits in range(3, 18):
+        texts = [f"{v:.{digits}f}" for v in values]
+        nums = [float(t) for t in texts]
+        if all((a < b) == (x < y) and (a == b) == (x == y)
+               for i, (a, x) in enumerate(zip(values, nums))
+               for b, y in zip(values[i + 1:], nums[i + 1:])):
+            return [t.replace("-0.000", "0.000") if float(t) == 0 else t for t in texts]
+    return [repr(float(v)) for v in values]  # apart only beyond 17 decimals
+
+
+def _relation(value: float, threshold: float) -> str:
+    if value == threshold:
+        return "at"
+    word = "above" if value > threshold else "below"
+    return word if abs(value - threshold) >= 5e-13 else f"just {word}"
+
+
+def _level(value: float) -> str:
+    """An instrument's level: 2 decimals, or more where the level has them."""
+    text = f"{value:.2f}"
+    return text if float(text) == round(value, 6) else f"{round(value, 6):g}"
+
+
+def describe_choice(choice: dict[str, float], previous: dict[str, float],
+                    discrete: dict) -> str:
+    """What the actor did, as a verb phrase ("raised enforcement from 0.10 to 0.35",
+    "carried out a missile test", "held off testing", "kept its policy")."""
+    parts = []
+    for name, value in choice.items():
+        old = previous.get(name, value)
+        if name in discrete:
+            parts.append(ACT_WORDS.get(int(value), f"set {name} to {value:g}")
+                         if name == "provocation" else f"set {name} to {value:g}")
+        elif abs(value - old) > 1e-9:
+            verb = "raised" if value > old else "lowered"
+            parts.append(f"{verb} {name} from {_level(old)} to {_level(value)}")
+    if not parts:
+        return "kept its policy"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
+                forced_label: str, tag: str, ev: Evaluation, *, index: int,
+                deciding: int | None) -> str:
+    """The sentence a teacher can read out: what the actor did and why, by the
+    template of its kind of decision (``REASON_TEMPLATES``)."""
+    pins = " and ".join(f"{k} at {v:g}" for k, v in pinned.items())
+    words = {"actor": label, "did": describe_choice(choice, previous, discrete),
+             "pinned": REASON_TEMPLATES["pinned"].format(pins=pins) if pinned else ""}
+    if tag == "forced":
+        return REASON_TEMPLATES["forced"].format(event=forced_label, **words)
+    if deciding is None:
+        sat = ev.satisfied_by(index)
+        if all(sat):
+            kind = "inertia"
+        else:
+            k = sat.index(False)
+            pr = PRIORITIES[ev.priorities[k]]
+            value, threshold = compare_numbers(ev.values[k][index], ev.thresholds[k])
+            kind = "inertia_short"
+            words.update(goal=pr.label, measure=pr.measure, value=value,
+                         threshold=threshold,
+                         relation=_relation(ev.values[k][index], ev.thresholds[k]))
+    else:
+        pr = PRIORITIES[tag]
+        v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
+        value, kept, threshold = compare_numbers(v, h, t)
+        kind = "improving" if pr.satisfied(h, t) else "deciding"
+        words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
+                     threshold=threshold, relation=_relation(h, t))
+    return REASON_TEMPLATES[kind].format(**words)

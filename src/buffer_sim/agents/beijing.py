@@ -1,0 +1,43 @@
+"""Beijing: the patron that ranks no war over no instability over no nuclear weapons.
+
+Source: Daniel Wertz, *China-North Korea Relations* (NCNK). Introduction: Chinese
+policy is "no war, no instability, and no nuclear weapons", "ranked in that order of
+precedence" (note 4); North Korea is "a strategic buffer"; denuclearization "ranks as
+a tertiary priority". §China's Deep Engagement: "a minimal approach to interpreting
+and enforcing the resolutions". §The New Kim on the Block: enforcement in 2017 "as
+tensions between the U.S. and North Korea peaked". §The Rapid Return: "a weakening
+Chinese commitment to sanctions enforcement" once Pyongyang turned to diplomacy.
+"""
+
+from __future__ import annotations
+
+from buffer_sim.agents.base import PolicyActor
+
+
+class Beijing(PolicyActor):
+    """China's leadership. Uses its leverage only when war and collapse are safe.
+
+    Priorities (default order): no_war, no_instability, no_nukes, buffer, us_ties,
+    border_trade. Instruments: enforcement, aid, engagement (UN resolutions are
+    scenario events: Beijing voted for every one of them in 2006-2017).
+    """
+
+    name = "beijing"
+    label = "Beijing"
+    default_priorities = ("no_war", "no_instability", "no_nukes", "buffer", "us_ties",
+                          "border_trade")
+    default_thresholds = {
+        # tension above which a war is judged a real risk
+        "no_war": 0.6,
+        # fall of stability over the lookahead that Beijing will not cause or allow:
+        # it fears destabilising change (collapse, refugees), whatever the level
+        "no_instability": -0.01,
+        # threat growth (pace x level) Beijing tolerates before pressing for a freeze
+        "no_nukes": 0.005,
+        # Pyongyang clearly closer to Beijing than to Washington (warmth gap)
+        "buffer": 0.6,
+        # CN-US warmth Beijing will not let fall below: a chill, not a rupture
+        "us_ties": -0.2,
+        "border_trade": 1.0,
+    }
+    default_instruments = {"enforcement": 0.1, "crackdown": 0.1, "aid": 0.5, "engagement": 0.6}

@@ -1,0 +1,441 @@
+"""Decision rules: choosing instruments by looking ahead, and saying why.
+
+Every month each actor proposes a few candidate settings of its instruments (keep
+course, or move one instrument a step). All candidates of all actors are projected
+together, ``lookahead_months`` ahead, with the world's own transition function and
+expected random draws, holding the other actors' current choices fixed (the
+DESIGN's bounded-rationality assumption). A rule then ranks the projections against
+the actor's ordered priorities.
+
+Mechanics: ``build_batch`` stacks every group's candidates into one batch,
+``world.project_batch`` projects the batch in one call (every priority's measure is a
+row of the projection), and ``choose_all`` applies every group's rule: the
+lexicographic rule of all groups in one compiled loop. An ``Evaluation`` of a group's
+rows is built when a reason is read, or for a rule that needs one.
+
+The rules are small classes in the manner of the Axelrod library's strategies, each
+with a docstring that cites the source of the idea.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from buffer_sim.core import jit
+from buffer_sim.core.params import Parameters
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.core.world import ACTION_FIELDS, ACTIONS_DTYPE, Actions, Projected, State
+
+
+@dataclass
+class Decision:
+    """One actor's choice for one month and the reason for it.
+
+    Attributes:
+        actor: the actor's name.
+        choice: instrument -> chosen value.
+        previous: instrument -> last month's value.
+        deciding: the priority that decided the choice, or "inertia", "forced", "pinned".
+        index: the chosen candidate's place among the actor's candidates.
+        reason: a sentence a teacher can read out.
+        evaluation: the candidates' projected values (an ``Evaluation``).
+        projected: priority -> projected value of the chosen candidate.
+        threshold: priority -> the actor's threshold.
+    """
+
+    actor: str
+    choice: dict[str, float]
+    previous: dict[str, float]
+    deciding: str
+    index: int = 0
+    #: writes the reason from the evaluation
+    explain: Callable[["Evaluation | None"], str] = field(
+        default=lambda ev: "", repr=False, compare=False)
+    #: builds the evaluation
+    evaluate: Callable[[], "Evaluation | None"] = field(
+        default=lambda: None, repr=False, compare=False)
+
+    # A run makes hundreds of decisions and few of their records are read (an
+    # ensemble reads none), so they are worked out when first read.
+    @cached_property
+    def evaluation(self) -> "Evaluation | None":
+        return self.evaluate()
+
+    @cached_property
+    def reason(self) -> str:
+        """A sentence a teacher can read out."""
+        return self.explain(self.evaluation)
+
+    @cached_property
+    def projected(self) -> dict[str, float]:
+        """Priority -> projected value of the chosen candidate."""
+        ev = self.evaluation
+        if ev is None:
+            return {}
+        return {p: float(ev.values[k][self.index]) for k, p in enumerate(ev.priorities)}
+
+    @cached_property
+    def threshold(self) -> dict[str, float]:
+        """Priority -> the actor's threshold."""
+        ev = self.evaluation
+        return {} if ev is None else dict(zip(ev.priorities, ev.thresholds))
+
+    @property
+    def changed(self) -> bool:
+        return any(abs(self.choice[k] - self.previous.get(k, self.choice[k])) > 1e-9
+                   for k in self.choice)
+
+
+@dataclass
+class Evaluation:
+    """What a rule needs about a set of candidates.
+
+    Candidates are few (under ten), so rows are plain lists, one value per candidate.
+
+    Attributes:
+        priorities: priority names in the actor's order.
+        values: one row of projected values per priority.
+        thresholds: one threshold per priority.
+        change: size of each candidate's departure from last month's policy.
+        hold: index of the keep-course candidate.
+    """
+
+    priorities: list[str]
+    values: list[list[float]]
+    thresholds: list[float]
+    change: list[float]
+    hold: int
+
+    @cached_property
+    def goals(self) -> list[tuple[list[float], float, float]]:
+        """(scores, bar, scale) per priority, signed so that higher is better.
+
+        A score is the value, negated for priorities that must stay at or below their
+        threshold; the bar is the threshold signed alike, so a candidate holds the
+        priority exactly when its score is at least the bar.
+        """
+        goals = []
+        for name, values, threshold in zip(self.priorities, self.values, self.thresholds):
+            priority = PRIORITIES[name]
+            if priority.at_most:
+                values, threshold = [-v for v in values], -threshold
+            goals.append((values, threshold, priority.scale))
+        return goals
+
+    def scores(self) -> np.ndarray:
+        """(priority, candidate) array of scores (higher is better)."""
+        return np.array([scores for scores, _, _ in self.goals])
+
+    def scales(self) -> np.ndarray:
+        return np.array([scale for _, _, scale in self.goals])
+
+    def satisfied_by(self, index: int) -> list[bool]:
+        """Which priorities candidate ``index`` is projected to hold."""
+        return [scores[index] >= bar for scores, bar, _ in self.goals]
+
+
+class Lexicographic:
+    """Satisficing in order of precedence.
+
+    Keep the candidates that hold priority 1 within its threshold (or, if none can,
+    those within ``tie_tolerance`` of the best for it); among those, priority 2; and
+    so on. If keeping course survives every filter, the actor keeps course: there is
+    no reason to act when nothing is projected to go wrong (satisficing). Otherwise
+    the survivors are ranked by the last priority's value less a cost of change.
+
+    Source: the report, Introduction and note 4 — Beijing's "no war, no instability,
+    and no nuclear weapons" are "ranked in that order of precedence"; Simon's
+    satisficing for the thresholds.
+    """
+
+    name = "lexicographic"
+
+    def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
+        """Return (chosen index, index of the deciding priority or None for inertia)."""
+        chosen, deciding = lexicographic(
+            ev.scores(), np.array([bar for _, bar, _ in ev.goals]), ev.scales(),
+            np.asarray(ev.change, dtype=float), ev.hold, tie_tolerance, inertia)
+        return chosen, None if deciding < 0 else deciding
+
+
+def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
+    """The ``Lexicographic`` rule on arrays; it runs as Python and compiled.
+
+    Args:
+        scores: (priority, candidate) signed scores, higher is better, priorities in
+            the actor's order.
+        bars: the thresholds signed alike (a score at or above its bar holds).
+        scales: each priority's scale (for ties and the final ranking).
+        change: each candidate's departure from last month's policy.
+        hold: index of the keep-course candidate.
+        tie_tolerance, inertia: the parameters of those names.
+
+    Returns:
+        (chosen index, index of the deciding priority, or -1 for keeping course).
+    """
+    n_priorities = scores.shape[0]
+    alive = np.ones(scores.shape[1], dtype=np.bool_)
+    deciding = -1
+    for k in range(n_priorities):
+        row = scores[k]
+        keep = alive & (row >= bars[k])
+        if not keep.any():
+            best = row[alive].max()
+            keep = alive & (row >= best - tie_tolerance * scales[k])
+        if deciding < 0 and alive[hold] and not keep[hold]:
+            deciding = k
+        alive = keep
+    if alive[hold]:
+        return hold, -1
+    last = n_priorities - 1
+    final = np.where(alive, scores[last] / scales[last] - inertia * change, -np.inf)
+    chosen = int(np.argmax(final))  # the first of equals, in candidate order
+    if deciding < 0 and chosen != hold:
+        deciding = last
+    return chosen, deciding
+
+
+def _lexicographic_groups(matrix, bounds, rows, signs, bars, scales, change, tie_tolerance,
+                          inertia, out):
+    """``lexicographic`` for every group of a batch (compiled by ``choose_all``).
+
+    Group g holds candidates ``bounds[4g]:bounds[4g + 1]`` of the batch (keep course
+    first) and ranks priorities ``bounds[4g + 2]:bounds[4g + 3]`` of ``rows`` (rows of
+    the projection ``matrix`` that measure them), ``signs`` (-1 for a priority to keep
+    at or below its threshold), ``bars`` and ``scales`` alike. Writes group g's chosen
+    index to ``out[0, g]``, its deciding priority (or -1) to ``out[1, g]``.
+    """
+    for g in range(out.shape[1]):
+        a, b, first, last = bounds[4 * g], bounds[4 * g + 1], bounds[4 * g + 2], bounds[4 * g + 3]
+        scores = np.empty((last - first, b - a))
+        for k in range(last - first):
+            scores[k] = signs[first + k] * matrix[rows[first + k], a:b]
+        chosen, deciding = lexicographic(scores, bars[first:last], scales[first:last],
+                                         change[a:b], 0, tie_tolerance, inertia)
+        out[0, g] = chosen
+        out[1, g] = deciding
+
+
+class Weighted:
+    """A weighted sum of threshold margins, weights halving down the priority order.
+
+    Each priority contributes its margin over the threshold in units of its scale
+    (capped at three), weighted 2^(n-1-k) for the k-th of n priorities; the cost of
+    change is subtracted. The alternative to strict precedence: trade-offs allowed.
+
+    Source: DESIGN ("a weighted sum with weights derived from the priority order");
+    multi-attribute utility as the classical contrast to lexicographic choice.
+    """
+
+    name = "weighted"
+
+    def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
+        scores, scales = ev.scores(), ev.scales()
+        bars = np.array([bar for _, bar, _ in ev.goals])
+        margins = np.clip((scores - bars[:, None]) / scales[:, None], -3.0, 3.0)
+        n = len(ev.priorities)
+        weights = 2.0 ** np.arange(n - 1, -1, -1)
+        weights = weights / weights.sum()
+        contrib = weights[:, None] * margins
+        total = contrib.sum(axis=0) - inertia / n * np.array(ev.change)
+        chosen = int(np.argmax(total))
+        if chosen == ev.hold:
+            return chosen, None
+        return chosen, int(np.argmax(contrib[:, chosen] - contrib[:, ev.hold]))
+
+
+RULES = {rule.name: rule for rule in (Lexicographic, Weighted)}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One actor's candidate settings for a month; reads like the list of ``options``.
+
+    Attributes:
+        options: instrument -> value, one dict per candidate; the first keeps course.
+        change: each candidate's departure from last month's policy (cost of change).
+        columns: where the instruments sit among ``ACTION_FIELDS`` (a slice when they
+            are neighbours, as every actor's are).
+        table: (candidate, instrument) values, instruments in ``columns`` order.
+    """
+
+    options: list[dict[str, float]]
+    change: list[float]
+    columns: slice | list[int]
+    table: np.ndarray
+
+    @classmethod
+    def of(cls, actor: str, options: list[dict[str, float]], change: list[float]
+           ) -> "Candidates":
+        names = list(options[0])
+        table = np.array([[option[k] for k in names] for option in options], dtype=float)
+        columns = [_FIELD_COLUMN[f"{actor}_{name}"] for name in names]
+        if columns == list(range(columns[0], columns[-1] + 1)):
+            return cls(options, change, slice(columns[0], columns[-1] + 1), table)
+        return cls(options, change, columns, table)
+
+    def __len__(self) -> int:
+        return len(self.options)
+
+    def __getitem__(self, index: int) -> dict[str, float]:
+        return self.options[index]
+
+    def keep_course(self) -> "Candidates":
+        """The keep-course candidate alone (for a counterfactual group)."""
+        return Candidates(self.options[:1], self.change[:1], self.columns, self.table[:1])
+
+    def __iter__(self):
+        return iter(self.options)
+
+
+def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
+                ) -> tuple[np.ndarray, list[slice]]:
+    """All actors' candidates as one batch (``world.ACTIONS_DTYPE``, one element per
+    candidate).
+
+    Every candidate starts as the current actions; each group then overrides its
+    actor's instruments with its candidates.
+
+    Args:
+        current: last month's actions (what every actor holds fixed for the others).
+        groups: (actor, candidates, extra overrides) per group; extra overrides apply to
+            the whole group (used for the counterfactual "Beijing applies no pressure").
+
+    Returns:
+        The batch and the index range of each group.
+    """
+    ranges = []
+    start = 0
+    for _, candidates, _ in groups:
+        ranges.append(slice(start, start + len(candidates)))
+        start += len(candidates)
+    # Filled as a plain (candidate, field) matrix, a block per group, then viewed as
+    # records: the same memory, so nothing is copied.
+    matrix = np.empty((start, len(ACTION_FIELDS)))
+    matrix[:] = current
+    for (_, candidates, extra), rows in zip(groups, ranges):
+        matrix[rows, candidates.columns] = candidates.table
+        # the group's overrides win, even over its own actor's candidates (the
+        # counterfactuals set Beijing's pressure instruments on Beijing's hold)
+        for name, value in extra.items():
+            matrix[rows, _FIELD_COLUMN[name]] = value
+    return matrix.view(ACTIONS_DTYPE)[:, 0], ranges
+
+
+_FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
+
+
+#: priority -> the row of a projection (``world.Projected`` field) that measures it
+PRIORITY_ROW = {name: Projected._fields.index(p.metric) for name, p in PRIORITIES.items()}
+
+
+class Projection:
+    """A batch's projection: every ``world.Projected`` field (which include every
+    priority's measure) for every candidate.
+
+    Args:
+        matrix: ``world.project_batch``'s result, a row per ``Projected`` field.
+        now: the world this month.
+    """
+
+    def __init__(self, matrix: np.ndarray, now: State) -> None:
+        self.matrix, self.now = matrix, now
+
+    def evaluation(self, priorities: list[str], thresholds: list[float], change: list[float],
+                   rows: slice) -> Evaluation:
+        """The candidates ``rows`` of the batch as an ``Evaluation`` (keep course first)."""
+        return Evaluation(list(priorities),
+                          [self.matrix[PRIORITY_ROW[p], rows].tolist() for p in priorities],
+                          list(thresholds), list(change), hold=0)
+
+
+def _rule_inputs(actor, now: State) -> tuple:
+    """An actor's priorities in force, their thresholds, and the projection rows, signs,
+    signed bars and scales the array rule reads. Kept while the same priority list and threshold
+    dict are in force: events and the app replace them, never change them in place."""
+    priorities = actor.active_priorities(now)
+    cached = actor.rule_inputs
+    if cached is None or cached[0] is not priorities or cached[1] is not actor.thresholds:
+        thresholds = [float(actor.thresholds[p]) for p in priorities]
+        rows = [PRIORITY_ROW[p] for p in priorities]
+        signs = [-1.0 if PRIORITIES[p].at_most else 1.0 for p in priorities]
+        bars = [sign * t for sign, t in zip(signs, thresholds)]
+        scales = [PRIORITIES[p].scale for p in priorities]
+        cached = actor.rule_inputs = (priorities, actor.thresholds,
+                                      (priorities, thresholds, rows, signs, bars, scales))
+    return cached[2]
+
+
+def _compiled_rule():
+    return jit.compiled(_lexicographic_groups, jitable=(lexicographic,))
+
+
+def warm_up() -> None:
+    """Load (or compile) the compiled rule loop now, with the argument types a month
+    passes it."""
+    if not jit.available():
+        return
+    ints, floats = np.zeros(4, dtype=np.int64), np.zeros(1)
+    ints[1] = 1
+    _compiled_rule()(np.zeros((1, 1)), ints, ints[:1], floats, floats, floats, floats,
+                     0.0, 0.0, np.empty((2, 1), dtype=np.int64))
+
+
+def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
+               compiled: bool = True) -> list[tuple[int, int | None, list[str], list[float]]]:
+    """Every group's choice by its actor's rule.
+
+    Args:
+        groups: (actor, candidates, rows of the batch) per group.
+        projection: the batch's projection.
+        params: for the tie tolerance and inertia.
+        compiled: run the lexicographic rule of all groups as one compiled loop.
+
+    Returns:
+        Per group: (chosen index among its candidates, index of the deciding priority
+        or None, the priorities in force, their thresholds).
+    """
+    now = projection.now
+    results: list = [None] * len(groups)
+    lexicographic_groups = []
+    inputs_of = [_rule_inputs(actor, now) for actor, _, _ in groups]
+    for g, ((actor, candidates, rows), inputs) in enumerate(zip(groups, inputs_of)):
+        priorities, thresholds, *_ = inputs
+        if isinstance(actor.rule, Lexicographic):
+            lexicographic_groups.append((g, candidates, rows, inputs))
+        else:
+            ev = projection.evaluation(priorities, thresholds, candidates.change, rows)
+            index, deciding = actor.rule.choose(ev, params.tie_tolerance, params.inertia)
+            results[g] = (index, deciding, priorities, thresholds)
+    if lexicographic_groups:
+        # Two flat arrays for the compiled loop: integers (each group's bounds, then the
+        # projection rows of its priorities) and floats (the priorities' signs, signed
+        # bars and scales, then the cost of change of every candidate of the batch).
+        bounds: list[int]
+        table_rows: list[int]
+        bounds, table_rows, signs, bars, scales, change = [], [], [], [], [], []
+        for _, candidates, _ in groups:
+            change += candidates.change
+        for _, _, rows, (_, _, r, sign, bar, scale) in lexicographic_groups:
+            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
+            table_rows += r
+            signs += sign
+            bars += bar
+            scales += scale
+        n, k = len(lexicographic_groups), len(table_rows)
+        integers = np.array(bounds + table_rows)
+        floats = np.array(signs + bars + scales + change)
+        out = np.empty((2, n), dtype=np.int64)
+        loop = _compiled_rule() if compiled and jit.available() else _lexicographic_groups
+        loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
+             floats[k:2 * k], floats[2 * k:3 * k], floats[3 * k:],
+             float(params.tie_tolerance), float(params.inertia), out)
+        chosen, deciding = out.tolist()
+        for (g, _, _, (priorities, thresholds, *_)), c, d in zip(lexicographic_groups,
+                                                                  chosen, deciding):
+            results[g] = (c, None if d < 0 else d, priorities, thresholds)
+    return results

@@ -1,0 +1,336 @@
+"""Ensembles: many replications of a scenario, uncertain parameters drawn per run.
+
+Seeds, uncertain parameters and their draws: ``buffer_sim.scenario.uncertain``.
+
+``write_ensemble`` streams runs to ``runs.parquet`` (one row group per chunk) and
+then computes exact per-month quantiles one column at a time, so memory grows with
+runs x months for one column only, never with every run's whole time series.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.scenario.uncertain import (draw, uncertain_of, world_seeds)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Per-month quantiles written to ensemble.csv, in percent.
+QUANTILES = (5, 25, 50, 75, 95)
+RUNS_FILE, QUANTILES_FILE, DRAWS_FILE, MANIFEST = ("runs.parquet", "ensemble.csv",
+                                                   "draws.csv", "manifest.json")
+CHART_FILES = ("leverage.png", "trade.png", "overview.png")
+MAX_SEED = 2**63 - 1
+
+
+# --- the ensemble ------------------------------------------------------------------------------
+
+@dataclass
+class Ensemble:
+    """A finished ensemble's folder and how it ran."""
+
+    folder: Path
+    scenario: object
+    runs: int
+    start: int
+    months: int
+    paths: tuple[str, ...]
+    engine: str
+    workers: int
+    chunk_size: int
+    chunks: int
+    seconds: float
+    seconds_per_run: float
+    quantiles: object = None  # DataFrame of ensemble.csv
+    notes: list[str] = field(default_factory=list)
+
+
+def jobs(scenario, runs: int, start: int = 0):
+    """Seed indices, world seeds, uncertain paths and drawn values of an ensemble."""
+    indices = np.arange(start, start + runs, dtype=np.int64)
+    uncertain = uncertain_of(scenario)
+    return (indices, world_seeds(scenario.seed, indices), tuple(uncertain),
+            draw(uncertain, scenario.seed, indices))
+
+
+def _arrow_chunk(result, run0: int, indices, seeds, values, paths, columns):
+    import pyarrow as pa
+
+    n, months = result.data.shape[0], result.data.shape[1]
+    sl = slice(run0, run0 + n)
+    arrays = {
+        "run": pa.array(np.repeat(np.arange(run0, run0 + n, dtype=np.int64), months)),
+        "seed_index": pa.array(np.repeat(indices[sl], months)),
+        "seed": pa.array(np.repeat(seeds[sl], months)),
+        "date": pa.array(np.tile(np.array(result.dates, dtype=object), n), type=pa.string()),
+    }
+    for j, name in enumerate(columns):
+        arrays[name] = pa.array(result.data[:, :, j].reshape(-1))
+    for j, path in enumerate(paths):
+        arrays[path] = pa.array(np.repeat(values[sl, j], months))
+    return pa.table(arrays)
+
+
+def quantile_table(parquet_path, columns, runs: int, dates) -> pd.DataFrame:
+    """Per-month mean and quantiles of each column, read one column at a time.
+
+    Returns:
+        Columns ``date, variable, mean, q05, q25, q50, q75, q95``; rows variable by
+        variable (in ``columns`` order), then month by month.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    months = len(dates)
+    file = pq.ParquetFile(parquet_path)
+    frames = []
+    for name in columns:
+        values = file.read(columns=[name]).column(0).to_numpy().reshape(runs, months)
+        qs = np.quantile(values, [q / 100 for q in QUANTILES], axis=0)
+        frame = {"date": list(dates), "variable": name, "mean": values.mean(axis=0)}
+        frame.update({f"q{q:02d}": qs[k] for k, q in enumerate(QUANTILES)})
+        frames.append(pd.DataFrame(frame))
+        del values
+    return pd.concat(frames, ignore_index=True)
+
+
+def check_runs(runs, start=0) -> tuple[int, int]:
+    """``--runs`` >= 1 and ``--start`` >= 0 (whole numbers), or ``ScenarioError``."""
+    for flag, value, least in (("--runs", runs, 1), ("--start", start, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ScenarioError(flag, "", f"expected a whole number >= {least}, got {value!r}")
+    if start + runs > 2**62:
+        raise ScenarioError("--start", "", "run indices above 2^62 are not supported")
+    return int(runs), int(start)
+
+
+def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
+                   progress: Callable[[int], None] | None = None, command_line=None,
+                   charts: bool = True) -> Ensemble:
+    """Run an ensemble and write its folder ``out_dir/<name>-ensemble/`` whole.
+
+    Args:
+        scenario: a resolved scenario (``runner.load``); its seed is the root seed.
+        runs: number of runs; ``start``: seed index of the first.
+        choice: ``engines.EngineChoice`` (default: local pool, all cores).
+        progress: called with the number of runs of each finished chunk.
+        command_line: recorded in the manifest.
+
+    Writes:
+        runs.parquet   one row per run and month: run, seed_index, seed, date, every
+                       output column, the drawn parameters; one row group per chunk
+        ensemble.csv   per variable and month: mean, q05, q25, q50, q75, q95
+        draws.csv      per run: run, seed_index, seed and the drawn parameters
+        leverage.png, trade.png, overview.png   median with 50% and 90% bands
+        manifest.json  scenario hash, root seed, seed scheme, engine, versions, hashes
+    """
+    import pyarrow.parquet as pq
+
+    from buffer_sim.experiments import engines
+
+    from buffer_sim.experiments import jobs as runs_of_jobs
+    from buffer_sim.model import output_columns
+    from buffer_sim.output.files import atomic_write_text, staged_dir
+    from buffer_sim.experiments.runner import write_manifest
+
+    runs, start = check_runs(runs, start)
+    choice = choice or engines.EngineChoice()
+    columns = output_columns()
+    indices, seeds, paths, values = jobs(scenario, runs, start)
+    folder = (Path(out_dir) / f"{scenario.name}-ensemble").absolute()
+    began = time.perf_counter()
+    with staged_dir(folder) as tmp:
+        plan, results = runs_of_jobs.execute(
+            [scenario], np.zeros(runs, dtype=np.int64), indices, seeds, paths, values,
+            choice=choice, progress=progress)
+        writer = None
+        done = chunks = 0
+        dates: tuple[str, ...] = ()
+        try:
+            with contextlib.closing(results):  # on an error the pool stops at once
+                for result in results:
+                    table = _arrow_chunk(result, done, indices, seeds, values, paths, columns)
+                    if writer is None:
+                        dates = result.dates
+                        writer = pq.ParquetWriter(tmp / RUNS_FILE, table.schema)
+                    writer.write_table(table, row_group_size=len(table))
+                    done += result.n
+                    chunks += 1
+        finally:
+            if writer is not None:
+                writer.close()
+        seconds = time.perf_counter() - began
+        quantiles = quantile_table(tmp / RUNS_FILE, columns, runs, dates)
+        atomic_write_text(tmp / QUANTILES_FILE, _csv(quantiles))
+        draws = {"run": np.arange(runs), "seed_index": indices, "seed": seeds}
+        draws.update({p: values[:, j] for j, p in enumerate(paths)})
+        import pandas as pd
+
+        # full precision: a run replays alone with --seed and --set of these values
+        atomic_write_text(tmp / DRAWS_FILE, pd.DataFrame(draws).to_csv(
+            index=False, float_format="%.17g", lineterminator="\n"))
+        run_id = (f"{scenario.name}, {runs} runs, root seed {scenario.seed}"
+                  + (f", {len(paths)} uncertain parameters" if paths else ""))
+        if charts:
+            # on the pool's cores when the runs had them: this process then never
+            # loads Matplotlib
+            write_band_charts(quantiles, tmp, run_id,
+                              workers=None if plan.engine.name == "local" else 1)
+        result = Ensemble(folder, scenario, runs, start, len(dates), paths, plan.engine.name,
+                          plan.engine.workers, plan.chunk_size, chunks, seconds,
+                          plan.seconds_per_run, quantiles, plan.notes)
+        write_manifest(tmp, ensemble_manifest(result, tmp, command_line))
+    return result
+
+
+def _csv(df) -> str:
+    from buffer_sim.experiments.runner import csv_text
+
+    return csv_text(df)
+
+
+def ensemble_manifest(result: Ensemble, folder: Path, command_line=None) -> dict:
+    from buffer_sim.core.months import month_str
+    from buffer_sim.output.files import sha256_file
+    from buffer_sim.experiments.runner import command_text, versions
+
+    sc = result.scenario
+    outputs = [{"file": p.name, "sha256": sha256_file(p)}
+               for p in sorted(folder.iterdir()) if p.name != MANIFEST and p.is_file()]
+    import pyarrow
+
+    return {
+        "scenario": sc.name, "scenario_path": str(sc.path), "content_hash": sc.content_hash,
+        "root_seed": sc.seed, "runs": result.runs, "first_seed_index": result.start,
+        "seeds": "run i: world seed = 63 bits of SeedSequence(root, spawn_key=(1, i)); "
+                 "uncertain parameter P: SeedSequence(root, spawn_key=(2, i, crc32(P)))",
+        "uncertain": uncertain_of(sc),
+        "period": {"start": month_str(sc.start), "end": month_str(sc.end),
+                   "months": result.months},
+        "engine": {"name": result.engine, "workers": result.workers,
+                   "chunk_size": result.chunk_size, "chunks": result.chunks},
+        "versions": {**versions(), "pyarrow": pyarrow.__version__},
+        "command_line": command_text(command_line),
+        "outputs": outputs,
+    }
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+#: (file, title, panels); a panel is (heading, unit, [(variable, label), ...]).
+BAND_CHARTS = (
+    ("leverage.png", "Beijing's leverage", [
+        ("Potential leverage", "0..1", [("leverage_potential", "potential")]),
+        ("Pressure applied", "0..1", [("pressure_applied", "applied")]),
+        ("Influence realized", "-1..1", [("influence_realized", "realized")]),
+    ]),
+    ("trade.png", "China–DPRK trade", [
+        ("Reported", "US$ million / month", [("cn_exports_reported", "China's exports"),
+                                             ("cn_imports_reported", "China's imports")]),
+        ("Informal", "US$ million / month", [("cn_exports_informal", "China's exports"),
+                                             ("cn_imports_informal", "China's imports")]),
+    ]),
+    ("overview.png", "Overview", [
+        ("Security", "0..1", [("tension", "tension"), ("nuclear", "nuclear programme")]),
+        ("The DPRK", "index", [("stability", "stability"), ("dprk_economy", "economy")]),
+        ("Beijing's instruments", "0..1", [("beijing_enforcement", "enforcement"),
+                                           ("beijing_aid", "aid")]),
+        ("Relations", "-1..1", [("warmth_cn_dprk", "China–DPRK"),
+                                ("warmth_us_dprk", "US–DPRK")]),
+    ]),
+)
+COLOURS = ("#1f5a99", "#c0392b", "#2e8b57", "#8e44ad")
+
+
+def write_band_charts(quantiles, folder: Path, run_id: str, workers: int | None = 1
+                      ) -> list[Path]:
+    """The three ensemble charts of ``BAND_CHARTS`` into ``folder``.
+
+    Args:
+        workers: processes drawing them (``engines.call_in_parallel``; None: every
+            core); 1 draws them here, one after the other.
+    """
+    from buffer_sim.experiments.engines import call_in_parallel
+
+    return call_in_parallel([(band_chart, (quantiles, panels, Path(folder) / name,
+                                           f"{title} ({run_id})"), {})
+                             for name, title, panels in BAND_CHARTS], workers=workers)
+
+
+def band_chart(quantiles, panels, path, title: str = "") -> Path:
+    """Median with 50% and 90% bands for each variable, one panel per group.
+
+    Args:
+        quantiles: a table like ensemble.csv (``date, variable, q05 .. q95``).
+        panels: ``[(heading, unit, [(variable, label), ...]), ...]``; variables the
+            table lacks are skipped.
+        path: the PNG to write (atomically; same data give the same bytes).
+    """
+    from matplotlib.patches import Patch
+
+    from buffer_sim.output.files import new_figure, write_png
+
+    height = 1.6 + 2.4 * len(panels)
+    fig = new_figure((12.7, height))
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (heading, unit, variables) in zip(axes, panels):
+        for k, (name, label) in enumerate(variables):
+            rows = quantiles[quantiles["variable"] == name]
+            if rows.empty:
+                continue
+            x = np.array([np.datetime64(d, "M") for d in rows["date"]]).astype("datetime64[D]")
+            colour = COLOURS[k % len(COLOURS)]
+            ax.fill_between(x, rows["q05"], rows["q95"], color=colour, alpha=0.14, lw=0)
+            ax.fill_between(x, rows["q25"], rows["q75"], color=colour, alpha=0.32, lw=0)
+            ax.plot(x, rows["q50"], color=colour, lw=1.6, label=f"{label} (median)")
+        ax.set_title(heading, loc="left", fontsize=10)
+        ax.set_ylabel(unit, fontsize=9)
+        ax.grid(True, alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        handles += [Patch(color="grey", alpha=0.45, lw=0), Patch(color="grey", alpha=0.16, lw=0)]
+        labels += ["50% of runs", "90% of runs"]
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8,
+                  frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return write_png(fig, path)
+
+
+def summary(result: Ensemble) -> str:
+    """What ran, and the final month's median and 90% range of a few measures."""
+    import os
+
+    from buffer_sim.core.months import month_str
+
+    sc = result.scenario
+    q = result.quantiles
+    last = q[q["date"] == q["date"].iloc[-1]] if len(q) else q
+    lines = [f"Ran {result.runs} runs of {sc.name} ({result.months} months, "
+             f"{month_str(sc.start)}..{month_str(sc.end)}), root seed {sc.seed}, seed indices "
+             f"{result.start}..{result.start + result.runs - 1}"
+             + (f", uncertain: {', '.join(result.paths)}" if result.paths else "") + ".",
+             f"Engine {result.engine}, {result.workers} worker(s), {result.chunks} chunks of "
+             f"up to {result.chunk_size} runs, {result.seconds:.1f} s "
+             f"({result.seconds_per_run * 1000:.0f} ms per run measured)."]
+    lines += [f"  note: {n}" for n in result.notes]
+    if len(last):
+        lines.append(f"Final month {last['date'].iloc[0]}: median [5%, 95%]")
+        for name in ("tension", "stability", "beijing_enforcement", "leverage_potential",
+                     "influence_realized", "cn_imports_reported"):
+            row = last[last["variable"] == name]
+            if len(row):
+                r = row.iloc[0]
+                lines.append(f"  {name:<22} {r['q50']:9.3g}  [{r['q05']:.3g}, {r['q95']:.3g}]")
+    lines.append(f"Files in {result.folder}{os.sep}")
+    lines.append("  " + "  ".join((RUNS_FILE, QUANTILES_FILE, DRAWS_FILE, *CHART_FILES,
+                                   MANIFEST)))
+    return "\n".join(lines)

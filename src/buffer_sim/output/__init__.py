@@ -1,0 +1,1 @@
+"""Output tools: atomic files, charts, the HTML report, decisions told in words."""

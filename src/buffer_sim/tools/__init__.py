@@ -1,0 +1,1 @@
+"""Utilities that drive the library and the CLI: golden values, teachers' answer keys."""
