@@ -24,7 +24,8 @@ exports, China's imports) against every observed source row for the complete yea
 from the scenario's start to December of ``until``
 (:func:`~buffer_sim.experiments.metrics.log_residuals`: every series-year counts once,
 the sources of a year share its weight). The model's annual values are the mean over
-``K`` seeds (the scenario's seed, seed+1, ...): common random numbers, the same seeds for every evaluation, so the objective is a deterministic
+``K`` seeds (the scenario's seed, seed+1, ...): common random numbers, the same seeds
+for every evaluation, so the objective is a deterministic
 function of the coefficients.
 
 Only the fit window is simulated: the scenario is loaded whole (its later events
