@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import month_str, month_year
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,6 @@ def get_outcome(text: str) -> Callable[[pd.DataFrame], float]:
 
 def check_outcome(text: str, scenario) -> str:
     """Validate an outcome against a scenario (e.g. it covers the years it needs)."""
-    from buffer_sim.core.months import month_str, month_year
-
     name, _ = parse_outcome(text)
     years = OUTCOMES[name].years
     if years and (month_year(scenario.end) < years[0] or month_year(scenario.start) > years[1]):
