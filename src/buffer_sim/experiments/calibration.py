@@ -157,6 +157,7 @@ def simulate(scenario, seed: int, months: int | None = None) -> pd.DataFrame:
     Returns:
         The monthly time series (as ``RunResult.timeseries``).
     """
+    # lazy: the model loads Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.model import run_model
 
     return timeseries_frame(run_model(scenario.with_seed(seed), seed, months=months))

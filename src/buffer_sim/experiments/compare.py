@@ -426,6 +426,7 @@ def run_many(scenarios, labels: Sequence[str], count: int, choice=None,
     Returns:
         The runs' time series (``Runs``), derived measures included.
     """
+    # lazy: these load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.scenario import uncertain
     from buffer_sim.experiments import jobs
     from buffer_sim.model import output_columns
@@ -753,6 +754,7 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
 
     Returns:
         The paths written, in ``CHART_FILES`` order.
+    # lazy: the charts load Matplotlib, which only drawing needs
     """
     from buffer_sim.output import charts as plots
 

@@ -157,6 +157,7 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
                   min_coverage: float = DEFAULT_MIN_COVERAGE, box_id: int | None = None,
                   choice=None, progress=None) -> Discovery:
     """Run the ensemble, evaluate the condition and find the box (no files written)."""
+    # lazy: these load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.experiments import jobs
     from buffer_sim.experiments.ensemble import check_runs
     from buffer_sim.experiments.ensemble import jobs as ensemble_jobs

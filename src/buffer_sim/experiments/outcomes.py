@@ -114,6 +114,7 @@ def outcome_names() -> str:
 
 def parse_outcome(text: str) -> tuple[str, object]:
     """'enforcement_first_above:0.75' -> ('enforcement_first_above', 0.75); checks it."""
+    # lazy: the model loads Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.model import output_columns
 
     name, colon, arg_text = str(text).strip().partition(":")

@@ -95,6 +95,7 @@ def check_seed(value) -> int:
 
 def load(path_or_scenario, seed=None, overrides: Iterable[str] = ()):
     """Resolve a scenario (path or ``Scenario``), apply ``--set`` overrides and the seed."""
+    # lazy: the schema loads Mesa (via the actors); the CLI parsers import this module (via compare)
     from buffer_sim.scenario.schema import Scenario, load_scenario
 
     overrides = list(overrides or ())
@@ -136,6 +137,7 @@ def run(path_or_scenario, seed=None, overrides: Iterable[str] = (),
     Raises:
         ScenarioError: the scenario, an override or the seed is invalid.
     """
+    # lazy: the model loads Mesa; the CLI parsers import this module (via compare)
     from buffer_sim.model import run_model
 
     scenario = load(path_or_scenario, seed=seed, overrides=overrides)
@@ -246,6 +248,7 @@ def draw_chart(chart: str, *args, **kwargs) -> Path:
     """``plots.<chart>(*args, **kwargs)``, importing Matplotlib only where it runs: a
     pool worker draws the charts of ``write_outputs`` while this process never loads it.
     """
+    # lazy: the charts load Matplotlib, which only drawing needs
     from buffer_sim.output import charts as plots
 
     return getattr(plots, chart)(*args, **kwargs)

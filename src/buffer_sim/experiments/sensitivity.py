@@ -52,6 +52,7 @@ def import_salib():
 
 
 def require_uncertain(scenario, what: str) -> dict:
+    # lazy: uncertain loads Mesa (via the actors); the CLI parsers import this module
     from buffer_sim.scenario.uncertain import uncertain_of
 
     uncertain = uncertain_of(scenario)
@@ -128,6 +129,7 @@ def analyze(method: str, problem: dict, unit: np.ndarray, y: np.ndarray, seed: i
 def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = None,
                     runs: int = 1, *, choice=None, progress=None) -> Sensitivity:
     """Sample, run and analyse (no files written; see ``write_sensitivity``)."""
+    # lazy: these load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.experiments import jobs
     from buffer_sim.scenario.uncertain import ppf, world_seeds
 

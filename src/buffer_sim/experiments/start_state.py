@@ -125,6 +125,7 @@ def check_at(text: str, scenario) -> int:
 
 
 def _model_at(scenario, seed: int, at: int):
+    # lazy: the model loads Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.model import run_model
 
     return run_model(scenario.with_seed(seed), seed, months=at - scenario.start + 1,
@@ -182,6 +183,7 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
 
 
 def _actor_class(actor: str):
+    # lazy: the actors load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.agents import ACTORS
 
     return ACTORS[actor]
