@@ -44,9 +44,7 @@ buffer_sim.experiments.outcomes 1
 buffer_sim.experiments.runner 3
 buffer_sim.experiments.sensitivity 3
 buffer_sim.experiments.start_state 2
-buffer_sim.output.charts 2
-buffer_sim.output.explain 5
-buffer_sim.output.report 6
+buffer_sim.output.report 3
 buffer_sim.scenario.schema 1
 buffer_sim.tools.answer_key 8
 buffer_sim.tools.golden 4
