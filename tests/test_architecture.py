@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "buffer_sim"
 LIMITS_TEXT = """
 buffer_sim.cli.list 1
 buffer_sim 1
-buffer_sim.api 16
+buffer_sim.api 3
 buffer_sim.app 7
 buffer_sim.cli 1
 buffer_sim.cli.app 2
