@@ -22,7 +22,6 @@ LIMITS_TEXT = """
 buffer_sim.cli.list 1
 buffer_sim 1
 buffer_sim.api 3
-buffer_sim.app 7
 buffer_sim.cli 1
 buffer_sim.cli.app 2
 buffer_sim.cli.arguments 3
