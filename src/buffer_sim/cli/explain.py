@@ -7,6 +7,9 @@ import sys
 import textwrap
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import parse_month, month_str
+from buffer_sim.cli.common import progress_bar
+from buffer_sim.scenario.catalog import resolve_scenario
 
 PROG = "buffer-sim"
 
@@ -42,8 +45,6 @@ def register(subparsers, formatter_class) -> None:
 
 
 def _month(option: str, value):
-    from buffer_sim.core.months import parse_month
-
     if value is None:
         return None
     try:
@@ -56,9 +57,6 @@ def handler(args, argv) -> int:
     from buffer_sim.experiments import runner
     from buffer_sim.output import explain
     from buffer_sim.agents import ACTORS
-    from buffer_sim.cli.common import progress_bar
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.core.months import month_str
 
     actor = args.actor.strip().lower()
     if actor not in ACTORS:

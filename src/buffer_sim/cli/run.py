@@ -11,6 +11,7 @@ from buffer_sim.cli.common import (DEFAULT_OUT, DEFAULT_SCENARIO, PROG, load_for
                                    progress_bar)
 from buffer_sim.cli.options import add_engine_arguments
 from buffer_sim.cli.arguments import MAX_RUNS
+from buffer_sim.experiments import engines
 
 
 def register(sub, _Fmt) -> None:
@@ -102,7 +103,6 @@ def handler(args, argv) -> int:
     if args.runs != 1:
         from buffer_sim.cli.ensemble import run_from_args
         return run_from_args(args, argv)
-    from buffer_sim.experiments import engines
 
     if engines.default_workers() > 1:
         # The charts are drawn on the local pool: its fork server imports Matplotlib
