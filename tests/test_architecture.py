@@ -29,7 +29,7 @@ buffer_sim.cli.common 2
 buffer_sim.cli.compare 2
 buffer_sim.cli.ensemble 1
 buffer_sim.cli.explain 3
-buffer_sim.cli.run 5
+buffer_sim.cli.run 3
 buffer_sim.cli.sweep 1
 buffer_sim.cli.validate 4
 buffer_sim.experiments.calibration 1
@@ -41,8 +41,6 @@ buffer_sim.experiments.sensitivity 3
 buffer_sim.experiments.start_state 2
 buffer_sim.output.report 3
 buffer_sim.scenario.schema 1
-buffer_sim.tools.answer_key 8
-buffer_sim.tools.golden 4
 """
 
 

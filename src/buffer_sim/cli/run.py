@@ -12,6 +12,8 @@ from buffer_sim.cli.common import (DEFAULT_OUT, DEFAULT_SCENARIO, PROG, load_for
 from buffer_sim.cli.options import add_engine_arguments
 from buffer_sim.cli.arguments import MAX_RUNS
 from buffer_sim.experiments import engines
+from buffer_sim.core.months import month_str
+from buffer_sim.cli.ensemble import run_from_args
 
 
 def register(sub, _Fmt) -> None:
@@ -69,7 +71,6 @@ def register(sub, _Fmt) -> None:
 
 
 def _summary(result, folder: Path) -> str:
-    from buffer_sim.core.months import month_str
     from buffer_sim.experiments.runner import CHART_FILES, DATA_FILES, MANIFEST
 
     sc = result.scenario
@@ -101,7 +102,6 @@ def _summary(result, folder: Path) -> str:
 
 def handler(args, argv) -> int:
     if args.runs != 1:
-        from buffer_sim.cli.ensemble import run_from_args
         return run_from_args(args, argv)
 
     if engines.default_workers() > 1:
