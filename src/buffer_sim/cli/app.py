@@ -160,6 +160,7 @@ def server_env(scenario: Path, folder: Path | None = None) -> dict[str, str]:
 
 
 def handler(args, argv) -> int:
+    # lazy: loads Mesa (via the actors); command dispatch: only when the command runs
     from buffer_sim.scenario.schema import load_scenario
 
     port = check_port(args.port)

@@ -109,6 +109,7 @@ def runs_from_text(text) -> int:
 
 def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
     """Resolve the scenario arguments and give each its ``--set`` overrides."""
+    # lazy: loads Mesa (via the actors); command dispatch: only when the command runs
     from buffer_sim.scenario.schema import load_scenario
 
     if len(args_scenarios) < 2:
@@ -163,6 +164,7 @@ def summary(result, folder: Path) -> str:
     With runs, each difference is followed by the N runs' median paired difference,
     its 5-95% range and the verdict (``compare.NOISE_RULE``).
     """
+    # lazy: loads Matplotlib; command dispatch: only when the command runs
     from buffer_sim.output.charts import METRICS
 
     diff = result.difference.set_index(["metric", "scenario"])

@@ -57,6 +57,7 @@ def handler(args, argv) -> int:
 def run_from_args(args, argv) -> int:
     """The ensemble for parsed arguments; also what ``buffer-sim run --runs N`` calls
     (arguments it lacks take their defaults)."""
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.experiments import ensemble
 
     runs, start = ensemble.check_runs(getattr(args, "runs", DEFAULT_RUNS),

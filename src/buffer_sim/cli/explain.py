@@ -54,8 +54,11 @@ def _month(option: str, value):
 
 
 def handler(args, argv) -> int:
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import runner
+    # lazy: loads Mesa (via the actors); command dispatch: only when the command runs
     from buffer_sim.output import explain
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.agents import ACTORS
 
     actor = args.actor.strip().lower()

@@ -71,6 +71,7 @@ def register(sub, _Fmt) -> None:
 
 
 def _summary(result, folder: Path) -> str:
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments.runner import CHART_FILES, DATA_FILES, MANIFEST
 
     sc = result.scenario
@@ -108,11 +109,13 @@ def handler(args, argv) -> int:
         # The charts are drawn on the local pool: its fork server imports Matplotlib
         # while this process loads the scenario and runs the model.
         engines.warm_up_pool(engines.CHART_MODULES)
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import runner
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     scenario, out_dir, final = load_for_output(args, seed)
     if args.observed:  # a class's later years: checked now, drawn in trade.png and the report
+        # lazy: loads pandas; command dispatch: only when the command runs
         from buffer_sim.scenario import observed
 
         observed.use_trade_files(args.observed)  # main() forgets them when the command ends

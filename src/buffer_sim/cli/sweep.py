@@ -52,6 +52,7 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import runner, sweep
 
     out_dir = check_out(args.out)

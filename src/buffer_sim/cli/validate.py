@@ -308,8 +308,11 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
     Returns:
         ``(tables, world seeds, uncertain paths, drawn values)``.
     """
+    # lazy: loads Mesa and pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import engines, ensemble, metrics
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.experiments import jobs
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.model import output_columns
 
     columns = output_columns()
@@ -429,6 +432,7 @@ _STYLE = {"font.size": 9.5, "axes.titlesize": 10.5, "legend.fontsize": 8.5,
 
 def chart_png(validation: Validation) -> bytes:
     """``validation.png`` as bytes: one panel per series (reproducible: no metadata)."""
+    # lazy: loads Matplotlib; command dispatch: only when the command runs
     from buffer_sim.output import charts as plots  # noqa: F401  (selects the headless Agg backend)
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
