@@ -16,8 +16,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "buffer_sim"
 #: (the number may only go down). The CLI's command modules import their library code
 #: when the command runs (command dispatch keeps 'buffer-sim --help' light), and the
 #: library imports the charts (Matplotlib) and the model (Mesa) late where a command
-#: that does not need them should not pay for them. The other entries are left from
-#: the move into layers and are to be hoisted.
+#: that does not need them should not pay for them; scenario.schema imports
+#: scenario.uncertain late (each imports the other). Each one says why in a '# lazy:'
+#: comment at the import.
 LIMITS_TEXT = """
 buffer_sim.cli.list 1
 buffer_sim 1
