@@ -438,7 +438,6 @@ def chart_png(validation: Validation) -> bytes:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-
     v, sc = validation, validation.scenario
     judged = {s for w in v.windows for s in w.baselines}
     series_list = [s for s in TRADE_SERIES if s in judged]

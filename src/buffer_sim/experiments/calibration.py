@@ -380,7 +380,6 @@ def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXIT
     """
     from scipy.optimize import minimize
 
-
     defaults = {p.name: float(getattr(Parameters(), p.name)) for p in declared}
     objective = Objective(scenario, declared, seeds_for(scenario, seeds), observed_trade(),
                           progress=progress, until=until)
@@ -460,7 +459,6 @@ def render_yaml(result: CalibrationResult, scenario_label: str, command: str,
         The YAML text; the same inputs give the same text.
     """
     import scipy
-
 
     seeds = result.seeds
     seed_text = (f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}..{seeds[-1]}")

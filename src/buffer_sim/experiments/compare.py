@@ -63,13 +63,11 @@ import pandas as pd
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.output.report import HEADLINES, NOISE_RULE
 from buffer_sim.core.months import month_str, month_year, parse_month
-from buffer_sim.experiments import runner
-from buffer_sim.experiments import engines
+from buffer_sim.experiments import runner, engines
 from buffer_sim.scenario import observed
 from buffer_sim.experiments.engines import call_in_parallel
-from buffer_sim.output.files import sha256_file
+from buffer_sim.output.files import sha256_file, atomic_write_text, staged_dir
 from buffer_sim.output import report
-from buffer_sim.output.files import atomic_write_text, staged_dir
 
 #: Files of a comparison's folder (besides manifest.json), in the order written.
 DATA_FILES = ("difference.csv", "timeseries.csv")

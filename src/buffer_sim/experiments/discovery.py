@@ -26,14 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.core.errors import ScenarioError
-from buffer_sim.core.errors import MissingExtra
+from buffer_sim.core.errors import ScenarioError, MissingExtra
 from buffer_sim.experiments import engines
 from buffer_sim.experiments.sensitivity import require_uncertain
 from buffer_sim.experiments.outcomes import check_outcome
-from buffer_sim.output.files import atomic_write_text, staged_dir
+from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
-from buffer_sim.output.files import new_figure, write_png
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "!=": operator.ne}
@@ -67,7 +65,6 @@ def import_prim():
     """``ema_workbench.analysis.prim``, or the one-line error naming the extra."""
     import logging
     import warnings
-
 
     try:
         with warnings.catch_warnings():  # e.g. "ipyparallel not installed"

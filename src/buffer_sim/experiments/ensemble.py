@@ -19,17 +19,13 @@ import numpy as np
 
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.scenario.uncertain import (draw, uncertain_of, world_seeds)
-from buffer_sim.experiments import engines
-from buffer_sim.experiments import jobs as runs_of_jobs
+from buffer_sim.experiments import engines, jobs as runs_of_jobs
 from buffer_sim.model import output_columns
-from buffer_sim.output.files import atomic_write_text, staged_dir
-from buffer_sim.experiments.runner import write_manifest
-from buffer_sim.experiments.runner import csv_text
+from buffer_sim.output.files import (atomic_write_text, staged_dir, sha256_file, new_figure,
+                                     write_png)
+from buffer_sim.experiments.runner import write_manifest, csv_text, command_text, versions
 from buffer_sim.core.months import month_str
-from buffer_sim.output.files import sha256_file
-from buffer_sim.experiments.runner import command_text, versions
 from buffer_sim.experiments.engines import call_in_parallel
-from buffer_sim.output.files import new_figure, write_png
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,8 +140,6 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
         manifest.json  scenario hash, root seed, seed scheme, engine, versions, hashes
     """
     import pyarrow.parquet as pq
-
-
 
     runs, start = check_runs(runs, start)
     choice = choice or engines.EngineChoice()
@@ -274,7 +268,6 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
     """
     from matplotlib.patches import Patch
 
-
     height = 1.6 + 2.4 * len(panels)
     fig = new_figure((12.7, height))
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
@@ -305,7 +298,6 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
 def summary(result: Ensemble) -> str:
     """What ran, and the final month's median and 90% range of a few measures."""
     import os
-
 
     sc = result.scenario
     q = result.quantiles

@@ -25,13 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.core.errors import ScenarioError
-from buffer_sim.core.errors import MissingExtra
+from buffer_sim.core.errors import ScenarioError, MissingExtra
 from buffer_sim.experiments import engines
 from buffer_sim.experiments.outcomes import check_outcome
-from buffer_sim.output.files import atomic_write_text, staged_dir
+from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
-from buffer_sim.output.files import new_figure, write_png
 
 METHODS = ("sobol", "morris")
 DEFAULT_SAMPLES = {"sobol": 64, "morris": 20}

@@ -21,14 +21,10 @@ import pandas as pd
 
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.experiments.outcomes import OUTCOMES, check_outcome, parse_outcome
-from buffer_sim.experiments import runner
-from buffer_sim.scenario.uncertain import normalize_path
-from buffer_sim.experiments import engines
-from buffer_sim.experiments import jobs
-from buffer_sim.scenario.uncertain import draw, uncertain_of, world_seeds
-from buffer_sim.output.files import atomic_write_text, staged_dir
+from buffer_sim.experiments import runner, engines, jobs
+from buffer_sim.scenario.uncertain import normalize_path, draw, uncertain_of, world_seeds
+from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
-from buffer_sim.output.files import new_figure, write_png
 
 QUANTILES = (5, 25, 50, 75, 95)
 

@@ -35,8 +35,7 @@ import pandas as pd
 from buffer_sim.core.months import month_str, parse_month
 from buffer_sim.agents import ACTORS
 from buffer_sim.core.priorities import PRIORITIES
-from buffer_sim.agents.base import compare_numbers
-from buffer_sim.agents.base import PROVOCATION_WORDS
+from buffer_sim.agents.base import compare_numbers, PROVOCATION_WORDS
 
 #: Decision columns ``narrate`` needs; ``decision_table`` adds the optional rich ones.
 REQUIRED_COLUMNS = ("month", "actor", "choice", "deciding_priority", "reason")
