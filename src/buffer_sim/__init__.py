@@ -14,7 +14,7 @@ __all__ = ["__version__", "compare", "run"]
 
 
 def __getattr__(name):
-    # Loaded on first use: the API imports pandas and Mesa (seconds), and
+    # lazy: loaded on first use: the API imports pandas and Mesa (seconds), and
     # 'import buffer_sim' (e.g. for the version) should not pay for them.
     if name in ("run", "compare"):
         from buffer_sim import api

@@ -37,7 +37,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from buffer_sim.scenario.schema import overrides_from
+from buffer_sim.scenario.schema import overrides_from, parse_override, Scenario
+from buffer_sim.core.errors import ScenarioError
+from buffer_sim.scenario.catalog import resolve_scenario
+from buffer_sim.experiments import runner, compare as compare_mod
+from buffer_sim.core.months import month_str
+from buffer_sim.output import explain
 
 __all__ = ["Comparison", "Result", "compare", "overrides_from", "run"]
 
@@ -64,9 +69,6 @@ COMPARE_PANELS = ("pressure_applied", "beijing_enforcement", "cn_imports_reporte
 
 def _check_one_seed(seed, texts) -> None:
     """``seed=`` and a ``seed`` override together: refused, not one silently winning."""
-    from buffer_sim.core.errors import ScenarioError
-    from buffer_sim.scenario.schema import parse_override
-
     if seed is None:
         return
     for text in texts:
@@ -76,9 +78,6 @@ def _check_one_seed(seed, texts) -> None:
 
 
 def _scenario_path(scenario) -> object:
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.scenario.schema import Scenario
-
     if isinstance(scenario, Scenario):
         return scenario
     return resolve_scenario(str(scenario))
@@ -86,9 +85,6 @@ def _scenario_path(scenario) -> object:
 
 def _provenance(result) -> dict:
     """The manifest's provenance fields of a run (its files have not been written)."""
-    from buffer_sim.experiments import runner
-    from buffer_sim.core.months import month_str
-
     sc = result.scenario
     return {"scenario": sc.name, "scenario_path": str(sc.path),
             "content_hash": sc.content_hash, "seed": sc.seed,
@@ -135,8 +131,6 @@ class Result:
 
     def explain(self, actor: str = "beijing", start=None, end=None) -> list[str]:
         """The actor's decisions as paragraphs (see ``buffer_sim.output.explain.narrate``)."""
-        from buffer_sim.output import explain
-
         return explain.narrate(explain.decision_table(self.run_result), actor, start, end)
 
     def plot(self, folder=None, columns: Sequence[str] | None = None):
@@ -161,8 +155,6 @@ class Result:
     def save(self, out_dir="out") -> Path:
         """Write the run's folder ``out_dir/<name>/`` (CSV, charts, report.html,
         manifest.json), as ``buffer-sim run`` does; returns its path."""
-        from buffer_sim.experiments import runner
-
         return runner.write_outputs(self.run_result, out_dir, command_line=None)
 
     def __repr__(self) -> str:
@@ -189,8 +181,6 @@ def run(scenario="replay_2009_2019", seed=None, *, set=None, **overrides) -> Res
     Raises:
         ScenarioError: the scenario, an override or the seed is invalid.
     """
-    from buffer_sim.experiments import runner
-
     texts = overrides_from(set, **overrides)
     _check_one_seed(seed, texts)
     return Result(runner.run(_scenario_path(scenario), seed=seed, overrides=texts))
@@ -244,12 +234,11 @@ class Comparison:
         Returns:
             A matplotlib ``Figure`` (no folder), or the list of PNG paths written.
         """
-        from buffer_sim.experiments import compare as compare_mod
-
         if folder is not None:
             folder = Path(folder)
             folder.mkdir(parents=True, exist_ok=True)
             return compare_mod.write_charts(self.comparison, folder)
+        # lazy: the charts load Matplotlib, which only plotting needs
         from buffer_sim.output.charts import METRICS
 
         panels = [(" · ".join(METRICS.get(m, (m.replace("_", " "), ""))), [(m, "")])
@@ -258,8 +247,6 @@ class Comparison:
 
     def save(self, out_dir="out") -> Path:
         """Write ``out_dir/compare-<names>/`` as ``buffer-sim compare`` does."""
-        from buffer_sim.experiments import compare as compare_mod
-
         return compare_mod.write_comparison(self.comparison, out_dir, command_line=None)
 
     def __repr__(self) -> str:
@@ -292,8 +279,6 @@ def compare(scenarios, seed=None, *, set=None, start=None, end=None,  # noqa: A0
         >>> cmp.labels
         ['replay_2009_2019', 'replay_2009_2019+2']
     """
-    from buffer_sim.experiments import compare as compare_mod
-
     common = overrides_from(set, **overrides)
     labels = None
     items = scenarios
@@ -316,7 +301,7 @@ def compare(scenarios, seed=None, *, set=None, start=None, end=None,  # noqa: A0
 # --- drawing --------------------------------------------------------------------------------------
 
 def _write_run_charts(run_result, folder: Path) -> list[Path]:
-    from buffer_sim.experiments import runner
+    # lazy: the charts load Matplotlib, which only plotting needs
     from buffer_sim.output import charts as plots
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -331,6 +316,7 @@ def _figure(runs: Mapping[str, pd.DataFrame], panels, title: str):
     """A Figure with one axes per panel; one line per column (one run) or per run."""
     from matplotlib.figure import Figure
 
+    # lazy: the charts load Matplotlib, which only plotting needs
     from buffer_sim.output.charts import RUN_COLORS
 
     fig = Figure(figsize=(11, 2.6 * len(panels) + 0.6), layout="constrained")

@@ -58,13 +58,16 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from buffer_sim.agents import ACTORS
-from buffer_sim.scenario.catalog import scenario_files
+from buffer_sim.scenario.catalog import scenario_files, scenarios_dir, resolve_scenario
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.model import BufferModel, run_model, timeseries_rows
 from buffer_sim.core.months import month_str
 from buffer_sim.core.priorities import PRIORITIES
 from buffer_sim.scenario.schema import Scenario, apply_overrides, load_scenario
 from buffer_sim.core.world import INSTRUMENTS
+from buffer_sim.experiments.runner import csv_text, timeseries_frame
+from buffer_sim.scenario.observed import trade_annual
+from buffer_sim.output.text import first_sentences
 
 ENV_SCENARIO = "BUFFER_SIM_APP_SCENARIO"
 #: The class's own folder of scenarios, listed after the shipped ones.
@@ -107,8 +110,6 @@ OBSERVED_LABEL = "observed (annual ÷ 12)"
 def scenario_folders() -> list[tuple[Path, str]]:
     """(folder, label prefix): the shipped ``scenarios/`` ("") and the class's own folder
     (``$BUFFER_SIM_APP_SCENARIOS``, prefixed by its name) unless it is the same folder."""
-    from buffer_sim.scenario.catalog import scenarios_dir
-
     out = []
     shipped = scenarios_dir()
     if shipped is not None:
@@ -140,8 +141,6 @@ def scenario_choices() -> dict[str, str]:
 
 def initial_scenario() -> str:
     """The scenario file shown first: ``$BUFFER_SIM_APP_SCENARIO`` or the replay."""
-    from buffer_sim.scenario.catalog import resolve_scenario
-
     return str(resolve_scenario(os.environ.get(ENV_SCENARIO) or DEFAULT_SCENARIO))
 
 
@@ -251,8 +250,6 @@ class Settings:
 def scenario_argument(path: str) -> str:
     """How to name the scenario on the command line: its bare name when ``buffer-sim``
     finds the same file by that name, else its path."""
-    from buffer_sim.scenario.catalog import resolve_scenario
-
     label = scenario_label(path)
     if resolve_scenario(label) == Path(path).resolve():
         return label
@@ -334,8 +331,6 @@ def whatif_yaml(settings: Settings) -> str:
 def timeseries_csv(model: BufferModel) -> str:
     """The run so far as ``buffer-sim run`` writes ``timeseries.csv`` (same columns and
     number format), so the two files can be compared byte for byte."""
-    from buffer_sim.experiments.runner import csv_text, timeseries_frame
-
     return csv_text(timeseries_frame(model))
 
 
@@ -385,8 +380,6 @@ def build_model(settings: Settings, months: int = 0) -> AppModel:
 
 def default_reference() -> str | None:
     """The replay's file (history), if it can be found."""
-    from buffer_sim.scenario.catalog import resolve_scenario
-
     path = resolve_scenario(DEFAULT_REFERENCE)
     return str(path) if path.is_file() else None
 
@@ -437,8 +430,6 @@ def reference_frame(path: str) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _observed_all() -> pd.DataFrame:
-    from buffer_sim.scenario.observed import trade_annual
-
     return trade_annual()
 
 
@@ -1078,8 +1069,6 @@ def SettingsPanel(model: solara.Reactive):
 
 
 def _first_sentence(text: str) -> str:
-    from buffer_sim.output.text import first_sentences
-
     return first_sentences(text or "", min_chars=60)
 
 

@@ -29,9 +29,10 @@ import pandas as pd
 from mesa.datacollection import DataCollector
 
 from buffer_sim.agents import ACTORS, PolicyActor
-from buffer_sim.core.decision import Candidates, Decision, Projection, build_batch, choose_all
+from buffer_sim.core.decision import (RULES, Candidates, Decision, Projection, build_batch,
+                                      choose_all)
 from buffer_sim.core.months import month_str, month_year, parse_month
-from buffer_sim.scenario import catalog
+from buffer_sim.scenario import catalog, observed
 from buffer_sim.scenario.schema import ActorSpec, Event, Scenario, load_scenario, overrides_from
 from buffer_sim.core.world import (
     ACTION_FIELDS, CUT_OFF, EXPECTED, INSTRUMENTS, STATE_VARIABLES, Actions, Projected, State,
@@ -348,7 +349,6 @@ class BufferModel(mesa.Model):
             if event.thresholds:
                 actor.thresholds = {**actor.thresholds, **event.thresholds}
             if event.rule:
-                from buffer_sim.core.decision import RULES
                 actor.rule = RULES[event.rule]()
         elif event.kind == "parameter_change":
             self.params = self.params.replace(**event.parameters)
@@ -478,8 +478,6 @@ def world_prices(month: int, held: dict[str, float]) -> dict[str, float]:
 
 @functools.cache
 def _price_series() -> dict[str, tuple[list[int], list[float]]]:
-    from buffer_sim.scenario import observed
-
     out = {}
     for name, series in (("coal", observed.coal_price_monthly()),
                          ("iron_ore", observed.iron_ore_price_monthly())):

@@ -143,6 +143,7 @@ def main(argv=None) -> int:
         return 1
     finally:
         if getattr(args, "observed", None):  # 'run --observed FILE' added rows for itself
+            # lazy: loads pandas, which only 'run --observed' needs
             from buffer_sim.scenario import observed
 
             observed.use_trade_files(())

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.scenario.catalog import resolve_scenario
 
 PROG = "buffer-sim"
 DEFAULT_PORT = 8765
@@ -159,7 +160,7 @@ def server_env(scenario: Path, folder: Path | None = None) -> dict[str, str]:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.scenario.catalog import resolve_scenario
+    # lazy: loads Mesa (via the actors); command dispatch: only when the command runs
     from buffer_sim.scenario.schema import load_scenario
 
     port = check_port(args.port)

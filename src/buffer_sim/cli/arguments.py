@@ -55,8 +55,8 @@ def check_arguments(args) -> None:
                                           f"got {value}")
     sets = getattr(args, "set", None) or []
     if sets:
-        from buffer_sim.experiments.compare import split_set  # pandas: only when needed
-        from buffer_sim.scenario.schema import parse_override  # Mesa (agents): likewise
+        from buffer_sim.experiments.compare import split_set  # lazy: pandas: only when needed
+        from buffer_sim.scenario.schema import parse_override  # lazy: Mesa (agents): likewise
 
         for text in sets:
             path, _ = parse_override(split_set(text)[1] if args.command == "compare" else text)
@@ -65,7 +65,7 @@ def check_arguments(args) -> None:
                                                    "give the seed once")
     runs = getattr(args, "runs", 1) if isinstance(getattr(args, "runs", 1), int) else 1
     if getattr(args, "param", None):
-        from buffer_sim.experiments.sweep import parse_param  # pandas: only when needed
+        from buffer_sim.experiments.sweep import parse_param  # lazy: pandas: only when needed
 
         for text in args.param:  # N of PATH=LOW:HIGH:N, before a grid of N is built
             n = str(text).partition("=")[2].split(":")[-1].strip()

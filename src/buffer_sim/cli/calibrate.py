@@ -12,6 +12,12 @@ import textwrap
 from pathlib import Path
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.experiments.calibration import (DEFAULT_MAXITER, DEFAULT_SEEDS, DEFAULT_UNTIL,
+                                                FIT_END, relative_label, overrides)
+from buffer_sim.scenario.catalog import DEFAULT_SCENARIO, project_root, resolve_scenario
+from buffer_sim.experiments.metrics import format_table
+from buffer_sim.experiments import calibration, runner
+from buffer_sim.output.files import atomic_write_text
 
 PROG = "buffer-sim"
 DEFAULT_FILE = "scenarios/calibrated_parameters.yaml"
@@ -20,9 +26,6 @@ MAX_ITER = 100
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.experiments.calibration import DEFAULT_MAXITER, DEFAULT_SEEDS, DEFAULT_UNTIL, FIT_END
-    from buffer_sim.scenario.catalog import DEFAULT_SCENARIO
-
     p = subparsers.add_parser(
         "calibrate", formatter_class=formatter_class,
         help="fit the trade-growth coefficients to the observed years up to --until "
@@ -89,8 +92,6 @@ def _whole(option: str, value, lo: int, hi: int) -> int:
 
 def out_path(arg: str | None) -> Path:
     """``--out`` as given (relative to the current folder), or the project's file."""
-    from buffer_sim.scenario.catalog import project_root
-
     if arg is None:
         return project_root() / DEFAULT_FILE
     path = Path(arg).expanduser()
@@ -103,9 +104,6 @@ def out_path(arg: str | None) -> Path:
 
 def command_text(args) -> str:
     """The command recorded in the file's header: stable, no absolute paths."""
-    from buffer_sim.experiments.calibration import relative_label
-    from buffer_sim.scenario.catalog import DEFAULT_SCENARIO, project_root
-
     parts = [PROG, "calibrate"]
     scenario = relative_label(args.scenario_path, project_root())
     if scenario != DEFAULT_SCENARIO:
@@ -116,9 +114,6 @@ def command_text(args) -> str:
 
 
 def summary(result, path: Path) -> str:
-    from buffer_sim.experiments.calibration import overrides
-    from buffer_sim.experiments.metrics import format_table
-
     width = max(len(n) for n in result.values)
     lines = [
         f"Calibrated {result.scenario.name} on {result.window[0]}..{result.window[1]}: "
@@ -145,10 +140,6 @@ def summary(result, path: Path) -> str:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.experiments import calibration, runner
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.output.files import atomic_write_text
-
     args.seeds_n = _whole("--seeds", args.seeds, 1, MAX_SEEDS)
     args.maxiter_n = _whole("--maxiter", args.maxiter, 1, MAX_ITER)
     args.until_n = calibration.check_until(args.until)
@@ -183,6 +174,4 @@ def handler(args, argv) -> int:
 
 
 def _root() -> Path:
-    from buffer_sim.scenario.catalog import project_root
-
     return project_root()

@@ -8,6 +8,11 @@ import textwrap
 from pathlib import Path
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.cli.options import add_engine_arguments, engine_choice
+from buffer_sim.experiments.compare import NOISE_RULE, check_runs, assign_sets
+from buffer_sim.scenario.catalog import resolve_scenario
+from buffer_sim.experiments import compare, runner
+from buffer_sim.cli.common import progress_bar
 
 PROG = "buffer-sim"
 
@@ -81,22 +86,17 @@ def register(subparsers, formatter_class) -> None:
                         "includes 0); default 1: the seed's run only")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no summary; print only the output folder")
-    from buffer_sim.cli.options import add_engine_arguments
 
     add_engine_arguments(p)
     p.set_defaults(func=handler)
 
 
 def compare_noise_rule() -> str:
-    from buffer_sim.experiments.compare import NOISE_RULE
-
     return NOISE_RULE
 
 
 def runs_from_text(text) -> int:
     """``--runs`` as given: a whole number >= 1 (None: 1), or a one-line error."""
-    from buffer_sim.experiments.compare import check_runs
-
     if text is None:
         return 1
     try:
@@ -109,8 +109,7 @@ def runs_from_text(text) -> int:
 
 def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
     """Resolve the scenario arguments and give each its ``--set`` overrides."""
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.experiments.compare import assign_sets
+    # lazy: loads Mesa (via the actors); command dispatch: only when the command runs
     from buffer_sim.scenario.schema import load_scenario
 
     if len(args_scenarios) < 2:
@@ -123,10 +122,6 @@ def entries_from_args(args_scenarios, sets) -> list[tuple[Path, list[str]]]:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.experiments import compare, runner
-    from buffer_sim.cli.common import progress_bar
-    from buffer_sim.cli.options import engine_choice
-
     seed = None if args.seed is None else runner.check_seed(args.seed)
     out_dir = Path(args.out).expanduser()
     if out_dir.exists() and not out_dir.is_dir():
@@ -169,7 +164,7 @@ def summary(result, folder: Path) -> str:
     With runs, each difference is followed by the N runs' median paired difference,
     its 5-95% range and the verdict (``compare.NOISE_RULE``).
     """
-    from buffer_sim.experiments import compare
+    # lazy: loads Matplotlib; command dispatch: only when the command runs
     from buffer_sim.output.charts import METRICS
 
     diff = result.difference.set_index(["metric", "scenario"])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import textwrap
+from buffer_sim.cli.common import (add_scenario_arguments, check_out, load_from_args, progress,
+                                   write_error)
+from buffer_sim.experiments.discovery import DEFAULT_MIN_COVERAGE, DEFAULT_RUNS
+from buffer_sim.experiments.outcomes import outcome_help
+from buffer_sim.experiments import discovery, outcomes
+from buffer_sim.cli.options import engine_choice
+from buffer_sim.experiments.sensitivity import require_uncertain
 
 PROG = "buffer-sim"
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.cli.common import add_scenario_arguments
-    from buffer_sim.experiments.discovery import DEFAULT_MIN_COVERAGE, DEFAULT_RUNS
-    from buffer_sim.experiments.outcomes import outcome_help
-
     p = subparsers.add_parser(
         "discover", formatter_class=formatter_class,
         help="find the parameter ranges where a condition on an outcome holds (PRIM)",
@@ -54,12 +57,6 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.experiments import discovery
-    from buffer_sim.experiments import outcomes
-    from buffer_sim.cli.common import check_out, load_from_args, progress, write_error
-    from buffer_sim.cli.options import engine_choice
-    from buffer_sim.experiments.sensitivity import require_uncertain
-
     out_dir = check_out(args.out)
     outcomes.parse_outcome(args.outcome)
     discovery.parse_condition(args.where)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 
 from buffer_sim.cli.common import add_scenario_arguments, check_out, load_from_args, progress, write_error
+from buffer_sim.cli.options import engine_choice
 
 PROG = "buffer-sim"
 DEFAULT_RUNS = 100
@@ -56,8 +57,8 @@ def handler(args, argv) -> int:
 def run_from_args(args, argv) -> int:
     """The ensemble for parsed arguments; also what ``buffer-sim run --runs N`` calls
     (arguments it lacks take their defaults)."""
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.experiments import ensemble
-    from buffer_sim.cli.options import engine_choice
 
     runs, start = ensemble.check_runs(getattr(args, "runs", DEFAULT_RUNS),
                                       getattr(args, "start", 0))

@@ -7,6 +7,9 @@ import sys
 import textwrap
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import parse_month, month_str
+from buffer_sim.cli.common import progress_bar
+from buffer_sim.scenario.catalog import resolve_scenario
 
 PROG = "buffer-sim"
 
@@ -42,8 +45,6 @@ def register(subparsers, formatter_class) -> None:
 
 
 def _month(option: str, value):
-    from buffer_sim.core.months import parse_month
-
     if value is None:
         return None
     try:
@@ -53,12 +54,12 @@ def _month(option: str, value):
 
 
 def handler(args, argv) -> int:
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import runner
+    # lazy: loads Mesa (via the actors); command dispatch: only when the command runs
     from buffer_sim.output import explain
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.agents import ACTORS
-    from buffer_sim.cli.common import progress_bar
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.core.months import month_str
 
     actor = args.actor.strip().lower()
     if actor not in ACTORS:

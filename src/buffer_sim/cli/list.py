@@ -25,7 +25,7 @@ def register(sub, _Fmt) -> None:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.scenario.schema import load_scenario  # Mesa (agents): when it runs
+    from buffer_sim.scenario.schema import load_scenario  # lazy: Mesa (agents): when it runs
 
     folder = scenarios_dir()
     if folder is None:

@@ -11,6 +11,9 @@ from buffer_sim.cli.common import (DEFAULT_OUT, DEFAULT_SCENARIO, PROG, load_for
                                    progress_bar)
 from buffer_sim.cli.options import add_engine_arguments
 from buffer_sim.cli.arguments import MAX_RUNS
+from buffer_sim.experiments import engines
+from buffer_sim.core.months import month_str
+from buffer_sim.cli.ensemble import run_from_args
 
 
 def register(sub, _Fmt) -> None:
@@ -68,7 +71,7 @@ def register(sub, _Fmt) -> None:
 
 
 def _summary(result, folder: Path) -> str:
-    from buffer_sim.core.months import month_str
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments.runner import CHART_FILES, DATA_FILES, MANIFEST
 
     sc = result.scenario
@@ -100,19 +103,19 @@ def _summary(result, folder: Path) -> str:
 
 def handler(args, argv) -> int:
     if args.runs != 1:
-        from buffer_sim.cli.ensemble import run_from_args
         return run_from_args(args, argv)
-    from buffer_sim.experiments import engines
 
     if engines.default_workers() > 1:
         # The charts are drawn on the local pool: its fork server imports Matplotlib
         # while this process loads the scenario and runs the model.
         engines.warm_up_pool(engines.CHART_MODULES)
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import runner
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     scenario, out_dir, final = load_for_output(args, seed)
     if args.observed:  # a class's later years: checked now, drawn in trade.png and the report
+        # lazy: loads pandas; command dispatch: only when the command runs
         from buffer_sim.scenario import observed
 
         observed.use_trade_files(args.observed)  # main() forgets them when the command ends

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import textwrap
+from buffer_sim.cli.common import (add_scenario_arguments, check_out, load_from_args, progress,
+                                   write_error)
+from buffer_sim.experiments.sensitivity import DEFAULT_SAMPLES, METHODS
+from buffer_sim.experiments.outcomes import outcome_help
+from buffer_sim.experiments import sensitivity, outcomes
+from buffer_sim.cli.options import engine_choice
 
 PROG = "buffer-sim"
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.cli.common import add_scenario_arguments
-    from buffer_sim.experiments.sensitivity import DEFAULT_SAMPLES, METHODS
-    from buffer_sim.experiments.outcomes import outcome_help
-
     p = subparsers.add_parser(
         "sensitivity", formatter_class=formatter_class,
         help="which uncertain parameters drive an outcome (SALib: Sobol' or Morris)",
@@ -58,11 +60,6 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.experiments import sensitivity
-    from buffer_sim.experiments import outcomes
-    from buffer_sim.cli.common import check_out, load_from_args, progress, write_error
-    from buffer_sim.cli.options import engine_choice
-
     out_dir = check_out(args.out)
     outcomes.parse_outcome(args.outcome)
     scenario = load_from_args(args)

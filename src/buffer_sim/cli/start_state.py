@@ -13,14 +13,18 @@ import textwrap
 from pathlib import Path
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.experiments.start_state import DEFAULT_SEEDS, FOLDER
+from buffer_sim.experiments.calibration import relative_label
+from buffer_sim.scenario.catalog import project_root, resolve_scenario
+from buffer_sim.experiments import runner, start_state
+from buffer_sim.core.months import month_str
+from buffer_sim.output.files import atomic_write_text
 
 PROG = "buffer-sim"
 COMMAND = "start-state"
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.experiments.start_state import DEFAULT_SEEDS, FOLDER
-
     p = subparsers.add_parser(
         COMMAND, formatter_class=formatter_class,
         help="generate the start of a sub-period scenario from where the replay leaves off",
@@ -71,9 +75,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _label(path: Path) -> str:
-    from buffer_sim.experiments.calibration import relative_label
-    from buffer_sim.scenario.catalog import project_root
-
     return relative_label(path, project_root())
 
 
@@ -86,10 +87,6 @@ def build(scenario_arg: str, at: str, seeds: str | None, out: Path) -> tuple[str
     Raises:
         ScenarioError: a bad scenario, month or seed list.
     """
-    from buffer_sim.experiments import runner, start_state
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.core.months import month_str
-
     source = resolve_scenario(scenario_arg)
     scenario = runner.load(source)
     month = start_state.check_at(at, scenario)
@@ -109,23 +106,16 @@ def regenerate_text(path: Path) -> str:
 
     Relative paths in the recorded command are taken from the project root.
     """
-    from buffer_sim.experiments import start_state
-
     words = start_state.recorded_command(path)
     args = _parser().parse_args(words[1:])
     return build(args.scenario, args.at, args.seeds, Path(path))[0]
 
 
 def _write(path: Path, text: str) -> None:
-    from buffer_sim.output.files import atomic_write_text
-
     atomic_write_text(path, text)
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.experiments import start_state
-    from buffer_sim.scenario.catalog import project_root
-
     if args.regenerate:
         if args.scenario or args.at or args.seeds or args.out:
             raise ScenarioError("--regenerate", "", "takes no scenario, --at, --seeds or "

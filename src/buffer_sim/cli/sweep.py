@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import textwrap
+from buffer_sim.cli.common import add_scenario_arguments, check_out, progress, write_error
+from buffer_sim.experiments.outcomes import outcome_help
+from buffer_sim.experiments import outcomes
+from buffer_sim.scenario.catalog import resolve_scenario
+from buffer_sim.cli.options import engine_choice
 
 PROG = "buffer-sim"
 DEFAULT_RUNS = 20
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.cli.common import add_scenario_arguments
-    from buffer_sim.experiments.outcomes import outcome_help
-
     p = subparsers.add_parser(
         "sweep", formatter_class=formatter_class,
         help="run a grid of parameter values and tabulate an outcome",
@@ -50,11 +52,8 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
+    # lazy: loads pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import runner, sweep
-    from buffer_sim.experiments import outcomes
-    from buffer_sim.scenario.catalog import resolve_scenario
-    from buffer_sim.cli.common import check_out, progress, write_error
-    from buffer_sim.cli.options import engine_choice
 
     out_dir = check_out(args.out)
     outcomes.parse_outcome(args.outcome)

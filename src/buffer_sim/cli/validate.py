@@ -27,6 +27,15 @@ import numpy as np
 import pandas as pd
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.cli.common import DEFAULT_OUT, load_for_output
+from buffer_sim.scenario.catalog import DEFAULT_SCENARIO, project_root
+from buffer_sim.core.months import month_str
+from buffer_sim.experiments import metrics, runner
+from buffer_sim.scenario import observed
+from buffer_sim.experiments.calibration import fitted_window, relative_label
+from buffer_sim.experiments.runner import FLOAT_FORMAT
+from buffer_sim.output.files import atomic_write_bytes, atomic_write_text, png_bytes
+from buffer_sim.experiments.metrics import BAND, TRADE_SERIES, _SERIES_LABELS, format_table
 
 PROG = "buffer-sim"
 CSV_FILE = "validation.csv"
@@ -37,9 +46,6 @@ FITTED, HELD_BACK, COMPARED, BEFORE = "fitted", "held back", "compared", "before
 
 
 def register(subparsers, formatter_class) -> None:
-    from buffer_sim.cli.common import DEFAULT_OUT
-    from buffer_sim.scenario.catalog import DEFAULT_SCENARIO
-
     p = subparsers.add_parser(
         "validate", formatter_class=formatter_class,
         help="score a run's annual trade on the fitted and the held-back years, with "
@@ -245,8 +251,6 @@ def covered_years(scenario) -> list[int]:
 
 def check_observed(scenario, observed: pd.DataFrame) -> list[int]:
     """The covered years that have observed trade; ``ScenarioError`` if there are none."""
-    from buffer_sim.core.months import month_str
-
     years = sorted(set(covered_years(scenario)) & set(observed["year"].astype(int)))
     if not years:
         lo, hi = int(observed["year"].min()), int(observed["year"].max())
@@ -290,9 +294,6 @@ def observed_trade(files=()) -> pd.DataFrame:
     Raises:
         ScenarioError: a file is bad (``observed.read_trade_file``).
     """
-    from buffer_sim.experiments import metrics
-    from buffer_sim.scenario import observed
-
     frames = [observed.trade_annual(), *[observed.read_trade_file(f) for f in files]]
     return metrics.with_derived_totals(pd.concat(frames, ignore_index=True))
 
@@ -307,8 +308,11 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
     Returns:
         ``(tables, world seeds, uncertain paths, drawn values)``.
     """
+    # lazy: loads Mesa and pandas; command dispatch: only when the command runs
     from buffer_sim.experiments import engines, ensemble, metrics
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.experiments import jobs
+    # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.model import output_columns
 
     columns = output_columns()
@@ -357,9 +361,6 @@ def run_validation(scenario, runs: int = 1, progress=None, observed_files=(),
     Raises:
         ScenarioError: no observed year in the period, or a bad observed file.
     """
-    from buffer_sim.experiments import metrics
-    from buffer_sim.experiments.calibration import fitted_window
-
     observed = observed_trade(observed_files)
     years = check_observed(scenario, observed)
     tables, seeds, paths, draws = _run_all(scenario, runs, workers, progress)
@@ -377,15 +378,11 @@ def run_validation(scenario, runs: int = 1, progress=None, observed_files=(),
 
 def csv_text(validation: Validation) -> str:
     """``validation.csv``: the tidy table, floats with 6 significant digits."""
-    from buffer_sim.experiments.runner import FLOAT_FORMAT
-
     return validation.table.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def bands_text(validation: Validation) -> str | None:
     """``validation_bands.csv`` (``--runs N``), or None for one run."""
-    from buffer_sim.experiments.runner import FLOAT_FORMAT
-
     bands = validation.bands
     if bands is None:
         return None
@@ -403,8 +400,6 @@ def write_validation(validation: Validation, out_dir, chart: bool = True) -> Pat
     Returns:
         The folder (absolute).
     """
-    from buffer_sim.output.files import atomic_write_bytes, atomic_write_text
-
     folder = (Path(out_dir) / validation.scenario.name).absolute()
     text = csv_text(validation)
     bands = bands_text(validation)
@@ -437,14 +432,11 @@ _STYLE = {"font.size": 9.5, "axes.titlesize": 10.5, "legend.fontsize": 8.5,
 
 def chart_png(validation: Validation) -> bytes:
     """``validation.png`` as bytes: one panel per series (reproducible: no metadata)."""
+    # lazy: loads Matplotlib; command dispatch: only when the command runs
     from buffer_sim.output import charts as plots  # noqa: F401  (selects the headless Agg backend)
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from buffer_sim.experiments.metrics import BAND, TRADE_SERIES
-    from buffer_sim.core.months import month_str
-    from buffer_sim.output.files import png_bytes
 
     v, sc = validation, validation.scenario
     judged = {s for w in v.windows for s in w.baselines}
@@ -601,9 +593,6 @@ def _window_heading(v: Validation, w: Window) -> str:
 
 
 def _short(path: str) -> str:
-    from buffer_sim.experiments.calibration import relative_label
-    from buffer_sim.scenario.catalog import project_root
-
     return relative_label(Path(path), project_root())
 
 
@@ -613,8 +602,6 @@ def _pct(x: float) -> str:
 
 def format_bands(v: Validation) -> str:
     """The band table as aligned text (``--runs N``)."""
-    from buffer_sim.experiments.metrics import _SERIES_LABELS
-
     header = ["window", "series", "n", "median MAE", "persist. MAE", "trend MAE",
               "band width", "interval score", "coverage", "runs beating persist.",
               "runs beating trend"]
@@ -636,8 +623,6 @@ def format_bands(v: Validation) -> str:
 
 def verdict(v: Validation) -> list[str]:
     """One sentence per series of the held-back window: does the model beat both?"""
-    from buffer_sim.experiments.metrics import _SERIES_LABELS
-
     held = next((w for w in v.windows if w.name == HELD_BACK), None)
     if held is None:
         if v.fitted is not None:
@@ -669,8 +654,6 @@ def verdict(v: Validation) -> list[str]:
 
 def beyond(v: Validation) -> list[str]:
     """The model's total trade for the years after the last observed one (its prediction)."""
-    from buffer_sim.experiments.metrics import BAND
-
     last = int(v.observed["year"].max())
     later = [int(y) for y in v.annual.index if int(y) > last]
     if not later:
@@ -688,9 +671,6 @@ def beyond(v: Validation) -> list[str]:
 
 
 def summary(validation: Validation, folder: Path) -> str:
-    from buffer_sim.experiments.metrics import format_table
-    from buffer_sim.core.months import month_str
-
     v, sc = validation, validation.scenario
     if len(v.runs) == 1:
         runs = f"seed {v.seeds[0]}"
@@ -726,9 +706,6 @@ def summary(validation: Validation, folder: Path) -> str:
 
 
 def handler(args, argv) -> int:
-    from buffer_sim.experiments import runner
-    from buffer_sim.cli.common import load_for_output
-
     seed = None if args.seed is None else runner.check_seed(args.seed)
     runs = parse_runs(args.runs)
     workers = parse_workers(args.validate_workers)

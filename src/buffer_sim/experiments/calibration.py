@@ -62,6 +62,10 @@ import pandas as pd
 from buffer_sim.experiments import metrics
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.core.months import month_str, month_year
+from buffer_sim.experiments.runner import timeseries_frame
+from buffer_sim.scenario import observed
+from buffer_sim.core.params import Parameters
+from buffer_sim.core.version import __version__
 
 #: Last month any calibration window may reach: trade figures after 2015 are withheld.
 FIT_END = "2015-12"
@@ -153,8 +157,8 @@ def simulate(scenario, seed: int, months: int | None = None) -> pd.DataFrame:
     Returns:
         The monthly time series (as ``RunResult.timeseries``).
     """
+    # lazy: the model loads Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.model import run_model
-    from buffer_sim.experiments.runner import timeseries_frame
 
     return timeseries_frame(run_model(scenario.with_seed(seed), seed, months=months))
 
@@ -243,8 +247,6 @@ def fitted_window(scenario) -> tuple[str, str, str] | None:
 
 def observed_trade() -> pd.DataFrame:
     """Observed annual trade, every source row, with totals derived from stated parts."""
-    from buffer_sim.scenario import observed
-
     return metrics.with_derived_totals(observed.trade_annual())
 
 
@@ -378,8 +380,6 @@ def calibrate(scenario, seeds: int = DEFAULT_SEEDS, maxiter: int = DEFAULT_MAXIT
     """
     from scipy.optimize import minimize
 
-    from buffer_sim.core.params import Parameters
-
     defaults = {p.name: float(getattr(Parameters(), p.name)) for p in declared}
     objective = Objective(scenario, declared, seeds_for(scenario, seeds), observed_trade(),
                           progress=progress, until=until)
@@ -459,8 +459,6 @@ def render_yaml(result: CalibrationResult, scenario_label: str, command: str,
         The YAML text; the same inputs give the same text.
     """
     import scipy
-
-    from buffer_sim.core.version import __version__
 
     seeds = result.seeds
     seed_text = (f"{seeds[0]}" if len(seeds) == 1 else f"{seeds[0]}..{seeds[-1]}")

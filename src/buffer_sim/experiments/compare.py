@@ -63,6 +63,11 @@ import pandas as pd
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.output.report import HEADLINES, NOISE_RULE
 from buffer_sim.core.months import month_str, month_year, parse_month
+from buffer_sim.experiments import runner, engines
+from buffer_sim.scenario import observed
+from buffer_sim.experiments.engines import call_in_parallel
+from buffer_sim.output.files import sha256_file, atomic_write_text, staged_dir
+from buffer_sim.output import report
 
 #: Files of a comparison's folder (besides manifest.json), in the order written.
 DATA_FILES = ("difference.csv", "timeseries.csv")
@@ -287,8 +292,6 @@ def load_all(entries: Sequence[tuple[object, Sequence[str]]], seed=None) -> list
         ScenarioError: fewer than two scenarios, a bad scenario or override, or two
             scenarios that would be the same run.
     """
-    from buffer_sim.experiments import runner
-
     if len(entries) < 2:
         raise ScenarioError("compare", "", f"needs at least two scenarios, got {len(entries)}")
     if seed is not None:
@@ -335,8 +338,6 @@ def run_comparison(entries: Sequence[tuple[object, Sequence[str]]], seed=None,
     Raises:
         ScenarioError: see ``load_all``; a bad window or number of runs.
     """
-    from buffer_sim.experiments import runner
-
     scenarios = load_all(entries, seed=seed)
     runs = check_runs(runs)
     start = None if start is None else check_month("--from", start)
@@ -423,7 +424,7 @@ def run_many(scenarios, labels: Sequence[str], count: int, choice=None,
     Returns:
         The runs' time series (``Runs``), derived measures included.
     """
-    from buffer_sim.experiments import engines
+    # lazy: these load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.scenario import uncertain
     from buffer_sim.experiments import jobs
     from buffer_sim.model import output_columns
@@ -713,8 +714,6 @@ def long_timeseries(comparison: Comparison) -> pd.DataFrame:
 
 def observed_for(comparison: Comparison) -> pd.DataFrame | None:
     """Observed annual trade over the years any of the scenarios covers."""
-    from buffer_sim.scenario import observed
-
     scenarios = [r.scenario for r in comparison.results.values()]
     first = min(month_year(sc.start) for sc in scenarios)
     last = max(month_year(sc.end) for sc in scenarios)
@@ -753,9 +752,9 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
 
     Returns:
         The paths written, in ``CHART_FILES`` order.
+    # lazy: the charts load Matplotlib, which only drawing needs
     """
     from buffer_sim.output import charts as plots
-    from buffer_sim.experiments.engines import call_in_parallel
 
     folder = Path(folder)
     frames = comparison.frames
@@ -806,9 +805,6 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
 
 def build_manifest(comparison: Comparison, folder: Path, command_line=None) -> dict:
     """Provenance of a comparison; ``outputs`` lists the files now in ``folder``."""
-    from buffer_sim.experiments import runner
-    from buffer_sim.output.files import sha256_file
-
     command_line = runner.command_text(command_line)
     scenarios = []
     for label, result in comparison.results.items():
@@ -843,10 +839,6 @@ def write_comparison(comparison: Comparison, out_dir, command_line=None,
     """Write ``out_dir/compare-<names>/`` whole or not at all; returns its absolute path.
 
     ``workers``: processes drawing the charts (see ``write_charts``)."""
-    from buffer_sim.experiments import runner
-    from buffer_sim.output import report
-    from buffer_sim.output.files import atomic_write_text, staged_dir
-
     final = (Path(out_dir) / comparison.folder_name).absolute()
     with staged_dir(final) as tmp:
         atomic_write_text(tmp / "difference.csv", runner.csv_text(comparison.difference))

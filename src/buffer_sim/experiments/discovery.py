@@ -26,7 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError, MissingExtra
+from buffer_sim.experiments import engines
+from buffer_sim.experiments.sensitivity import require_uncertain
+from buffer_sim.experiments.outcomes import check_outcome
+from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
+from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
              "==": operator.eq, "!=": operator.ne}
@@ -60,8 +65,6 @@ def import_prim():
     """``ema_workbench.analysis.prim``, or the one-line error naming the extra."""
     import logging
     import warnings
-
-    from buffer_sim.core.errors import MissingExtra
 
     try:
         with warnings.catch_warnings():  # e.g. "ipyparallel not installed"
@@ -151,12 +154,10 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
                   min_coverage: float = DEFAULT_MIN_COVERAGE, box_id: int | None = None,
                   choice=None, progress=None) -> Discovery:
     """Run the ensemble, evaluate the condition and find the box (no files written)."""
-    from buffer_sim.experiments import engines
+    # lazy: these load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.experiments import jobs
     from buffer_sim.experiments.ensemble import check_runs
     from buffer_sim.experiments.ensemble import jobs as ensemble_jobs
-    from buffer_sim.experiments.sensitivity import require_uncertain
-    from buffer_sim.experiments.outcomes import check_outcome
 
     condition = parse_condition(where)
     check_outcome(outcome, scenario)
@@ -198,9 +199,6 @@ def run_discovery(scenario, outcome: str, where: str, runs: int = DEFAULT_RUNS, 
 def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
     """Write ``out_dir/<name>-discover/``: runs.csv, trajectory.csv, box.csv, prim.png,
     manifest.json."""
-    from buffer_sim.output.files import atomic_write_text, staged_dir
-    from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
-
     sc = result.scenario
     folder = (Path(out_dir) / f"{sc.name}-discover").absolute()
     with staged_dir(folder) as tmp:
@@ -226,8 +224,6 @@ def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
 def prim_chart(result: Discovery, path) -> Path:
     """Left: the peeling trajectory (density against coverage, the chosen box marked);
     right: the chosen box's limits on each parameter's declared range."""
-    from buffer_sim.output.files import new_figure, write_png
-
     t, box = result.trajectory, result.box
     lim = box.limits
     fig = new_figure((12.7, 5.2 + 0.2 * len(lim)))

@@ -19,6 +19,13 @@ import numpy as np
 
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.scenario.uncertain import (draw, uncertain_of, world_seeds)
+from buffer_sim.experiments import engines, jobs as runs_of_jobs
+from buffer_sim.model import output_columns
+from buffer_sim.output.files import (atomic_write_text, staged_dir, sha256_file, new_figure,
+                                     write_png)
+from buffer_sim.experiments.runner import write_manifest, csv_text, command_text, versions
+from buffer_sim.core.months import month_str
+from buffer_sim.experiments.engines import call_in_parallel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,13 +141,6 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
     """
     import pyarrow.parquet as pq
 
-    from buffer_sim.experiments import engines
-
-    from buffer_sim.experiments import jobs as runs_of_jobs
-    from buffer_sim.model import output_columns
-    from buffer_sim.output.files import atomic_write_text, staged_dir
-    from buffer_sim.experiments.runner import write_manifest
-
     runs, start = check_runs(runs, start)
     choice = choice or engines.EngineChoice()
     columns = output_columns()
@@ -192,16 +192,10 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
 
 
 def _csv(df) -> str:
-    from buffer_sim.experiments.runner import csv_text
-
     return csv_text(df)
 
 
 def ensemble_manifest(result: Ensemble, folder: Path, command_line=None) -> dict:
-    from buffer_sim.core.months import month_str
-    from buffer_sim.output.files import sha256_file
-    from buffer_sim.experiments.runner import command_text, versions
-
     sc = result.scenario
     outputs = [{"file": p.name, "sha256": sha256_file(p)}
                for p in sorted(folder.iterdir()) if p.name != MANIFEST and p.is_file()]
@@ -258,8 +252,6 @@ def write_band_charts(quantiles, folder: Path, run_id: str, workers: int | None 
         workers: processes drawing them (``engines.call_in_parallel``; None: every
             core); 1 draws them here, one after the other.
     """
-    from buffer_sim.experiments.engines import call_in_parallel
-
     return call_in_parallel([(band_chart, (quantiles, panels, Path(folder) / name,
                                            f"{title} ({run_id})"), {})
                              for name, title, panels in BAND_CHARTS], workers=workers)
@@ -275,8 +267,6 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
         path: the PNG to write (atomically; same data give the same bytes).
     """
     from matplotlib.patches import Patch
-
-    from buffer_sim.output.files import new_figure, write_png
 
     height = 1.6 + 2.4 * len(panels)
     fig = new_figure((12.7, height))
@@ -308,8 +298,6 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
 def summary(result: Ensemble) -> str:
     """What ran, and the final month's median and 90% range of a few measures."""
     import os
-
-    from buffer_sim.core.months import month_str
 
     sc = result.scenario
     q = result.quantiles

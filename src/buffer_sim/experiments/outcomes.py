@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.months import month_str, month_year
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def outcome_names() -> str:
 
 def parse_outcome(text: str) -> tuple[str, object]:
     """'enforcement_first_above:0.75' -> ('enforcement_first_above', 0.75); checks it."""
+    # lazy: the model loads Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.model import output_columns
 
     name, colon, arg_text = str(text).strip().partition(":")
@@ -170,8 +172,6 @@ def get_outcome(text: str) -> Callable[[pd.DataFrame], float]:
 
 def check_outcome(text: str, scenario) -> str:
     """Validate an outcome against a scenario (e.g. it covers the years it needs)."""
-    from buffer_sim.core.months import month_str, month_year
-
     name, _ = parse_outcome(text)
     years = OUTCOMES[name].years
     if years and (month_year(scenario.end) < years[0] or month_year(scenario.start) > years[1]):

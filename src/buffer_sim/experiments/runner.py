@@ -29,6 +29,9 @@ from buffer_sim.core.version import __version__
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.core.months import month_str, month_year
 from buffer_sim.output.files import atomic_write_text, sha256_file, staged_dir
+from buffer_sim.experiments.engines import call_in_parallel
+from buffer_sim.scenario import observed
+from buffer_sim.output import report
 
 #: printf format of every float in the CSV files (deterministic, 6 significant digits).
 FLOAT_FORMAT = "%.6g"
@@ -92,6 +95,7 @@ def check_seed(value) -> int:
 
 def load(path_or_scenario, seed=None, overrides: Iterable[str] = ()):
     """Resolve a scenario (path or ``Scenario``), apply ``--set`` overrides and the seed."""
+    # lazy: the schema loads Mesa (via the actors); the CLI parsers import this module (via compare)
     from buffer_sim.scenario.schema import Scenario, load_scenario
 
     overrides = list(overrides or ())
@@ -133,6 +137,7 @@ def run(path_or_scenario, seed=None, overrides: Iterable[str] = (),
     Raises:
         ScenarioError: the scenario, an override or the seed is invalid.
     """
+    # lazy: the model loads Mesa; the CLI parsers import this module (via compare)
     from buffer_sim.model import run_model
 
     scenario = load(path_or_scenario, seed=seed, overrides=overrides)
@@ -215,8 +220,6 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
     Returns:
         The absolute path of the run's folder.
     """
-    from buffer_sim.experiments.engines import call_in_parallel
-
     scenario = result.scenario
     final = output_folder(result, out_dir).absolute()
     run_id = (f"{scenario.name}, {month_str(scenario.start)}..{month_str(scenario.end)}, "
@@ -235,7 +238,6 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
             (draw_chart, ("plot_leverage", df, tmp / "leverage.png"), dict(
                 events=events, title=f"Beijing's leverage: potential, applied, realized ({run_id})")),
         ], workers=workers)
-        from buffer_sim.output import report
         report.write_run_report(result, tmp, build_manifest(result, tmp, command_line))
         manifest = build_manifest(result, tmp, command_line)
         write_manifest(tmp, manifest)
@@ -246,6 +248,7 @@ def draw_chart(chart: str, *args, **kwargs) -> Path:
     """``plots.<chart>(*args, **kwargs)``, importing Matplotlib only where it runs: a
     pool worker draws the charts of ``write_outputs`` while this process never loads it.
     """
+    # lazy: the charts load Matplotlib, which only drawing needs
     from buffer_sim.output import charts as plots
 
     return getattr(plots, chart)(*args, **kwargs)
@@ -253,8 +256,6 @@ def draw_chart(chart: str, *args, **kwargs) -> Path:
 
 def observed_for(scenario) -> pd.DataFrame | None:
     """Observed annual China-DPRK trade for the years the run covers (None if none)."""
-    from buffer_sim.scenario import observed
-
     df = observed.observed_years(month_year(scenario.start), month_year(scenario.end))
     return df if len(df) else None
 

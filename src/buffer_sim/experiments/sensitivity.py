@@ -25,7 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from buffer_sim.core.errors import ScenarioError
+from buffer_sim.core.errors import ScenarioError, MissingExtra
+from buffer_sim.experiments import engines
+from buffer_sim.experiments.outcomes import check_outcome
+from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
+from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
 METHODS = ("sobol", "morris")
 DEFAULT_SAMPLES = {"sobol": 64, "morris": 20}
@@ -35,8 +39,6 @@ CONF_LEVEL = 0.95
 
 def import_salib():
     """SALib's samplers and analysers, or the one-line error naming the extra."""
-    from buffer_sim.core.errors import MissingExtra
-
     try:
         from SALib.analyze import morris as morris_analyze
         from SALib.analyze import sobol as sobol_analyze
@@ -48,6 +50,7 @@ def import_salib():
 
 
 def require_uncertain(scenario, what: str) -> dict:
+    # lazy: uncertain loads Mesa (via the actors); the CLI parsers import this module
     from buffer_sim.scenario.uncertain import uncertain_of
 
     uncertain = uncertain_of(scenario)
@@ -124,10 +127,9 @@ def analyze(method: str, problem: dict, unit: np.ndarray, y: np.ndarray, seed: i
 def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = None,
                     runs: int = 1, *, choice=None, progress=None) -> Sensitivity:
     """Sample, run and analyse (no files written; see ``write_sensitivity``)."""
-    from buffer_sim.experiments import engines
+    # lazy: these load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.experiments import jobs
     from buffer_sim.scenario.uncertain import ppf, world_seeds
-    from buffer_sim.experiments.outcomes import check_outcome
 
     if method not in METHODS:
         raise ScenarioError("--method", "", f"unknown method {method!r}; expected one of: "
@@ -172,9 +174,6 @@ def run_sensitivity(scenario, method: str, outcome: str, samples: int | None = N
 def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensitivity:
     """Write ``out_dir/<name>-sensitivity-<method>/``: indices.csv, samples.csv,
     indices.png, manifest.json."""
-    from buffer_sim.output.files import atomic_write_text, staged_dir
-    from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
-
     sc = result.scenario
     folder = (Path(out_dir) / f"{sc.name}-sensitivity-{result.method}").absolute()
     with staged_dir(folder) as tmp:
@@ -199,8 +198,6 @@ def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensit
 def indices_chart(result: Sensitivity, path) -> Path:
     """Bars: Sobol' S1 and ST with confidence intervals, or Morris mu* (with its
     interval) and sigma."""
-    from buffer_sim.output.files import new_figure, write_png
-
     t = result.indices
     n = len(t)
     fig = new_figure((9, 1.6 + 0.55 * max(n, 3)))

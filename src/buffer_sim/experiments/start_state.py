@@ -40,6 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from buffer_sim.core.errors import ScenarioError
+from buffer_sim.experiments.runner import MAX_SEED
+from buffer_sim.core.months import month_str, parse_month
+from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
+from buffer_sim.core.priorities import DEFAULT_THRESHOLDS
+from buffer_sim.core.version import __version__
 
 #: First line of a generated file (how :func:`is_generated` recognises one).
 FILE_MARK = "# Start state generated from a run of the model; do not edit by hand."
@@ -83,8 +88,6 @@ def parse_seeds(text: str | None, scenario) -> list[int]:
     Raises:
         ScenarioError: not whole numbers >= 0, an empty or reversed range, over 100 seeds.
     """
-    from buffer_sim.experiments.runner import MAX_SEED
-
     if text is None or not str(text).strip():
         return [scenario.seed + i for i in range(DEFAULT_SEEDS)]
     text = str(text).strip()
@@ -110,8 +113,6 @@ def parse_seeds(text: str | None, scenario) -> list[int]:
 
 def check_at(text: str, scenario) -> int:
     """``--at``: a month inside the source scenario's period, or ``ScenarioError``."""
-    from buffer_sim.core.months import month_str, parse_month
-
     try:
         month = parse_month(str(text))
     except (ValueError, TypeError):
@@ -124,6 +125,7 @@ def check_at(text: str, scenario) -> int:
 
 
 def _model_at(scenario, seed: int, at: int):
+    # lazy: the model loads Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.model import run_model
 
     return run_model(scenario.with_seed(seed), seed, months=at - scenario.start + 1,
@@ -141,8 +143,6 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
     Returns:
         The averaged :class:`StartState`.
     """
-    from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
-
     fired = [e for e in scenario.events if scenario.start <= e.month <= at]
     changed_actors = sorted({e.actor for e in fired if e.kind == "administration"},
                             key=list(INSTRUMENTS).index)
@@ -183,6 +183,7 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
 
 
 def _actor_class(actor: str):
+    # lazy: the actors load Mesa; the CLI imports this module to build its parsers, which load no Mesa
     from buffer_sim.agents import ACTORS
 
     return ACTORS[actor]
@@ -190,8 +191,6 @@ def _actor_class(actor: str):
 
 def _administration(actor) -> dict:
     """Priorities, non-default thresholds and a non-default rule of an actor now."""
-    from buffer_sim.core.priorities import DEFAULT_THRESHOLDS
-
     defaults = {**DEFAULT_THRESHOLDS, **type(actor).default_thresholds}
     out: dict = {"priorities": list(actor.priorities)}
     thresholds = {k: float(v) for k, v in actor.thresholds.items()
@@ -234,9 +233,6 @@ def render(start: StartState, extends: str, command: str) -> str:
     Returns:
         The YAML text; the same inputs give the same text.
     """
-    from buffer_sim.core.version import __version__
-    from buffer_sim.core.months import month_str
-
     sc = start.scenario
     seeds = start.seeds
     lines = [

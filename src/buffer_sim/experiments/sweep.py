@@ -21,6 +21,10 @@ import pandas as pd
 
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.experiments.outcomes import OUTCOMES, check_outcome, parse_outcome
+from buffer_sim.experiments import runner, engines, jobs
+from buffer_sim.scenario.uncertain import normalize_path, draw, uncertain_of, world_seeds
+from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
+from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
 QUANTILES = (5, 25, 50, 75, 95)
 
@@ -71,9 +75,6 @@ def load_points(path, params, overrides=(), seed=None) -> list:
 
     An uncertain parameter that is swept is no longer drawn at that point.
     """
-    from buffer_sim.experiments import runner
-    from buffer_sim.scenario.uncertain import normalize_path
-
     names = [p for p, _ in params]
     if len(set(map(normalize_path, names))) != len(names):
         raise ScenarioError("--param", "", "a parameter is swept twice")
@@ -117,10 +118,6 @@ def evaluate(scenarios, runs: int, outcome: str, *, choice=None, progress=None,
              start: int = 0, engine=None) -> tuple[np.ndarray, object]:
     """The outcome of ``runs`` replications (seed indices start..start+runs-1) of each
     scenario: a (scenarios, runs) array, and the engine plan."""
-    from buffer_sim.experiments import engines
-    from buffer_sim.experiments import jobs
-    from buffer_sim.scenario.uncertain import draw, uncertain_of, world_seeds
-
     choice = choice or engines.EngineChoice()
     indices = np.arange(start, start + runs, dtype=np.int64)
     seeds = world_seeds(scenarios[0].seed, indices)
@@ -179,9 +176,6 @@ def run_sweep(path, params, outcome: str, runs: int, *, overrides=(), seed=None,
 
 def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
     """Write ``out_dir/<name>-sweep/``: sweep.csv, sweep.png, manifest.json."""
-    from buffer_sim.output.files import atomic_write_text, staged_dir
-    from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
-
     folder = (Path(out_dir) / f"{sweep.scenario.name}-sweep").absolute()
     with staged_dir(folder) as tmp:
         atomic_write_text(tmp / "sweep.csv", csv_text(sweep.table))
@@ -204,8 +198,6 @@ def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
 
 def sweep_chart(sweep: Sweep, path) -> Path | None:
     """A line chart (one parameter) or a heat map (two) of the outcome; None for more."""
-    from buffer_sim.output.files import new_figure, write_png
-
     params, t = sweep.params, sweep.table
     if len(params) not in (1, 2):
         return None

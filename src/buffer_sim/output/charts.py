@@ -53,6 +53,7 @@ import matplotlib.pyplot as plt
 
 from buffer_sim.output.files import atomic_write_bytes
 from buffer_sim.core.params import Parameters
+from buffer_sim.core import world
 
 __all__ = ["DPI", "ChartText", "chart_text", "figure_text", "legend_label", "overlay",
            "overlay_panels", "panel_title", "plot_compare", "plot_leverage", "plot_overview",
@@ -383,8 +384,6 @@ def overlay_panels(kind: str, columns: Iterable[str] = ()) -> list[str]:
     Raises:
         ValueError: unknown ``kind``.
     """
-    from buffer_sim.core import world
-
     columns = list(columns)
     if kind == "leverage":
         return list(world.LEVERAGE_MEASURES)
@@ -1279,8 +1278,6 @@ def value_limits(column: str) -> tuple[float, float] | None:
     Returns:
         ``(low, high)``, or None for unbounded measures and indices.
     """
-    from buffer_sim.core import world
-
     spec = world.STATE_VARIABLES.get(column) or world.LEVERAGE_MEASURES.get(column)
     if spec is not None:
         unit, low, high = spec[:3]

@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from buffer_sim.core.months import month_str, parse_month
+from buffer_sim.agents import ACTORS
+from buffer_sim.core.priorities import PRIORITIES
+from buffer_sim.agents.base import compare_numbers, PROVOCATION_WORDS
 
 #: Decision columns ``narrate`` needs; ``decision_table`` adds the optional rich ones.
 REQUIRED_COLUMNS = ("month", "actor", "choice", "deciding_priority", "reason")
@@ -142,8 +145,6 @@ def _direction(name: str, old: float, new: float):
 
 
 def _discrete_instruments() -> set[str]:
-    from buffer_sim.agents import ACTORS
-
     return {name for cls in ACTORS.values() for name in getattr(cls, "discrete", {})}
 
 
@@ -215,15 +216,11 @@ def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
 # --- words -------------------------------------------------------------------------------------
 
 def actor_label(actor: str) -> str:
-    from buffer_sim.agents import ACTORS
-
     cls = ACTORS.get(actor)
     return getattr(cls, "label", "") or actor.capitalize()
 
 
 def _priority(name: str):
-    from buffer_sim.core.priorities import PRIORITIES
-
     return PRIORITIES.get(name)
 
 
@@ -254,7 +251,6 @@ def _nums(*values: float) -> list[str]:
     if all((a < b) == (x < y) and (a == b) == (x == y) for i, (a, x) in
            enumerate(zip(values, shown)) for b, y in zip(values[i + 1:], shown[i + 1:])):
         return texts
-    from buffer_sim.agents.base import compare_numbers
 
     return compare_numbers(*values)
 
@@ -268,8 +264,6 @@ def _span(first: str, last: str) -> str:
 
 
 def _act(name: str, level: float) -> str:
-    from buffer_sim.agents.base import PROVOCATION_WORDS
-
     if name == "provocation":
         word = PROVOCATION_WORDS.get(int(round(level)), f"provocation {level:g}")
         return f"carried out {word}" if level else "held back from testing"

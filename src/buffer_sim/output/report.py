@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from buffer_sim.output.files import atomic_write_text
+from buffer_sim.core.months import month_str
+from buffer_sim.output.text import first_sentences
 
 REPORT = "report.html"
 #: what every scale and leverage measure means, in plain words (docs/glossary.md)
@@ -62,6 +64,7 @@ ACTOR_ORDER = ("beijing", "pyongyang", "washington", "seoul")
 def key_measures() -> list[tuple[str, str, str, int]]:
     """(column, words, unit, decimals) of the headline measures compared across
     scenarios: ``compare.HEADLINES`` with the charts' names (``plots.METRICS``)."""
+    # lazy: the charts load Matplotlib; the CLI parsers import this module
     from buffer_sim.output.charts import METRICS
 
     return [(column, *METRICS.get(column, (column.replace("_", " "), "")), digits)
@@ -264,6 +267,7 @@ def _story(paragraphs: Sequence[str]) -> str:
 
 def decisions_html(result, open_actor: str = "beijing") -> str:
     """Every actor's decisions as a story; ``open_actor``'s shown, the others folded."""
+    # lazy: explain imports the actors (Mesa); the CLI parsers import this module
     from buffer_sim.output import explain
 
     if getattr(getattr(result, "model", None), "decisions", None) is not None:
@@ -337,8 +341,6 @@ def run_provenance_html(manifest: Mapping) -> str:
 
 def run_report(result, folder, manifest: Mapping) -> str:
     """The HTML of a run's page; charts are read from ``folder``."""
-    from buffer_sim.core.months import month_str
-
     sc = result.scenario
     folder = Path(folder)
     df = result.timeseries
@@ -380,9 +382,6 @@ def write_run_report(result, folder, manifest: Mapping) -> Path:
 # --- a comparison's page ------------------------------------------------------------------------
 
 def _scenarios_html(comparison, manifest: Mapping) -> str:
-    from buffer_sim.output.text import first_sentences
-    from buffer_sim.core.months import month_str
-
     rows = []
     for i, (label, result) in enumerate(comparison.results.items()):
         sc = result.scenario
@@ -480,6 +479,7 @@ def compare_report(comparison, folder, manifest: Mapping) -> str:
     body += [figure(folder / f, t, c) for f, t, c in COMPARE_CHARTS]
     body.append('<h2 id="numbers">Key numbers</h2>' + compare_numbers_html(comparison))
     body.append('<h2 id="decisions">Beijing\'s decisions in each scenario</h2>')
+    # lazy: explain imports the actors (Mesa); the CLI parsers import this module
     from buffer_sim.output import explain
 
     for i, (label, result) in enumerate(comparison.results.items()):

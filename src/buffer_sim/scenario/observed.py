@@ -26,6 +26,8 @@ from importlib.resources import files
 
 import pandas as pd
 
+from buffer_sim.core.errors import ScenarioError
+
 __all__ = [
     "TRADE_SERIES",
     "china_rok_trade",
@@ -215,8 +217,6 @@ def read_trade_file(path) -> pd.DataFrame:
     Raises:
         ScenarioError: one line naming the file, the row and field, and the problem.
     """
-    from buffer_sim.core.errors import ScenarioError
-
     name = str(path)
     try:
         with open(path, encoding="utf-8-sig") as handle:

@@ -1450,7 +1450,7 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
               and getattr(spec, name) is not None}
     scenario = _validated(file, Scenario, {**fields, "path": file, "files": tuple(files),
                                            "resolved": resolved})
-    # lazy: ensemble imports this module
+    # lazy: uncertain imports this module (an import cycle at module top)
     from buffer_sim.scenario.uncertain import check_event_paths, check_uncertain
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})

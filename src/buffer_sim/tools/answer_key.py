@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from buffer_sim import api
+from buffer_sim.output import explain
+from buffer_sim.cli import main as cli_main
+from buffer_sim.output.explain import _priority_label
 
 __all__ = ["Citation", "WorksheetRuns", "bash_lines", "build_key", "citations", "commands",
            "main", "run_worksheet"]
@@ -173,10 +177,6 @@ def run_worksheet(path: Path, root: Path) -> WorksheetRuns:
     Raises:
         RuntimeError: a command failed (its error output is in the message).
     """
-    from buffer_sim import api
-    from buffer_sim.output import explain
-    from buffer_sim.cli import main as cli_main
-
     runs = WorksheetRuns(Path(root))
     for line in commands(path):
         argv = shlex.split(line)[1:]
@@ -212,8 +212,6 @@ def _d(value: float, digits: int = 3) -> str:
 
 
 def _priority(name: str) -> str:
-    from buffer_sim.output.explain import _priority_label
-
     return _priority_label(name)
 
 
@@ -385,9 +383,6 @@ def _key_01(runs: WorksheetRuns) -> Key:
 
 
 def _key_02(runs: WorksheetRuns) -> Key:
-    from buffer_sim import api
-    from buffer_sim.output import explain
-
     key = Key()
     name = ("compare-replay_2009_2019-beijing_denuclearisation_first-"
             "beijing_border_trade_first")
@@ -585,9 +580,6 @@ def _threshold(explained: Explained, moves: pd.DataFrame, priority: str) -> floa
 
 
 def _key_04(runs: WorksheetRuns) -> Key:
-    from buffer_sim import api
-    from buffer_sim.output import explain
-
     key = Key()
     beijing = runs.explained[0]
     moves = beijing.moves()

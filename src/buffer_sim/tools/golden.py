@@ -26,6 +26,9 @@ import json
 import math
 import sys
 from pathlib import Path
+from buffer_sim.scenario.catalog import project_root
+from buffer_sim.experiments import runner
+from buffer_sim.output.files import atomic_write_text
 
 GOLDEN_NAME = "replay_2009_2019.json"
 DEFAULT_SCENARIO = "scenarios/replay_2009_2019.yaml"
@@ -40,16 +43,11 @@ REFRESH_COMMAND = "python -m buffer_sim.tools.golden --refresh"
 
 def golden_file() -> Path:
     """``tests/golden/replay_2009_2019.json`` in the source checkout."""
-    from buffer_sim.scenario.catalog import project_root
-
     return project_root() / "tests" / "golden" / GOLDEN_NAME
 
 
 def compute(scenario=None, seed=None) -> dict:
     """The golden values of a run (default: the default scenario with its own seed)."""
-    from buffer_sim.experiments import runner
-    from buffer_sim.scenario.catalog import project_root
-
     path = Path(scenario) if scenario is not None else project_root() / DEFAULT_SCENARIO
     result = runner.run(path, seed=seed)
     df = result.timeseries
@@ -105,8 +103,6 @@ def load(path=None) -> dict:
 
 
 def write(values: dict, path=None) -> Path:
-    from buffer_sim.output.files import atomic_write_text
-
     path = Path(path) if path is not None else golden_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write_text(path, json.dumps(values, indent=2) + "\n")
