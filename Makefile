@@ -37,7 +37,7 @@ test: lint
 # The quick loop while editing (well under 30 s): linters, then the tests not marked slow
 # or browser.
 check: lint
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
 
 # ruff and mypy, as configured in pyproject.toml (which modules mypy checks: [tool.mypy]).
 lint: venv
