@@ -229,7 +229,7 @@ def scenario_of(scenario: ScenarioLike, overrides: Iterable[str] = ()) -> Scenar
                              "of a loaded Scenario (or load it with load_scenario(path, "
                              "overrides))")
         return scenario
-    return load_scenario(catalog.resolve(os.fspath(scenario)), overrides=overrides)
+    return load_scenario(catalog.resolve_scenario(os.fspath(scenario)), overrides=overrides)
 
 
 class BufferModel(mesa.Model):

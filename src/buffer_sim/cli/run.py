@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from buffer_sim.cli.common import (DEFAULT_OUT, DEFAULT_SCENARIO, PROG, load_for_output,
-                                   progress_bar)
+                                   progress_bar, write_error)
 from buffer_sim.cli.options import add_engine_arguments
 from buffer_sim.cli.arguments import MAX_RUNS
 from buffer_sim.experiments import engines
@@ -133,10 +133,7 @@ def handler(args, argv) -> int:
         folder = runner.write_outputs(result, out_dir, command_line=command_line,
                                       workers=None)
     except OSError as err:
-        reason = err.strerror or str(err)
-        where = err.filename or out_dir
-        print(f"{PROG}: error: cannot write the outputs to {where}: {reason}", file=sys.stderr)
-        return 1
+        return write_error(err, out_dir)
     if args.quiet:
         print(folder)
     else:

@@ -110,6 +110,3 @@ def fragment_files(folder) -> list[Path]:
     """The fragments of ``folder``: files used only through ``extends:``."""
     return [p for p in candidate_files(folder) if is_fragment(p)]
 
-
-#: The name the model and the API use.
-resolve = resolve_scenario
