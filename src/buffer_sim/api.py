@@ -42,24 +42,10 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.scenario.catalog import resolve_scenario
 from buffer_sim.experiments import runner, compare as compare_mod
 from buffer_sim.core.months import month_str
-from buffer_sim.output import explain
+from buffer_sim.output import charts, explain
 
 __all__ = ["Comparison", "Result", "compare", "overrides_from", "run"]
 
-#: Panels of ``Result.plot()``: (title, [(column, label)]).
-QUICK_PANELS = (
-    ("Leverage (0..1; influence −1..1)", [("leverage_potential", "potential leverage"),
-                                          ("pressure_applied", "pressure applied"),
-                                          ("influence_realized", "realized influence")]),
-    ("China–DPRK trade, US$ million per month",
-     [("cn_exports_reported", "China exports, reported"),
-      ("cn_imports_reported", "China imports, reported"),
-      ("cn_exports_informal", "China exports, informal"),
-      ("cn_imports_informal", "China imports, informal")]),
-    ("Security and Beijing's enforcement (0..1)", [("tension", "tension"),
-                                                   ("stability", "DPRK stability"),
-                                                   ("beijing_enforcement", "Beijing: enforcement")]),
-)
 #: Panels of ``Comparison.plot()``.
 COMPARE_PANELS = ("pressure_applied", "beijing_enforcement", "cn_imports_reported",
                   "tension", "stability", "dprk_economy")
@@ -147,10 +133,8 @@ class Result:
         """
         if folder is not None:
             return _write_run_charts(self.run_result, Path(folder))
-        panels = QUICK_PANELS if columns is None else \
-            [(c, [(c, c.replace("_", " "))]) for c in columns]
-        return _figure({"": self.timeseries}, panels,
-                       f"{self.name}, seed {self.seed}")
+        panels = charts.QUICK_PANELS if columns is None else charts.panels_of(columns)
+        return charts.quick_figure({"": self.timeseries}, panels, f"{self.name}, seed {self.seed}")
 
     def save(self, out_dir="out") -> Path:
         """Write the run's folder ``out_dir/<name>/`` (CSV, charts, report.html,
@@ -238,12 +222,9 @@ class Comparison:
             folder = Path(folder)
             folder.mkdir(parents=True, exist_ok=True)
             return compare_mod.write_charts(self.comparison, folder)
-        # lazy: the charts load Matplotlib, which only plotting needs
-        from buffer_sim.output.charts import METRICS
-
-        panels = [(" · ".join(METRICS.get(m, (m.replace("_", " "), ""))), [(m, "")])
-                  for m in (metrics or COMPARE_PANELS)]
-        return _figure(self.timeseries, panels, f"Comparison, seed {self.seed}")
+        return charts.quick_figure(self.timeseries,
+                                   charts.panels_of(metrics or COMPARE_PANELS),
+                                   f"Comparison, seed {self.seed}")
 
     def save(self, out_dir="out") -> Path:
         """Write ``out_dir/compare-<names>/`` as ``buffer-sim compare`` does."""
@@ -301,40 +282,9 @@ def compare(scenarios, seed=None, *, set=None, start=None, end=None,  # noqa: A0
 # --- drawing --------------------------------------------------------------------------------------
 
 def _write_run_charts(run_result, folder: Path) -> list[Path]:
-    # lazy: the charts load Matplotlib, which only plotting needs
-    from buffer_sim.output import charts as plots
-
     folder.mkdir(parents=True, exist_ok=True)
     df, events = run_result.timeseries, list(run_result.events)
-    return [plots.plot_leverage(df, folder / "leverage.png", events=events),
-            plots.plot_trade(df, folder / "trade.png", events=events,
-                             observed=runner.observed_for(run_result.scenario)),
-            plots.plot_overview(df, folder / "overview.png", events=events)]
-
-
-def _figure(runs: Mapping[str, pd.DataFrame], panels, title: str):
-    """A Figure with one axes per panel; one line per column (one run) or per run."""
-    from matplotlib.figure import Figure
-
-    # lazy: the charts load Matplotlib, which only plotting needs
-    from buffer_sim.output.charts import RUN_COLORS
-
-    fig = Figure(figsize=(11, 2.6 * len(panels) + 0.6), layout="constrained")
-    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
-    several = len(runs) > 1
-    for ax, (panel_title, columns) in zip(axes, panels):
-        for i, (label, df) in enumerate(runs.items()):
-            x = pd.to_datetime(df["date"].astype(str).str.slice(0, 7), format="%Y-%m")
-            for column, words in columns:
-                if column not in df.columns:
-                    continue
-                name = label if several else words
-                kwargs = {"color": RUN_COLORS[i % len(RUN_COLORS)]} if several else {}
-                ax.plot(x, df[column], label=name, **kwargs)
-        ax.set_title(panel_title, loc="left", fontsize=10)
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize=8, loc="best")
-    axes[-1].set_xlabel("month")
-    fig.suptitle(title)
-    return fig
+    return [charts.plot_leverage(df, folder / "leverage.png", events=events),
+            charts.plot_trade(df, folder / "trade.png", events=events,
+                              observed=runner.observed_for(run_result.scenario)),
+            charts.plot_overview(df, folder / "overview.png", events=events)]

@@ -34,26 +34,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import io
 import os
 import shlex
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates
-import matplotlib.ticker as mticker
-import numpy as np
 import pandas as pd
-import PIL.Image
 import solara
 import yaml
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+
+# The charts first: they choose Matplotlib's headless backend before Mesa's
+# visualisation imports pyplot.
+from buffer_sim.output.charts.live import (CHARTS, ChartCanvas, add_totals,
+                                           leverage_ylim, trade_ylim)
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
@@ -79,30 +72,6 @@ DEFAULT_REFERENCE = "replay_2009_2019"
 AS_WRITTEN = "the played scenario as written"
 TITLE = "China and North Korea, month by month"
 
-#: (model column, legend label, colour)
-LEVERAGE_SERIES = (
-    ("leverage_potential", "potential leverage", "#1f77b4"),
-    ("pressure_applied", "pressure applied", "#ff7f0e"),
-    ("influence_realized", "realized influence (< 0: backfired)", "#2ca02c"),
-)
-#: model column -> (legend label, colour, observed ``series`` of ``trade_annual()``)
-TRADE_SERIES = (
-    ("cn_exports_reported", "China's exports, reported", "#1f77b4", "cn_exports"),
-    ("cn_imports_reported", "China's imports, reported", "#ff7f0e", "cn_imports"),
-    ("total_reported", "total reported", "#333333", "total"),
-    ("total_informal", "informal (smuggling)", "#9467bd", None),
-)
-TENSION_SERIES = (
-    ("tension", "tension (war-risk proxy)", "#d62728"),
-)
-WARMTH_SERIES = (
-    ("warmth_cn_dprk", "China–DPRK", "#d62728"),
-    ("warmth_cn_rok", "China–ROK", "#1f77b4"),
-    ("warmth_cn_us", "China–US", "#ff7f0e"),
-    ("warmth_rok_dprk", "ROK–DPRK", "#2ca02c"),
-    ("warmth_us_dprk", "US–DPRK", "#7f7f7f"),
-)
-OBSERVED_LABEL = "observed (annual ÷ 12)"
 
 
 # --- pure helpers (no Solara): scenarios, settings, validation ------------------------------
@@ -407,14 +376,12 @@ def reference_label(settings: Settings, choice: str | None) -> str:
 
 def frame(rows: list[dict]) -> pd.DataFrame:
     """Time series rows -> DataFrame with ``x`` (first day of each month) and the trade
-    totals the trade chart draws."""
+    totals the trade chart draws (``charts.live.add_totals``)."""
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=["date", "x"])
     df["x"] = pd.to_datetime(df["date"] + "-01")
-    df["total_reported"] = df["cn_exports_reported"] + df["cn_imports_reported"]
-    df["total_informal"] = df["cn_exports_informal"] + df["cn_imports_informal"]
-    return df
+    return add_totals(df)
 
 
 @functools.lru_cache(maxsize=32)
@@ -504,190 +471,7 @@ def priority_order_text(priorities) -> str:
     return " > ".join(PRIORITIES[p].label if p in PRIORITIES else p for p in priorities)
 
 
-# --- pure helpers: the charts (matplotlib, no pyplot) ----------------------------------------
-#
-# A chart's fixed part (axes, legend, reference run, observed values) is drawn once per
-# reference, period and y range; each month only the current run's lines, the month
-# marker and the title are drawn over a copy of it (blitting), which keeps Play smooth.
-
-#: inches at 100 dpi: the width of half the page beside the settings at 1280 px, so the
-#: browser shows the picture at about its own size (text stays sharp on a projector)
-CHART_SIZE = (4.3, 3.75)
-_NOT_YET = pd.Timestamp("1900-01-01")
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """What one chart draws.
-
-    Attributes:
-        title: the title (the month is added to it).
-        ylabel: the y axis label (its unit or scale).
-        series: ``(column, legend label, colour, line style)`` of each line.
-        ylim: fixed y range, or None for one that grows to show every value.
-    """
-
-    title: str
-    ylabel: str
-    series: tuple
-    ylim: tuple[float, float] | None = None
-
-
-CHARTS: dict[str, ChartSpec] = {
-    "leverage": ChartSpec("Beijing's leverage", "0..1 (influence −1..1)",
-                          tuple((c, label, color, "-") for c, label, color in LEVERAGE_SERIES)),
-    "trade": ChartSpec("China–DPRK trade", "US$ million per month",
-                       tuple((c, label, color, "--" if obs is None else "-")
-                             for c, label, color, obs in TRADE_SERIES)),
-    "tension": ChartSpec("Tension on the peninsula", "0 (calm) .. 1 (war risk)",
-                         tuple((c, label, color, "-") for c, label, color in TENSION_SERIES),
-                         ylim=(-0.02, 1.02)),
-    "warmth": ChartSpec("Warmth of relations", "−1 (hostile) .. 1 (warm)",
-                        tuple((c, label, color, "-") for c, label, color in WARMTH_SERIES),
-                        ylim=(-1.05, 1.05)),
-}
-
-
-@dataclass
-class ChartArtists:
-    """The parts of a chart that change month by month.
-
-    Attributes:
-        ax: the axes.
-        lines: model column -> the current run's line.
-        now: the vertical line at the current month.
-        title: the title (it names the month).
-        on_top: artists drawn again over the current lines (observed markers).
-        name: the title without the month.
-    """
-
-    ax: object
-    lines: dict
-    now: object
-    title: object
-    on_top: list
-    name: str
-
-
-def month_x(month: int) -> pd.Timestamp:
-    return pd.Timestamp(month_str(month) + "-01")
-
-
-def _axes_frame(ax, start: int, end: int) -> None:
-    ax.set_xlim(month_x(start), month_x(end) + pd.offsets.MonthBegin(1))
-    months = end - start + 1
-    if months <= 36:  # a short period: a tick each half year, none past the last month
-        ticks = [month_x(m) for m in range(start, end + 1) if m % 6 == 0]
-        ax.xaxis.set_major_locator(mticker.FixedLocator(mdates.date2num(ticks)))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
-    else:
-        ax.xaxis.set_major_locator(mdates.YearLocator(1 if months <= 72 else 2))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    ax.grid(alpha=0.3, lw=0.6)
-    ax.tick_params(labelsize=9)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def _legend(ax, handles) -> None:
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.12, -0.09), ncols=2,
-              fontsize=8.5, frameon=False, handlelength=1.8, borderaxespad=0,
-              labelspacing=0.3, columnspacing=1.0)
-
-
-def leverage_ylim(*frames: pd.DataFrame) -> tuple[float, float]:
-    """Just below zero, or below the most negative realized influence (to -1.05)."""
-    lows = [float(f["influence_realized"].min()) for f in frames
-            if "influence_realized" in f and len(f)]
-    low = min([0.0, *lows])
-    if low >= -0.0:
-        return (-0.05, 1.05)
-    return (max(-1.05, float(np.floor((low - 0.05) * 10) / 10)), 1.05)
-
-
-def trade_ylim(*frames: pd.DataFrame, observed: pd.DataFrame | None = None) -> tuple[float, float]:
-    """Zero to a round number above every flow drawn (model and observed)."""
-    highs = [float(f[c].max()) for f in frames for c, *_ in TRADE_SERIES if c in f and len(f)]
-    if observed is not None and len(observed):
-        highs.append(float(observed["monthly"].max()))
-    top = max([100.0, *highs]) * 1.06
-    return (0.0, float(np.ceil(top / 50.0) * 50.0))
-
-
-def draw_chart(fig: Figure, spec: ChartSpec, reference: pd.DataFrame, reference_name: str,
-               start: int, end: int, ylim: tuple[float, float],
-               observed: pd.DataFrame | None = None) -> ChartArtists:
-    """The fixed part of a chart: the reference run faint, the observed trade (annual / 12
-    at mid-year) as dots; returns the artists of the played run."""
-    ax = fig.subplots()
-    handles, markers = [], []
-    observed_series = {c: obs for c, _, _, obs in TRADE_SERIES}
-    for column, label, color, style in spec.series:
-        if column in reference:
-            ax.plot(reference["x"], reference[column], color=color, lw=1.2, alpha=0.3,
-                    ls=style)
-        handles.append(Line2D([], [], color=color, lw=2.0, ls=style, label=label))
-        obs_series = observed_series.get(column)
-        if observed is not None and obs_series is not None and len(observed):
-            rows = observed[observed["series"] == obs_series]
-            if len(rows):
-                markers.append(ax.scatter(rows["x"], rows["monthly"], color=color, s=30,
-                                          edgecolors="black", linewidths=0.7, zorder=3))
-    if markers:
-        handles.append(Line2D([], [], marker="o", ls="none", markerfacecolor="#d9d9d9",
-                              markeredgecolor="black", markersize=6, label=OBSERVED_LABEL))
-    fig.text(0.01, 0.012, f"Faint: {reference_name}", fontsize=8.5, color="#555555")
-    if spec.ylim is None or spec.ylim[0] < 0:
-        ax.axhline(0, color="black", lw=0.7)
-    ax.set_ylim(*ylim)
-    ax.set_ylabel(spec.ylabel, fontsize=9)
-    _axes_frame(ax, start, end)
-    _legend(ax, handles)
-    lines = {column: ax.plot([], [], color=color, lw=2.0, ls=style, animated=True)[0]
-             for column, _, color, style in spec.series}
-    now = ax.axvline(_NOT_YET, color="#777777", lw=0.8, ls=":", animated=True)
-    title = ax.set_title(spec.title, fontsize=11)
-    title.set_animated(True)
-    return ChartArtists(ax, lines, now, title, markers, spec.title)
-
-
-class ChartCanvas:
-    """A chart whose fixed part is drawn once; :meth:`png` draws a month over it."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        self.fig = Figure(figsize=CHART_SIZE, dpi=100)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.artists: ChartArtists = draw_chart(self.fig, *args, **kwargs)
-        self.fig.subplots_adjust(left=0.14, right=0.95, top=0.92, bottom=0.34)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-        self.lock = threading.Lock()
-
-    def png(self, current: pd.DataFrame, now: int | None) -> bytes:
-        """The chart with the current run drawn up to month ``now``, as PNG bytes."""
-        a = self.artists
-        with self.lock:
-            self.canvas.restore_region(self.background)
-            for column, line in a.lines.items():
-                if column in current and len(current):
-                    line.set_data(current["x"], current[column])
-                else:
-                    line.set_data([], [])
-                a.ax.draw_artist(line)
-            for artist in a.on_top:
-                a.ax.draw_artist(artist)
-            if now is not None:
-                a.now.set_xdata([month_x(now)] * 2)
-                a.ax.draw_artist(a.now)
-            a.title.set_text(f"{a.name} — {month_str(now)}" if now is not None else a.name)
-            a.ax.draw_artist(a.title)
-            rgba = np.asarray(self.canvas.buffer_rgba())
-            out = io.BytesIO()
-            PIL.Image.fromarray(rgba).save(out, format="png", compress_level=3)
-        return out.getvalue()
-
+# --- the charts: drawn by ``buffer_sim.output.charts.live``; cached here per reference run -----
 
 @functools.lru_cache(maxsize=24)
 def _canvas(kind: str, reference: str, reference_name: str, start: int, end: int,

@@ -164,8 +164,8 @@ def summary(result, folder: Path) -> str:
     With runs, each difference is followed by the N runs' median paired difference,
     its 5-95% range and the verdict (``compare.NOISE_RULE``).
     """
-    # lazy: loads Matplotlib; command dispatch: only when the command runs
-    from buffer_sim.output.charts import METRICS
+    # lazy: command dispatch: only when the command runs
+    from buffer_sim.output.charts.series import METRICS
 
     diff = result.difference.set_index(["metric", "scenario"])
     labels = result.labels

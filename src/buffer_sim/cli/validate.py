@@ -34,7 +34,7 @@ from buffer_sim.experiments import metrics, runner
 from buffer_sim.scenario import observed
 from buffer_sim.experiments.calibration import fitted_window, relative_label
 from buffer_sim.experiments.runner import FLOAT_FORMAT
-from buffer_sim.output.files import atomic_write_bytes, atomic_write_text, png_bytes
+from buffer_sim.output.files import atomic_write_bytes, atomic_write_text
 from buffer_sim.experiments.metrics import BAND, TRADE_SERIES, _SERIES_LABELS, format_table
 
 PROG = "buffer-sim"
@@ -417,131 +417,24 @@ def write_validation(validation: Validation, out_dir, chart: bool = True) -> Pat
 
 # --- the chart -----------------------------------------------------------------------------------
 
-_COLORS = {"total": "#333333", "cn_exports": "#1f77b4", "cn_imports": "#ff7f0e"}
-_TITLES = {"total": "Total China-DPRK trade", "cn_exports": "China's exports to the DPRK",
-           "cn_imports": "China's imports from the DPRK"}
-_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h", "<", ">")
-_PERSISTENCE_COLOR, _TREND_COLOR = "#7f7f7f", "#9467bd"
-_WINDOW_SHADE = {FITTED: "#eeeeee", HELD_BACK: "#fff2cc", COMPARED: "#eeeeee",
-                 BEFORE: "#e8f0f8"}
-_DPI, _WIDTH_PX, _HEIGHT_PX = 110, 1500, 1250
-_STYLE = {"font.size": 9.5, "axes.titlesize": 10.5, "legend.fontsize": 8.5,
-          "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
-          "axes.spines.right": False, "lines.linewidth": 1.6}
-
-
 def chart_png(validation: Validation) -> bytes:
-    """``validation.png`` as bytes: one panel per series (reproducible: no metadata)."""
+    """``validation.png`` as bytes (``charts.validation_png``): one panel per series."""
     # lazy: loads Matplotlib; command dispatch: only when the command runs
-    from buffer_sim.output import charts as plots  # noqa: F401  (selects the headless Agg backend)
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+    from buffer_sim.output import charts
 
     v, sc = validation, validation.scenario
     judged = {s for w in v.windows for s in w.baselines}
-    series_list = [s for s in TRADE_SERIES if s in judged]
-    model_years = np.array([int(y) for y in v.annual.index])
-    bases = sorted({str(b) for b in v.observed["basis"]})
-    marker_of = {b: _MARKERS[i % len(_MARKERS)] for i, b in enumerate(bases)}
-    ensemble = len(v.runs) > 1
-    with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(len(series_list), 1, sharex=True, layout="constrained",
-                                 figsize=(_WIDTH_PX / _DPI, _HEIGHT_PX / _DPI), dpi=_DPI)
-        axes = np.atleast_1d(axes)
-        for ax, series in zip(axes, series_list):
-            color = _COLORS[series]
-            handles = []
-            # Windows first (behind everything), labelled at the top.
-            for w in v.windows:
-                ax.axvspan(w.first - 0.5, w.last + 0.5, color=_WINDOW_SHADE[w.name], zorder=0,
-                           linewidth=0)
-                ax.text((w.first + w.last) / 2, 0.98, f"{w.name} {w.span}",
-                        transform=ax.get_xaxis_transform(), ha="center", va="top",
-                        fontsize=8.5, color="#555555", zorder=6)
-            # Model: band and median (ensemble) or the run; informal (not compared).
-            if ensemble:
-                stack = np.stack([r.loc[v.annual.index, series].to_numpy(float)
-                                  for r in v.runs])
-                lo, hi = np.quantile(stack, BAND, axis=0)
-                ax.fill_between(model_years, lo, hi, color=color, alpha=0.18, linewidth=0,
-                                zorder=1)
-                handles.append(Patch(color=color, alpha=0.3,
-                                     label=f"model, {BAND[0]:.0%}-{BAND[1]:.0%} band of "
-                                           f"{len(v.runs)} runs"))
-            ax.plot(model_years, v.annual[series], color=color, marker=".", zorder=3)
-            handles.insert(0, Line2D([], [], color=color, marker=".",
-                                     label="model, reported" + (
-                                         f" (median of {len(v.runs)} runs)" if ensemble
-                                         else f" (seed {v.seeds[0]})")))
-            informal = f"informal_{series}"
-            if informal in v.annual.columns:
-                ax.plot(model_years, v.annual[informal], color=color, linestyle=":",
-                        alpha=0.8)
-                handles.append(Line2D([], [], color=color, linestyle=":", alpha=0.8,
-                                      label="model, informal (not in customs data; "
-                                            "not compared)"))
-            # Observed: compared rows filled, rows that only feed baselines hollow.
-            rows = v.observed[v.observed["series"] == series]
-            used = set()
-            for w in v.windows:
-                for b in w.baselines.get(series, {}).values():
-                    used |= set(b.fitted_years)
-            compared = rows[rows["year"].isin(v.years)]
-            earlier = rows[rows["year"].isin(used - set(v.years))]
-            shown = sorted(set(compared["basis"]) | set(earlier["basis"]))
-            for i, basis in enumerate(shown):
-                nudge = (i - (len(shown) - 1) / 2) * 0.06
-                marker = marker_of[str(basis)]
-                mine = compared[compared["basis"] == basis]
-                ax.scatter(mine["year"] + nudge, mine["value_usd_m"], marker=marker, s=46,
-                           color=color, edgecolors="black", linewidths=0.8, zorder=5)
-                old = earlier[earlier["basis"] == basis]
-                ax.scatter(old["year"] + nudge, old["value_usd_m"], marker=marker, s=46,
-                           facecolors="none", edgecolors=color, linewidths=1.0, zorder=5)
-                handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=7,
-                                      markerfacecolor="#d9d9d9", markeredgecolor="black",
-                                      label=f"observed, {basis}"))
-            if len(earlier):
-                handles.append(Line2D([], [], marker="o", linestyle="none", markersize=7,
-                                      markerfacecolor="none", markeredgecolor=color,
-                                      label="observed before a window (baselines only)"))
-            # Baselines, window by window (each built from years before its window).
-            for name, bcolor, dash in (("persistence", _PERSISTENCE_COLOR, (0, (5, 3))),
-                                       ("trend", _TREND_COLOR, (0, (2, 2)))):
-                sources = []
-                for w in v.windows:
-                    b = w.baselines.get(series, {}).get(name)
-                    if b is None:
-                        continue
-                    span = np.arange(w.first, w.last + 1)
-                    ax.plot(span, b.predict(span), color=bcolor, linestyle=dash,
-                            linewidth=1.4, marker="|", zorder=4)
-                    years = b.fitted_years
-                    src = (f"{years[0]}" if len(years) == 1 else f"{years[0]}-{years[-1]}")
-                    sources.append(f"{w.name} window from {src}"
-                                   + (" (in period)" if b.in_period else ""))
-                handles.append(Line2D([], [], color=bcolor, linestyle=dash,
-                                      label=f"{name} baseline\n({'; '.join(sources)})"))
-            ax.set_title(f"{_TITLES[series]}, US$ million a year\n{_score_line(v, series)}",
-                         loc="left")
-            ax.set_ylabel("US$ million a year")
-            ax.set_ylim(bottom=0)
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                      borderaxespad=0, frameon=False)
-        axes[-1].set_xlabel("calendar year (complete years only; shaded: the windows judged)")
-        axes[-1].xaxis.get_major_locator().set_params(integer=True)
-        seeds = (f"seed {v.seeds[0]}" if len(v.seeds) == 1
-                 else f"{len(v.seeds)} runs, root seed {sc.seed}")
-        fitted = ("" if v.fitted is None else
-                  f"; coefficients fitted on {v.fitted[0]}..{v.fitted[1]}")
-        fig.suptitle(f"Validation of {sc.name} ({month_str(sc.start)}..{month_str(sc.end)}, "
-                     f"{seeds}{fitted})\nmodel's reported trade against observed trade and "
-                     "two baselines, window by window")
-        try:
-            return png_bytes(fig, dpi=_DPI)
-        finally:
-            plt.close(fig)
+    series = [s for s in TRADE_SERIES if s in judged]
+    seeds = (f"seed {v.seeds[0]}" if len(v.seeds) == 1
+             else f"{len(v.seeds)} runs, root seed {sc.seed}")
+    fitted = ("" if v.fitted is None else
+              f"; coefficients fitted on {v.fitted[0]}..{v.fitted[1]}")
+    title = (f"Validation of {sc.name} ({month_str(sc.start)}..{month_str(sc.end)}, "
+             f"{seeds}{fitted})\nmodel's reported trade against observed trade and "
+             "two baselines, window by window")
+    return charts.validation_png(v.annual, v.observed, v.windows, series,
+                                 {s: _score_line(v, s) for s in series}, title, runs=v.runs,
+                                 seed=v.seeds[0], band=BAND, compared_years=v.years)
 
 
 def _score_line(v: Validation, series: str) -> str:

@@ -67,7 +67,7 @@ from buffer_sim.experiments import runner, engines
 from buffer_sim.scenario import observed
 from buffer_sim.experiments.engines import call_in_parallel
 from buffer_sim.output.files import sha256_file, atomic_write_text, staged_dir
-from buffer_sim.output import report
+from buffer_sim.output import charts, report
 
 #: Files of a comparison's folder (besides manifest.json), in the order written.
 DATA_FILES = ("difference.csv", "timeseries.csv")
@@ -752,10 +752,7 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
 
     Returns:
         The paths written, in ``CHART_FILES`` order.
-    # lazy: the charts load Matplotlib, which only drawing needs
     """
-    from buffer_sim.output import charts as plots
-
     folder = Path(folder)
     frames = comparison.frames
     events = comparison.events
@@ -778,20 +775,20 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
         if all(len(df) for df in trimmed.values()):
             diff_frames = trimmed
     calls = {
-        "leverage.png": (plots.overlay, (frames, folder / "leverage.png", "leverage"),
+        "leverage.png": (charts.overlay, (frames, folder / "leverage.png", "leverage"),
                          dict(events=events, bands=bands,
                               title=f"{OVERLAY_TITLES['leverage']} ({subtitle})")),
-        "trade.png": (plots.overlay, (frames, folder / "trade.png", "trade"),
+        "trade.png": (charts.overlay, (frames, folder / "trade.png", "trade"),
                       dict(observed=observed_for(comparison), events=events, bands=bands,
                            title=f"{OVERLAY_TITLES['trade']} ({subtitle})")),
-        "overview.png": (plots.overlay, (frames, folder / "overview.png", "overview"),
+        "overview.png": (charts.overlay, (frames, folder / "overview.png", "overview"),
                          dict(events=events, bands=bands,
                               title=f"{OVERLAY_TITLES['overview']} ({subtitle})")),
-        "compare.png": (plots.plot_compare, (frames, folder / "compare.png", available),
+        "compare.png": (charts.plot_compare, (frames, folder / "compare.png", available),
                         dict(title=f"Headline measures ({subtitle}{note})", events=events,
                              bands=bands, window=span)),
         "compare_difference.png": (
-            plots.plot_compare, (diff_frames, folder / "compare_difference.png", available),
+            charts.plot_compare, (diff_frames, folder / "compare_difference.png", available),
             dict(title=f"Difference from {reference}: each scenario minus {reference} "
                        f"({subtitle}{note})",
                  difference=True, events=events, bands=diff_bands, window=span)),

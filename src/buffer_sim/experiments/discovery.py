@@ -30,7 +30,8 @@ from buffer_sim.core.errors import ScenarioError, MissingExtra
 from buffer_sim.experiments import engines
 from buffer_sim.experiments.sensitivity import require_uncertain
 from buffer_sim.experiments.outcomes import check_outcome
-from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
+from buffer_sim.output import charts
+from buffer_sim.output.files import atomic_write_text, staged_dir
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
@@ -223,50 +224,12 @@ def write_discovery(result: Discovery, out_dir, command_line=None) -> Discovery:
 
 def prim_chart(result: Discovery, path) -> Path:
     """Left: the peeling trajectory (density against coverage, the chosen box marked);
-    right: the chosen box's limits on each parameter's declared range."""
-    t, box = result.trajectory, result.box
-    lim = box.limits
-    fig = new_figure((12.7, 5.2 + 0.2 * len(lim)))
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
-    points = left.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22,
-                          zorder=3)
-    left.plot(t["coverage"], t["density"], color="grey", lw=0.8, zorder=2)
-    left.scatter([box.coverage], [box.density], s=160, facecolors="none", edgecolors="#c0392b",
-                 lw=2, zorder=4, label=f"box {box.id}: coverage {box.coverage:.2f}, "
-                                       f"density {box.density:.2f}")
-    fig.colorbar(points, ax=left, label="restricted dimensions")
-    left.set_xlabel("coverage")
-    left.set_ylabel("density")
-    left.set_xlim(-0.02, 1.02)
-    left.set_ylim(-0.02, 1.02)
-    left.grid(True, alpha=0.3)
-    left.legend(fontsize=8, frameon=False, loc="lower left")
-    left.set_title("Peeling trajectory", loc="left", fontsize=10)
-    y = np.arange(len(lim))
-    span = (lim["declared_high"] - lim["declared_low"]).to_numpy()
-    lo = ((lim["low"] - lim["declared_low"]) / span).to_numpy()
-    hi = ((lim["high"] - lim["declared_low"]) / span).to_numpy()
-    right.barh(y, np.ones(len(lim)), color="#dddddd", height=0.5)
-    right.barh(y, hi - lo, left=lo, height=0.5,
-               color=["#1f5a99" if r else "#9bb5d6" for r in lim["restricted"]])
-    for k, row in lim.iterrows():
-        right.text(lo[k], y[k] - 0.32, f"{row['low']:.3g}", ha="center", fontsize=8)
-        right.text(hi[k], y[k] - 0.32, f"{row['high']:.3g}", ha="center", fontsize=8)
-        right.text(0, y[k] + 0.42, f"{row['declared_low']:g}", ha="left", fontsize=7, color="grey")
-        right.text(1, y[k] + 0.42, f"{row['declared_high']:g}", ha="right", fontsize=7,
-                   color="grey")
-    right.set_yticks(y, [p + ("" if r else " (unrestricted)")
-                         for p, r in zip(lim["parameter"], lim["restricted"])])
-    right.invert_yaxis()
-    right.set_xlim(-0.05, 1.05)
-    right.set_xlabel("share of the declared range")
-    right.set_title(f"Box {box.id} limits", loc="left", fontsize=10)
-    sc = result.scenario
-    fig.suptitle(f"Where {result.outcome} {result.where} ({result.cases} of {result.runs} runs): "
-                 f"{sc.name}, root seed {sc.seed}", fontsize=11)
-    fig.tight_layout()
-    return write_png(fig, path)
-
+    right: the chosen box's limits on each parameter's declared range
+    (``charts.prim_chart``)."""
+    box, sc = result.box, result.scenario
+    return charts.prim_chart(result.trajectory, box.limits, box.id, box.coverage, box.density,
+                             f"Where {result.outcome} {result.where} ({result.cases} of "
+                             f"{result.runs} runs): {sc.name}, root seed {sc.seed}", path)
 
 def summary(result: Discovery) -> str:
     import os

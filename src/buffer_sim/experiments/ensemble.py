@@ -21,8 +21,8 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.scenario.uncertain import (draw, uncertain_of, world_seeds)
 from buffer_sim.experiments import engines, jobs as runs_of_jobs
 from buffer_sim.model import output_columns
-from buffer_sim.output.files import (atomic_write_text, staged_dir, sha256_file, new_figure,
-                                     write_png)
+from buffer_sim.output import charts
+from buffer_sim.output.files import atomic_write_text, staged_dir, sha256_file
 from buffer_sim.experiments.runner import write_manifest, csv_text, command_text, versions
 from buffer_sim.core.months import month_str
 from buffer_sim.experiments.engines import call_in_parallel
@@ -219,80 +219,17 @@ def ensemble_manifest(result: Ensemble, folder: Path, command_line=None) -> dict
 
 # --- charts ------------------------------------------------------------------------------------
 
-#: (file, title, panels); a panel is (heading, unit, [(variable, label), ...]).
-BAND_CHARTS = (
-    ("leverage.png", "Beijing's leverage", [
-        ("Potential leverage", "0..1", [("leverage_potential", "potential")]),
-        ("Pressure applied", "0..1", [("pressure_applied", "applied")]),
-        ("Influence realized", "-1..1", [("influence_realized", "realized")]),
-    ]),
-    ("trade.png", "China–DPRK trade", [
-        ("Reported", "US$ million / month", [("cn_exports_reported", "China's exports"),
-                                             ("cn_imports_reported", "China's imports")]),
-        ("Informal", "US$ million / month", [("cn_exports_informal", "China's exports"),
-                                             ("cn_imports_informal", "China's imports")]),
-    ]),
-    ("overview.png", "Overview", [
-        ("Security", "0..1", [("tension", "tension"), ("nuclear", "nuclear programme")]),
-        ("The DPRK", "index", [("stability", "stability"), ("dprk_economy", "economy")]),
-        ("Beijing's instruments", "0..1", [("beijing_enforcement", "enforcement"),
-                                           ("beijing_aid", "aid")]),
-        ("Relations", "-1..1", [("warmth_cn_dprk", "China–DPRK"),
-                                ("warmth_us_dprk", "US–DPRK")]),
-    ]),
-)
-COLOURS = ("#1f5a99", "#c0392b", "#2e8b57", "#8e44ad")
-
-
 def write_band_charts(quantiles, folder: Path, run_id: str, workers: int | None = 1
                       ) -> list[Path]:
-    """The three ensemble charts of ``BAND_CHARTS`` into ``folder``.
+    """The three ensemble charts (``charts.BAND_CHARTS``) into ``folder``.
 
     Args:
         workers: processes drawing them (``engines.call_in_parallel``; None: every
             core); 1 draws them here, one after the other.
     """
-    return call_in_parallel([(band_chart, (quantiles, panels, Path(folder) / name,
-                                           f"{title} ({run_id})"), {})
-                             for name, title, panels in BAND_CHARTS], workers=workers)
-
-
-def band_chart(quantiles, panels, path, title: str = "") -> Path:
-    """Median with 50% and 90% bands for each variable, one panel per group.
-
-    Args:
-        quantiles: a table like ensemble.csv (``date, variable, q05 .. q95``).
-        panels: ``[(heading, unit, [(variable, label), ...]), ...]``; variables the
-            table lacks are skipped.
-        path: the PNG to write (atomically; same data give the same bytes).
-    """
-    from matplotlib.patches import Patch
-
-    height = 1.6 + 2.4 * len(panels)
-    fig = new_figure((12.7, height))
-    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, (heading, unit, variables) in zip(axes, panels):
-        for k, (name, label) in enumerate(variables):
-            rows = quantiles[quantiles["variable"] == name]
-            if rows.empty:
-                continue
-            x = np.array([np.datetime64(d, "M") for d in rows["date"]]).astype("datetime64[D]")
-            colour = COLOURS[k % len(COLOURS)]
-            ax.fill_between(x, rows["q05"], rows["q95"], color=colour, alpha=0.14, lw=0)
-            ax.fill_between(x, rows["q25"], rows["q75"], color=colour, alpha=0.32, lw=0)
-            ax.plot(x, rows["q50"], color=colour, lw=1.6, label=f"{label} (median)")
-        ax.set_title(heading, loc="left", fontsize=10)
-        ax.set_ylabel(unit, fontsize=9)
-        ax.grid(True, alpha=0.3)
-        handles, labels = ax.get_legend_handles_labels()
-        handles += [Patch(color="grey", alpha=0.45, lw=0), Patch(color="grey", alpha=0.16, lw=0)]
-        labels += ["50% of runs", "90% of runs"]
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8,
-                  frameon=False)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return write_png(fig, path)
+    return call_in_parallel([(charts.band_chart, (quantiles, panels, Path(folder) / name,
+                                                  f"{title} ({run_id})"), {})
+                             for name, title, panels in charts.BAND_CHARTS], workers=workers)
 
 
 def summary(result: Ensemble) -> str:

@@ -31,7 +31,7 @@ from buffer_sim.core.months import month_str, month_year
 from buffer_sim.output.files import atomic_write_text, sha256_file, staged_dir
 from buffer_sim.experiments.engines import call_in_parallel
 from buffer_sim.scenario import observed
-from buffer_sim.output import report
+from buffer_sim.output import charts, report
 
 #: printf format of every float in the CSV files (deterministic, 6 significant digits).
 FLOAT_FORMAT = "%.6g"
@@ -188,20 +188,7 @@ def versions() -> dict[str, str]:
 
     return {"buffer_sim": __version__, "mesa": mesa.__version__,
             "numpy": numpy.__version__, "pandas": pd.__version__,
-            "matplotlib": _matplotlib_version(), "python": platform.python_version()}
-
-
-def _matplotlib_version() -> str:
-    """From the package metadata: importing Matplotlib for its version would cost this
-    process a fifth of a second when the charts are drawn by workers."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("matplotlib")
-    except metadata.PackageNotFoundError:  # e.g. a vendored copy
-        import matplotlib
-
-        return matplotlib.__version__
+            "matplotlib": charts.matplotlib_version(), "python": platform.python_version()}
 
 
 def write_outputs(result: RunResult, out_dir, command_line=None,
@@ -245,13 +232,10 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
 
 
 def draw_chart(chart: str, *args, **kwargs) -> Path:
-    """``plots.<chart>(*args, **kwargs)``, importing Matplotlib only where it runs: a
-    pool worker draws the charts of ``write_outputs`` while this process never loads it.
-    """
-    # lazy: the charts load Matplotlib, which only drawing needs
-    from buffer_sim.output import charts as plots
-
-    return getattr(plots, chart)(*args, **kwargs)
+    """``charts.<chart>(*args, **kwargs)``, looked up when it runs: Matplotlib loads only
+    where a chart is drawn (a pool worker draws the charts of ``write_outputs`` while this
+    process never loads it), and a test may replace a chart by name."""
+    return getattr(charts, chart)(*args, **kwargs)
 
 
 def observed_for(scenario) -> pd.DataFrame | None:

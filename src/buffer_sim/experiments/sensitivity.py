@@ -28,7 +28,8 @@ import pandas as pd
 from buffer_sim.core.errors import ScenarioError, MissingExtra
 from buffer_sim.experiments import engines
 from buffer_sim.experiments.outcomes import check_outcome
-from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
+from buffer_sim.output import charts
+from buffer_sim.output.files import atomic_write_text, staged_dir
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
 METHODS = ("sobol", "morris")
@@ -197,37 +198,13 @@ def write_sensitivity(result: Sensitivity, out_dir, command_line=None) -> Sensit
 
 def indices_chart(result: Sensitivity, path) -> Path:
     """Bars: Sobol' S1 and ST with confidence intervals, or Morris mu* (with its
-    interval) and sigma."""
-    t = result.indices
-    n = len(t)
-    fig = new_figure((9, 1.6 + 0.55 * max(n, 3)))
-    ax = fig.subplots()
-    y = np.arange(n)
-    h = 0.38
-    if result.method == "sobol":
-        pairs = (("S1", "first order S1", "#1f5a99"), ("ST", "total order ST", "#c0392b"))
-        xlabel = f"Sobol' index (bars: {CONF_LEVEL:.0%} confidence interval)"
-    else:
-        pairs = (("mu_star", "mu* (mean |elementary effect|)", "#1f5a99"),
-                 ("sigma", "sigma (interactions, non-linearity)", "#c0392b"))
-        xlabel = f"{result.outcome} per full range of the parameter"
-    for k, (key, label, colour) in enumerate(pairs):
-        conf = t.get(f"{key}_conf")
-        ax.barh(y + (k - 0.5) * h, t[key], height=h, color=colour, label=label,
-                xerr=None if conf is None else conf, capsize=3, alpha=0.85)
-    ax.set_yticks(y, t["parameter"])
-    ax.invert_yaxis()
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel(xlabel)
-    ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    interval) and sigma (``charts.indices_chart``)."""
     sc = result.scenario
-    ax.set_title(f"Sensitivity of {result.outcome} ({result.method}, {len(result.points)} "
-                 f"sample points x {result.runs} run(s))\n{sc.name}, root seed {sc.seed}",
-                 fontsize=10)
-    fig.tight_layout()
-    return write_png(fig, path)
-
+    return charts.indices_chart(
+        result.indices, result.method, result.outcome,
+        f"Sensitivity of {result.outcome} ({result.method}, {len(result.points)} "
+        f"sample points x {result.runs} run(s))\n{sc.name}, root seed {sc.seed}", path,
+        conf_level=CONF_LEVEL)
 
 def summary(result: Sensitivity) -> str:
     import os

@@ -23,7 +23,8 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.experiments.outcomes import OUTCOMES, check_outcome, parse_outcome
 from buffer_sim.experiments import runner, engines, jobs
 from buffer_sim.scenario.uncertain import normalize_path, draw, uncertain_of, world_seeds
-from buffer_sim.output.files import atomic_write_text, staged_dir, new_figure, write_png
+from buffer_sim.output import charts
+from buffer_sim.output.files import atomic_write_text, staged_dir
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest
 
 QUANTILES = (5, 25, 50, 75, 95)
@@ -197,46 +198,13 @@ def write_sweep(sweep: Sweep, out_dir, command_line=None) -> Sweep:
 
 
 def sweep_chart(sweep: Sweep, path) -> Path | None:
-    """A line chart (one parameter) or a heat map (two) of the outcome; None for more."""
-    params, t = sweep.params, sweep.table
-    if len(params) not in (1, 2):
-        return None
+    """A line chart (one parameter) or a heat map (two) of the outcome; None for more
+    (``charts.sweep_chart``)."""
     doc = OUTCOMES[parse_outcome(sweep.outcome)[0]].doc
-    fig = new_figure((9, 6))
-    ax = fig.subplots()
-    if len(params) == 1:
-        x = t[params[0][0]].to_numpy()
-        ax.fill_between(x, t["q05"], t["q95"], color="#1f5a99", alpha=0.14, lw=0,
-                        label="90% of runs")
-        ax.fill_between(x, t["q25"], t["q75"], color="#1f5a99", alpha=0.32, lw=0,
-                        label="50% of runs")
-        ax.plot(x, t["q50"], color="#1f5a99", lw=1.2, ls="--", label="median")
-        ax.plot(x, t["mean"], color="#c0392b", lw=1.8, marker="o", label="mean")
-        ax.set_xlabel(params[0][0])
-        ax.set_ylabel(sweep.outcome)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, frameon=False)
-    else:
-        (p1, v1), (p2, v2) = params
-        z = t["mean"].to_numpy().reshape(len(v1), len(v2))
-        image = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis")
-        ax.set_yticks(range(len(v1)), [f"{v:g}" for v in v1])
-        ax.set_xticks(range(len(v2)), [f"{v:g}" for v in v2])
-        ax.set_ylabel(p1)
-        ax.set_xlabel(p2)
-        finite = z[np.isfinite(z)]
-        middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
-        if z.size <= 150:
-            for i in range(len(v1)):
-                for j in range(len(v2)):
-                    ax.text(j, i, f"{z[i, j]:.3g}", ha="center", va="center", fontsize=8,
-                            color="white" if z[i, j] < middle else "black")
-        fig.colorbar(image, ax=ax, label=f"mean {sweep.outcome}")
-    ax.set_title(f"{sweep.outcome}: {doc}\n{sweep.scenario.name}, {sweep.runs} runs per point, "
-                 f"root seed {sweep.scenario.seed}", fontsize=10)
-    fig.tight_layout()
-    return write_png(fig, path)
-
+    sc = sweep.scenario
+    return charts.sweep_chart(sweep.table, sweep.params, sweep.outcome,
+                              f"{sweep.outcome}: {doc}\n{sc.name}, {sweep.runs} runs per point, "
+                              f"root seed {sc.seed}", path)
 
 def summary(sweep: Sweep) -> str:
     import os

@@ -23,6 +23,7 @@ import pandas as pd
 from buffer_sim.output.files import atomic_write_text
 from buffer_sim.core.months import month_str
 from buffer_sim.output.text import first_sentences
+from buffer_sim.output.charts.series import METRICS
 
 REPORT = "report.html"
 #: what every scale and leverage measure means, in plain words (docs/glossary.md)
@@ -63,10 +64,7 @@ ACTOR_ORDER = ("beijing", "pyongyang", "washington", "seoul")
 
 def key_measures() -> list[tuple[str, str, str, int]]:
     """(column, words, unit, decimals) of the headline measures compared across
-    scenarios: ``compare.HEADLINES`` with the charts' names (``plots.METRICS``)."""
-    # lazy: the charts load Matplotlib; the CLI parsers import this module
-    from buffer_sim.output.charts import METRICS
-
+    scenarios: ``compare.HEADLINES`` with the charts' names (``charts.series.METRICS``)."""
     return [(column, *METRICS.get(column, (column.replace("_", " "), "")), digits)
             for column, digits in HEADLINES]
 
@@ -109,7 +107,7 @@ def esc(text) -> str:
 #: The headline measures, (column, decimals in tables): the rows of the key numbers
 #: (printed summary and report.html) and the panels of compare.png and
 #: compare_difference.png, in this order (two panels a row). Their names and units
-#: are ``plots.METRICS``'.
+#: are ``charts.series.METRICS``'.
 HEADLINES = (
     ("beijing_enforcement", 3), ("tension", 3),
     ("warmth_cn_dprk", 3), ("warmth_cn_rok", 3),
