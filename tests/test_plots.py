@@ -183,7 +183,7 @@ def drawn(monkeypatch):
         figures.append((plots.figure_text(fig), limits))
         return path
 
-    monkeypatch.setattr(plots, "_save_png", keep)
+    monkeypatch.setattr(plots.render, "save_png", keep)
     return figures
 
 
@@ -290,7 +290,7 @@ def test_bands_are_shaded_in_the_run_s_colour(monkeypatch, tmp_path):
         shaded.extend(len(ax.collections) for ax in fig.axes if ax.get_visible())
         return path
 
-    monkeypatch.setattr(plots, "_save_png", keep)
+    monkeypatch.setattr(plots.render, "save_png", keep)
     plots.plot_compare(runs, tmp_path / "a.png", ["tension"])
     plots.plot_compare(runs, tmp_path / "b.png", ["tension"], bands={"replay": band})
     assert shaded[1] == shaded[0] + 1
@@ -324,10 +324,12 @@ def test_the_warmth_panel_marks_the_breaking_point_of_the_parameter_table(monkey
     from buffer_sim.core.params import Parameters
 
     moved = dataclasses.replace(Parameters(), breaking_point_cn_dprk=-0.3)
-    monkeypatch.setattr(plots, "Parameters", lambda: moved)
+    from buffer_sim.output.charts import run
+
+    monkeypatch.setattr(run, "Parameters", lambda: moved)
     fig, ax = plt.subplots()
     try:
-        plots._draw_warmth_panel(ax, [])
+        run._draw_warmth_panel(ax, [])
         dashed = [line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"]
     finally:
         plt.close(fig)

@@ -61,10 +61,9 @@ _EXPORTS, _IMPORTS, _TOTAL = "#1f77b4", "#ff7f0e", "#333333"
 _PER_MONTH, _PER_YEAR = "US$ million per month", "US$ million per year"
 _LEVEL, _INSTRUMENT, _WARMTH = "level 0..1", "instrument level 0..1", "−1 hostile .. 1 close"
 
-#: Every charted measure, by column. The order is that of the panels in
-#: ``buffer-sim compare``'s tables: leverage, trade, the state of the world, relations,
+#: Every charted measure, once: leverage, trade, the state of the world, relations,
 #: instruments, then the annual sums.
-SERIES: dict[str, Series] = {s.column: s for s in (
+TABLE: tuple[Series, ...] = (
     Series("leverage_potential", "potential leverage", _LEVEL, "#1f77b4",
            label="potential leverage (share of DPRK economy)"),
     Series("pressure_applied", "pressure applied", _LEVEL, "#ff7f0e",
@@ -133,7 +132,9 @@ SERIES: dict[str, Series] = {s.column: s for s in (
     Series("annual:total", "total reported trade: sum per year", _PER_YEAR, _TOTAL,
            name="annual reported trade", label="model: total reported trade",
            observed="total", sum_of=("cn_exports_reported", "cn_imports_reported")),
-)}
+)
+#: The table by column.
+SERIES: dict[str, Series] = {s.column: s for s in TABLE}
 
 #: The observed ``series`` of annual trade, in words ("observed China exports").
 OBSERVED_NAMES = {"cn_exports": "China exports", "cn_imports": "China imports",
