@@ -65,10 +65,12 @@ ROUGH_SECONDS_PER_MONTH = 0.001
 WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
 _END = object()
-#: What the fork server imports for runs of the model, and for drawing charts only.
+#: What the fork server imports for runs of the model, and for drawing charts only (the
+#: drawing modules themselves: the charts package loads them, and Matplotlib, on first use).
 MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload")
 CHART_MODULES = ("buffer_sim.experiments.engines", "buffer_sim.experiments.runner",
-                 "buffer_sim.output.charts")
+                 "buffer_sim.output.charts.run", "buffer_sim.output.charts.compare",
+                 "buffer_sim.output.charts.ensemble")
 
 
 def chunk_size(seconds_each: float, runs: int, workers: int,

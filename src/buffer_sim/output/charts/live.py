@@ -23,9 +23,11 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import PIL.Image
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from buffer_sim.core.months import month_str
 from buffer_sim.output.charts.series import LEVERAGE, SERIES, WARMTH, Series
@@ -93,10 +95,10 @@ class ChartArtists:
         name: the title without the month.
     """
 
-    ax: object
-    lines: dict
-    now: object
-    title: object
+    ax: Axes
+    lines: dict[str, Line2D]
+    now: Line2D
+    title: Text
     on_top: list
     name: str
 

@@ -5,6 +5,7 @@ coloured by the series table (one run) or coloured by run (several)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -51,6 +52,7 @@ def quick_figure(runs: Mapping[str, pd.DataFrame], panels: Sequence[tuple[str, S
                 if column not in df.columns:
                     continue
                 line = series(column)
+                style: dict[str, Any]
                 if several:
                     style = {"color": RUN_COLORS[i % len(RUN_COLORS)], "label": label}
                 else:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -36,7 +37,7 @@ OVERVIEW_HEIGHT_PX = 1150
 
 # Applied only while a chart is built and saved (rc_context), so nothing leaks
 # into the caller's matplotlib settings.
-STYLE = {
+STYLE: dict[Any, Any] = {
     "font.size": 9.5,
     "axes.titlesize": 10.5,
     "axes.labelsize": 9.5,
@@ -79,7 +80,8 @@ class ChartText:
 
 def figure_text(fig: Figure) -> ChartText:
     """Panel titles, legend entries and event key of a drawn figure."""
-    legends, events = [], []
+    legends: list[str] = []
+    events: list[str] = []
     for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]:
         if legend is None:
             continue
@@ -93,7 +95,7 @@ def figure_text(fig: Figure) -> ChartText:
                 or (legend.get_title().get_text() if legend is not None else ""))
         if ax.get_visible() and name:
             panels.append(" ".join(name.split()))
-    title = " ".join(fig._suptitle.get_text().split()) if fig._suptitle is not None else ""
+    title = " ".join(fig.get_suptitle().split())
     return ChartText(title, tuple(panels), tuple(legends), tuple(events))
 
 

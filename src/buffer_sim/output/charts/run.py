@@ -21,7 +21,7 @@ from matplotlib.transforms import blended_transform_factory
 from buffer_sim.core.params import Parameters
 from buffer_sim.output.charts.annual import (annual_table, clean_observed, flag_partial_years,
                                              observed_marks, year_segments)
-from buffer_sim.output.charts.events import draw_events, key_height, prepare_events
+from buffer_sim.output.charts.events import Event, draw_events, key_height, prepare_events
 from buffer_sim.output.charts.layout import (Run, finite, legend_line, legend_right,
                                              line_style, plot_series, prepare_runs, set_title,
                                              time_axis, values)
@@ -95,7 +95,8 @@ def plot_overview(df: pd.DataFrame, path, events: Iterable = (), title: str | No
 
 # --- leverage ----------------------------------------------------------------------------------
 
-def _draw_leverage(fig: Figure, runs: Sequence[Run], events: Iterable, title: str | None) -> None:
+def _draw_leverage(fig: Figure, runs: Sequence[Run], events: Sequence[Event],
+                   title: str | None) -> None:
     """Fill ``fig`` with the leverage chart (see :func:`plot_leverage`)."""
     ax = fig.subplots()
     has_band = {"leverage_potential", "influence_realized"}
@@ -129,7 +130,7 @@ def leverage_floor(runs: Sequence[Run]) -> float:
 
 # --- trade -------------------------------------------------------------------------------------
 
-def _draw_trade(fig: Figure, runs: Sequence[Run], events: Iterable,
+def _draw_trade(fig: Figure, runs: Sequence[Run], events: Sequence[Event],
                 observed: pd.DataFrame | None, title: str | None) -> None:
     """Fill ``fig`` with the trade chart (see :func:`plot_trade`)."""
     monthly, annual = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
@@ -184,7 +185,7 @@ def _draw_observed(ax: Axes, observed: pd.DataFrame | None, runs: Sequence[Run])
     obs = clean_observed(observed, runs)
     if obs.empty:
         return []
-    colors = {SERIES[c].observed: SERIES[c].color for c in TRADE_ANNUAL}
+    colors = {str(SERIES[c].observed): str(SERIES[c].color) for c in TRADE_ANNUAL}
     bases = sorted(obs["basis"].unique())
     handles: list = []
     for i, basis in enumerate(bases):
@@ -209,7 +210,8 @@ def _draw_observed(ax: Axes, observed: pd.DataFrame | None, runs: Sequence[Run])
 _OVERVIEW_LEGEND_OFFSET_PT = 62
 
 
-def _draw_overview(fig: Figure, runs: Sequence[Run], events: Iterable, title: str | None) -> None:
+def _draw_overview(fig: Figure, runs: Sequence[Run], events: Sequence[Event],
+                   title: str | None) -> None:
     """Fill ``fig`` with the three-panel overview (see :func:`plot_overview`)."""
     state_ax, warmth_ax, tools_ax = fig.subplots(3, 1, sharex=True)
     _draw_state_panel(state_ax, runs)

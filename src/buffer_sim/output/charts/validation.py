@@ -9,7 +9,7 @@ the experiments (the windows and baselines are read through the attributes liste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import matplotlib
 import numpy as np
@@ -29,7 +29,7 @@ _PERSISTENCE_COLOR, _TREND_COLOR = "#7f7f7f", "#9467bd"
 WINDOW_SHADES = {"fitted": "#eeeeee", "held back": "#fff2cc", "compared": "#eeeeee",
                  "before the fit": "#e8f0f8"}
 _DPI, _WIDTH_PX, _HEIGHT_PX = 110, 1500, 1250
-_STYLE = {"font.size": 9.5, "axes.titlesize": 10.5, "legend.fontsize": 8.5,
+_STYLE: dict[Any, Any] = {"font.size": 9.5, "axes.titlesize": 10.5, "legend.fontsize": 8.5,
           "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
           "axes.spines.right": False, "lines.linewidth": 1.6}
 
