@@ -165,3 +165,10 @@ def test_chart_modules_take_data_not_the_experiments_or_the_cli(module):
                                                   "buffer_sim.api", "buffer_sim.app",
                                                   "buffer_sim.model"))]
     assert above == []
+
+
+def test_every_window_buffer_sim_validate_judges_has_its_shade():
+    from buffer_sim.cli import validate
+
+    names = {validate.FITTED, validate.HELD_BACK, validate.COMPARED, validate.BEFORE}
+    assert names <= set(charts.validation.WINDOW_SHADES)

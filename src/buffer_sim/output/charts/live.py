@@ -30,6 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from buffer_sim.core.months import month_str
+from buffer_sim.output.charts.run import leverage_floor
 from buffer_sim.output.charts.series import LEVERAGE, SERIES, WARMTH, Series
 
 #: inches at 100 dpi: the width of half the page beside the settings at 1280 px, so the
@@ -133,10 +134,7 @@ def leverage_ylim(*frames: pd.DataFrame) -> tuple[float, float]:
     """Just below zero, or below the most negative realized influence (to -1.05)."""
     lows = [float(f["influence_realized"].min()) for f in frames
             if "influence_realized" in f and len(f)]
-    low = min([0.0, *lows])
-    if low >= -0.0:
-        return (-0.05, 1.05)
-    return (max(-1.05, float(np.floor((low - 0.05) * 10) / 10)), 1.05)
+    return (leverage_floor(min([0.0, *lows])), 1.05)
 
 
 def trade_ylim(*frames: pd.DataFrame, observed: pd.DataFrame | None = None) -> tuple[float, float]:

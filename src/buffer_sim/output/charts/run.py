@@ -6,7 +6,7 @@ Single-run charts give every variable its own colour and dash, from the series t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -46,10 +46,7 @@ def plot_leverage(df: pd.DataFrame, path, events: Iterable = (), title: str | No
     Returns:
         The path written.
     """
-    runs = prepare_runs({"": df}, overlay=False)
-    marks = prepare_events(events, runs)
-    return render(path, HEIGHT_PX + key_height(marks),
-                  partial(_draw_leverage, runs=runs, events=marks, title=title))
+    return _single_run(df, path, events, HEIGHT_PX, _draw_leverage, title=title)
 
 
 def plot_trade(df: pd.DataFrame, path, events: Iterable = (), observed: pd.DataFrame | None = None,
@@ -68,10 +65,7 @@ def plot_trade(df: pd.DataFrame, path, events: Iterable = (), observed: pd.DataF
     Returns:
         The path written.
     """
-    runs = prepare_runs({"": df}, overlay=False)
-    marks = prepare_events(events, runs)
-    return render(path, HEIGHT_PX + key_height(marks),
-                  partial(_draw_trade, runs=runs, events=marks, observed=observed, title=title))
+    return _single_run(df, path, events, HEIGHT_PX, _draw_trade, observed=observed, title=title)
 
 
 def plot_overview(df: pd.DataFrame, path, events: Iterable = (), title: str | None = None) -> Path:
@@ -87,10 +81,17 @@ def plot_overview(df: pd.DataFrame, path, events: Iterable = (), title: str | No
     Returns:
         The path written.
     """
+    return _single_run(df, path, events, OVERVIEW_HEIGHT_PX, _draw_overview, title=title)
+
+
+def _single_run(df: pd.DataFrame, path, events: Iterable, height_px: int, draw: Callable,
+                **kwargs) -> Path:
+    """Prepare one run and its events, and render ``draw`` (a ``_draw_*`` below) into a
+    figure as tall as ``height_px`` plus the event key."""
     runs = prepare_runs({"": df}, overlay=False)
     marks = prepare_events(events, runs)
-    return render(path, OVERVIEW_HEIGHT_PX + key_height(marks),
-                  partial(_draw_overview, runs=runs, events=marks, title=title))
+    return render(path, height_px + key_height(marks),
+                  partial(draw, runs=runs, events=marks, **kwargs))
 
 
 # --- leverage ----------------------------------------------------------------------------------
@@ -111,7 +112,8 @@ def _draw_leverage(fig: Figure, runs: Sequence[Run], events: Sequence[Event],
         handles.append(Patch(color="#1f77b4" if runs[0].color is None else "#999999",
                              alpha=0.25, label="gap: potential leverage − realized influence"))
     ax.axhline(0, color="black", lw=0.9, zorder=1.5)
-    ax.set_ylim(leverage_floor(runs), 1.05)
+    influence = finite(runs, "influence_realized")
+    ax.set_ylim(leverage_floor(influence.min() if influence.size else 0.0), 1.05)
     ax.set_ylabel("leverage and influence (unitless: 0..1; influence −1..1)")
     legend_right(ax, handles)
     time_axis([ax], runs)
@@ -119,13 +121,12 @@ def _draw_leverage(fig: Figure, runs: Sequence[Run], events: Sequence[Event],
     set_title(fig, runs, title, "Beijing's leverage: potential, pressure applied, influence realized")
 
 
-def leverage_floor(runs: Sequence[Run]) -> float:
-    """Lower y limit: just below zero, or below the most negative influence."""
-    found = finite(runs, "influence_realized")
-    low = found.min() if found.size else 0.0
-    if low >= 0:
+def leverage_floor(lowest: float) -> float:
+    """Lower y limit of a leverage chart (here and in the app): just below zero, or below
+    the most negative realized influence ``lowest``, at most -1.05."""
+    if lowest >= 0:
         return -0.05
-    return float(max(-1.05, np.floor((low - 0.05) * 10) / 10))
+    return float(max(-1.05, np.floor((lowest - 0.05) * 10) / 10))
 
 
 # --- trade -------------------------------------------------------------------------------------
