@@ -414,7 +414,11 @@ def _month(s, a, p, draws, months):
     eff_enf = eff_enforcement(a, p)
 
     # --- tension ---------------------------------------------------------------
-    dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement)
+    # Talks need calm: recent provocations (hostility over the period) poison them, so
+    # outreach while testing buys little relief, and a test ends the talks it would
+    # need (report §The Rapid Return: the 2018 diplomacy came with a moratorium).
+    calm = 1.0 - 0.5 * (s.hostility + hostility)
+    dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement) * calm
     tension_target = _clip(
         p.tension_baseline
         + p.tension_from_hostility * s.hostility
@@ -426,7 +430,7 @@ def _month(s, a, p, draws, months):
                     + jump * lag, 0.0, 1.0)
 
     # --- nuclear programme ----------------------------------------------------------
-    engaged = a.pyongyang_outreach * a.washington_engagement
+    engaged = a.pyongyang_outreach * a.washington_engagement * calm
     freeze = 1.0 - p.freeze_effect * engaged
     progress = ((p.nuclear_base_progress_per_month * months) * freeze + gain) * (
         1.0 - p.procurement_drag * eff_enf)
@@ -459,7 +463,7 @@ def _month(s, a, p, draws, months):
     warm_rok_dprk = _warm(s.warmth_rok_dprk, share,
                           (p.warmth_mean_rok_dprk - p.warmth_rok_dprk_hostility * h)
                           + p.warmth_rok_dprk_engagement
-                          * (a.seoul_engagement * a.pyongyang_outreach))
+                          * (a.seoul_engagement * a.pyongyang_outreach * calm))
     # Beijing answers Seoul's courtship only while Seoul stays within the alliance
     # posture it tolerates: THAAD "quickly ended the diplomatic courtship" (report §The
     # New Kim on the Block), and further courting then buys nothing.
