@@ -415,9 +415,11 @@ def _month(s, a, p, draws, months):
 
     # --- tension ---------------------------------------------------------------
     # Talks need calm: recent provocations (hostility over the period) poison them, so
-    # outreach while testing buys little relief, and a test ends the talks it would
-    # need (report §The Rapid Return: the 2018 diplomacy came with a moratorium).
-    calm = 1.0 - 0.5 * (s.hostility + hostility)
+    # outreach while testing buys no relief, and a test ends the talks it would need
+    # (report §The Rapid Return: 'freeze-for-freeze' asked North Korea to 'halt missile
+    # and nuclear tests'; its 2018 diplomacy came with a moratorium).
+    calm = _clip(1.0 - 0.5 * (s.hostility + hostility) * (1.0 / p.hostility_ends_talks),
+                 0.0, 1.0)
     dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement) * calm
     tension_target = _clip(
         p.tension_baseline
