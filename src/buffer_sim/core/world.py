@@ -465,7 +465,7 @@ def _month(s, a, p, draws, months):
     warm_rok_dprk = _warm(s.warmth_rok_dprk, share,
                           (p.warmth_mean_rok_dprk - p.warmth_rok_dprk_hostility * h)
                           + p.warmth_rok_dprk_engagement
-                          * (a.seoul_engagement * a.pyongyang_outreach * calm))
+                          * (a.seoul_engagement * a.pyongyang_outreach))
     # Beijing answers Seoul's courtship only while Seoul stays within the alliance
     # posture it tolerates: THAAD "quickly ended the diplomatic courtship" (report §The
     # New Kim on the Block), and further courting then buys nothing.
