@@ -138,7 +138,9 @@ def test_c5_a_deep_squeeze_makes_pyongyang_forgo_tests_it_is_ready_for():
     projected to fall more than ``survival`` allows in half a year (report §Cold War
     Relations: the 1990s famine). With a slow programme (major-test gain halved), still
     unfinished in 2018, the 2018 squeeze, not completion, is what stops its tests in
-    some months: then survival decides, and no test is made although one was possible."""
+    some months: a test was possible, no option kept the economy above the survival
+    floor, the tests were projected to cut deeper than holding off, and no test was
+    made."""
     scenario = load_scenario(SCENARIOS / "replay_2009_2019.yaml",
                              ["parameters.nuclear_gain_major=0.025"])
     forgone = []
@@ -146,9 +148,19 @@ def test_c5_a_deep_squeeze_makes_pyongyang_forgo_tests_it_is_ready_for():
         model = run_model(scenario, seed=seed)
         df = pd.DataFrame(timeseries_rows(model)).set_index("date")
         assert (df.loc["2018-01":"2018-12", "pyongyang_declared_complete"] == 0).any()
-        months = [month_str(month) for month, d in model.decisions
-                  if d.actor == "pyongyang" and d.deciding == "survival"
-                  and "2018-01" <= month_str(month) <= "2018-12"]
+        months = []
+        for month, d in model.decisions:
+            when = month_str(month)
+            if d.actor != "pyongyang" or not "2018-01" <= when <= "2018-12":
+                continue
+            ev = d.evaluation
+            if ev is None or ev.priorities[0] != "survival":
+                continue
+            survival, floor = ev.values[0], ev.thresholds[0]
+            tests = [v for v, o in zip(survival, d.options) if o["provocation"] > 0]
+            quiet = [v for v, o in zip(survival, d.options) if o["provocation"] == 0]
+            if tests and max(survival) < floor and max(tests) < max(quiet):
+                months.append(when)
         assert (df.loc[months, "pyongyang_provocation"] == 0).all()
         forgone.append(len(months))
     assert sum(n >= 1 for n in forgone) >= 4, forgone

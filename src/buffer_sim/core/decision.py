@@ -40,7 +40,7 @@ class Decision:
         choice: instrument -> chosen value.
         previous: instrument -> last month's value.
         deciding: the priority that decided the choice, or "inertia", "forced", "pinned".
-        index: the chosen candidate's place among the actor's candidates.
+        index: the chosen candidate's place among the actor's candidates (``options``).
         reason: a sentence a teacher can read out.
         evaluation: the candidates' projected values (an ``Evaluation``).
         projected: priority -> projected value of the chosen candidate.
@@ -58,6 +58,8 @@ class Decision:
     #: builds the evaluation
     evaluate: Callable[[], "Evaluation | None"] = field(
         default=lambda: None, repr=False, compare=False)
+    #: the candidates the actor chose among (instrument -> value each, keep course first)
+    options: list[dict[str, float]] = field(default_factory=list, repr=False, compare=False)
 
     # A run makes hundreds of decisions and few of their records are read (an
     # ensemble reads none), so they are worked out when first read.

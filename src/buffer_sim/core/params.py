@@ -84,6 +84,13 @@ class Parameters:
         0.12, "share per month", "Fading of the memory of provocations.")
     hostility_per_missile: float = _p(0.06, "0..1 per test", "Hostility added by a missile test.")
     hostility_per_major: float = _p(0.2, "0..1 per test", "Hostility added by a major test.")
+    hostility_ends_talks: float = _p(
+        0.2, "0..1",
+        "Hostility (memory of recent tests) at which no talks can go on: one major test's "
+        "worth. Below it, talks work in proportion to the calm (report §The Rapid Return: "
+        "'freeze-for-freeze' asked North Korea to 'halt missile and nuclear tests'; its "
+        "2018 diplomacy came with 'a moratorium on nuclear and long-range missile tests').",
+        0.01, 1)
 
     # --- the nuclear programme -----------------------------------------------
     nuclear_base_progress_per_month: float = _p(

@@ -414,7 +414,13 @@ def _month(s, a, p, draws, months):
     eff_enf = eff_enforcement(a, p)
 
     # --- tension ---------------------------------------------------------------
-    dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement)
+    # Talks need calm: recent provocations (hostility over the period) poison them, so
+    # outreach while testing buys no relief, and a test ends the talks it would need
+    # (report §The Rapid Return: 'freeze-for-freeze' asked North Korea to 'halt missile
+    # and nuclear tests'; its 2018 diplomacy came with a moratorium).
+    calm = _clip(1.0 - 0.5 * (s.hostility + hostility) * (1.0 / p.hostility_ends_talks),
+                 0.0, 1.0)
+    dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement) * calm
     tension_target = _clip(
         p.tension_baseline
         + p.tension_from_hostility * s.hostility
@@ -426,7 +432,7 @@ def _month(s, a, p, draws, months):
                     + jump * lag, 0.0, 1.0)
 
     # --- nuclear programme ----------------------------------------------------------
-    engaged = a.pyongyang_outreach * a.washington_engagement
+    engaged = a.pyongyang_outreach * a.washington_engagement * calm
     freeze = 1.0 - p.freeze_effect * engaged
     progress = ((p.nuclear_base_progress_per_month * months) * freeze + gain) * (
         1.0 - p.procurement_drag * eff_enf)
