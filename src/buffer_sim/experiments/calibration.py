@@ -126,9 +126,16 @@ DECLARED: tuple[FitParameter, ...] = (
         "(0.008) is a guess; the 2009-2013 boom against the post-2013 hiatus (the replay "
         "halves engagement_growth_realised) identifies it."),
     FitParameter(
-        "import_growth_premium_per_month", -0.02, 0.05,
-        "Extra growth of China's imports (DPRK mining and textile exports). Identified by "
-        "the observed fall of the export/import ratio from 2.7 (2008) to 1.25 (2013)."),
+        "import_growth_premium_per_month", -0.02, 0.1,
+        "Extra growth of China's imports (DPRK mining and textile exports) in proportion "
+        "to their gap to China's exports. Identified by the observed fall of the "
+        "export/import ratio from 2.7 (2008) to 1.25 (2013)."),
+    FitParameter(
+        "import_growth_from_prices", 0.0, 0.2,
+        "Response of that growth to the world prices of coal and iron ore (investment in "
+        "DPRK mines follows what they fetch). Its default (0) is a guess; the boom of "
+        "2010-2011 at high prices against the slower growth of 2012-2013 as prices fell "
+        "identifies it."),
 )
 
 
