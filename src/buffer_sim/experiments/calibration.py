@@ -5,19 +5,18 @@ the observed years after it (2014-2015) are held back, and ``buffer-sim validate
 the model on them out of sample. The file records its window (``# Window: A..B``), and
 :func:`fitted_window` reads it back from any scenario that extends the file.
 
-What is fitted (:data:`DECLARED`): three coefficients of trade-capacity growth, each
-with bounds and the reason it is fitted. Everything else keeps its documented
+What is fitted (:data:`DECLARED`): five coefficients of trade-capacity growth (three
+for both directions, two for China's imports from the DPRK: the catch-up premium and
+its response to world coal and iron-ore prices), each with bounds and the reason it is
+fitted. Everything else keeps its documented
 default; in particular
 
 * ``export_ban_share`` is not identifiable before 2016 (the sanctions in force until
   then covered almost no trade), so it is left alone;
 * the initial capacities (``initial_state.capacity_exports/imports``) are observed,
   not fitted: they are the 2008 KOTRA split of China-DPRK trade. Fitting them would
-  only absorb a missing mechanism (observed imports grew about twice as fast as
-  exports 2009-2013, the coal boom, while the model grows both capacities at the same
-  rate) and contradict the 2008 figures;
-* there is no separate growth rate for China's imports: that would be a new
-  mechanism, not a calibration.
+  only absorb what the import premium explains (observed imports grew about twice as
+  fast as exports 2009-2013, the coal boom) and contradict the 2008 figures.
 
 Objective: the mean squared error of log annual reported trade (total, China's
 exports, China's imports) against every observed source row for the complete years
