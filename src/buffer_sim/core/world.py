@@ -506,8 +506,8 @@ def _month(s, a, p, draws, months):
     # what coal and ore fetch: a mine is not opened or extended at prices that do not
     # pay for it (ibid.: the mining sector 'a particularly large target for Chinese
     # investment'; §The New Kim on the Block: Xiyang Group's iron mine), while mines
-    # already open keep working at low prices (DPRK coal tonnage to China held up in
-    # 2014-2015 as its value fell: shipped data dprk_coal_exports_to_china): low
+    # already open keep working at low prices (sunk capital; coal tonnage to China rose
+    # in 2012-2013 as the price fell: shipped data dprk_coal_exports_to_china): low
     # prices stop the premium, they do not reverse it. World prices are inputs.
     gap = _max(1.0 - s.capacity_imports / _max(s.capacity_exports, 1e-9), 0.0)
     premium = _max(p.import_growth_premium_per_month * gap
