@@ -32,8 +32,9 @@ def register(subparsers, formatter_class) -> None:
              f"(default {DEFAULT_UNTIL})",
         description=textwrap.dedent(f"""\
             Fit the declared coefficients (trade_growth_base_per_month,
-            trade_growth_from_warmth, trade_growth_from_engagement; bounds and reasons
-            in buffer_sim/experiments/calibration.py) to observed annual China-DPRK trade from the
+            trade_growth_from_warmth, trade_growth_from_engagement,
+            import_growth_premium_per_month, import_growth_from_prices; bounds and
+            reasons in buffer_sim/experiments/calibration.py) to observed annual China-DPRK trade from the
             scenario's start to December of --until (default {DEFAULT_UNTIL}; at most
             {FIT_END[:4]}, the last observed year).
 

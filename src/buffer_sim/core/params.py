@@ -212,11 +212,27 @@ class Parameters:
         "Growth from Beijing's active promotion of border trade and infrastructure "
         "(Wen Jiabao's 2009 visit; report §Deep Engagement).", 0, 0.2)
     import_growth_premium_per_month: float = _p(
-        0.008, "share per month",
-        "Extra growth of China's imports from the DPRK: Chinese investment in DPRK mines "
-        "and the coal, textile and seafood export boom (report §China's Deep Engagement). "
-        "Observed: exports 2.7x imports in 2008, 1.25x by 2013 (observed data). Calibrated.",
-        -0.05, 0.1)
+        0.015, "share per month at a full gap",
+        "Extra growth of China's imports from the DPRK while they catch up with its exports "
+        "to it, in proportion to the gap (1 - import capacity / export capacity, both "
+        "volumes at the reference prices): Chinese investment in DPRK mines and the coal, "
+        "textile and seafood export boom (report §China's Deep Engagement). A catch-up "
+        "closes: the DPRK pays for what it buys with what it sells. Observed: exports 2.7x "
+        "imports in 2008, 1.25x by 2013 (observed data). Default: 0.8% a month at the "
+        "starting gap (about 0.55), a guess; calibrated.", -0.05, 0.2)
+    import_growth_from_prices: float = _p(
+        0.0, "share per month per unit of the mineral price index",
+        "Response of the growth of China's imports from the DPRK to what its coal and iron "
+        "ore fetch: the price index is coal and iron ore at the month's world prices over "
+        "their reference prices (``coal_reference_usd_t``, ``iron_ore_reference_usd_t``), "
+        "weighted by their export shares; at the reference prices it adds nothing. Chinese "
+        "investment in DPRK mines followed the commodity boom and a mine is not extended at "
+        "prices that do not pay for it (report §China's Deep Engagement: the mining sector "
+        "'a particularly large target for Chinese investment'). Low prices stop new "
+        "investment; they do not close mines already working (their capital is sunk, and "
+        "coal sells while it covers running costs: DPRK coal tonnage to China rose from 11.8 "
+        "to 16.5 Mt in 2012-2013 as the coal price fell; shipped data), so the premium "
+        "never turns negative. Default 0 (no response), a guess; calibrated.", -0.1, 0.3)
     engagement_growth_realised: float = _p(
         1.0, "share",
         "Share of the engagement-driven growth that materialises: 1 while the border "

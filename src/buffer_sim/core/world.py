@@ -504,22 +504,28 @@ def _month(s, a, p, draws, months):
     # block over the period: its average).
     block_path = 0.5 * (s.customs_blocked + blocked)
     unsold = block_path * (1.0 - _min(p.informal_diversion * let_through, 1.0))
-    cap_m = s.capacity_imports * _pow(1.0 + (growth + p.import_growth_premium_per_month)
+    # China's imports from the DPRK grew faster than its exports to it while the DPRK's
+    # mines, workshops and fisheries caught up with what it bought from China (coal,
+    # textiles and seafood 'began to boom'; report §China's Deep Engagement): the
+    # premium is in proportion to the gap between the two capacities (both volumes at
+    # reference prices), and closes with it. Chinese investment in the mines follows
+    # what coal and ore fetch: a mine is not opened or extended at prices that do not
+    # pay for it (ibid.: the mining sector 'a particularly large target for Chinese
+    # investment'; §The New Kim on the Block: Xiyang Group's iron mine), while mines
+    # already open keep working at low prices (sunk capital; coal tonnage to China rose
+    # in 2012-2013 as the price fell: shipped data dprk_coal_exports_to_china): low
+    # prices stop the premium, they do not reverse it. World prices are inputs.
+    gap = _max(1.0 - s.capacity_imports / _max(s.capacity_exports, 1e-9), 0.0)
+    premium = _max(p.import_growth_premium_per_month * gap
+                   + p.import_growth_from_prices * (mineral_price_index(s, p) - 1.0), 0.0)
+    cap_m = s.capacity_imports * _pow(1.0 + (growth + premium)
                                       * (1.0 - s.sanctions_scope)
                                       - p.banned_capacity_loss_per_month * unsold, months)
     cap_x_trend = s.capacity_exports * _pow(1.0 + growth * (1.0 - p.export_ban_share
                                                             * s.sanctions_scope)
                                             - p.banned_capacity_loss_per_month
                                             * p.export_ban_share * unsold, months)
-    # The DPRK sells coal and iron ore at world prices: capacity is a volume (valued at
-    # the reference prices), what China pays moves with the prices of the month, and
-    # actors expect today's prices to last (report §The New Kim on the Block: 'selling
-    # coal and other precious underground resources at random').
-    # (the rest of the exports at their own prices; never a negative share)
-    value = (_max(1.0 - p.coal_share_of_exports - p.iron_ore_share_of_exports, 0.0)
-             + p.coal_share_of_exports * (s.coal_price * (1.0 / p.coal_reference_usd_t))
-             + p.iron_ore_share_of_exports
-             * (s.iron_ore_price * (1.0 / p.iron_ore_reference_usd_t)))
+    value = export_value(s, p)
     imports_reported = cap_m * value * (1.0 - blocked) * math.exp(draws[2])
     # What the DPRK can buy depends on what it earns: demand follows its economy.
     cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
@@ -566,6 +572,31 @@ def eff_enforcement(a, p):
     enforcement plus what US secondary sanctions reach of the rest."""
     enf = a.beijing_enforcement
     return enf + p.secondary_sanctions_reach * a.washington_pressure * (1.0 - enf)
+
+
+def mineral_price_index(s, p):
+    """Coal and iron ore at the month's world prices over their reference prices,
+    weighted by their shares of DPRK exports to China (1 at the reference prices)."""
+    minerals = p.coal_share_of_exports + p.iron_ore_share_of_exports
+    if minerals <= 0.0:
+        return 1.0
+    return ((p.coal_share_of_exports * (s.coal_price * (1.0 / p.coal_reference_usd_t))
+             + p.iron_ore_share_of_exports
+             * (s.iron_ore_price * (1.0 / p.iron_ore_reference_usd_t))) * (1.0 / minerals))
+
+
+def export_value(s, p):
+    """What a unit of DPRK export capacity fetches this month (1 at the reference prices).
+
+    The DPRK sells coal and iron ore at world prices: capacity is a volume (valued at
+    the reference prices), what China pays moves with the prices of the month, and
+    actors expect today's prices to last (report §The New Kim on the Block: 'selling
+    coal and other precious underground resources at random'). The rest of the
+    exports sell at their own prices (never a negative share)."""
+    return (_max(1.0 - p.coal_share_of_exports - p.iron_ore_share_of_exports, 0.0)
+            + p.coal_share_of_exports * (s.coal_price * (1.0 / p.coal_reference_usd_t))
+            + p.iron_ore_share_of_exports
+            * (s.iron_ore_price * (1.0 / p.iron_ore_reference_usd_t)))
 
 
 def _warm(x, share, target):
@@ -629,7 +660,8 @@ def _compile():
     Numba passes to compiled code far faster than tuples or numpy scalars."""
     return jit.compiled(_month_rows, setup=_scalar_helpers,
                         jitable=(_relax, _month, _warm, measures, china_trade,
-                                 instrument_use, eff_enforcement))
+                                 instrument_use, eff_enforcement, mineral_price_index,
+                                 export_value))
 
 
 def warm_up() -> None:

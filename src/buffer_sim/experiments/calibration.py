@@ -5,19 +5,18 @@ the observed years after it (2014-2015) are held back, and ``buffer-sim validate
 the model on them out of sample. The file records its window (``# Window: A..B``), and
 :func:`fitted_window` reads it back from any scenario that extends the file.
 
-What is fitted (:data:`DECLARED`): three coefficients of trade-capacity growth, each
-with bounds and the reason it is fitted. Everything else keeps its documented
+What is fitted (:data:`DECLARED`): five coefficients of trade-capacity growth (three
+for both directions, two for China's imports from the DPRK: the catch-up premium and
+its response to world coal and iron-ore prices), each with bounds and the reason it is
+fitted. Everything else keeps its documented
 default; in particular
 
 * ``export_ban_share`` is not identifiable before 2016 (the sanctions in force until
   then covered almost no trade), so it is left alone;
 * the initial capacities (``initial_state.capacity_exports/imports``) are observed,
   not fitted: they are the 2008 KOTRA split of China-DPRK trade. Fitting them would
-  only absorb a missing mechanism (observed imports grew about twice as fast as
-  exports 2009-2013, the coal boom, while the model grows both capacities at the same
-  rate) and contradict the 2008 figures;
-* there is no separate growth rate for China's imports: that would be a new
-  mechanism, not a calibration.
+  only absorb what the import premium explains (observed imports grew about twice as
+  fast as exports 2009-2013, the coal boom) and contradict the 2008 figures.
 
 Objective: the mean squared error of log annual reported trade (total, China's
 exports, China's imports) against every observed source row for the complete years
@@ -126,9 +125,16 @@ DECLARED: tuple[FitParameter, ...] = (
         "(0.008) is a guess; the 2009-2013 boom against the post-2013 hiatus (the replay "
         "halves engagement_growth_realised) identifies it."),
     FitParameter(
-        "import_growth_premium_per_month", -0.02, 0.05,
-        "Extra growth of China's imports (DPRK mining and textile exports). Identified by "
-        "the observed fall of the export/import ratio from 2.7 (2008) to 1.25 (2013)."),
+        "import_growth_premium_per_month", -0.02, 0.1,
+        "Extra growth of China's imports (DPRK mining and textile exports) in proportion "
+        "to their gap to China's exports. Identified by the observed fall of the "
+        "export/import ratio from 2.7 (2008) to 1.25 (2013)."),
+    FitParameter(
+        "import_growth_from_prices", 0.0, 0.2,
+        "Response of that growth to the world prices of coal and iron ore (investment in "
+        "DPRK mines follows what they fetch). Its default (0) is a guess; the boom of "
+        "2010-2011 at high prices against the slower growth of 2012-2013 as prices fell "
+        "identifies it."),
 )
 
 
