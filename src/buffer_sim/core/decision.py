@@ -148,6 +148,9 @@ class Lexicographic:
     so on. If keeping course survives every filter, the actor keeps course: there is
     no reason to act when nothing is projected to go wrong (satisficing). Otherwise
     the survivors are ranked by the last priority's value less a cost of change.
+    The last priority, when no candidate holds it and nothing above it has moved the
+    actor, moves it only for a gain of at least ``least_gain`` of its scale: the least
+    of an actor's concerns does not turn its instruments for a sliver.
 
     Source: the report, Introduction and note 4 — Beijing's "no war, no instability,
     and no nuclear weapons" are "ranked in that order of precedence"; Simon's
@@ -156,15 +159,16 @@ class Lexicographic:
 
     name = "lexicographic"
 
-    def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
+    def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float,
+               least_gain: float = 0.0) -> tuple[int, int | None]:
         """Return (chosen index, index of the deciding priority or None for inertia)."""
         chosen, deciding = lexicographic(
             ev.scores(), np.array([bar for _, bar, _ in ev.goals]), ev.scales(),
-            np.asarray(ev.change, dtype=float), ev.hold, tie_tolerance, inertia)
+            np.asarray(ev.change, dtype=float), ev.hold, tie_tolerance, inertia, least_gain)
         return chosen, None if deciding < 0 else deciding
 
 
-def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
+def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia, least_gain):
     """The ``Lexicographic`` rule on arrays; it runs as Python and compiled.
 
     Args:
@@ -174,12 +178,13 @@ def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
         scales: each priority's scale (for ties and the final ranking).
         change: each candidate's departure from last month's policy.
         hold: index of the keep-course candidate.
-        tie_tolerance, inertia: the parameters of those names.
+        tie_tolerance, inertia, least_gain: the parameters of those names.
 
     Returns:
         (chosen index, index of the deciding priority, or -1 for keeping course).
     """
     n_priorities = scores.shape[0]
+    last = n_priorities - 1
     alive = np.ones(scores.shape[1], dtype=np.bool_)
     deciding = -1
     for k in range(n_priorities):
@@ -187,13 +192,14 @@ def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
         keep = alive & (row >= bars[k])
         if not keep.any():
             best = row[alive].max()
+            if k == last and alive[hold] and best - row[hold] < least_gain * scales[k]:
+                return hold, -1
             keep = alive & (row >= best - tie_tolerance * scales[k])
         if deciding < 0 and alive[hold] and not keep[hold]:
             deciding = k
         alive = keep
     if alive[hold]:
         return hold, -1
-    last = n_priorities - 1
     final = np.where(alive, scores[last] / scales[last] - inertia * change, -np.inf)
     chosen = int(np.argmax(final))  # the first of equals, in candidate order
     if deciding < 0 and chosen != hold:
@@ -202,7 +208,7 @@ def lexicographic(scores, bars, scales, change, hold, tie_tolerance, inertia):
 
 
 def _lexicographic_groups(matrix, bounds, rows, signs, bars, scales, change, tie_tolerance,
-                          inertia, out):
+                          inertia, least_gain, out):
     """``lexicographic`` for every group of a batch (compiled by ``choose_all``).
 
     Group g holds candidates ``bounds[4g]:bounds[4g + 1]`` of the batch (keep course
@@ -217,7 +223,7 @@ def _lexicographic_groups(matrix, bounds, rows, signs, bars, scales, change, tie
         for k in range(last - first):
             scores[k] = signs[first + k] * matrix[rows[first + k], a:b]
         chosen, deciding = lexicographic(scores, bars[first:last], scales[first:last],
-                                         change[a:b], 0, tie_tolerance, inertia)
+                                         change[a:b], 0, tie_tolerance, inertia, least_gain)
         out[0, g] = chosen
         out[1, g] = deciding
 
@@ -235,7 +241,9 @@ class Weighted:
 
     name = "weighted"
 
-    def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float) -> tuple[int, int | None]:
+    def choose(self, ev: Evaluation, tie_tolerance: float, inertia: float,
+               least_gain: float = 0.0) -> tuple[int, int | None]:
+        # (least_gain is the lexicographic rule's: weights already trade small gains off)
         scores, scales = ev.scores(), ev.scales()
         bars = np.array([bar for _, bar, _ in ev.goals])
         margins = np.clip((scores - bars[:, None]) / scales[:, None], -3.0, 3.0)
@@ -384,7 +392,7 @@ def warm_up() -> None:
     ints, floats = np.zeros(4, dtype=np.int64), np.zeros(1)
     ints[1] = 1
     _compiled_rule()(np.zeros((1, 1)), ints, ints[:1], floats, floats, floats, floats,
-                     0.0, 0.0, np.empty((2, 1), dtype=np.int64))
+                     0.0, 0.0, 0.0, np.empty((2, 1), dtype=np.int64))
 
 
 def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
@@ -394,7 +402,7 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
     Args:
         groups: (actor, candidates, rows of the batch) per group.
         projection: the batch's projection.
-        params: for the tie tolerance and inertia.
+        params: for the tie tolerance, inertia and least gain.
         compiled: run the lexicographic rule of all groups as one compiled loop.
 
     Returns:
@@ -411,7 +419,8 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
             lexicographic_groups.append((g, candidates, rows, inputs))
         else:
             ev = projection.evaluation(priorities, thresholds, candidates.change, rows)
-            index, deciding = actor.rule.choose(ev, params.tie_tolerance, params.inertia)
+            index, deciding = actor.rule.choose(ev, params.tie_tolerance, params.inertia,
+                                                params.least_gain)
             results[g] = (index, deciding, priorities, thresholds)
     if lexicographic_groups:
         # Two flat arrays for the compiled loop: integers (each group's bounds, then the
@@ -435,7 +444,7 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
         loop = _compiled_rule() if compiled and jit.available() else _lexicographic_groups
         loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
              floats[k:2 * k], floats[2 * k:3 * k], floats[3 * k:],
-             float(params.tie_tolerance), float(params.inertia), out)
+             float(params.tie_tolerance), float(params.inertia), float(params.least_gain), out)
         chosen, deciding = out.tolist()
         for (g, _, _, (priorities, thresholds, *_)), c, d in zip(lexicographic_groups,
                                                                   chosen, deciding):

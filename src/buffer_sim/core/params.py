@@ -42,6 +42,13 @@ class Parameters:
         "(report §Introduction: China 'reverted to a more friendly stance' only months "
         "after pressure). Keeps choices from flipping every month: a step of 0.25 must "
         "gain 1.5 scales on the deciding priority.", 0, 100)
+    least_gain: float = _p(
+        0.2, "share of a priority's scale",
+        "Least gain on an actor's last priority, when no option holds it and nothing above "
+        "it has moved the actor, for which it turns an instrument: its least concern does "
+        "not move policy for a sliver (Simon's satisficing: an aspiration not met is "
+        "pursued when a step makes a difference). A fifth of the scale; a step of Seoul's "
+        "courtship under Park gains about three quarters of one.", 0, 5)
     instrument_step: float = _p(
         0.25, "instrument units per month",
         "Largest change of a continuous instrument in one month.", 0.01, 1)
@@ -69,11 +76,18 @@ class Parameters:
     tension_damping_by_cn_enforcement: float = _p(
         0.5, "share",
         "Share of the tension from US signalling removed when Beijing enforces fully "
-        "(mean of visible enforcement and crackdown): "
+        "(visible enforcement and crackdown, weighed by ``tension_damping_share_crackdown``): "
         "Chinese enforcement gives Washington a non-military path (report: China acted "
         "'as tensions between the U.S. and North Korea peaked').")
     tension_from_rok_alignment: float = _p(
         0.05, "0..1 at full alignment", "Tension added by alliance posture (e.g. THAAD).")
+    tension_damping_share_crackdown: float = _p(
+        0.4, "share",
+        "Share of the damping of US-driven tension that comes from Beijing's crackdown on "
+        "informal trade; the rest comes from its visible enforcement. Less than half: "
+        "Washington and the UN Panel of Experts see what customs let through, while "
+        "tolerated smuggling is harder to see and to pin on Beijing (the reason that "
+        "Washington's ties with Beijing weigh its customs more, ``warmth_cn_us_*``).")
     tension_relief_from_dialogue: float = _p(
         0.4, "0..1 at full dialogue",
         "Tension removed when Pyongyang's outreach meets US or ROK engagement (report "

@@ -425,7 +425,9 @@ def _month(s, a, p, draws, months):
         p.tension_baseline
         + p.tension_from_hostility * s.hostility
         + p.tension_from_us_military * a.washington_military
-        * (1.0 - p.tension_damping_by_cn_enforcement * (0.5 * (enf + a.beijing_crackdown)))
+        * (1.0 - p.tension_damping_by_cn_enforcement
+           * ((1.0 - p.tension_damping_share_crackdown) * enf
+              + p.tension_damping_share_crackdown * a.beijing_crackdown))
         + p.tension_from_rok_alignment * a.seoul_alignment
         - p.tension_relief_from_dialogue * dialogue, 0.0, 1.0)
     tension = _clip(_relax(s.tension, tension_target, p.tension_relax_per_month, months)
