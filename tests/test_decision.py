@@ -54,6 +54,28 @@ def test_lower_priorities_only_break_ties_left_by_higher_ones():
     assert chosen == 2
 
 
+def test_an_unmet_least_concern_moves_policy_only_for_a_real_gain():
+    # Everything above holds either way; trade (the last priority, scale 0.1) is short
+    # of its threshold for every candidate. A step that gains a sliver of its scale
+    # leaves the actor where it is; one that gains more than ``least_gain`` moves it.
+    sliver = evaluation(values=[[0.3, 0.3], [0.0, 0.0], [0.900, 0.908]],
+                        thresholds=[0.6, -0.01, 1.0], change=[0.0, 0.25])
+    assert Lexicographic().choose(sliver, TOL, INERTIA, least_gain=0.2) == (0, None)
+    assert Lexicographic().choose(sliver, TOL, INERTIA, least_gain=0.0)[0] == 1
+    real = evaluation(values=[[0.3, 0.3], [0.0, 0.0], [0.90, 0.95]],
+                      thresholds=[0.6, -0.01, 1.0], change=[0.0, 0.25])
+    chosen, deciding = Lexicographic().choose(real, TOL, INERTIA, least_gain=0.2)
+    assert chosen == 1 and real.priorities[deciding] == "border_trade"
+
+
+def test_least_gain_does_not_hold_back_a_move_a_higher_priority_demands():
+    # no war fails at the hold: the move it demands is made, whatever trade gains
+    ev = evaluation(values=[[0.7, 0.5], [0.0, 0.0], [0.90, 0.90]],
+                    thresholds=[0.6, -0.01, 1.0], change=[0.0, 0.25])
+    chosen, deciding = Lexicographic().choose(ev, TOL, INERTIA, least_gain=5.0)
+    assert chosen == 1 and ev.priorities[deciding] == "no_war"
+
+
 def test_weighted_trades_a_small_loss_on_the_first_priority_for_a_big_gain_below():
     ev = evaluation(values=[[0.59, 0.61], [-0.2, 0.05], [1.0, 1.0]],
                     thresholds=[0.6, -0.01, 1.0], change=[0.0, 0.0])
@@ -99,7 +121,8 @@ def test_the_compiled_loop_chooses_what_the_rule_chooses(replay_model):
     params = replay_model.params
     for _, d in replay_model.decisions:
         rule = Lexicographic()
-        index, deciding = rule.choose(d.evaluation, params.tie_tolerance, params.inertia)
+        index, deciding = rule.choose(d.evaluation, params.tie_tolerance, params.inertia,
+                                      params.least_gain)
         assert index == d.index
         if d.deciding not in ("forced", "inertia"):
             assert d.evaluation.priorities[deciding] == d.deciding
@@ -114,5 +137,5 @@ def test_weighted_and_lexicographic_actors_mix_in_one_month(compiled):
     for _, d in model.decisions:
         actor = model.actors[d.actor]
         index, _ = actor.rule.choose(d.evaluation, model.params.tie_tolerance,
-                                     model.params.inertia)
+                                     model.params.inertia, model.params.least_gain)
         assert index == d.index, (d.actor, d.reason)

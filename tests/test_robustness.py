@@ -31,12 +31,8 @@ REQUIRED_SHARE = 0.8
 
 #: facts short of the target across the settings: name -> share when the marker was set
 SHORT = {
-    "february_2017_step": 0.74,
-    "second_half_2017_steps": 0.75,
-    "imports_under_a_tenth": 0.63,
-    "relaxes_through_the_crackdown": 0.48,
-    "pyongyang_turns_to_diplomacy": 0.38,
-    "influence_from_forgone_tests": 0.56,
+    "pyongyang_turns_to_diplomacy": 0.30,
+    "influence_from_forgone_tests": 0.51,
 }
 
 

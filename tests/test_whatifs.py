@@ -122,9 +122,9 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 12: Beijing's lower priorities never conflict with no_nukes in 2016 in this "
-    "mechanism, so the order does not change its 2016 enforcement (see "
-    "test_stylized_facts.test_d1)"))
+    "issue 12: no_nukes now conflicts with no_instability in 2016 (the economy dips with "
+    "world prices), but only at the margin: 2016 enforcement 0.218 -> 0.270 (+0.05, asked "
+    "+0.2), reported imports 2016-2017 -2% (asked -15%), 20 seeds"))
 @pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
@@ -137,10 +137,9 @@ def test_denuclearisation_first_presses_from_the_2016_tests():
 
 @pytest.mark.xfail(strict=False, reason=(
     "issue 12: since a test ends the talks (hostility_ends_talks), 2017 tension stays high and "
-    "Beijing's no_war already drives its crackdown in the replay (2017-18 mean 0.41, was "
-    "0.14); from 2018 Beijing enforces fully either way, so US reach is redundant. "
-    "Measured, 20 seeds, 2017-2018: crackdown +0.016, informal imports -4%, reported "
-    "+7% (2017 alone: visible enforcement -0.03, crackdown +0.03, reported +7%)"))
+    "Beijing's no_war already drives its crackdown in the replay; from 2018 Beijing enforces "
+    "fully either way, so US reach is redundant. Measured, 20 seeds, 2017-2018: crackdown "
+    "0.437 -> 0.441, informal imports -2%, reported +1%"))
 @pytest.mark.slow
 def test_without_us_secondary_sanctions_beijing_cracks_down_itself():
     # Headline: Beijing's own pressure. With no US reach into Chinese banks, Beijing,
@@ -176,8 +175,11 @@ def test_no_summits_means_more_tension_and_cooler_china_dprk_ties_in_2018():
 def test_no_purge_means_warmer_china_dprk_relations_and_more_trade_in_2014_2015():
     base, what_if, msg = effect("no_jang_purge_2013", "warmth_cn_dprk", "2014-01", "2015-12")
     assert what_if >= base + 0.05, msg
+    # Trade is the second thing to look at, not the headline: since import capacity
+    # grows with the DPRK's catch-up and world prices (issue 13), warmth and the SEZs move
+    # it less than before (+9% measured, 20 seeds, where the premium made it +14%).
     base, what_if, msg = effect("no_jang_purge_2013", "cn_imports_reported", "2014-01", "2015-12")
-    assert what_if >= 1.1 * base, msg
+    assert what_if >= 1.05 * base, msg
 
 
 @pytest.mark.slow
