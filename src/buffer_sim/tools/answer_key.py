@@ -429,14 +429,26 @@ def _key_02(runs: WorksheetRuns) -> Key:
             + "Enforcement moves in the replay: "
             f"{_move_list(replay_moves, 'enforcement')}. With border trade first: "
             f"{_move_list(border_moves, 'enforcement')}.")
+    parted = _first_different_choice(replay.table, nn_table, "beijing", replay.start,
+                                     replay.end)
+    verdicts_nn = (f"Ten runs: enforcement {_row(diff, 'beijing_enforcement', nn)['verdict']}, "
+                   f"reported imports {_row(diff, 'cn_imports_reported', nn)['verdict']}.")
+    if parted is None:
+        why = ("Whenever one of the top three needed a move, the same move suited the other "
+               "two (or they held either way), so their order never had to break a tie: the "
+               "three rarely conflict.")
+    else:
+        month, mine, theirs = parted
+        why = (f"The first month the orders part is {month}: the replay's Beijing "
+               f"{_choice_text(mine['choice'])} ({_decided(mine)}), with no nuclear weapons "
+               f"first {_choice_text(theirs['choice'])} ({_decided(theirs)}). Before it, "
+               "whenever one of the top three needed a move, the same move suited the other "
+               "two; after it the two histories differ, so later months differ as "
+               "consequences of that one, not as new conflicts.")
     key.add("Debrief", "Why does no nuclear weapons first change (almost) nothing?",
             f"In the replay Beijing's moves {replay.start} to {replay.end} are decided by "
             f"{_counts(replay_moves)}. With no nuclear weapons first Beijing makes the same "
-            f"choice in {same[0]} of {same[1]} months. Whenever one of the top three needed "
-            "a move, the same move suited the other two (or they held either way), so their "
-            "order never had to break a tie: the three rarely conflict. Ten runs: "
-            f"enforcement {_row(diff, 'beijing_enforcement', nn)['verdict']}, reported imports "
-            f"{_row(diff, 'cn_imports_reported', nn)['verdict']}.")
+            f"choice in {same[0]} of {same[1]} months. {why} {verdicts_nn}")
     overrule = _overrules(replay.table, border.table, border.start, border.end)
     key.add("Debrief", "Where does border trade overrule a priority that decides in the replay?",
             ("; ".join(f"{m}: with border trade first Beijing sets "
@@ -455,11 +467,17 @@ def _key_02(runs: WorksheetRuns) -> Key:
             "first in "
             f"{_months_where(_series(ts, bt)['influence_realized'] > 0)}.")
     key.add("Debrief", "Description or explanation?",
-            f"No nuclear weapons first gives the same choices in {same[0]} of {same[1]} months "
-            f"of {replay.start} to {replay.end}, so Beijing's behaviour then cannot tell the "
-            "orders of the top three apart: the ranking describes a policy whose goals "
-            "rarely conflicted. Evidence would be a month in which they did: a move that "
-            "risked instability to stop a test (or the reverse).")
+            (f"No nuclear weapons first gives the same choices in {same[0]} of {same[1]} "
+             f"months of {replay.start} to {replay.end}, so Beijing's behaviour then cannot "
+             "tell the orders of the top three apart: the ranking describes a policy whose "
+             "goals rarely conflicted. "
+             if parted is None else
+             f"The orders part in {parted[0]}, yet over ten runs the difference in "
+             f"enforcement is {_row(diff, 'beijing_enforcement', nn)['verdict']}: the goals "
+             "conflicted at the margin only, so Beijing's record barely tells the orders of "
+             "the top three apart. ")
+            + "Evidence would be a month in which they conflict hard: a move that risked "
+            "instability to stop a test (or the reverse).")
     ni_folder = "compare-replay_2009_2019-beijing_no_instability_first"
     ni, ni_ts = runs.difference(ni_folder), runs.timeseries(ni_folder)
     ni_start, ni_end = runs.window(ni_folder)
@@ -483,6 +501,22 @@ def _same_choices(a: pd.DataFrame, b: pd.DataFrame, actor: str, start, end) -> t
     y = b[(b["actor"] == actor) & (b["month"] >= start) & (b["month"] <= end)]
     same = sum(p == q for p, q in zip(x["choice"], y["choice"]))
     return same, len(x)
+
+
+def _first_different_choice(a: pd.DataFrame, b: pd.DataFrame, actor: str, start, end):
+    """(month, row in ``a``, row in ``b``) of the first month in which an actor's choices
+    in two decision tables differ, or None."""
+    x = a[(a["actor"] == actor) & (a["month"] >= start) & (a["month"] <= end)]
+    y = b[(b["actor"] == actor) & (b["month"] >= start) & (b["month"] <= end)]
+    for (_, p), (_, q) in zip(x.iterrows(), y.iterrows()):
+        if p["choice"] != q["choice"]:
+            return p["month"], p, q
+    return None
+
+
+def _decided(row) -> str:
+    priority = row["deciding_priority"]
+    return "held its course" if priority == "inertia" else f"decided by {_priority(priority)}"
 
 
 def _choice_text(choice: dict) -> str:
