@@ -1,6 +1,7 @@
 """World prices drive the value of DPRK exports (issue 13, item 1): capacity is a
-volume, what China pays moves with the coal and iron-ore prices of the month, and a
-scenario can hold a price (a ``prices`` event)."""
+volume, what China pays moves with the coal and iron-ore prices of the month (the
+volume follows them only slowly, through investment in mines), and a scenario can hold
+a price (a ``prices`` event)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,21 @@ def world(**changes) -> State:
     return State(**{**DEFAULT_INITIAL_STATE, **changes})
 
 
-def test_the_value_of_imports_moves_with_prices_and_the_volume_does_not():
-    cheap = transition(world(coal_price=60.0, iron_ore_price=60.0), Actions(), P, EXPECTED, 1)
-    dear = transition(world(coal_price=120.0, iron_ore_price=160.0), Actions(), P, EXPECTED, 1)
+def test_the_value_of_imports_moves_with_prices_and_the_volume_only_through_investment():
+    # the volume answers prices only through investment in mines
+    # (import_growth_from_prices); without it, only the value moves
+    still = P.replace(import_growth_from_prices=0.0)
+    cheap = transition(world(coal_price=60.0, iron_ore_price=60.0), Actions(), still,
+                       EXPECTED, 1)
+    dear = transition(world(coal_price=120.0, iron_ore_price=160.0), Actions(), still,
+                      EXPECTED, 1)
     assert dear.capacity_imports == cheap.capacity_imports  # the volume
+    invest = P.replace(import_growth_from_prices=0.1)
+    cheap_i = transition(world(coal_price=60.0, iron_ore_price=60.0), Actions(), invest,
+                         EXPECTED, 1)
+    dear_i = transition(world(coal_price=120.0, iron_ore_price=160.0), Actions(), invest,
+                        EXPECTED, 1)
+    assert dear_i.capacity_imports > cheap_i.capacity_imports
     def factor(c, o):
         rest = 1 - P.coal_share_of_exports - P.iron_ore_share_of_exports
         return (rest + P.coal_share_of_exports * c / P.coal_reference_usd_t
