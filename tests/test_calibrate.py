@@ -218,3 +218,18 @@ def test_the_file_records_its_window_and_validate_reads_it(cli, tmp_path):
     # Files that are not calibration files say nothing.
     assert calibration.read_window(child) is None
     assert calibration.fitted_window(load_scenario(path)) is not None  # the shipped replay's
+
+
+def test_the_shipped_fit_keeps_the_in_sample_error_of_total_trade_within_15_percent():
+    """Issues 12 and 13: the replay as shipped (with ``calibrated_parameters.yaml``) fits
+    annual total trade over the fitted window 2009-2013 within a mean absolute
+    percentage error of 15%, for the mean of 8 seeds' annual totals."""
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    objective = calibration.Objective(scenario, calibration.DECLARED,
+                                      calibration.seeds_for(scenario, 8),
+                                      calibration.observed_trade(), until=2013)
+    fitted = {p.name: getattr(scenario.parameters, p.name) for p in calibration.DECLARED}
+    table = calibration.in_sample_table(objective, fitted)
+    row = table[(table["series"] == "total") & (table["metric"] == "mape")
+           & (table["basis"] == "all")]
+    assert float(row["model"].iloc[0]) <= 15.0, table
