@@ -30,7 +30,7 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.cli.common import DEFAULT_OUT, load_for_output
 from buffer_sim.scenario.catalog import DEFAULT_SCENARIO, project_root
 from buffer_sim.core.months import month_str
-from buffer_sim.experiments import metrics, runner
+from buffer_sim.experiments import engines, metrics, runner
 from buffer_sim.scenario import observed
 from buffer_sim.experiments.calibration import fitted_window, relative_label
 from buffer_sim.experiments.runner import FLOAT_FORMAT
@@ -308,8 +308,8 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
     Returns:
         ``(tables, world seeds, uncertain paths, drawn values)``.
     """
-    # lazy: loads Mesa and pandas; command dispatch: only when the command runs
-    from buffer_sim.experiments import engines, ensemble, metrics
+    # lazy: loads Mesa; command dispatch: only when the command runs
+    from buffer_sim.experiments import ensemble
     # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.experiments import jobs
     # lazy: loads Mesa; command dispatch: only when the command runs

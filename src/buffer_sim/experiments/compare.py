@@ -752,8 +752,8 @@ def write_charts(comparison: Comparison, folder, metrics: Sequence[str] = COMPAR
 
     Returns:
         The paths written, in ``CHART_FILES`` order.
-    # lazy: the charts load Matplotlib, which only drawing needs
     """
+    # lazy: the charts load Matplotlib, which only drawing needs
     from buffer_sim.output import charts as plots
 
     folder = Path(folder)
