@@ -65,10 +65,12 @@ ROUGH_SECONDS_PER_MONTH = 0.001
 WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
 _END = object()
-#: What the fork server imports for runs of the model, and for drawing charts only.
-MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload")
+#: What the fork server imports for runs of the model, and for drawing charts only;
+#: ``server_heap`` comes last (it freezes what the others loaded).
+MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload",
+                 "buffer_sim.experiments.server_heap")
 CHART_MODULES = ("buffer_sim.experiments.engines", "buffer_sim.experiments.runner",
-                 "buffer_sim.output.charts")
+                 "buffer_sim.output.charts", "buffer_sim.experiments.server_heap")
 
 
 def chunk_size(seconds_each: float, runs: int, workers: int,
