@@ -11,9 +11,10 @@ machine (absolute times vary between machines; the ratios travel better):
    ``buffer-sim run`` uses because loading the compiler costs ~0.3 s) is shown too.
 2. ``buffer-sim run`` of the default scenario with its charts, against starting
    Python and importing mesa and matplotlib.pyplot. Target: at most 2x. On a machine
-   with two or more cores the command draws its three charts in two worker processes
+   with two or more cores the command draws its three charts in three worker processes
    (forked from a server that imports Matplotlib while the model runs), so this
-   ratio counts wall time, not CPU time.
+   ratio counts wall time, not CPU time; other work on the machine's cores slows the
+   command more than the baseline (the charts are about a third of its CPU time).
 
 Each timing is the best of several repeats (``time.perf_counter``): the best is the
 least disturbed by other processes. Usage::

@@ -14,9 +14,9 @@ __all__ = ["__version__", "compare", "run"]
 
 
 def __getattr__(name):
-    # lazy: loaded on first use: the API imports pandas and Mesa (seconds), and
-    # 'import buffer_sim' (e.g. for the version) should not pay for them.
     if name in ("run", "compare"):
+        # lazy: loaded on first use: the API imports pandas and Mesa (seconds), and
+        # 'import buffer_sim' (e.g. for the version) should not pay for them.
         from buffer_sim import api
 
         return getattr(api, name)

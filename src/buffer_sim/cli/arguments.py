@@ -65,7 +65,7 @@ def check_arguments(args) -> None:
                                                    "give the seed once")
     runs = getattr(args, "runs", 1) if isinstance(getattr(args, "runs", 1), int) else 1
     if getattr(args, "param", None):
-        from buffer_sim.experiments.sweep import parse_param  # lazy: pandas: only when needed
+        from buffer_sim.experiments.sweep import parse_param  # lazy: Mesa (via jobs): likewise
 
         for text in args.param:  # N of PATH=LOW:HIGH:N, before a grid of N is built
             n = str(text).partition("=")[2].split(":")[-1].strip()

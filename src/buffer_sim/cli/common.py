@@ -35,7 +35,7 @@ def load_for_output(args, seed):
     Returns:
         (scenario, the ``--out`` folder, the run's own folder inside it).
     """
-    from buffer_sim.experiments import runner  # lazy: pandas and mesa: when the command runs
+    from buffer_sim.experiments import runner  # lazy: pandas: when the command runs
 
     out_dir = Path(args.out).expanduser()
     if out_dir.exists() and not out_dir.is_dir():
@@ -82,7 +82,7 @@ def check_out(out) -> Path:
 
 def load_from_args(args):
     """The resolved scenario of ``args.scenario`` with ``--set`` and ``--seed``."""
-    from buffer_sim.experiments import runner  # lazy: pandas and mesa: when the command runs
+    from buffer_sim.experiments import runner  # lazy: pandas: when the command runs
 
     seed = None if args.seed is None else runner.check_seed(args.seed)
     return runner.load(resolve_scenario(args.scenario), seed=seed, overrides=args.set)

@@ -13,6 +13,7 @@ from buffer_sim.experiments.compare import NOISE_RULE, check_runs, assign_sets
 from buffer_sim.scenario.catalog import resolve_scenario
 from buffer_sim.experiments import compare, runner
 from buffer_sim.cli.common import progress_bar
+from buffer_sim.output.charts.series import METRICS
 
 PROG = "buffer-sim"
 
@@ -164,9 +165,6 @@ def summary(result, folder: Path) -> str:
     With runs, each difference is followed by the N runs' median paired difference,
     its 5-95% range and the verdict (``compare.NOISE_RULE``).
     """
-    # lazy: command dispatch: only when the command runs
-    from buffer_sim.output.charts.series import METRICS
-
     diff = result.difference.set_index(["metric", "scenario"])
     labels = result.labels
     runs = result.runs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from buffer_sim.cli.common import add_scenario_arguments, check_out, progress, write_error
 from buffer_sim.experiments.outcomes import outcome_help
-from buffer_sim.experiments import outcomes
+from buffer_sim.experiments import outcomes, runner
 from buffer_sim.scenario.catalog import resolve_scenario
 from buffer_sim.cli.options import engine_choice
 
@@ -52,8 +52,8 @@ def register(subparsers, formatter_class) -> None:
 
 
 def handler(args, argv) -> int:
-    # lazy: loads pandas; command dispatch: only when the command runs
-    from buffer_sim.experiments import runner, sweep
+    # lazy: loads Mesa; command dispatch: only when the command runs
+    from buffer_sim.experiments import sweep
 
     out_dir = check_out(args.out)
     outcomes.parse_outcome(args.outcome)

@@ -30,10 +30,11 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.cli.common import DEFAULT_OUT, load_for_output
 from buffer_sim.scenario.catalog import DEFAULT_SCENARIO, project_root
 from buffer_sim.core.months import month_str
-from buffer_sim.experiments import metrics, runner
+from buffer_sim.experiments import engines, metrics, runner
 from buffer_sim.scenario import observed
 from buffer_sim.experiments.calibration import fitted_window, relative_label
 from buffer_sim.experiments.runner import FLOAT_FORMAT
+from buffer_sim.output import charts
 from buffer_sim.output.files import atomic_write_bytes, atomic_write_text
 from buffer_sim.experiments.metrics import BAND, TRADE_SERIES, _SERIES_LABELS, format_table
 
@@ -308,8 +309,8 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
     Returns:
         ``(tables, world seeds, uncertain paths, drawn values)``.
     """
-    # lazy: loads Mesa and pandas; command dispatch: only when the command runs
-    from buffer_sim.experiments import engines, ensemble, metrics
+    # lazy: loads Mesa; command dispatch: only when the command runs
+    from buffer_sim.experiments import ensemble
     # lazy: loads Mesa; command dispatch: only when the command runs
     from buffer_sim.experiments import jobs
     # lazy: loads Mesa; command dispatch: only when the command runs
@@ -419,9 +420,6 @@ def write_validation(validation: Validation, out_dir, chart: bool = True) -> Pat
 
 def chart_png(validation: Validation) -> bytes:
     """``validation.png`` as bytes (``charts.validation_png``): one panel per series."""
-    # lazy: loads Matplotlib; command dispatch: only when the command runs
-    from buffer_sim.output import charts
-
     v, sc = validation, validation.scenario
     judged = {s for w in v.windows for s in w.baselines}
     series = [s for s in TRADE_SERIES if s in judged]

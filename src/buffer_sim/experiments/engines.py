@@ -66,11 +66,13 @@ WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
 _END = object()
 #: What the fork server imports for runs of the model, and for drawing charts only (the
-#: drawing modules themselves: the charts package loads them, and Matplotlib, on first use).
-MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload")
+#: drawing modules themselves: the charts package loads them, and Matplotlib, on first
+#: use); ``server_heap`` comes last (it freezes what the others loaded).
+MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload",
+                 "buffer_sim.experiments.server_heap")
 CHART_MODULES = ("buffer_sim.experiments.engines", "buffer_sim.experiments.runner",
                  "buffer_sim.output.charts.run", "buffer_sim.output.charts.compare",
-                 "buffer_sim.output.charts.ensemble")
+                 "buffer_sim.output.charts.ensemble", "buffer_sim.experiments.server_heap")
 
 
 def chunk_size(seconds_each: float, runs: int, workers: int,

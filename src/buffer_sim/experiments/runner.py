@@ -29,6 +29,7 @@ from buffer_sim.core.version import __version__
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.core.months import month_str, month_year
 from buffer_sim.output.files import atomic_write_text, sha256_file, staged_dir
+from buffer_sim.experiments import engines
 from buffer_sim.experiments.engines import call_in_parallel
 from buffer_sim.scenario import observed
 from buffer_sim.output import charts, report
@@ -199,10 +200,11 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
         result: from ``run``.
         out_dir: parent folder (created if missing).
         command_line: recorded in the manifest; a list of arguments or a string.
-        workers: processes drawing the charts (None: every core). More than one
-            starts worker processes, which import the calling script as a module
-            (multiprocessing's rule): only for a script guarded by
-            ``if __name__ == "__main__"``, as the command line is.
+        workers: processes drawing the charts (None: one per chart where this
+            process may use two or more cores, else one). More than one starts worker
+            processes, which import the calling script as a module (multiprocessing's
+            rule): only for a script guarded by ``if __name__ == "__main__"``, as the
+            command line is.
 
     Returns:
         The absolute path of the run's folder.
@@ -212,6 +214,12 @@ def write_outputs(result: RunResult, out_dir, command_line=None,
     run_id = (f"{scenario.name}, {month_str(scenario.start)}..{month_str(scenario.end)}, "
               f"seed {scenario.seed}")
     df, events = result.timeseries, list(result.events)
+    if workers is None:
+        # One process per chart even on two cores: the three finish together (the
+        # cores share them) instead of two drawn one after the other on one core
+        # while the other idles. The replay's charts take 0.85, 0.74 and 0.60 s of CPU:
+        # 1.34 s on the busier of two workers, about 1.1 s shared by three.
+        workers = len(CHART_FILES) if engines.default_workers() > 1 else 1
     with staged_dir(final) as tmp:
         atomic_write_text(tmp / "timeseries.csv", csv_text(df))
         atomic_write_text(tmp / "decisions.csv", csv_text(result.decisions))

@@ -22,7 +22,8 @@ import pandas as pd
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.experiments.outcomes import OUTCOMES, check_outcome, parse_outcome
 from buffer_sim.experiments import runner, engines, jobs
-from buffer_sim.scenario.uncertain import normalize_path, draw, uncertain_of, world_seeds
+from buffer_sim.scenario.uncertain import draw, uncertain_of, world_seeds
+from buffer_sim.scenario.uncertain_block import normalize_path
 from buffer_sim.output import charts
 from buffer_sim.output.files import atomic_write_text, staged_dir
 from buffer_sim.experiments.runner import csv_text, provenance, write_manifest

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import difflib
 import hashlib
 import json
 import math
 import re
-import reprlib
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -45,6 +43,10 @@ from buffer_sim.core.months import month_str, parse_month
 from buffer_sim.core.params import PARAMETER_RANGES, Parameters
 from buffer_sim.core.priorities import PRIORITIES
 from buffer_sim.core.world import INSTRUMENTS, STATE_VARIABLES
+from buffer_sim.scenario.names import (show, suggest, unknown, unknown_parameter_text,
+                                       unknown_text)
+from buffer_sim.scenario.uncertain_block import (THRESHOLD_RANGE, check_event_paths,
+                                                 check_uncertain)
 
 MAX_FILE_BYTES = 1_000_000
 #: world prices a ``prices`` event can hold, US$/t
@@ -116,7 +118,7 @@ def _within(lo: float, hi: float):
     return check
 
 
-Threshold = Annotated[Number, AfterValidator(_within(-5.0, 5.0))]
+Threshold = Annotated[Number, AfterValidator(_within(*THRESHOLD_RANGE))]
 Share = Annotated[Number, AfterValidator(_within(0.0, 1.0))]
 Shock = Annotated[Number, AfterValidator(_within(-2.0, 2.0))]
 PricePerTonne = Annotated[Number, AfterValidator(_within(1.0, 1000.0))]
@@ -138,7 +140,7 @@ def _known_parameters(values: dict) -> dict:
     suggested, not all ~80 of them) and within the range the table declares."""
     for name in values:
         if name not in PARAMETER_RANGES:
-            raise _Problem(f".{name}", _unknown_parameter_text(name))
+            raise _Problem(f".{name}", unknown_parameter_text(name))
     return _keyed_ranges(PARAMETER_RANGES, lambda r: r)(values)
 
 
@@ -156,7 +158,7 @@ def _month_text(value) -> str:
         value = value.isoformat()
     if not isinstance(value, str) or len(value) > 40:
         raise ValueError(f"expected a month as YYYY-MM (or a date YYYY-MM-DD), "
-                         f"got {_show(value)}")
+                         f"got {show(value)}")
     parse_month(value)
     return value
 
@@ -180,7 +182,7 @@ PriorityOrder = Annotated[tuple[PriorityName, ...], AfterValidator(_priority_ord
 def _instrument_problem(actor: str, name: str, value: float) -> str | None:
     """Why ``value`` cannot be ``actor``'s instrument ``name`` (None when it can)."""
     if name not in INSTRUMENTS[actor]:
-        return _unknown_text(name, INSTRUMENTS[actor], f"instrument of {actor}")
+        return unknown_text(name, INSTRUMENTS[actor], f"instrument of {actor}")
     lo, hi, meaning = INSTRUMENTS[actor][name]
     problem = _out_of_range(value, lo, hi)
     if problem:
@@ -334,7 +336,7 @@ class ForcedAction(_Event):
             if self.set is not None:
                 problem = _instrument_problem(self.actor, name, value)
             elif name not in INSTRUMENTS[self.actor]:
-                problem = _unknown_text(name, INSTRUMENTS[self.actor],
+                problem = unknown_text(name, INSTRUMENTS[self.actor],
                                         f"instrument of {self.actor}")
             elif name in ACTORS[self.actor].discrete:
                 levels = ACTORS[self.actor].discrete[name]
@@ -439,7 +441,7 @@ class Pin(_Frozen):
     @model_validator(mode="after")
     def _valid(self) -> Pin:
         if self.instrument not in INSTRUMENTS[self.actor]:
-            raise _Problem(".instrument", _unknown_text(
+            raise _Problem(".instrument", unknown_text(
                 self.instrument, INSTRUMENTS[self.actor], f"instrument of {self.actor}"))
         problem = _instrument_problem(self.actor, self.instrument, self.value)
         if problem:
@@ -461,7 +463,7 @@ class Pin(_Frozen):
 
 
 class UncertainSpec(_Frozen):
-    """One uncertain parameter (``uncertain:``), checked by ``uncertain.check_uncertain``."""
+    """One uncertain parameter (``uncertain:``), checked by ``uncertain_block.check_uncertain``."""
 
     dist: Literal["uniform", "normal", "triangular"]
     low: Number | None = None
@@ -542,7 +544,7 @@ class Scenario(_Frozen):
     #: absent, for the actors' thresholds (``_in_period``)
     events: tuple[Event, ...] = Field(default=(), validate_default=True)
     pins: tuple[Pin, ...] = ()
-    #: path -> distribution (``uncertain.check_uncertain``)
+    #: path -> distribution (``uncertain_block.check_uncertain``)
     uncertain: dict[str, dict] = Field(default_factory=dict)
     path: str = ""
     files: tuple[str, ...] = ()
@@ -628,43 +630,6 @@ class Scenario(_Frozen):
 
 # --- loading ---------------------------------------------------------------------------------
 
-_REPR = reprlib.Repr(maxlevel=2, maxstring=40, maxother=40, maxlist=4, maxtuple=4,
-                     maxdict=4, maxset=4, maxlong=40)
-
-
-def _show(value) -> str:
-    """A bad value as the user wrote it, shortened (never the whole of a huge value)."""
-    return _REPR.repr(value)
-
-
-def _suggest(word, options, n: int = 1) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=n, cutoff=0.6)
-    if not close:
-        return ""
-    names = [f"'{c}'" for c in close]
-    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f" (did you mean {listed}?)"
-
-
-def _unknown_text(word, options, what) -> str:
-    return (f"unknown {what} {_show(word)}{_suggest(word, options)}; "
-            f"expected one of: {', '.join(sorted(map(str, options)))}")
-
-
-def _unknown(file, field, word, options, what) -> ScenarioError:
-    return ScenarioError(file, field, _unknown_text(word, options, what))
-
-
-def _unknown_parameter_text(word) -> str:
-    """Unknown coefficient: the closest names, not all ~80 of them."""
-    return (f"unknown parameter {_show(word)}{_suggest(word, PARAMETER_RANGES, n=3)}; "
-            "see 'buffer-sim params' for every parameter")
-
-
-def _unknown_parameter(file, field, word) -> ScenarioError:
-    return ScenarioError(file, field, _unknown_parameter_text(word))
-
-
 class _Strict:
     """PyYAML's SafeLoader (plain data only: no tag ever constructs an object), stricter:
 
@@ -687,7 +652,7 @@ class _Strict:
                     continue
                 if first is not None:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {_show(key)} (first given on line "
+                        None, None, f"duplicate key {show(key)} (first given on line "
                                     f"{first.line + 1})", key_node.start_mark)
                 seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
@@ -878,7 +843,7 @@ def _check_actor_names(file, raw: dict) -> None:
     if isinstance(actors, dict):
         for actor in actors:
             if actor not in ACTORS:
-                raise _unknown(str(file), f"actors.{actor}", actor, ACTORS, "actor")
+                raise unknown(str(file), f"actors.{actor}", actor, ACTORS, "actor")
 
 
 def _event_kind(loc: list) -> str | None:
@@ -897,7 +862,7 @@ def _literal_options(error: dict) -> list[str]:
 
 
 def _describe(file, error: dict) -> ScenarioError:
-    loc, kind, got = list(error["loc"]), error["type"], _show(error.get("input"))
+    loc, kind, got = list(error["loc"]), error["type"], show(error.get("input"))
     event_kind = _event_kind(loc)
     problem = error["msg"]
     # a key of a mapping (a name): pydantic puts '[key]' after it
@@ -907,7 +872,7 @@ def _describe(file, error: dict) -> ScenarioError:
     key_error = kind == "invalid_key" or (name_key and not isinstance(error.get("input"), str))
     if key_error and (parts := loc if kind == "invalid_key" else loc[:-1]):
         field = f"{_loc(parts[:-1])}.{parts[-1]}".lstrip(".")
-        return ScenarioError(str(file), field, f"field names must be text, got {_show(parts[-1])}")
+        return ScenarioError(str(file), field, f"field names must be text, got {show(parts[-1])}")
     if name_key:
         loc = loc[:-1]
     if kind == "extra_forbidden" and event_kind and loc[-1] in _EVENT_ATTRIBUTES:
@@ -916,7 +881,7 @@ def _describe(file, error: dict) -> ScenarioError:
                    f"(it reads: {', '.join((*needs, *optional))})")
     elif kind == "extra_forbidden":
         options = _fields_at(loc[:-1], event_kind)
-        problem = f"unknown field {_show(loc[-1])}{_suggest(loc[-1], options)}"
+        problem = f"unknown field {show(loc[-1])}{suggest(loc[-1], options)}"
         if options:
             problem += f"; expected one of: {', '.join(options)}"
     elif kind == "missing" and event_kind and loc[-1] in EVENT_FIELDS[event_kind][0]:
@@ -931,11 +896,11 @@ def _describe(file, error: dict) -> ScenarioError:
         noun = _NOUNS.get(frozenset(options))
         if kind == "union_tag_invalid":
             loc.append("kind")
-            got = _show(word)
+            got = show(word)
         if noun:
-            problem = _unknown_text(word, options, noun)
+            problem = unknown_text(word, options, noun)
         else:
-            problem = (f"unknown value {got}{_suggest(word, options)}; expected "
+            problem = (f"unknown value {got}{suggest(word, options)}; expected "
                        f"one of: {', '.join(options)}")
     elif kind == "value_error":
         found = error.get("ctx", {}).get("error")
@@ -1086,7 +1051,7 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...], name: str | None = None,
     if spec.extends:
         parent_path = path.parent / spec.extends
         if not _exists(parent_path) or not spec.extends.strip():
-            raise ScenarioError(name, "extends", f"file {_show(spec.extends)} not found "
+            raise ScenarioError(name, "extends", f"file {show(spec.extends)} not found "
                                                  f"(looked in {path.parent})")
         parent_name = str(Path(name).parent / spec.extends)
         if parent_path.resolve() in (*chain, path):
@@ -1097,13 +1062,13 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...], name: str | None = None,
         for i, label in enumerate(spec.drop_events or []):
             if label not in labels:
                 raise ScenarioError(name, f"drop_events[{i}]",
-                                    f"no inherited event is labelled {_show(label)}"
-                                    f"{_suggest(label, labels)}")
+                                    f"no inherited event is labelled {show(label)}"
+                                    f"{suggest(label, labels)}")
         pin_keys = {f"{p.get('actor')}.{p.get('instrument')}" for p in parent.get("pins") or []}
         for i, key in enumerate(spec.drop_pins or []):
             if key not in pin_keys:
                 raise ScenarioError(name, f"drop_pins[{i}]",
-                                    f"no inherited pin on {_show(key)}{_suggest(key, pin_keys)}")
+                                    f"no inherited pin on {show(key)}{suggest(key, pin_keys)}")
         if spec.drop_pins:
             parent = {**parent, "pins": [p for p in parent.get("pins") or []
                                          if f"{p.get('actor')}.{p.get('instrument')}"
@@ -1123,7 +1088,7 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...], name: str | None = None,
 
 def _as_typed(text: str) -> str:
     """Command-line text as it was typed, or quoted when it would not read as one line."""
-    return text if text.isprintable() and len(text) <= 100 else _show(text)
+    return text if text.isprintable() and len(text) <= 100 else show(text)
 
 
 #: fields whose value is a list of names: besides a YAML list ``[a, b]``, the comma
@@ -1184,10 +1149,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
                                                      "file that extends the one you want")
     if parts[0] not in top:
         raise ScenarioError("--set", _as_typed(key),
-                            f"unknown path{_suggest(parts[0], top | set(ACTORS))}; start with "
+                            f"unknown path{suggest(parts[0], top | set(ACTORS))}; start with "
                             f"an actor ({', '.join(ACTORS)}) or one of: {', '.join(sorted(top))}")
     if parts[0] == "actors" and len(parts) > 1 and parts[1] not in ACTORS:
-        raise _unknown("--set", _as_typed(key), parts[1], ACTORS, "actor")
+        raise unknown("--set", _as_typed(key), parts[1], ACTORS, "actor")
     try:
         value = yaml.load(value_text, Loader=_Loader) if value_text.strip() else ""  # noqa: S506
     except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
@@ -1225,8 +1190,8 @@ def _match_labels(items: list, labels: list[str], text: str) -> list[str]:
         else:
             word = pieces[i].strip()
             raise ScenarioError("--set", _as_typed(text),
-                                f"no event is labelled {_show(word)}"
-                                f"{_suggest(word, list(known), n=2)}; an event's name is "
+                                f"no event is labelled {show(word)}"
+                                f"{suggest(word, list(known), n=2)}; an event's name is "
                                 "its label: in the scenario's events:")
     return out
 
@@ -1248,7 +1213,7 @@ def _drop(out: dict, parts: list[str], value, text: str) -> None:
     for name in (str(v).strip() for v in value):
         if name not in keys:
             raise ScenarioError("--set", _as_typed(text),
-                                f"no pin on {_show(name)}{_suggest(name, keys)}; the pins "
+                                f"no pin on {show(name)}{suggest(name, keys)}; the pins "
                                 f"are on: {', '.join(sorted(keys)) or 'nothing'}")
     gone = {str(v).strip() for v in value}
     out["pins"] = [p for p in out.get("pins") or []
@@ -1277,7 +1242,7 @@ def apply_overrides(raw: dict, overrides) -> dict:
                 nxt = node[part] = {}
             if not isinstance(nxt, dict):
                 raise ScenarioError("--set", _as_typed(text),
-                                    f"{_show(part)} is not a group of fields")
+                                    f"{show(part)} is not a group of fields")
             node = nxt
         node[parts[-1]] = list(value) if isinstance(value, list) else value
     return out
@@ -1450,8 +1415,6 @@ def _resolve(file: str, raw: dict, files: list[str]) -> Scenario:
               and getattr(spec, name) is not None}
     scenario = _validated(file, Scenario, {**fields, "path": file, "files": tuple(files),
                                            "resolved": resolved})
-    # lazy: uncertain imports this module (an import cycle at module top)
-    from buffer_sim.scenario.uncertain import check_event_paths, check_uncertain
     uncertain = check_uncertain(file, {k: v.model_dump(exclude_none=True)
                                        for k, v in (spec.uncertain or {}).items()})
     check_event_paths(file, uncertain, scenario.events)
