@@ -102,8 +102,9 @@ class Parameters:
         0.2, "0..1",
         "Hostility (memory of recent tests) at which no talks can go on: one major test's "
         "worth. Below it, talks work in proportion to the calm (report §The Rapid Return: "
-        "'freeze-for-freeze' asked North Korea to 'halt missile and nuclear tests'; its "
-        "2018 diplomacy came with 'a moratorium on nuclear and long-range missile tests').",
+        "China's 2017 'freeze-for-freeze' proposal asked North Korea to 'halt missile and "
+        "nuclear tests' as its half of talks). Whether Pyongyang stops testing is the "
+        "model's output, not this number's source.",
         0.01, 1)
 
     # --- the nuclear programme -----------------------------------------------

@@ -416,8 +416,8 @@ def _month(s, a, p, draws, months):
     # --- tension ---------------------------------------------------------------
     # Talks need calm: recent provocations (hostility over the period) poison them, so
     # outreach while testing buys no relief, and a test ends the talks it would need
-    # (report §The Rapid Return: 'freeze-for-freeze' asked North Korea to 'halt missile
-    # and nuclear tests'; its 2018 diplomacy came with a moratorium).
+    # (report §The Rapid Return: China's 2017 'freeze-for-freeze' asked North Korea to
+    # 'halt missile and nuclear tests' as its half of talks).
     calm = _clip(1.0 - 0.5 * (s.hostility + hostility) * (1.0 / p.hostility_ends_talks),
                  0.0, 1.0)
     dialogue = a.pyongyang_outreach * _max(a.washington_engagement, a.seoul_engagement) * calm
