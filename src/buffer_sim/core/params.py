@@ -47,8 +47,9 @@ class Parameters:
         "Least gain on an actor's last priority, when no option holds it and nothing above "
         "it has moved the actor, for which it turns an instrument: its least concern does "
         "not move policy for a sliver (Simon's satisficing: an aspiration not met is "
-        "pursued when a step makes a difference). A fifth of the scale; a step of Seoul's "
-        "courtship under Park gains about three quarters of one.", 0, 5)
+        "pursued when a step makes a difference). Invented: a fifth of what the "
+        "priority's scale calls a meaningful difference, four times the tie tolerance; "
+        "half to double in the robust replay.", 0, 5)
     instrument_step: float = _p(
         0.25, "instrument units per month",
         "Largest change of a continuous instrument in one month.", 0.01, 1)
