@@ -169,8 +169,9 @@ REASON_TEMPLATES: dict[str, str] = {
                   "{goal} is {threshold})."),
     # inertia: nothing was projected to go wrong
     "inertia": "{actor} {did}{pinned} because all its priorities were projected to hold.",
-    # inertia: something would go wrong, but no move would help
-    "inertia_short": ("{actor} {did}{pinned} because no alternative did better on {goal} (the "
+    # inertia: something would go wrong, but no move would help enough (within the tie
+    # tolerance, or, for the actor's least concern, less than ``least_gain``)
+    "inertia_short": ("{actor} {did}{pinned} because no alternative did enough better on {goal} (the "
                       "{measure} is {value}, {relation} its threshold of {threshold})."),
     # {pinned} in the others (not forced): the instruments the scenario fixes this month
     "pinned": " ({pins} fixed by the scenario)",
