@@ -495,10 +495,15 @@ def _key_02(runs: WorksheetRuns) -> Key:
     return key
 
 
+def _actor_months(table: pd.DataFrame, actor: str, start, end) -> pd.DataFrame:
+    """An actor's rows of a decision table, months ``start`` to ``end``."""
+    return table[(table["actor"] == actor) & (table["month"] >= start)
+                 & (table["month"] <= end)]
+
+
 def _same_choices(a: pd.DataFrame, b: pd.DataFrame, actor: str, start, end) -> tuple[int, int]:
     """(months with the same choice, months) of an actor in two decision tables."""
-    x = a[(a["actor"] == actor) & (a["month"] >= start) & (a["month"] <= end)]
-    y = b[(b["actor"] == actor) & (b["month"] >= start) & (b["month"] <= end)]
+    x, y = _actor_months(a, actor, start, end), _actor_months(b, actor, start, end)
     same = sum(p == q for p, q in zip(x["choice"], y["choice"]))
     return same, len(x)
 
@@ -506,8 +511,7 @@ def _same_choices(a: pd.DataFrame, b: pd.DataFrame, actor: str, start, end) -> t
 def _first_different_choice(a: pd.DataFrame, b: pd.DataFrame, actor: str, start, end):
     """(month, row in ``a``, row in ``b``) of the first month in which an actor's choices
     in two decision tables differ, or None."""
-    x = a[(a["actor"] == actor) & (a["month"] >= start) & (a["month"] <= end)]
-    y = b[(b["actor"] == actor) & (b["month"] >= start) & (b["month"] <= end)]
+    x, y = _actor_months(a, actor, start, end), _actor_months(b, actor, start, end)
     for (_, p), (_, q) in zip(x.iterrows(), y.iterrows()):
         if p["choice"] != q["choice"]:
             return p["month"], p, q
@@ -526,10 +530,8 @@ def _choice_text(choice: dict) -> str:
 def _overrules(replay: pd.DataFrame, other: pd.DataFrame, start, end):
     """Months where ``other``'s Beijing choice differs from the replay's and was decided
     by border trade, while the replay's was decided by another priority."""
-    x = replay[(replay["actor"] == "beijing") & (replay["month"] >= start)
-               & (replay["month"] <= end)].set_index("month")
-    y = other[(other["actor"] == "beijing") & (other["month"] >= start)
-              & (other["month"] <= end)].set_index("month")
+    x = _actor_months(replay, "beijing", start, end).set_index("month")
+    y = _actor_months(other, "beijing", start, end).set_index("month")
     out = []
     for month in y.index:
         r, b = x.loc[month], y.loc[month]
@@ -552,8 +554,7 @@ def _key_03(runs: WorksheetRuns) -> Key:
     seoul = runs.explained[0]
     moves = seoul.moves()
     align = moves[["alignment" in c for c in moves["changes"]]]
-    rows = seoul.table[(seoul.table["actor"] == "seoul") & (seoul.table["month"] >= seoul.start)
-                       & (seoul.table["month"] <= seoul.end)]
+    rows = _actor_months(seoul.table, "seoul", seoul.start, seoul.end)
     changed = rows[rows["administration"] != ""]
     orders = [" > ".join(_priority(p) for p in order)
               for order in dict.fromkeys(tuple(r) for r in rows["projected"])]
