@@ -380,6 +380,8 @@ class BufferModel(mesa.Model):
         self.state = self.state.replace(**world_prices(self.month, self.held_prices))
         now = self.state
         params = self.params
+        for actor in self.actors.values():
+            actor.observe(now, params)
         cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
         groups: list[tuple[str, Candidates, dict]] = [(name, cands[name], {}) for name in self.actors]
         # Realized influence compares Pyongyang's own choice (even in months whose act

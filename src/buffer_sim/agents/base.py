@@ -57,6 +57,10 @@ class PolicyActor(mesa.Agent):
         self.rule_inputs: tuple | None = None
 
     # --- overridable ----------------------------------------------------------
+    def observe(self, state: State, params: Parameters) -> None:
+        """See the world at the start of the month, before any choice (a memory an
+        actor keeps, a declaration it makes). Nothing by default."""
+
     def active_priorities(self, state: State) -> list[str]:
         """The priority order in force this month."""
         return self.priorities

@@ -11,9 +11,11 @@ tensions ... and prioritize economic development" (note 68).
 from __future__ import annotations
 
 
+from collections import deque
+
 from buffer_sim.agents.base import PolicyActor
 from buffer_sim.core.params import Parameters
-from buffer_sim.core.world import State
+from buffer_sim.core.world import RATE_MONTHS, State
 
 
 class Pyongyang(PolicyActor):
@@ -24,15 +26,25 @@ class Pyongyang(PolicyActor):
     Relations). Under a squeeze that deep Pyongyang forgoes tests it is ready for,
     completed programme or not: the channel of realized influence.
 
-    Once the programme reaches ``nuclear_complete_level`` (a parameter) Kim declares
-    the state nuclear force complete and the order switches to
+    Completion is a declaration, not a level: Kim declares the state nuclear force
+    complete once the programme is a credible deterrent (``nuclear_complete_level``)
+    *and* it has cost what the regime can bear - the economy has fallen over the last
+    half-year as far as its ``survival`` threshold allows. Then the order switches to
     ``priorities_after_completion``: the economy first, then security, then autonomy
-    ("economic development would now be the country's top priority", report §The
-    Rapid Return, note 73). The declaration is an outcome of the programme, not a
-    scripted date. Its security threshold lies above the completion level (a
-    deterrent can always be made more credible), so after the declaration a test is
-    still wanted whenever the economy can bear it: whether pressure makes the economy
-    unable to bear it is what realized influence measures.
+    ("he now intended to ease tensions on the Peninsula and prioritize economic
+    development", report §The Rapid Return, note 68). A faster programme does not
+    declare earlier by itself: the squeeze sets the date, so the turn does not hang on
+    the pace of an invented programme scale.
+
+    The declaration carries a moratorium on nuclear and long-range tests ("North
+    Korea's unilateral announcement of a moratorium on nuclear and long-range missile
+    tests", report §The Rapid Return): Pyongyang's half of the freeze-for-freeze. It
+    lapses if Washington's military signalling climbs above what it was when Kim
+    declared, the threat the completed force was declared against; short-range missile
+    tests stay open. Its security threshold lies above the completion level (a
+    deterrent can always be made more credible), so after the declaration a missile
+    test is still wanted whenever the economy can bear it: whether pressure makes the
+    economy unable to bear it is what realized influence measures.
     """
 
     name = "pyongyang"
@@ -59,10 +71,32 @@ class Pyongyang(PolicyActor):
         self.priorities_after_completion = list(priorities_after_completion
                                                 or self.default_priorities_after_completion)
         self.declared_complete = False
+        #: Washington's military signalling when Kim declared (the moratorium's bound)
+        self.declared_against: float | None = None
+        #: the economy of the last ``RATE_MONTHS`` + 1 months, oldest first
+        self._economy_memory: deque[float] = deque(maxlen=int(RATE_MONTHS) + 1)
+
+    def observe(self, state: State, params: Parameters) -> None:
+        """Remember the month's economy and declare completion when the deterrent is
+        credible and the last half-year's fall of the economy has reached the floor
+        ``survival`` sets: the programme has cost what the regime can bear."""
+        memory = self._economy_memory
+        memory.append(float(state.dprk_economy))
+        if (not self.declared_complete and len(memory) == memory.maxlen
+                and float(state.nuclear) >= params.nuclear_complete_level
+                and memory[-1] <= self.thresholds["survival"] * memory[0]):
+            self.declared_complete = True
+            self.declared_against = self._us_military()
+
+    def _us_military(self) -> float:
+        return float(self.model.actors["washington"].instruments["military"])
+
+    def moratorium(self) -> bool:
+        """Whether the declared moratorium on nuclear and long-range tests holds."""
+        return (self.declared_against is not None
+                and self._us_military() <= self.declared_against + 1e-9)
 
     def active_priorities(self, state: State) -> list[str]:
-        if float(state.nuclear) >= self.model.params.nuclear_complete_level:
-            self.declared_complete = True
         return self.priorities_after_completion if self.declared_complete else self.priorities
 
     def candidates(self, state: State, params: Parameters):
@@ -71,5 +105,7 @@ class Pyongyang(PolicyActor):
             self.instruments = {**self.instruments, "provocation": 0}
         ready = float(state.test_readiness)
         levels = (0, 1, 2) if ready >= 1.0 else (0, 1) if ready >= params.missile_readiness_cost else (0,)
+        if 2 in levels and self.moratorium():
+            levels = (0, 1)
         self.discrete = {"provocation": levels}
         return super().candidates(state, params)

@@ -125,10 +125,12 @@ class Parameters:
         0.8, "share", "Share of progress halted by a working dialogue (freeze-for-freeze).")
     nuclear_complete_level: float = _p(
         0.85, "0..1",
-        "Programme level at which Pyongyang declares its nuclear force complete and puts the "
-        "economy first (report §The Rapid Return, note 68: 'completing the state nuclear "
-        "force', then 'economic development would now be the country's top priority'): "
-        "most of the way to a deliverable arsenal, short of its end.")
+        "Programme level from which Pyongyang can credibly declare its nuclear force "
+        "complete and put the economy first (report §The Rapid Return, note 68: "
+        "'completing the state nuclear force', then 'economic development would now be the "
+        "country's top priority'): most of the way to a deliverable arsenal, short of its "
+        "end. It declares only when, past this level, the economy has also fallen over "
+        "half a year as far as its survival threshold allows (agents/pyongyang.py).")
     deterrent_from_us_signalling: float = _p(
         0.2, "programme units per unit of US signalling",
         "How much more of a deterrent Pyongyang wants when US exercises and threats run high, "
