@@ -31,8 +31,9 @@ REQUIRED_SHARE = 0.8
 
 #: facts short of the target across the settings: name -> share when the marker was set
 SHORT = {
-    "pyongyang_turns_to_diplomacy": 0.30,
-    "influence_from_forgone_tests": 0.51,
+    "february_2017_step": 0.78,
+    "pyongyang_turns_to_diplomacy": 0.73,
+    "influence_from_forgone_tests": 0.62,
 }
 
 
