@@ -131,6 +131,12 @@ class Parameters:
         "country's top priority'): most of the way to a deliverable arsenal, short of its "
         "end. It declares only when, past this level, the economy has also fallen over "
         "half a year as far as its survival threshold allows (agents/pyongyang.py).")
+    security_from_resolve: float = _p(
+        0.1, "programme units per unit of hostility",
+        "What recent tests add to the deterrent as Pyongyang judges it: resolve shown, not "
+        "only capability built (report §The New Kim on the Block: more tests 'as well as "
+        "trading threats and insults with Donald Trump'). Invented: a major test (hostility "
+        "0.2) shows resolve worth two-fifths of its programme gain (0.05).")
     deterrent_from_us_signalling: float = _p(
         0.2, "programme units per unit of US signalling",
         "How much more of a deterrent Pyongyang wants when US exercises and threats run high, "

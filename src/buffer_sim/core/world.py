@@ -183,7 +183,9 @@ MEASURES = {
                 "on the Block: China acted 'as tensions between the U.S. and North Korea "
                 "peaked')",
     "instrument_use": "share of its pressure instruments Beijing uses (``instrument_use``)",
-    "deterrent": "the programme's level less the threat Pyongyang reads in US military "
+    "deterrent": "the programme's level, plus the resolve recent tests showed "
+                 "(``security_from_resolve`` x hostility: a finished programme still tests "
+                 "to be believed), less the threat Pyongyang reads in US military "
                  "signalling (exercises, threats) beyond mid-range: what it wants "
                  "'security guarantees' for, and why the Singapore pledge 'to end war games' "
                  "met its 'half of Beijing's equation' (report §The Rapid Return)",
@@ -805,7 +807,8 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_
     threat = p.deterrence_threat_weight * new.nuclear ** 2 * new.hostility
     return (war_risk,
             use,
-            new.nuclear - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
+            new.nuclear + p.security_from_resolve * new.hostility
+            - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
             new.warmth_cn_dprk - new.warmth_us_dprk,
             cn_us_course,
             (new.stability - now.stability) * per,
