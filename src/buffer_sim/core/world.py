@@ -208,10 +208,14 @@ MEASURES = {
     "deterrence_balance": "alliance posture (US signalling, ROK alignment) less the threat "
                           "of a growing arsenal wielded by a hostile regime: why 2017's ICBM "
                           "tests produced 'fire and fury'",
-    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it): restraint under a "
-                "patron's pressure "
-                "reads as 'flunkeyism', so the more pressure, the more a quiet month costs "
-                "in autonomy (report §Introduction)",
+    "autonomy": "1 - Beijing's instrument use x restraint (any test halves it) x the "
+                "coolness of CN-DPRK relations as they stand (1 - warmth, when warm): "
+                "restraint under a patron's pressure reads as 'flunkeyism', so the more "
+                "pressure, the more a quiet month costs in autonomy (report §Introduction; "
+                "the 2017 attacks on the 'big neighbor'); the same customs enforced by a "
+                "patron that hosts Kim and praises 'the preciousness of the DPRK-PRC "
+                "friendship' (report §The Rapid Return, 2018) read as obligation, not "
+                "submission",
     "trade_ratio": "projected China-DPRK trade, reported and informal, relative to today's, "
                    "as a half-year's ratio (``RATE_MONTHS``)",
     "economy_ratio": "projected DPRK economy relative to today's, as a half-year's ratio "
@@ -814,7 +818,8 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_
             (new.stability - now.stability) * per,
             new.nuclear_pace * new.nuclear * (1.0 - p.procurement_drag * eff_enforcement(a, p)),
             posture - threat,
-            1.0 - use * (1.0 - 0.5 * _min(a.pyongyang_provocation, 1.0)),
+            1.0 - use * (1.0 - 0.5 * _min(a.pyongyang_provocation, 1.0))
+            * (1.0 - _max(now.warmth_cn_dprk, 0.0)),
             _pow(china_trade(new) / _max(china_trade(now), 1e-9), per),
             _pow(new.dprk_economy / _max(now.dprk_economy, 1e-9), per))
 
