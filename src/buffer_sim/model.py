@@ -306,6 +306,9 @@ class BufferModel(mesa.Model):
                 kwargs["priorities_after_completion"] = spec.priorities_after_completion
             self.actors[name] = cls(self, **kwargs)
         #: (actor, instrument) behind each field of Actions, in order
+        # only actors that keep a memory or make declarations look before choosing
+        self._observers = [actor for actor in self.actors.values()
+                           if type(actor).observe is not PolicyActor.observe]
         self._instrument_of = [(self.actors[a], name) for a, ins in INSTRUMENTS.items()
                                for name in ins]
         self.actions = self._current_actions()
@@ -380,7 +383,7 @@ class BufferModel(mesa.Model):
         self.state = self.state.replace(**world_prices(self.month, self.held_prices))
         now = self.state
         params = self.params
-        for actor in self.actors.values():
+        for actor in self._observers:
             actor.observe(now, params)
         cands = {name: actor.candidates(now, params) for name, actor in self.actors.items()}
         groups: list[tuple[str, Candidates, dict]] = [(name, cands[name], {}) for name in self.actors]
