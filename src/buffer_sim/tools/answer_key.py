@@ -320,15 +320,16 @@ def _key_01(runs: WorksheetRuns) -> Key:
             f"Mean potential leverage {_f(pot.mean())}, mean pressure applied {_f(app.mean())} "
             f"({app.mean() / pot.mean():.0%} of the potential), mean realized influence "
             f"{_f(real.mean())} ({real.mean() / pot.mean():.0%} of the potential).")
+    enf = ts["beijing_enforcement"]
+    before = last_test < enf.idxmax()
+    highest = (f"and reaches {_f(enf.max(), 2)} only in {enf.idxmax()}" if before
+               else f"(its highest, {_f(enf.max(), 2)}, since {enf.idxmax()})")
     key.add("Look at", "3. `overview.png`: when does Pyongyang stop testing?",
             f"{int((tests == 1).sum())} missile tests and {int((tests == 2).sum())} nuclear "
             f"tests or ICBM launches; the last in {last_test}. Beijing's visible enforcement "
-            f"is {_f(ts.loc[last_test, 'beijing_enforcement'], 2)} then and reaches "
-            f"{_f(ts['beijing_enforcement'].max(), 2)} only in "
-            f"{ts['beijing_enforcement'].idxmax()}; aid (oil and food) is "
-            f"{_f(ts.loc[last_test, 'beijing_aid'], 2)} (0.5 is normal): "
-            + ("the tests stop before the squeeze, not after it."
-               if last_test < ts["beijing_enforcement"].idxmax()
+            f"is {_f(ts.loc[last_test, 'beijing_enforcement'], 2)} then {highest}; aid "
+            f"(oil and food) is {_f(ts.loc[last_test, 'beijing_aid'], 2)} (0.5 is normal): "
+            + ("the tests stop before the squeeze, not after it." if before
                else "the tests stop after the squeeze began."))
     order = (f"it ranks the economy first from {declared}, when its nuclear force is "
              "declared complete" if declared else "its order does not change")
