@@ -100,3 +100,19 @@ def test_a_faster_programme_still_declares_in_the_squeeze_of_late_2017():
         assert (df.loc["2018-01":, "pyongyang_provocation"] < 2).all()
     assert early == len(seeds)
     assert in_2017 >= 0.8 * len(seeds)
+
+
+def test_after_the_declaration_pyongyang_tests_less_than_in_its_last_test_series():
+    """The turn shows on the chart: choosing freely in 2018-2019, Pyongyang tests in
+    fewer months than history had it test in 2016-2017 (report §The Rapid Return: the
+    moratorium; the first version tested every month from 2018-09 on, because a quiet
+    month under a patron's visible enforcement read as submission even while Kim was
+    visiting Beijing)."""
+    scenario = load_scenario(SCENARIOS / "replay_2009_2019.yaml")
+    before, after = [], []
+    for seed in range(10):
+        df = pd.DataFrame(timeseries_rows(run_model(scenario, seed=seed))).set_index("date")
+        tests = df["pyongyang_provocation"] > 0
+        before.append(int(tests.loc["2016-01":"2017-12"].sum()))
+        after.append(int(tests.loc["2018-01":"2019-12"].sum()))
+    assert sum(after) / len(after) <= 0.5 * sum(before) / len(before), (before, after)
