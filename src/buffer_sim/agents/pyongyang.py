@@ -10,7 +10,6 @@ tensions ... and prioritize economic development" (note 68).
 
 from __future__ import annotations
 
-
 from collections import deque
 
 from buffer_sim.agents.base import PolicyActor
