@@ -255,6 +255,22 @@ def test_an_ensemble_on_two_workers_writes_the_bytes_of_one_worker(tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
+@pytest.mark.slow
+def test_an_ensemble_on_a_pool_leaves_matplotlib_to_the_workers(tmp_path):
+    import subprocess
+
+    path = tmp_path / "ens24.yaml"
+    path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    argv = ["ensemble", str(path), "--runs", "4", "--workers", "2", "--quiet", "--out",
+            str(tmp_path)]
+    code = ("import sys\nfrom buffer_sim.cli import main\n"
+            f"status = main({argv!r})\nprint(status, 'matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
+    assert (tmp_path / "ens24-ensemble" / "overview.png").stat().st_size > 0
+
+
 def _item_and_pid(item):
     return item, os.getpid()
 
