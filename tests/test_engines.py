@@ -211,10 +211,10 @@ def test_started_calls_run_while_this_process_goes_on_and_return_in_order(tmp_pa
 @pytest.mark.slow
 def test_an_error_beside_started_calls_waits_for_the_running_ones_and_propagates(tmp_path):
     marks = [tmp_path / f"{n}.txt" for n in range(2)]
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(RuntimeError, match="beside the calls"):
         with engines.calls_started([(_write_mark, (m, 0.5), {}) for m in marks], workers=2):
             time.sleep(0.2)  # both calls are running
-            1 / 0
+            raise RuntimeError("failed beside the calls")
     # nothing still runs: a folder the calls write into may now be removed safely
     written = {m for m in marks if m.exists()}
     time.sleep(0.7)
