@@ -191,6 +191,86 @@ def test_calls_that_cannot_reach_a_worker_run_here():
     assert seen == [1, 2]
 
 
+def _write_mark(path, wait=0.0):
+    time.sleep(wait)
+    path.write_text("done", encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_started_calls_run_while_this_process_goes_on_and_return_in_order(tmp_path):
+    marks = [tmp_path / f"{n}.txt" for n in range(3)]
+    with engines.calls_started([(_write_mark, (m,), {}) for m in marks], workers=2) as results:
+        deadline = time.monotonic() + 60
+        while not all(m.exists() for m in marks) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert all(m.exists() for m in marks)  # done before their results were asked for
+        assert results() == marks
+
+
+@pytest.mark.slow
+def test_an_error_beside_started_calls_waits_for_the_running_ones_and_propagates(tmp_path):
+    marks = [tmp_path / f"{n}.txt" for n in range(2)]
+    with pytest.raises(RuntimeError, match="beside the calls"):
+        with engines.calls_started([(_write_mark, (m, 0.5), {}) for m in marks], workers=2):
+            time.sleep(0.2)  # both calls are running
+            raise RuntimeError("failed beside the calls")
+    # nothing still runs: a folder the calls write into may now be removed safely
+    written = {m for m in marks if m.exists()}
+    time.sleep(0.7)
+    assert {m for m in marks if m.exists()} == written
+
+
+def test_ensemble_commands_start_the_pool_with_the_band_charts_imported(monkeypatch):
+    from buffer_sim.cli import build_parser, options
+
+    started = []
+    monkeypatch.setattr(options, "warm_up_pool", started.append)
+    for argv in (["ensemble", "x.yaml", "--workers", "2"],
+                 ["run", "x.yaml", "--runs", "5", "--workers", "2"],
+                 ["sweep", "x.yaml", "--param", "parameters.inertia=1:2:2", "--outcome",
+                  "mean_tension", "--workers", "2"],
+                 ["ensemble", "x.yaml", "--workers", "1"]):
+        options.start_pool_early(build_parser(argv[0]).parse_args(argv))
+    assert started == [engines.ENSEMBLE_MODULES, engines.ENSEMBLE_MODULES,
+                       engines.MODEL_MODULES]  # one worker: no pool
+    assert "buffer_sim.output.charts.ensemble" in engines.ENSEMBLE_MODULES
+    assert set(engines.MODEL_MODULES) <= set(engines.ENSEMBLE_MODULES)
+
+
+@pytest.mark.slow
+def test_an_ensemble_on_two_workers_writes_the_bytes_of_one_worker(tmp_path):
+    from conftest import run_main
+
+    path = tmp_path / "ens24.yaml"
+    path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    for workers in (1, 2):
+        done = run_main("ensemble", path, "--runs", RUNS, "--chunk-size", 3, "--workers",
+                        workers, "--quiet", "--out", tmp_path / str(workers))
+        assert done.code == 0, done.err
+    one, two = (tmp_path / str(w) / "ens24-ensemble" for w in (1, 2))
+    files = sorted(p.name for p in one.iterdir() if p.name != "manifest.json")
+    assert "overview.png" in files and "ensemble.csv" in files
+    for name in files:  # the charts too, though drawn by the pool from runs.parquet
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_an_ensemble_on_a_pool_leaves_matplotlib_to_the_workers(tmp_path):
+    import subprocess
+
+    path = tmp_path / "ens24.yaml"
+    path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    argv = ["ensemble", str(path), "--runs", "4", "--workers", "2", "--quiet", "--out",
+            str(tmp_path)]
+    code = ("import sys\nfrom buffer_sim.cli import main\n"
+            f"status = main({argv!r})\nprint(status, 'matplotlib' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
+    assert (tmp_path / "ens24-ensemble" / "overview.png").stat().st_size > 0
+
+
 def _item_and_pid(item):
     return item, os.getpid()
 

@@ -58,6 +58,6 @@ def test_the_command_freezes_its_heap_before_it_exits_but_a_caller_passing_argv_
 
 
 def test_the_fork_server_freezes_its_heap_after_everything_else_it_imports():
-    for preload in (engines.MODEL_MODULES, engines.CHART_MODULES):
+    for preload in (engines.MODEL_MODULES, engines.ENSEMBLE_MODULES, engines.CHART_MODULES):
         assert preload[-1] == "buffer_sim.experiments.server_heap"
         assert preload.count("buffer_sim.experiments.server_heap") == 1

@@ -9,6 +9,7 @@ import textwrap
 
 from buffer_sim.cli.common import add_scenario_arguments, check_out, load_from_args, progress, write_error
 from buffer_sim.cli.options import engine_choice
+from buffer_sim.experiments.engines import ENSEMBLE_MODULES
 
 PROG = "buffer-sim"
 DEFAULT_RUNS = 100
@@ -47,7 +48,7 @@ def register(subparsers, formatter_class) -> None:
     p.add_argument("--start", metavar="K", type=int, default=0,
                    help="seed index of the first run (default: 0); --start 100 --runs 100 "
                         "adds runs 100..199 to a 100-run ensemble")
-    p.set_defaults(func=handler)
+    p.set_defaults(func=handler, pool_preload=ENSEMBLE_MODULES)
 
 
 def handler(args, argv) -> int:

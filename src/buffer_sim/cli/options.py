@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from buffer_sim.experiments.engines import (CHUNK_SECONDS, ENGINES, MIN_ROWS_PER_CHUNK, EngineChoice,
-                                default_workers, warm_up_pool)
+from buffer_sim.experiments.engines import (CHUNK_SECONDS, ENGINES, MIN_ROWS_PER_CHUNK,
+                                            MODEL_MODULES, EngineChoice, default_workers,
+                                            warm_up_pool)
 
 
 def add_engine_arguments(parser) -> None:
@@ -35,11 +36,14 @@ def add_engine_arguments(parser) -> None:
 def start_pool_early(args) -> None:
     """Start the fork server now if the command may run on a local pool: it then
     imports the model while this process imports the rest and loads the scenario, and
-    the pool's first worker is ready when the runs start instead of ~1.5 s later."""
+    the pool's first worker is ready when the runs start instead of ~1.5 s later.
+
+    The server imports what the command's parser names as ``pool_preload`` (by default
+    the model: ``engines.MODEL_MODULES``)."""
     choice = engine_choice(args)
     if (choice.engine == "local" and not choice.scheduler
             and (choice.workers or default_workers()) > 1):
-        warm_up_pool()
+        warm_up_pool(getattr(args, "pool_preload", MODEL_MODULES))
 
 
 def engine_choice(args) -> EngineChoice:

@@ -68,7 +68,8 @@ def register(sub, _Fmt) -> None:
                      help="replications; N > 1 runs an ensemble like 'buffer-sim ensemble' "
                           f"(at most {MAX_RUNS})")
     add_engine_arguments(run)
-    run.set_defaults(func=handler)
+    # --runs N: an ensemble, whose pool draws the band charts at the end
+    run.set_defaults(func=handler, pool_preload=engines.ENSEMBLE_MODULES)
 
 
 def _summary(result, folder: Path) -> str:

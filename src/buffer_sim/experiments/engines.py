@@ -32,6 +32,7 @@ Engines:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import os
@@ -65,11 +66,16 @@ ROUGH_SECONDS_PER_MONTH = 0.001
 WINDOW_PER_WORKER = 3
 ENGINES = ("local", "serial", "dask")
 _END = object()
-#: What the fork server imports for runs of the model, and for drawing charts only (the
-#: drawing modules themselves: the charts package loads them, and Matplotlib, on first
-#: use); ``server_heap`` comes last (it freezes what the others loaded).
+#: What the fork server imports for runs of the model; for an ensemble's runs and then
+#: its band charts (``ensemble.write_ensemble``: 0.3 s of Matplotlib imported once by the
+#: server, beside this process's own imports, instead of by each chart worker at the end,
+#: when every other step waits for the charts); and for drawing charts only (the drawing
+#: modules themselves: the charts package loads them, and Matplotlib, on first use).
+#: ``server_heap`` comes last (it freezes what the others loaded).
 MODEL_MODULES = ("buffer_sim.experiments.jobs", "buffer_sim.core.preload",
                  "buffer_sim.experiments.server_heap")
+ENSEMBLE_MODULES = (*MODEL_MODULES[:-1], "buffer_sim.experiments.ensemble",
+                    "buffer_sim.output.charts.ensemble", MODEL_MODULES[-1])
 CHART_MODULES = ("buffer_sim.experiments.engines", "buffer_sim.experiments.runner",
                  "buffer_sim.output.charts.run", "buffer_sim.output.charts.compare",
                  "buffer_sim.output.charts.ensemble", "buffer_sim.experiments.server_heap")
@@ -226,8 +232,25 @@ def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | N
     Returns:
         Each call's return value, in the order of ``calls``.
     """
+    with calls_started(calls, workers) as results:
+        return results()
+
+
+@contextlib.contextmanager
+def calls_started(calls: list[tuple[Callable, tuple, dict]], workers: int | None = None
+                  ) -> Iterator[Callable[[], list]]:
+    """``call_in_parallel`` in two steps: the calls start on the pool now, this process
+    goes on with its own work inside the ``with`` block, and the function it yields
+    waits for their results (in the order of ``calls``). Where the calls cannot go to
+    other processes, that function makes them here, one after the other. Leaving the
+    block on an error or Ctrl-C starts no further call and waits for the running ones
+    (they may be writing into a folder that is about to be removed)."""
     import pickle
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    def here() -> list:
+        return [fn(*args, **kwargs) for fn, args, kwargs in calls]
 
     workers = min(len(calls), workers or default_workers())
     try:
@@ -235,23 +258,35 @@ def call_in_parallel(calls: list[tuple[Callable, tuple, dict]], workers: int | N
     except (pickle.PicklingError, AttributeError, TypeError):
         workers = 1
     if workers < 2:
-        return [fn(*args, **kwargs) for fn, args, kwargs in calls]
-    from concurrent.futures.process import BrokenProcessPool
-
+        yield here
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
+                               initializer=_worker_init, initargs=(lifeline(),))
     try:
-        with ProcessPoolExecutor(workers, mp_context=pool_context(CHART_MODULES),
-                                 initializer=_worker_init, initargs=(lifeline(),)) as pool:
-            try:
-                with interrupts_deferred():  # see PoolEngine.submit
-                    futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
-                return [future.result() for future in futures]
-            except BaseException:
-                # Ctrl-C or a failed call: start nothing more; running calls finish.
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    except (BrokenProcessPool, OSError):
-        # A worker died (killed, out of memory) or none could start: do it all here.
-        return [fn(*args, **kwargs) for fn, args, kwargs in calls]
+        with interrupts_deferred():  # see PoolEngine.submit
+            futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
+    except (BrokenProcessPool, OSError):  # no worker could start: do it all here
+        pool.shutdown(wait=True, cancel_futures=True)
+        yield here
+        return
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+    def results() -> list:
+        try:
+            return [future.result() for future in futures]
+        except (BrokenProcessPool, OSError):
+            # A worker died (killed, out of memory): do it all here.
+            return here()
+
+    with pool:
+        try:
+            yield results
+        except BaseException:
+            # Ctrl-C or a failed call: start nothing more; running calls finish.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def pool_context(preload: tuple[str, ...] = MODEL_MODULES):

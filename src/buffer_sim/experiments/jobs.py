@@ -159,7 +159,8 @@ class Plan:
 
 def execute(scenarios, which, seed_index, seeds, paths, values, *, choice: engines.EngineChoice,
             outcome: str | None = None, progress: Callable[[int], None] | None = None,
-            engine=None) -> tuple[Plan, Iterator[ChunkResult]]:
+            engine=None, preload: tuple[str, ...] = engines.MODEL_MODULES
+            ) -> tuple[Plan, Iterator[ChunkResult]]:
     """Run jobs and yield their chunk results in order.
 
     Args:
@@ -169,6 +170,8 @@ def execute(scenarios, which, seed_index, seeds, paths, values, *, choice: engin
         outcome: an outcome name, or None for whole time series.
         progress: called with the number of runs each finished chunk held.
         engine: an open engine to use instead of ``choice``'s (not closed here).
+        preload: what the local pool's fork server imports, if it is not running yet
+            (``engines.warm_up_pool``).
 
     Returns:
         ``(plan, results)``: the plan (engine, chunk size, measured cost) and a
@@ -178,7 +181,7 @@ def execute(scenarios, which, seed_index, seeds, paths, values, *, choice: engin
     first = (scenarios[int(which[0])] if n else scenarios[0])
     own = engine is None
     if own and choice.pools(n * first.months * engines.ROUGH_SECONDS_PER_MONTH):
-        engines.warm_up_pool()  # overlaps the fork server's imports with the measurement below
+        engines.warm_up_pool(preload)  # overlaps the fork server's imports with the measurement below
     each = seconds_per_run(first)
     estimate = each * n
     if own:

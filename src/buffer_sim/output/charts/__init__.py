@@ -13,6 +13,7 @@ Modules (a newcomer starts with ``series``):
     run          the charts of one run: leverage, trade, overview (``buffer-sim run``)
     compare      several runs: overlays, small multiples, differences (``compare``)
     live         the web app's month-by-month charts (``buffer-sim app``)
+    bands        what each chart of an ensemble shows (pure data, no Matplotlib)
     ensemble     median and bands of many runs (``buffer-sim ensemble``)
     validation   model against observed trade and baselines (``buffer-sim validate``)
     experiments  sweep, sensitivity indices, PRIM boxes (``sweep``, ``sensitivity``,
@@ -58,7 +59,8 @@ _HOMES = {
     "run": ("plot_leverage", "plot_trade", "plot_overview"),
     "compare": ("DIFFERENCE_FLOOR", "OVERLAY_KINDS", "legend_label", "overlay",
                 "overlay_panels", "panel_title", "plot_compare"),
-    "ensemble": ("BAND_CHARTS", "band_chart"),
+    "bands": ("BAND_CHARTS",),
+    "ensemble": ("band_chart",),
     "validation": ("validation_png",),
     "experiments": ("indices_chart", "prim_chart", "sweep_chart"),
     "notebook": ("QUICK_PANELS", "panels_of", "quick_figure"),
@@ -80,7 +82,8 @@ if TYPE_CHECKING:
     from buffer_sim.output.charts.compare import (DIFFERENCE_FLOOR, OVERLAY_KINDS, legend_label,
                                                   overlay, overlay_panels, panel_title,
                                                   plot_compare)
-    from buffer_sim.output.charts.ensemble import BAND_CHARTS, band_chart
+    from buffer_sim.output.charts.bands import BAND_CHARTS
+    from buffer_sim.output.charts.ensemble import band_chart
     from buffer_sim.output.charts.events import EVENT_KINDS
     from buffer_sim.output.charts.experiments import indices_chart, prim_chart, sweep_chart
     from buffer_sim.output.charts.notebook import QUICK_PANELS, panels_of, quick_figure

@@ -9,27 +9,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.patches import Patch
 
+from buffer_sim.output.charts.bands import BAND_CHARTS  # noqa: F401 - the charts drawn here
 from buffer_sim.output.charts.render import new_figure, write_png
 from buffer_sim.output.charts.series import series
 
-#: (file, title, panels); a panel is (heading, unit, [column, ...]).
-BAND_CHARTS = (
-    ("leverage.png", "Beijing's leverage", [
-        ("Potential leverage", "0..1", ["leverage_potential"]),
-        ("Pressure applied", "0..1", ["pressure_applied"]),
-        ("Influence realized", "-1..1", ["influence_realized"]),
-    ]),
-    ("trade.png", "China–DPRK trade", [
-        ("Reported", "US$ million / month", ["cn_exports_reported", "cn_imports_reported"]),
-        ("Informal", "US$ million / month", ["cn_exports_informal", "cn_imports_informal"]),
-    ]),
-    ("overview.png", "Overview", [
-        ("Security", "0..1", ["tension", "nuclear"]),
-        ("The DPRK", "index", ["stability", "dprk_economy"]),
-        ("Beijing's instruments", "0..1", ["beijing_enforcement", "beijing_aid"]),
-        ("Relations", "-1..1", ["warmth_cn_dprk", "warmth_us_dprk"]),
-    ]),
-)
 #: Colours of measures the series table leaves to the runs' colours.
 _SPARE = ("#1f5a99", "#c0392b", "#2e8b57", "#8e44ad")
 
