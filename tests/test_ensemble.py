@@ -253,7 +253,7 @@ def test_ensemble_writes_runs_quantiles_draws_charts_and_manifest(ensemble_run):
 
 
 @pytest.mark.slow
-def test_runs_parquet_holds_every_run_and_month_one_row_group_per_chunk(ensemble_run):
+def test_runs_parquet_holds_every_run_and_month_in_fixed_row_groups(ensemble_run):
     import pyarrow.parquet as pq
 
     out = ensemble_run[2] / "one" / "ens24-ensemble"
@@ -261,13 +261,35 @@ def test_runs_parquet_holds_every_run_and_month_one_row_group_per_chunk(ensemble
     assert file.schema_arrow.names == ["run", "seed_index", "seed", "date", *output_columns(),
                                        *PATHS]
     assert file.metadata.num_rows == 8 * MONTHS
+    # 8 runs in chunks of 3, one row group of up to ROW_GROUP_RUNS runs
     assert [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)] == \
-        [3 * MONTHS, 3 * MONTHS, 2 * MONTHS]
+        [8 * MONTHS]
     runs = parquet(out)
     assert list(runs.run.unique()) == list(range(8))
     seeds = [uncertain.world_seed(2016, i) for i in range(8)]
     assert list(runs.groupby("run").seed.first()) == seeds
     assert runs.groupby("run")[list(PATHS)].nunique().eq(1).all().all()  # one draw per run
+
+
+@pytest.mark.slow
+def test_runs_parquet_bytes_do_not_depend_on_the_chunk_size(tmp_path, monkeypatch):
+    """The engine picks its chunk size from measured run times, so the file's row groups
+    are cut at a fixed number of runs instead: the same runs give the same bytes."""
+    import pyarrow.parquet as pq
+
+    scenario = runner.load(write_scenario(tmp_path, ENSEMBLE_SCENARIO, "ens24.yaml"))
+    monkeypatch.setattr(ensemble, "ROW_GROUP_RUNS", 3)
+    files = []
+    for chunk in (2, 3, 5):
+        result = ensemble.write_ensemble(scenario, 8, tmp_path / f"chunks{chunk}",
+                                         choice=EngineChoice(engine="serial", chunk_size=chunk),
+                                         charts=False)
+        assert result.chunks == math.ceil(8 / chunk)
+        files.append(result.folder / "runs.parquet")
+    file = pq.ParquetFile(files[0])
+    assert [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)] == \
+        [3 * MONTHS, 3 * MONTHS, 2 * MONTHS]
+    assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
 
 
 def test_ensemble_csv_holds_exact_per_month_quantiles_of_every_column(ensemble_run):
@@ -305,7 +327,7 @@ def test_quantiles_read_the_parquet_file_one_column_at_a_time(ensemble_run, monk
 def test_the_same_seed_gives_byte_identical_tables(ensemble_run):
     first, second, folder = ensemble_run
     assert second.code == 0, second.err
-    for name in ("ensemble.csv", "draws.csv"):
+    for name in ("runs.parquet", "ensemble.csv", "draws.csv"):
         a = (folder / "one" / "ens24-ensemble" / name).read_bytes()
         b = (folder / "two" / "ens24-ensemble" / name).read_bytes()
         assert a == b, name

@@ -2,9 +2,9 @@
 
 Seeds, uncertain parameters and their draws: ``buffer_sim.scenario.uncertain``.
 
-``write_ensemble`` streams runs to ``runs.parquet`` (one row group per chunk) and
-then computes exact per-month quantiles one column at a time, so memory grows with
-runs x months for one column only, never with every run's whole time series.
+``write_ensemble`` streams runs to ``runs.parquet`` (row groups of ``ROW_GROUP_RUNS``
+runs) and then computes exact per-month quantiles one column at a time, so memory grows
+with runs x months for one column only, never with every run's whole time series.
 """
 
 from __future__ import annotations
@@ -66,6 +66,44 @@ def jobs(scenario, runs: int, start: int = 0):
     uncertain = uncertain_of(scenario)
     return (indices, world_seeds(scenario.seed, indices), tuple(uncertain),
             draw(uncertain, scenario.seed, indices))
+
+
+#: Runs per row group of ``runs.parquet``. The layout is fixed, so the file's bytes do
+#: not depend on the chunk size the engine chose (which follows measured run times) or
+#: on the number of workers; 64 runs of the replay are ~8,000 rows, a small buffer.
+ROW_GROUP_RUNS = 64
+
+
+class _RowGroups:
+    """A Parquet writer that cuts row groups of exactly ``rows`` rows (the last may be
+    shorter), whatever the sizes of the tables it is given."""
+
+    def __init__(self, path, schema, rows: int) -> None:
+        import pyarrow.parquet as pq
+
+        self.writer = pq.ParquetWriter(path, schema)
+        self.rows = max(int(rows), 1)
+        self.pending: list = []
+        self.count = 0
+
+    def add(self, table) -> None:
+        import pyarrow as pa
+
+        self.pending.append(table)
+        self.count += table.num_rows
+        if self.count >= self.rows:
+            whole = pa.concat_tables(self.pending)
+            cut = (self.count // self.rows) * self.rows
+            self.writer.write_table(whole.slice(0, cut), row_group_size=self.rows)
+            rest = whole.slice(cut)
+            self.pending, self.count = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def close(self) -> None:
+        import pyarrow as pa
+
+        if self.count:
+            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=self.rows)
+        self.writer.close()
 
 
 def _arrow_chunk(result, run0: int, indices, seeds, values, paths, columns):
@@ -137,14 +175,12 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
 
     Writes:
         runs.parquet   one row per run and month: run, seed_index, seed, date, every
-                       output column, the drawn parameters; one row group per chunk
+                       output column, the drawn parameters; row groups of ROW_GROUP_RUNS runs
         ensemble.csv   per variable and month: mean, q05, q25, q50, q75, q95
         draws.csv      per run: run, seed_index, seed and the drawn parameters
         leverage.png, trade.png, overview.png   median with 50% and 90% bands
         manifest.json  scenario hash, root seed, seed scheme, engine, versions, hashes
     """
-    import pyarrow.parquet as pq
-
     runs, start = check_runs(runs, start)
     choice = choice or engines.EngineChoice()
     columns = output_columns()
@@ -165,8 +201,9 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
                     table = _arrow_chunk(result, done, indices, seeds, values, paths, columns)
                     if writer is None:
                         dates = result.dates
-                        writer = pq.ParquetWriter(tmp / RUNS_FILE, table.schema)
-                    writer.write_table(table, row_group_size=len(table))
+                        writer = _RowGroups(tmp / RUNS_FILE, table.schema,
+                                            ROW_GROUP_RUNS * len(dates))
+                    writer.add(table)
                     done += result.n
                     chunks += 1
         finally:
