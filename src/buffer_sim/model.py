@@ -305,10 +305,10 @@ class BufferModel(mesa.Model):
             if name == "pyongyang":
                 kwargs["priorities_after_completion"] = spec.priorities_after_completion
             self.actors[name] = cls(self, **kwargs)
-        #: (actor, instrument) behind each field of Actions, in order
         # only actors that keep a memory or make declarations look before choosing
         self._observers = [actor for actor in self.actors.values()
                            if type(actor).observe is not PolicyActor.observe]
+        #: (actor, instrument) behind each field of Actions, in order
         self._instrument_of = [(self.actors[a], name) for a, ins in INSTRUMENTS.items()
                                for name in ins]
         self.actions = self._current_actions()

@@ -443,7 +443,10 @@ def _order_note(months: list[_Month], index: int, actor: str, who: str) -> str:
     if m.administration:
         cause = f" ('{m.administration}')"
     elif actor == "pyongyang":
-        cause = " (its nuclear force declared complete)"
+        # the declaration's two conditions and its commitment (agents/pyongyang.py)
+        cause = (" (its nuclear force declared complete: the programme past its credible "
+                 "level, and the economy down over half a year as far as its survival "
+                 "threshold allows; with it a moratorium on nuclear and long-range tests)")
     else:
         cause = ""
     return f"From {m.month} {who} ranked its priorities {_order_words(m.order)} instead{cause}."
