@@ -3,7 +3,7 @@
 A worksheet cites a chart as a code span (```overview.png```, a chart of the report it
 named last) and, after it in the same paragraph or list item, the panels and lines to
 look at as code spans, exactly as the chart prints them (``buffer_sim.tools.answer_key.citations``).
-The slow tests run each worksheet's commands once, in this process, into a scratch
+The slow test runs each worksheet's commands once, in this process, into a scratch
 folder; every cited name must then be a panel title or legend entry of the cited PNG
 (``plots.chart_text``), and the teacher's key in exercises/answers/ must be exactly what
 ``buffer_sim.tools.answer_key`` builds from those runs (so a changed model shows up as a stale
@@ -13,7 +13,6 @@ key: regenerate it with ``python -m buffer_sim.tools.answer_key``).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -85,23 +84,12 @@ def test_the_answer_key_command_refuses_a_worksheet_it_has_no_key_for(tmp_path, 
 
 # --- slow: run the worksheets ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def worksheet_runs(tmp_path_factory):
-    """Each worksheet's commands, run once (lazily) for the tests of this module."""
-    done: dict[Path, answer_key.WorksheetRuns] = {}
-
-    def get(path: Path) -> answer_key.WorksheetRuns:
-        if path not in done:
-            done[path] = answer_key.run_worksheet(path, tmp_path_factory.mktemp(path.stem))
-        return done[path]
-
-    return get
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
-def test_every_name_a_worksheet_cites_is_on_the_chart_it_cites(path, worksheet_runs):
-    runs = worksheet_runs(path)
+def test_a_worksheet_s_charts_carry_what_it_cites_and_its_key_is_what_the_runs_give(
+        path, tmp_path):
+    """One test per worksheet, so that its commands run once whichever worker runs it."""
+    runs = answer_key.run_worksheet(path, tmp_path)
     for citation in answer_key.citations(path):
         png = runs.root / citation.png
         assert png.is_file(), f"{path.name} cites {citation.png}, which its commands do not make"
@@ -110,12 +98,7 @@ def test_every_name_a_worksheet_cites_is_on_the_chart_it_cites(path, worksheet_r
         missing = [name for name in citation.names if name not in on_chart]
         assert not missing, (f"{path.name}: {missing} not on {citation.png}\n"
                              f"panels: {text.panels}\nlegend: {text.legend}")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
-def test_the_committed_answer_key_is_what_the_runs_give(path, worksheet_runs):
-    fresh = answer_key.build_key(path, worksheet_runs(path))
+    fresh = answer_key.build_key(path, runs)
     committed = answer_key.key_path(path).read_text(encoding="utf-8")
     assert fresh == committed, (f"{answer_key.key_path(path).name} is out of date: "
                                 f"python -m buffer_sim.tools.answer_key {path.relative_to(PROJECT_ROOT)}")
