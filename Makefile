@@ -24,6 +24,9 @@ $(VENV)/.installed: pyproject.toml scripts/fill_solara_cdn.py
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python scripts/fill_solara_cdn.py
+	@# compile the model's equations once into Numba's on-disk cache (src/**/__pycache__),
+	@# so that the first run, and every process of the test suite, loads them instead
+	$(BIN)/python -c "import buffer_sim.core.preload"
 	touch $@
 
 run: venv
