@@ -31,7 +31,7 @@ buffer_sim.cli.ensemble 1
 buffer_sim.cli.explain 3
 buffer_sim.cli.run 3
 buffer_sim.cli.sweep 1
-buffer_sim.cli.validate 3
+buffer_sim.cli.validate 2
 buffer_sim.experiments.calibration 1
 buffer_sim.experiments.compare 3
 buffer_sim.experiments.discovery 3

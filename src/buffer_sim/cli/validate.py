@@ -310,10 +310,7 @@ def _run_all(scenario, runs: int, workers: int | None, progress=None):
         ``(tables, world seeds, uncertain paths, drawn values)``.
     """
     # lazy: loads Mesa; command dispatch: only when the command runs
-    from buffer_sim.experiments import ensemble
-    # lazy: loads Mesa; command dispatch: only when the command runs
-    from buffer_sim.experiments import jobs
-    # lazy: loads Mesa; command dispatch: only when the command runs
+    from buffer_sim.experiments import ensemble, jobs
     from buffer_sim.model import output_columns
 
     columns = output_columns()

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.patches import Patch
 
-from buffer_sim.output.charts.bands import BAND_CHARTS  # noqa: F401 - the charts drawn here
 from buffer_sim.output.charts.render import new_figure, write_png
 from buffer_sim.output.charts.series import series
 
