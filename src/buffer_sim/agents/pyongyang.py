@@ -69,8 +69,8 @@ class Pyongyang(PolicyActor):
         super().__init__(model, priorities, thresholds, rule, instruments)
         self.priorities_after_completion = list(priorities_after_completion
                                                 or self.default_priorities_after_completion)
-        self.declared_complete = False
-        #: Washington's military signalling when Kim declared (the moratorium's bound)
+        #: Washington's military signalling when Kim declared (the moratorium's bound);
+        #: None until he declares
         self.declared_against: float | None = None
         #: the economy of the last ``RATE_MONTHS`` + 1 months, oldest first
         self._economy_memory: deque[float] = deque(maxlen=int(RATE_MONTHS) + 1)
@@ -84,8 +84,12 @@ class Pyongyang(PolicyActor):
         if (not self.declared_complete and len(memory) == memory.maxlen
                 and float(state.nuclear) >= params.nuclear_complete_level
                 and memory[-1] <= self.thresholds["survival"] * memory[0]):
-            self.declared_complete = True
             self.declared_against = self._us_military()
+
+    @property
+    def declared_complete(self) -> bool:
+        """Whether Kim has declared the state nuclear force complete."""
+        return self.declared_against is not None
 
     def _us_military(self) -> float:
         return float(self.model.actors["washington"].instruments["military"])
