@@ -40,6 +40,9 @@ class PolicyActor(mesa.Agent):
     #: instruments whose values are discrete levels, not continuous settings (a class
     #: default an actor may replace on itself: Pyongyang's depend on its readiness)
     discrete: dict[str, tuple[float, ...]] = {}
+    #: two continuous instruments run by separate arms of the government, which may
+    #: each take a step in the same month (the other instruments move one at a time)
+    parallel: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, model: mesa.Model, priorities=None, thresholds=None,
                  rule: str = "lexicographic", instruments=None) -> None:
@@ -100,6 +103,7 @@ class PolicyActor(mesa.Agent):
         """The candidate settings: keep course (with ``fixed`` imposed) first."""
         hold = {**self.instruments, **fixed}
         out = [hold]
+        steps: dict[str, list[float]] = {}
         for name, value in hold.items():
             if name in fixed or name in self.discrete:
                 continue
@@ -108,6 +112,11 @@ class PolicyActor(mesa.Agent):
                 new = min(max(round(new, 6), lo), hi)
                 if abs(new - value) > 1e-9:
                     out.append({**hold, name: new})
+                    steps.setdefault(name, []).append(new)
+        if self.parallel:
+            first, second = self.parallel
+            out.extend({**hold, first: a, second: b}
+                       for a in steps.get(first, []) for b in steps.get(second, []))
         for name, levels in self.discrete.items():
             if name in fixed:
                 continue

@@ -85,6 +85,12 @@ PRIORITIES: dict[str, Priority] = {
         Priority("denuclearisation", "denuclearisation", "projected pace of the nuclear programme",
                  True, 0.001, "nuclear_pace",
                  "report §China's Deep Engagement: the U.S. pressed China to pressure Pyongyang"),
+        Priority("sanctions_bite", "sanctions that bite",
+                 "projected DPRK economy, ratio to now per half-year", True, 0.005,
+                 "economy_ratio",
+                 "report §The New Kim on the Block: 'a U.S.-led \"maximum pressure\" "
+                 "campaign of sanctions enforcement against North Korea's foreign business "
+                 "partners'"),
         Priority("alliance", "alliance security", "projected deterrence balance", False, 0.05,
                  "deterrence_balance",
                  "report §The New Kim on the Block: THAAD, 'maximum pressure', threats"),
@@ -101,6 +107,6 @@ PRIORITIES: dict[str, Priority] = {
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.6,
     "us_ties": -0.2, "border_trade": 1.0, "security": 0.95, "autonomy": 0.8,
-    "economy": 1.0, "survival": 0.95, "denuclearisation": 0.003, "alliance": 0.45, "inter_korean": 0.0,
-    "china_ties": 0.2,
+    "economy": 1.0, "survival": 0.95, "sanctions_bite": 0.95, "denuclearisation": 0.003,
+    "alliance": 0.45, "inter_korean": 0.0, "china_ties": 0.2,
 }
