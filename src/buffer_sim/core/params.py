@@ -40,8 +40,10 @@ class Parameters:
         6.0, "priority scales per unit of instrument change",
         "Cost of changing policy: bureaucracies do not reverse course monthly "
         "(report §Introduction: China 'reverted to a more friendly stance' only months "
-        "after pressure). Keeps choices from flipping every month: a step of 0.25 must "
-        "gain 1.5 scales on the deciding priority.", 0, 100)
+        "after pressure). Among the moves that survive every priority's filter, a larger "
+        "move must gain more on the last priority (1.5 of its scales per step of 0.25), so "
+        "an actor that has to move moves the least it can. It does not keep an actor on "
+        "course by itself: keeping course is chosen whenever it survives the filters.", 0, 100)
     least_gain: float = _p(
         0.2, "share of a priority's scale",
         "Least gain on an actor's last priority, when no option holds it and nothing above "
