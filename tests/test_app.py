@@ -34,11 +34,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 REPLAY = str((ROOT / "scenarios" / "replay_2009_2019.yaml").resolve())
-#: Beijing's order with border trade and the buffer first: in the 2016-2017 pressure
-#: scenario it changes Beijing's choices within the first year.
-#: an order that changes Beijing's 2016 (its standing with Washington before war and
-#: stability: it enforces for its ties from mid-2016)
-TIES_FIRST = "us_ties,no_war,no_instability,no_nukes,buffer,border_trade"
+#: an order that changes Beijing's 2016 in the pressure scenario: border trade before war
+#: and stability, so it eases customs where the default order enforces for its ties with
+#: Washington (its last concern here)
+BORDER_FIRST = "border_trade,no_war,no_instability,no_nukes,buffer,us_ties"
 
 
 # --- pure helpers ---------------------------------------------------------------------------
@@ -213,7 +212,7 @@ def test_the_numbers_so_far_are_the_first_rows_of_the_run_command_output():
 def test_build_model_replays_to_the_month_and_a_new_order_changes_the_run():
     path = app.scenario_choices()["pressure_2016_2017"]
     base = app.build_model(app.Settings(path), 12)
-    changed = app.build_model(app.Settings(path, priorities=TIES_FIRST), 12)
+    changed = app.build_model(app.Settings(path, priorities=BORDER_FIRST), 12)
     assert base.months_done == changed.months_done == 12
     assert [d["actor"] for d in app.decisions_this_month(base)] == [
         "beijing", "pyongyang", "washington", "seoul"]
@@ -225,9 +224,9 @@ def test_build_model_replays_to_the_month_and_a_new_order_changes_the_run():
 def test_app_model_as_reset_builds_it():
     assert app.AppModel().spec.name == "replay_2009_2019"
     path = app.scenario_choices()["pressure_2016_2017"]
-    model = app.AppModel(app.solara.Reactive(app.Settings(path, priorities=TIES_FIRST)))
+    model = app.AppModel(app.solara.Reactive(app.Settings(path, priorities=BORDER_FIRST)))
     assert model.spec.name == "pressure_2016_2017"
-    assert model.actors["beijing"].priorities[0] == "us_ties"
+    assert model.actors["beijing"].priorities[0] == "border_trade"
     assert model.months_done == 0
 
 
@@ -251,7 +250,7 @@ def test_the_reference_run_is_history_unless_another_is_chosen():
 
 def test_the_numbers_table_sets_this_run_beside_the_reference_month_by_month():
     path = app.scenario_choices()["pressure_2016_2017"]
-    model = app.build_model(app.Settings(path, priorities=TIES_FIRST), 3)
+    model = app.build_model(app.Settings(path, priorities=BORDER_FIRST), 3)
     reference = app.reference_frame(REPLAY)
     rows = {label: (now, then) for label, now, then in app.state_rows(model, reference)}
     assert "warmth China–ROK, −1..1" in rows and "tension (war-risk proxy), 0..1" in rows
@@ -539,10 +538,10 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     shot = pg.get_by_test_id("leverage-chart").screenshot()
     assert "Decisions in 2016-12" in reasons and "Beijing" in reasons
 
-    _enter(pg, ".bs-priorities", TIES_FIRST)
+    _enter(pg, ".bs-priorities", BORDER_FIRST)
     pg.wait_for_function(
         "() => (document.querySelector('[data-testid=beijing-order]')?.innerText || '')"
-        ".includes('ties with Washington > no war')")
+        ".includes('border trade > no war')")
     _month_shown(pg, "2016-12")  # replayed to the same month with the new order
     after = pg.get_by_test_id("reasons").inner_text()
     assert after != reasons and "Decisions in 2016-12" in after
@@ -550,14 +549,14 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     assert _digest(pg, "trade-chart") != charts[1]
     assert pg.get_by_test_id("leverage-chart").screenshot() != shot
     assert pg.get_by_test_id("input-error").count() == 0
-    assert TIES_FIRST in pg.get_by_test_id("command-line").inner_text()
+    assert BORDER_FIRST in pg.get_by_test_id("command-line").inner_text()
     # Reset starts again from the first month with the new order kept
     pg.get_by_role("button", name="Reset").click()
     pg.wait_for_function(
         "() => (document.querySelector('[data-testid=reasons]')?.innerText || '')"
         ".includes('Next: 2016-01')")
     _step(pg, 1, "2016-01")
-    assert "ties with Washington > no war" in pg.get_by_test_id("beijing-order").inner_text()
+    assert "border trade > no war" in pg.get_by_test_id("beijing-order").inner_text()
     assert page.bad_loads == []
 
 

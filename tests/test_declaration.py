@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from buffer_sim.core.world import RATE_MONTHS
+from buffer_sim.core.world import RATE_MONTHS, project
 from buffer_sim.model import BufferModel, run_model, timeseries_rows
 from buffer_sim.scenario.schema import load_scenario
 
@@ -116,3 +116,40 @@ def test_after_the_declaration_pyongyang_tests_less_than_in_its_last_test_series
         before.append(int(tests.loc["2016-01":"2017-12"].sum()))
         after.append(int(tests.loc["2018-01":"2019-12"].sum()))
     assert sum(after) / len(after) <= 0.5 * sum(before) / len(before), (before, after)
+
+
+def _outreach_before_declaring(overrides, seeds=range(5)) -> list[float]:
+    scenario = load_scenario(SCENARIOS / "replay_2009_2019.yaml", overrides)
+    highest = []
+    for seed in seeds:
+        df = pd.DataFrame(timeseries_rows(run_model(scenario, seed=seed))).set_index("date")
+        declared = df.index[df["pyongyang_declared_complete"] > 0]
+        until = declared[0] if len(declared) else df.index[-1]
+        highest.append(float(df.loc[:until, "pyongyang_outreach"].iloc[:-1].max()))
+    return highest
+
+
+def test_outreach_gives_up_resolve_only_before_the_declaration():
+    model = BufferModel("replay_2009_2019", rng=1)
+    params = model.params
+    quiet = project(model.state, model.actions._replace(pyongyang_outreach=0.0), params,
+                    params.lookahead_months, compiled=False)
+    talks = project(model.state, model.actions._replace(pyongyang_outreach=1.0), params,
+                    params.lookahead_months, compiled=False)
+    assert abs(quiet.deterrent - quiet.deterrent_unbargained) < 1e-12
+    assert abs(talks.deterrent - talks.deterrent_unbargained
+               - params.security_from_resolve) < 1e-9
+    pyongyang = model.actors["pyongyang"]
+    assert "completion" in pyongyang.priorities
+    assert "completion" not in pyongyang.priorities_after_completion
+
+
+def test_before_declaring_pyongyang_stays_out_of_talks_even_when_small_gains_would_move_it():
+    """Kim 'did not meet with his Chinese counterpart for his first six years in power'
+    (report §The Rapid Return). With half the default ``least_gain``, the economy's
+    small gains from outreach drew the old order (security in place of completion) into
+    talks before the declaration; completing the force keeps Pyongyang out."""
+    assert max(_outreach_before_declaring(["parameters.least_gain=0.1"])) <= 0.25
+    old_order = ["parameters.least_gain=0.1",
+                 "pyongyang.priorities=survival,security,autonomy,economy"]
+    assert min(_outreach_before_declaring(old_order)) >= 0.45

@@ -18,7 +18,16 @@ from buffer_sim.core.world import RATE_MONTHS, State
 
 
 class Pyongyang(PolicyActor):
-    """North Korea's leadership: survival first, then security, autonomy, the economy.
+    """North Korea's leadership: survival first, then completing its nuclear force,
+    autonomy, the economy.
+
+    Before the declaration, outreach is not free: talks would put the programme itself
+    on the table (in 2018 Pyongyang showed its "willingness to negotiate over 'the
+    denuclearization of the Korean Peninsula'", report §The Rapid Return), so the
+    ``completion`` priority counts outreach as resolve given up. Kim Jong Un "did not
+    meet with his Chinese counterpart for his first six years in power" and reached out
+    once he had declared the force complete (ibid.); the economy's small gains from
+    outreach no longer draw Pyongyang into talks before then.
 
     Survival is a floor, not a goal: no test or posture is worth a fall of the economy
     deeper than ``survival`` allows in half a year (the 1990s famine, report §Cold War
@@ -48,7 +57,7 @@ class Pyongyang(PolicyActor):
 
     name = "pyongyang"
     label = "Pyongyang"
-    default_priorities = ("survival", "security", "autonomy", "economy")
+    default_priorities = ("survival", "completion", "autonomy", "economy")
     default_priorities_after_completion = ("economy", "security", "autonomy")
     default_thresholds = {
         # the fall of the economy in half a year it will not risk for its programme: a
@@ -56,6 +65,7 @@ class Pyongyang(PolicyActor):
         "survival": 0.95,
         # the deterrent it wants: above the completion level, less when US exercises stop
         "security": 0.95,
+        "completion": 0.95,
         "autonomy": 0.8,
         # growth it wants over the lookahead: 'economic development' is a goal, not
         # survival (a 2% rise in half a year)

@@ -189,6 +189,12 @@ MEASURES = {
                  "signalling (exercises, threats) beyond mid-range: what it wants "
                  "'security guarantees' for, and why the Singapore pledge 'to end war games' "
                  "met its 'half of Beijing's equation' (report §The Rapid Return)",
+    "deterrent_unbargained": "the ``deterrent`` less the resolve outreach gives up "
+                             "(``security_from_resolve`` x outreach) while the force is not "
+                             "declared complete: talks then put the programme itself on the "
+                             "table, as the 2018 'willingness to negotiate over the "
+                             "denuclearization of the Korean Peninsula' did (report §The Rapid "
+                             "Return); Kim met Xi only once he had declared it complete",
     "alignment_gap": "CN-DPRK warmth less US-DPRK warmth: how clearly Pyongyang stays closer "
                      "to Beijing than to Washington. The buffer is at risk when Pyongyang "
                      "warms to Washington, not when it quarrels with Beijing (report §The "
@@ -809,10 +815,12 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_
     posture = p.deterrence_posture_base + p.deterrence_posture_weight * (
         a.washington_military + p.deterrence_rok_weight * a.seoul_alignment)
     threat = p.deterrence_threat_weight * new.nuclear ** 2 * new.hostility
+    deterrent = (new.nuclear + p.security_from_resolve * new.hostility
+                 - p.deterrent_from_us_signalling * (a.washington_military - 0.5))
     return (war_risk,
             use,
-            new.nuclear + p.security_from_resolve * new.hostility
-            - p.deterrent_from_us_signalling * (a.washington_military - 0.5),
+            deterrent,
+            deterrent - p.security_from_resolve * a.pyongyang_outreach,
             new.warmth_cn_dprk - new.warmth_us_dprk,
             cn_us_course,
             (new.stability - now.stability) * per,

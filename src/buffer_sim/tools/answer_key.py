@@ -342,7 +342,7 @@ def _key_01(runs: WorksheetRuns) -> Key:
             f"potential {_f(pot.mean())}, i.e. it leaves {1 - app.mean() / pot.mean():.0%} "
             f"unused. The applied pressure buys a mean influence of {_f(real.mean())}: what "
             "little pressure there was changed Pyongyang's choice only in the months listed "
-            "under Look at 1 (Pyongyang's own priorities put regime security first).")
+            "under Look at 1 (Pyongyang's own priorities put completing its nuclear force first).")
     key.add("Debrief", "Why a counterfactual, and why can it be negative?",
             "Only the comparison with the same world without pressure separates what "
             "pressure caused from what Pyongyang would have done anyway. Negative values "
@@ -352,7 +352,7 @@ def _key_01(runs: WorksheetRuns) -> Key:
     key.add("Debrief", "\"A pliant ally would be anathema\": where in `explain`?",
             f"The test months are decided by {_counts(test_rows, column='deciding_priority')}"
             ", mostly against a threshold it stays below \"even so\": Pyongyang tests whatever "
-            "Beijing does, because its first priority is its own security, not Beijing's "
+            "Beijing does, because its first priority is completing its deterrent, not Beijing's "
             "approval.")
     key.add("Debrief", "When is realized influence above zero, and what caused it?",
             f"In {_months_where(real > 0)}. Pyongyang's last test is in {last_test}"
@@ -365,7 +365,7 @@ def _key_01(runs: WorksheetRuns) -> Key:
             f"Pressure applied would have to approach the potential (mean {_f(app.mean())} "
             f"against {_f(pot.mean())}), which Beijing's higher priorities (no war, no "
             "instability) do not call for, or "
-            "Pyongyang would have to rank the economy above regime security before its "
+            "Pyongyang would have to rank the economy above completing its nuclear force before its "
             f"programme is complete (it does so only from {declared or 'never'}).")
     name = "compare-replay_2009_2019-full_enforcement_from_2013"
     diff = runs.difference(name)
