@@ -65,6 +65,7 @@ class Pyongyang(PolicyActor):
         "survival": 0.95,
         # the deterrent it wants: above the completion level, less when US exercises stop
         "security": 0.95,
+        # the same deterrent before the declaration, talks counted as resolve given up
         "completion": 0.95,
         "autonomy": 0.8,
         # growth it wants over the lookahead: 'economic development' is a goal, not
