@@ -456,34 +456,45 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
-@pytest.fixture
-def page(server, request):
-    """A fresh Chromium page on the app; ``page.bad_loads`` lists failed loads. On failure
-    a screenshot is kept in test-results/."""
+@pytest.fixture(scope="module")
+def browser(server):
+    """One Chromium for the module's browser tests, each of which gets a page of its own
+    in a context of its own (``page``): starting Playwright and Chromium for each test
+    took about two seconds."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(server, browser, request):
+    """A fresh Chromium page on the app, in a fresh browser context (no cookies, storage
+    or downloads of another test); ``page.bad_loads`` lists failed loads. On failure a
+    screenshot is kept in test-results/."""
     url, _ = server
     failed_before = request.session.testsfailed
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            # a projector's screen
-            pg = browser.new_page(viewport={"width": 1280, "height": 720},
-                                  accept_downloads=True)
-            pg.set_default_timeout(30_000)
-            bad_loads: list[str] = []
-            pg.on("requestfailed", lambda r: bad_loads.append(f"{r.url} {r.failure}"))
-            pg.on("response", lambda r: r.status >= 400 and bad_loads.append(
-                f"{r.url} {r.status}"))
-            pg.goto(url, timeout=60_000)
-            pg.get_by_role("button", name="Step").wait_for(timeout=60_000)
-            _month_shown(pg, "")  # the page is live
-            yield _Page(pg, bad_loads)
-            if request.session.testsfailed > failed_before:
-                RESULTS.mkdir(exist_ok=True)
-                pg.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
-        finally:
-            browser.close()
+    # a projector's screen; a page of its own context, which closing the page closes
+    pg = browser.new_page(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+    try:
+        pg.set_default_timeout(30_000)
+        bad_loads: list[str] = []
+        pg.on("requestfailed", lambda r: bad_loads.append(f"{r.url} {r.failure}"))
+        pg.on("response", lambda r: r.status >= 400 and bad_loads.append(
+            f"{r.url} {r.status}"))
+        pg.goto(url, timeout=60_000)
+        pg.get_by_role("button", name="Step").wait_for(timeout=60_000)
+        _month_shown(pg, "")  # the page is live
+        yield _Page(pg, bad_loads)
+        if request.session.testsfailed > failed_before:
+            RESULTS.mkdir(exist_ok=True)
+            pg.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        pg.close()
 
 
 class _Page:

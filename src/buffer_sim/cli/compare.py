@@ -11,7 +11,7 @@ from buffer_sim.core.errors import ScenarioError
 from buffer_sim.cli.options import add_engine_arguments, engine_choice
 from buffer_sim.experiments.compare import NOISE_RULE, check_runs, assign_sets
 from buffer_sim.scenario.catalog import resolve_scenario
-from buffer_sim.experiments import compare, runner
+from buffer_sim.experiments import compare, engines, runner
 from buffer_sim.cli.common import progress_bar
 from buffer_sim.output.charts.series import METRICS
 
@@ -89,7 +89,18 @@ def register(subparsers, formatter_class) -> None:
                    help="no progress bar and no summary; print only the output folder")
 
     add_engine_arguments(p)
-    p.set_defaults(func=handler)
+    p.set_defaults(func=handler, pool_preload=pool_preload)
+
+
+def pool_preload(args) -> tuple[str, ...]:
+    """What the fork server imports (``options.start_pool_early``): the charts, which
+    are drawn on the pool; and the model if ``--runs`` runs it there too. With the
+    model alone, each chart worker imported Matplotlib itself, and a comparison
+    without runs loaded the compiled model for nothing."""
+    runs = str(getattr(args, "runs", None) or 1).strip()
+    if runs == "1":
+        return engines.CHART_MODULES
+    return (*engines.MODEL_MODULES[:-1], *engines.CHART_MODULES)
 
 
 def compare_noise_rule() -> str:

@@ -39,11 +39,12 @@ def start_pool_early(args) -> None:
     the pool's first worker is ready when the runs start instead of ~1.5 s later.
 
     The server imports what the command's parser names as ``pool_preload`` (by default
-    the model: ``engines.MODEL_MODULES``)."""
+    the model: ``engines.MODEL_MODULES``), or what that function returns for ``args``."""
     choice = engine_choice(args)
     if (choice.engine == "local" and not choice.scheduler
             and (choice.workers or default_workers()) > 1):
-        warm_up_pool(getattr(args, "pool_preload", MODEL_MODULES))
+        preload = getattr(args, "pool_preload", MODEL_MODULES)
+        warm_up_pool(preload(args) if callable(preload) else preload)
 
 
 def engine_choice(args) -> EngineChoice:

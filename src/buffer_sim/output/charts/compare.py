@@ -27,7 +27,8 @@ from buffer_sim.output.charts.annual import (annual_table, clean_observed, flag_
 from buffer_sim.output.charts.events import (NUMBER_ROW_PT, Event, draw_events,
                                              event_number_rows, key_height, prepare_events)
 from buffer_sim.output.charts.layout import (TIME_LABEL, Run, finite, month_starts,
-                                             prepare_runs, set_title, time_axis, values)
+                                             name_panel, prepare_runs, set_title, time_axis,
+                                             values)
 from buffer_sim.output.charts.render import HEIGHT_PX, render
 from buffer_sim.output.charts.series import (SERIES, TRADE_ANNUAL, TRADE_MONTHLY, WARMTH, Series,
                                              series, value_limits)
@@ -261,7 +262,7 @@ def _draw_grid(fig: Figure, runs: Sequence[Run], panels: Sequence[Series], ncols
     number_rows = event_number_rows(events, runs, ncols)
     for ax, panel in zip(used, panels):
         pad = 4 + (number_rows * NUMBER_ROW_PT + 2 if ax in top else 0)
-        ax.set_title(panel.title, loc="left", fontweight="bold", pad=pad)
+        name_panel(ax, panel.title, pad)
     draw_events(fig, used, top, events, ncols)
     set_title(fig, runs, title, default_title)
 
