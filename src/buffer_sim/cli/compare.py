@@ -97,8 +97,11 @@ def pool_preload(args) -> tuple[str, ...]:
     are drawn on the pool; and the model if ``--runs`` runs it there too. With the
     model alone, each chart worker imported Matplotlib itself, and a comparison
     without runs loaded the compiled model for nothing."""
-    runs = str(getattr(args, "runs", None) or 1).strip()
-    if runs == "1":
+    try:
+        runs = runs_from_text(getattr(args, "runs", None))
+    except ScenarioError:  # the handler reports it, before any work
+        runs = 1
+    if runs == 1:
         return engines.CHART_MODULES
     return (*engines.MODEL_MODULES[:-1], *engines.CHART_MODULES)
 
