@@ -81,6 +81,43 @@ def test_the_declared_moratorium_takes_major_tests_off_the_table_until_washingto
     assert 2 in levels(), "more US signalling than it was declared against lifts it"
 
 
+def test_a_major_test_after_the_declaration_withdraws_it():
+    model = BufferModel("replay_2009_2019", rng=1)
+    pyongyang = model.actors["pyongyang"]
+    level = model.params.nuclear_complete_level
+    _observe_months(pyongyang, model, [1.0] * 6 + [0.5], nuclear=level)
+    assert pyongyang.declared_complete
+    pyongyang.instruments = {**pyongyang.instruments, "provocation": 1}
+    _observe_months(pyongyang, model, [0.5] * 7, nuclear=level)  # the squeeze has passed
+    assert pyongyang.declared_complete, "a short-range missile test keeps the moratorium"
+    pyongyang.instruments = {**pyongyang.instruments, "provocation": 2}
+    _observe_months(pyongyang, model, [0.5], nuclear=level)
+    assert not pyongyang.declared_complete, "a nuclear or ICBM test ends the declaration"
+    assert pyongyang.active_priorities(model.state) == pyongyang.priorities
+
+
+def test_a_declaration_that_history_breaks_is_made_again_after_the_2017_tests():
+    """A Pyongyang that bears little (survival floor 0.97, a 3% fall) and counts a
+    small force as complete (level 0.6) declares after the two tests of early 2016.
+    History then has it test again through 2017; each test ends that declaration, so
+    its turn to talks comes after the 2017 tests, as in the report, and not before."""
+    scenario = load_scenario(SCENARIOS / "replay_2009_2019.yaml",
+                             ["pyongyang.thresholds.survival=0.97",
+                              "parameters.nuclear_complete_level=0.6"])
+    turned = 0
+    seeds = range(6)
+    for seed in seeds:
+        df = pd.DataFrame(timeseries_rows(run_model(scenario, seed=seed))).set_index("date")
+        declared = df["pyongyang_declared_complete"] > 0
+        assert declared.loc["2016-01":"2016-12"].any(), "it does declare in 2016"
+        assert not declared.loc["2016-10":"2016-12"].any(), "the September 2016 test ends it"
+        assert declared.loc["2017-12":"2018-12"].all()
+        outreach = df["pyongyang_outreach"]
+        turned += (outreach.loc["2018-01":"2018-12"].mean()
+                   >= outreach.loc["2017-01":"2017-12"].mean() + 0.2)
+    assert turned >= 0.8 * len(seeds)
+
+
 def test_a_faster_programme_still_declares_in_the_squeeze_of_late_2017():
     """The completion level at half its default and major tests worth double: the level
     is reached years earlier, yet the declaration waits for the 2017 squeeze in most

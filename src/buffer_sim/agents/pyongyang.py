@@ -53,6 +53,12 @@ class Pyongyang(PolicyActor):
     deterrent can always be made more credible), so after the declaration a missile
     test is still wanted whenever the economy can bear it: whether pressure makes the
     economy unable to bear it is what realized influence measures.
+
+    A declaration is kept by not testing: a nuclear or long-range test after it (one
+    history makes in a replay, or Pyongyang's own once the moratorium has lapsed) ends
+    it, and the order goes back to completing the force until Kim declares again. A
+    force "completed" and then tested again was not complete: the declaration and the
+    moratorium are one act (report §The Rapid Return).
     """
 
     name = "pyongyang"
@@ -87,11 +93,15 @@ class Pyongyang(PolicyActor):
         self._economy_memory: deque[float] = deque(maxlen=int(RATE_MONTHS) + 1)
 
     def observe(self, state: State, params: Parameters) -> None:
-        """Remember the month's economy and declare completion when the deterrent is
-        credible and the last half-year's fall of the economy has reached the floor
-        ``survival`` sets: the programme has cost what the regime can bear."""
+        """Remember the month's economy; withdraw a declaration that last month's
+        major test broke; declare completion when the deterrent is credible and the
+        last half-year's fall of the economy has reached the floor ``survival`` sets:
+        the programme has cost what the regime can bear."""
         memory = self._economy_memory
         memory.append(float(state.dprk_economy))
+        if self.declared_complete and self.instruments["provocation"] >= 2:
+            # last month's major test broke the moratorium the declaration carried
+            self.declared_against = None
         if (not self.declared_complete and len(memory) == memory.maxlen
                 and float(state.nuclear) >= params.nuclear_complete_level
                 and memory[-1] <= self.thresholds["survival"] * memory[0]):
