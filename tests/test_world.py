@@ -116,6 +116,17 @@ def test_pressure_applied_is_a_share_of_potential_leverage():
     assert applied == pytest.approx(1 - 1.1 / 1.2)
     assert leverage(1.2, 0.9, 1.3) == (pytest.approx(0.25), 0.0)   # no pressure, no share
     assert leverage(1.2, 0.9, 0.5)[1] == pytest.approx(0.25)       # never above potential
+
+
+def test_leverage_is_stated_per_half_year_whatever_the_lookahead():
+    # A cut-off that takes a quarter in half a year takes about 44% in a year; an actor
+    # looking a year ahead must not see a Beijing with more leverage because of it.
+    half_year = leverage(1.0, 0.75, 0.9, months=6)
+    year = leverage(1.0, 0.75 ** 2, 0.9 ** 2, months=12)
+    quarter = leverage(1.0, 0.75 ** 0.5, 0.9 ** 0.5, months=3)
+    for other in (year, quarter):
+        assert other == (pytest.approx(half_year[0]), pytest.approx(half_year[1]))
+    assert half_year == (pytest.approx(0.25), pytest.approx(0.1))
     assert instrument_use(Actions(beijing_enforcement=0.0, beijing_crackdown=0.0,
                                   beijing_aid=P.aid_normal), P) == 0
     assert instrument_use(Actions(**CUT_OFF), P) == pytest.approx(1.0)

@@ -416,7 +416,8 @@ class BufferModel(mesa.Model):
                            projection, params, self.compiled)
         economy = projection.matrix[_ECONOMY_ROW]
         chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
-        self.leverage = leverage(economy[free_row], economy_cut, economy[chosen_row])
+        self.leverage = leverage(economy[free_row], economy_cut, economy[chosen_row],
+                                 params.lookahead_months)
         without = free[picks[-1][0]]
         with_ = free[picks[-2][0]] if free is not cands["pyongyang"] else None
         for (name, actor), rows, pick in zip(self.actors.items(), ranges, picks):

@@ -97,11 +97,12 @@ ACTION_FIELDS = [f"{actor}_{name}" for actor, ins in INSTRUMENTS.items() for nam
 #: name -> (unit, low, high, meaning) of the three leverage measures (report: potential
 #: leverage "rarely translated into a commensurate level of influence").
 LEVERAGE_MEASURES = {
-    "leverage_potential": ("share of the DPRK economy", 0.0, 1.0,
-                           "what Beijing could take away: the fall of the DPRK economy over "
-                           "the lookahead if it enforced fully, cracked down and cut "
-                           "supplies, against applying no pressure (counterfactual)"),
-    "pressure_applied": ("share of the DPRK economy", 0.0, 1.0,
+    "leverage_potential": ("share of the DPRK economy per half-year", 0.0, 1.0,
+                           "what Beijing could take away: the fall of the DPRK economy "
+                           "(projected over the lookahead, stated per half-year) if it "
+                           "enforced fully, cracked down and cut supplies, against "
+                           "applying no pressure (counterfactual)"),
+    "pressure_applied": ("share of the DPRK economy per half-year", 0.0, 1.0,
                          "what Beijing's actual policy takes away, on the same scale "
                          "(at most the potential)"),
     "influence_realized": ("-1..1", -1.0, 1.0,
@@ -782,8 +783,8 @@ def no_pressure(actions: Actions, params: Parameters) -> dict[str, float]:
             "beijing_aid": max(float(actions.beijing_aid), params.aid_normal)}
 
 
-def leverage(economy_free: float, economy_cut: float, economy_chosen: float
-             ) -> tuple[float, float]:
+def leverage(economy_free: float, economy_cut: float, economy_chosen: float,
+             months: float = RATE_MONTHS) -> tuple[float, float]:
     """Potential leverage and applied pressure from three projections of the DPRK
     economy (same world, same lookahead): Beijing applying no pressure, cutting
     everything, and doing what it chose.
@@ -793,10 +794,15 @@ def leverage(economy_free: float, economy_cut: float, economy_chosen: float
     pressure applied is the share its actual policy takes away (at most the potential).
     The report's starting point: leverage "has rarely translated into a commensurate
     level of influence" (report §Introduction).
+
+    The projections reach ``months`` ahead (the lookahead); both shares are stated per
+    ``RATE_MONTHS``, as every measure is, so that what Beijing could take away does not
+    grow with how far the actors happen to look ahead.
     """
     base = max(economy_free, 1e-9)
-    potential = min(max(1.0 - economy_cut / base, 0.0), 1.0)
-    applied = min(max(1.0 - economy_chosen / base, 0.0), potential)
+    per = RATE_MONTHS / months
+    potential = min(max(1.0 - max(economy_cut / base, 0.0) ** per, 0.0), 1.0)
+    applied = min(max(1.0 - max(economy_chosen / base, 0.0) ** per, 0.0), potential)
     return potential, applied
 
 
