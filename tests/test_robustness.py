@@ -31,8 +31,8 @@ REQUIRED_SHARE = 0.8
 
 #: facts short of the target across the settings: name -> share when the marker was set
 SHORT = {
-    "pyongyang_turns_to_diplomacy": 0.69,
-    "influence_from_forgone_tests": 0.69,
+    "pyongyang_turns_to_diplomacy": 0.79,
+    "influence_from_forgone_tests": 0.75,
 }
 
 
