@@ -31,8 +31,7 @@ REQUIRED_SHARE = 0.8
 
 #: facts short of the target across the settings: name -> share when the marker was set
 SHORT = {
-    "pyongyang_turns_to_diplomacy": 0.79,
-    "influence_from_forgone_tests": 0.75,
+    "influence_from_forgone_tests": 0.71,
 }
 
 

@@ -38,9 +38,13 @@ class Pyongyang(PolicyActor):
     complete once the programme is a credible deterrent (``nuclear_complete_level``)
     *and* it has cost what the regime can bear - the economy has fallen over the last
     half-year as far as its ``survival`` threshold allows. Then the order switches to
-    ``priorities_after_completion``: the economy first, then security, then autonomy
-    ("he now intended to ease tensions on the Peninsula and prioritize economic
-    development", report §The Rapid Return, note 68). A faster programme does not
+    ``priorities_after_completion``: the economy first, then security, then easing
+    tensions, then autonomy ("he now intended to ease tensions on the Peninsula and
+    prioritize economic development", report §The Rapid Return, note 68). Easing
+    tensions aims at the quiet of the armistice (tension at its baseline), so it stays
+    unmet while the standoff lasts: among the options security and the economy leave
+    open, Kim takes the one that calms the peninsula most - talks over a test - instead
+    of a missile test to show his patron he is no 'flunkey'. A faster programme does not
     declare earlier by itself: the squeeze sets the date, so the turn does not hang on
     the pace of an invented programme scale.
 
@@ -64,7 +68,7 @@ class Pyongyang(PolicyActor):
     name = "pyongyang"
     label = "Pyongyang"
     default_priorities = ("survival", "completion", "autonomy", "economy")
-    default_priorities_after_completion = ("economy", "security", "autonomy")
+    default_priorities_after_completion = ("economy", "security", "calm", "autonomy")
     default_thresholds = {
         # the fall of the economy in half a year it will not risk for its programme: a
         # squeeze that deep is what starved the regime in the 1990s
@@ -74,6 +78,9 @@ class Pyongyang(PolicyActor):
         # the same deterrent before the declaration, talks counted as resolve given up
         "completion": 0.95,
         "autonomy": 0.8,
+        # the tension it aims to bring the peninsula down to once the force is declared:
+        # the armistice with no provocations and no signalling (``tension_baseline``)
+        "calm": 0.2,
         # growth it wants over the lookahead: 'economic development' is a goal, not
         # survival (a 2% rise in half a year)
         "economy": 1.02,

@@ -75,6 +75,10 @@ PRIORITIES: dict[str, Priority] = {
                  "gives up", False, 0.004, "deterrent_unbargained",
                  "report §The Rapid Return: 'completing the state nuclear force' (note 68), "
                  "then 'willingness to negotiate over the denuclearization'"),
+        Priority("calm", "easing tensions", "projected tension on the peninsula", True, 0.05,
+                 "tension",
+                 "report §The Rapid Return: Kim 'now intended to ease tensions on the "
+                 "Peninsula and prioritize economic development' (note 68)"),
         Priority("autonomy", "autonomy", "projected autonomy from the patron", False, 0.05,
                  "autonomy",
                  "report §Introduction: Juche against sadaejuui, 'flunkeyism'; §The New Kim: "
@@ -112,6 +116,6 @@ PRIORITIES: dict[str, Priority] = {
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.6,
     "us_ties": -0.2, "border_trade": 1.0, "security": 0.95, "completion": 0.95, "autonomy": 0.8,
-    "economy": 1.0, "survival": 0.95, "sanctions_bite": 0.95, "denuclearisation": 0.003,
+    "economy": 1.0, "calm": 0.2, "survival": 0.95, "sanctions_bite": 0.95, "denuclearisation": 0.003,
     "alliance": 0.45, "inter_korean": 0.0, "china_ties": 0.2,
 }

@@ -628,13 +628,16 @@ def _key_04(runs: WorksheetRuns) -> Key:
     raises17 = raises[raises["month"].str.startswith("2017")]
     moves16 = Explained(beijing.scenario, "beijing", "2016-01", "2016-12", (),
                         beijing.table).moves()
-    lowers = moves[[c.get("enforcement", (0, 0))[1] < c.get("enforcement", (0, 0))[0]
+    # the let-go: a lower visible enforcement or a lighter crackdown on smuggling
+    lowers = moves[[any(c.get(name, (0, 0))[1] < c.get(name, (0, 0))[0]
+                        for name in ("enforcement", "crackdown"))
                     for c in moves["changes"]]]
     lowers18 = lowers[lowers["month"].str.startswith("2018")]
     key.add("Look at", "1. `explain`: the 2017 raises, the 2018 let-go, aid.",
-            f"Enforcement: {_move_list(moves, 'enforcement')}. Aid: "
-            f"{_move_list(moves, 'aid')}. The 2017 raises are decided by {_counts(raises17)};"
-            f" the 2018 lowering by {_counts(lowers18)}.")
+            f"Enforcement: {_move_list(moves, 'enforcement')}. Crackdown: "
+            f"{_move_list(moves, 'crackdown')}. Aid: {_move_list(moves, 'aid')}. The 2017 "
+            f"raises are decided by {_counts(raises17)}; the 2018 let-go (enforcement or "
+            f"crackdown lowered) by {_counts(lowers18)}.")
     rows = []
     for label, frame in (("replay", ref), ("without the summits", what)):
         rows.append(f"{label}: reported imports "
