@@ -143,6 +143,21 @@ def test_a_new_priority_order_is_said_with_the_event_that_brought_it():
             "security > no war instead ('Trump administration').") in text
 
 
+def test_pyongyang_s_order_says_whether_it_declared_or_a_test_withdrew_the_declaration():
+    before = {"survival": 1.0, "completion": 0.9, "autonomy": 0.7, "economy": 1.0}
+    after = {"economy": 1.0, "security": 0.96, "calm": 0.5, "autonomy": 0.7}
+    rows = [month_row(month, {"provocation": 0}, {"provocation": 0}, actor="pyongyang",
+                      projected=projected)
+            for month, projected in (("2016-01", before), ("2016-03", after),
+                                     ("2016-10", before))]
+    text = " ".join(explain.narrate(pd.DataFrame(rows), "pyongyang"))
+    assert "From 2016-03 Pyongyang ranked its priorities the economy" in text
+    assert "instead (its nuclear force declared complete" in text
+    assert ("From 2016-10 Pyongyang ranked its priorities regime survival > completing the "
+            "nuclear force > autonomy > the economy instead (a nuclear or long-range test "
+            "withdrew its declaration that the force was complete).") in text
+
+
 def test_missing_columns_are_an_error():
     with pytest.raises(ValueError, match="deciding_priority"):
         explain.narrate(pd.DataFrame({"month": [], "actor": [], "choice": [], "reason": []}),

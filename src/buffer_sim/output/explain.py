@@ -442,6 +442,10 @@ def _order_note(months: list[_Month], index: int, actor: str, who: str) -> str:
         return ""
     if m.administration:
         cause = f" ('{m.administration}')"
+    elif actor == "pyongyang" and "completion" in m.order:
+        # back to completing the force: a major test broke the declared moratorium
+        cause = (" (a nuclear or long-range test withdrew its declaration that the force "
+                 "was complete)")
     elif actor == "pyongyang":
         # the declaration's two conditions and its commitment (agents/pyongyang.py)
         cause = (" (its nuclear force declared complete: the programme past its credible "
