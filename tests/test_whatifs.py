@@ -122,9 +122,11 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 12: no_nukes now conflicts with no_instability in 2016 (the economy dips with "
-    "world prices), but only at the margin: 2016 enforcement 0.176 -> 0.272 (+0.10, asked "
-    "+0.2), reported imports 2016-2017 -3% (asked -15%), 20 seeds"))
+    "issue 12: Beijing satisfices, and its projection has Pyongyang stop testing, so the "
+    "threat growth it projects is under its tolerance (0.005) in most months of 2016 under "
+    "either order; nothing above no_nukes holds the default Beijing back (with the pace "
+    "extrapolated, the replay itself presses: 0.18 -> 0.60). 20 seeds: 2016 enforcement "
+    "0.176 -> 0.272 (+0.10, asked +0.2), reported imports 2016-2017 -3% (asked -15%)"))
 @pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
