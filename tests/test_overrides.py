@@ -79,6 +79,8 @@ def documented_paths():
     after = list(reversed(ACTORS["pyongyang"].default_priorities_after_completion))
     out.append(("pyongyang.priorities_after_completion", after,
                 lambda m: m.actors["pyongyang"].priorities_after_completion))
+    out.append(("pyongyang.declared_against", 0.5,
+                lambda m: m.actors["pyongyang"].declared_against))
     out += [
         ("name", "renamed", lambda m: m.spec.name),
         ("description", "Said otherwise.", lambda m: m.spec.description),
@@ -187,7 +189,8 @@ def test_the_walk_covers_every_documented_path():
     assert firsts - set(ACTORS) == set(ScenarioFile.model_fields) - {"actors", "extends"}
     for actor in ACTORS:
         fields = {p.split(".")[1] for p in walked if p.split(".")[0] == actor}
-        own = set(ActorSpec.model_fields) - ({"priorities_after_completion"}
+        own = set(ActorSpec.model_fields) - ({"priorities_after_completion",
+                                               "declared_against"}
                                               if actor != "pyongyang" else set())
         assert fields == own, actor
         assert {p.split(".")[2] for p in walked if p.startswith(f"{actor}.instruments.")} \

@@ -104,6 +104,31 @@ def test_administrations_and_parameter_changes_in_force_are_carried_over():
     assert result.parameters == pytest.approx(changed)
 
 
+def test_a_declaration_made_by_then_is_carried_over_and_the_next_period_begins_declared():
+    """Report §The Rapid Return: the 2018-2019 period begins after Kim has declared his
+    force complete; the first version began it undeclared, so for half a year Pyongyang
+    ranked completing its force first again."""
+    scenario = runner.load(DEFAULT_SCENARIO)
+    seeds = [scenario.seed, scenario.seed + 1, scenario.seed + 2]
+    before = start_state.generate(scenario, parse_month("2015-12"), seeds)
+    assert before.declared_against is None
+    after = start_state.generate(scenario, parse_month("2017-12"), seeds)
+    assert after.declared_against is not None and 0.0 <= after.declared_against <= 1.0
+    written = yaml.safe_load((SCENARIOS / "start_states" / "end_2017.yaml").read_text())
+    assert written["actors"]["pyongyang"]["declared_against"] == pytest.approx(
+        after.declared_against, abs=1e-3)
+    model = runner.run(SCENARIOS / "rapprochement_2018_2019.yaml", compiled=True)
+    declared = model.timeseries["pyongyang_declared_complete"]
+    assert (declared == 1).all()
+
+
+def test_only_pyongyang_declares_its_force_complete(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {DEFAULT_SCENARIO}\nactors:\n  beijing:\n    declared_against: 0.5\n")
+    with pytest.raises(Exception, match="beijing.declared_against.*only pyongyang"):
+        load_scenario(bad)
+
+
 def test_a_changed_number_is_reported_as_stale():
     path = SCENARIOS / "start_states" / "end_2017.yaml"
     text = path.read_text(encoding="utf-8")

@@ -304,6 +304,7 @@ class BufferModel(mesa.Model):
                                           instruments=spec.instruments)
             if name == "pyongyang":
                 kwargs["priorities_after_completion"] = spec.priorities_after_completion
+                kwargs["declared_against"] = spec.declared_against
             self.actors[name] = cls(self, **kwargs)
         # only actors that keep a memory or make declarations look before choosing
         self._observers = [actor for actor in self.actors.values()

@@ -89,13 +89,15 @@ class Pyongyang(PolicyActor):
     discrete: dict[str, tuple[float, ...]] = {"provocation": (0, 1, 2)}
 
     def __init__(self, model, priorities=None, thresholds=None, rule="lexicographic",
-                 instruments=None, priorities_after_completion=None) -> None:
+                 instruments=None, priorities_after_completion=None,
+                 declared_against=None) -> None:
         super().__init__(model, priorities, thresholds, rule, instruments)
         self.priorities_after_completion = list(priorities_after_completion
                                                 or self.default_priorities_after_completion)
         #: Washington's military signalling when Kim declared (the moratorium's bound);
-        #: None until he declares
-        self.declared_against: float | None = None
+        #: None until he declares (a period that starts after the declaration sets it)
+        self.declared_against: float | None = (None if declared_against is None
+                                               else float(declared_against))
         #: the economy of the last ``RATE_MONTHS`` + 1 months, oldest first
         self._economy_memory: deque[float] = deque(maxlen=int(RATE_MONTHS) + 1)
 

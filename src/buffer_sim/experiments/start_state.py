@@ -19,6 +19,9 @@ What is generated, at the end of month ``--at`` (after that month's step):
   changed up to ``--at`` (Washington, Seoul), its priorities, the thresholds that
   differ from its defaults, and its rule if not the default. These follow dated
   events, so every seed has the same;
+* Pyongyang's declaration of a complete nuclear force, when most seeds have made it
+  by ``--at``: ``actors.pyongyang.declared_against``, the mean US military signalling
+  it was declared against (a period starting after the declaration begins declared);
 * ``parameters`` changed by ``parameter_change`` events up to ``--at`` (such as the
   SEZ hiatus after Jang Song Thaek's purge), with the value in force: a sub-period
   that drops the earlier events would otherwise fall back to the default.
@@ -69,6 +72,8 @@ class StartState:
         administrations: actor -> {"priorities": [...], "thresholds": {...}, "rule": ...}.
         parameters: parameter -> value in force (only those events changed).
         events: labels of the administration and parameter-change events taken over.
+        declared_against: when most seeds have Pyongyang's force declared complete by
+            then, the mean US military signalling it was declared against; else None.
     """
 
     scenario: object
@@ -78,6 +83,7 @@ class StartState:
     instruments: dict[str, dict[str, float]]
     administrations: dict[str, dict] = field(default_factory=dict)
     parameters: dict[str, float] = field(default_factory=dict)
+    declared_against: float | None = None
     events: list[str] = field(default_factory=list)
 
 
@@ -148,12 +154,13 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
                             key=list(INSTRUMENTS).index)
     changed_params = sorted({name for e in fired if e.kind == "parameter_change"
                              for name in e.parameters})
-    states, instruments, params = [], [], []
+    states, instruments, params, declared = [], [], [], []
     administrations: dict[str, dict] | None = None
     for seed in seeds:
         model = _model_at(scenario, seed, at)
         states.append([float(getattr(model.state, name)) for name in STATE_VARIABLES])
         instruments.append({a: dict(model.actors[a].instruments) for a in INSTRUMENTS})
+        declared.append(model.actors["pyongyang"].declared_against)
         params.append([float(getattr(model.params, name)) for name in changed_params])
         if administrations is None:  # dated events: the same in every seed
             administrations = {a: _administration(model.actors[a]) for a in changed_actors}
@@ -173,7 +180,11 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
             else:
                 out_instruments[actor][name] = float(np.mean(values))
     labels = [e.label for e in fired if e.kind in ("administration", "parameter_change")]
+    # a declaration is a state of the regime, not of the world: carried over when most
+    # seeds have made it, or the next period would begin with Kim undeclared
+    made = [float(d) for d in declared if d is not None]
     return StartState(
+        declared_against=float(np.mean(made)) if 2 * len(made) > len(declared) else None,
         scenario=scenario, at=at, seeds=list(seeds),
         state=dict(zip(STATE_VARIABLES, map(float, mean_state))),
         instruments=out_instruments, administrations=administrations or {},
@@ -269,6 +280,8 @@ def render(start: StartState, extends: str, command: str) -> str:
                 lines.append(f"    rule: {admin['rule']}")
         inner = ", ".join(f"{k}: {_fmt(v)}" for k, v in values.items())
         lines.append(f"    instruments: {{{inner}}}")
+        if actor == "pyongyang" and start.declared_against is not None:
+            lines.append(f"    declared_against: {_fmt(start.declared_against)}")
     if start.parameters:
         lines.append("parameters:")
         lines += [f"  {name}: {_fmt(value)}" for name, value in start.parameters.items()]

@@ -263,6 +263,10 @@ class ActorSpec(_Frozen):
     thresholds: dict[PriorityName, Threshold] | None = None
     rule: RuleName | None = None
     instruments: dict[str, Number] | None = None
+    #: Pyongyang only: a period that starts after Kim declared his force complete says
+    #: so with Washington's military signalling he declared it against (the bound of
+    #: the moratorium, ``Pyongyang.declared_against``)
+    declared_against: Share | None = None
 
 
 def _actors(actors: dict[str, ActorSpec]) -> dict[str, ActorSpec]:
@@ -273,6 +277,9 @@ def _actors(actors: dict[str, ActorSpec]) -> dict[str, ActorSpec]:
         if spec.priorities_after_completion is not None and actor != "pyongyang":
             raise _Problem(f".{actor}.priorities_after_completion",
                            "only pyongyang has a post-completion order")
+        if spec.declared_against is not None and actor != "pyongyang":
+            raise _Problem(f".{actor}.declared_against",
+                           "only pyongyang declares its nuclear force complete")
         for name, value in (spec.instruments or {}).items():
             problem = _instrument_problem(actor, name, value)
             if problem:
