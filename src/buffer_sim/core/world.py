@@ -801,7 +801,7 @@ def leverage(economy_free: float, economy_cut: float, economy_chosen: float,
     """
     base = max(economy_free, 1e-9)
     per = RATE_MONTHS / months
-    potential = min(max(1.0 - max(economy_cut / base, 0.0) ** per, 0.0), 1.0)
+    potential = max(1.0 - max(economy_cut / base, 0.0) ** per, 0.0)
     applied = min(max(1.0 - max(economy_chosen / base, 0.0) ** per, 0.0), potential)
     return potential, applied
 

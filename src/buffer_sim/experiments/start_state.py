@@ -184,12 +184,12 @@ def generate(scenario, at: int, seeds: list[int]) -> StartState:
     # seeds have made it, or the next period would begin with Kim undeclared
     made = [float(d) for d in declared if d is not None]
     return StartState(
-        declared_against=float(np.mean(made)) if 2 * len(made) > len(declared) else None,
         scenario=scenario, at=at, seeds=list(seeds),
         state=dict(zip(STATE_VARIABLES, map(float, mean_state))),
         instruments=out_instruments, administrations=administrations or {},
         parameters=dict(zip(changed_params, map(float, np.mean(np.array(params), axis=0))))
         if changed_params else {},
+        declared_against=float(np.mean(made)) if 2 * len(made) > len(declared) else None,
         events=labels)
 
 

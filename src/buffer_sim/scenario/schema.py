@@ -269,17 +269,21 @@ class ActorSpec(_Frozen):
     declared_against: Share | None = None
 
 
+#: the fields of ``ActorSpec`` only Pyongyang has -> the error for any other actor
+_PYONGYANG_ONLY = {
+    "priorities_after_completion": "only pyongyang has a post-completion order",
+    "declared_against": "only pyongyang declares its nuclear force complete",
+}
+
+
 def _actors(actors: dict[str, ActorSpec]) -> dict[str, ActorSpec]:
     """Each actor's instruments are its own and in range; its orders are completed
     (``complete_priorities``), so two ways of writing one order are one scenario."""
     out = {}
     for actor, spec in actors.items():
-        if spec.priorities_after_completion is not None and actor != "pyongyang":
-            raise _Problem(f".{actor}.priorities_after_completion",
-                           "only pyongyang has a post-completion order")
-        if spec.declared_against is not None and actor != "pyongyang":
-            raise _Problem(f".{actor}.declared_against",
-                           "only pyongyang declares its nuclear force complete")
+        for key, problem in _PYONGYANG_ONLY.items():
+            if getattr(spec, key) is not None and actor != "pyongyang":
+                raise _Problem(f".{actor}.{key}", problem)
         for name, value in (spec.instruments or {}).items():
             problem = _instrument_problem(actor, name, value)
             if problem:
