@@ -4,7 +4,9 @@ Two comparisons, each measured against a baseline in the same run on the same
 machine (absolute times vary between machines; the ratios travel better):
 
 1. ``BufferModel.step()`` on the replay scenario, against an empty Mesa model whose
-   four agents do nothing (Mesa's own cost of a step). Target: at most 25x, the
+   four agents do nothing (Mesa's own cost of a step). Target: at most 25x; at most
+   30x where a richer mechanism needs it (issue 12: the counterfactual of potential
+   influence, Pyongyang's choice under a cut-off, took the step from ~25x to ~26-27x), the
    DataCollector's model and agent reporters (collected every month) included. The model
    projects its candidates with the compiled equations (Numba), as ensembles, sweeps
    and the app do; the same model on numpy arrays (``compiled=False``, what a single
@@ -41,6 +43,8 @@ from buffer_sim.scenario.schema import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "replay_2009_2019.yaml"
 STEP_TARGET = 25.0
+#: what issue 12 allows a richer mechanism, with the profile in the closing note
+STEP_LIMIT = 30.0
 CLI_TARGET = 2.0
 
 
@@ -93,8 +97,10 @@ def best_wall(command: list[str], repeats: int, cwd: Path) -> float:
     return best
 
 
-def verdict(ratio: float, target: float) -> str:
-    return "ok" if ratio <= target else "over target"
+def verdict(ratio: float, target: float, limit: float | None = None) -> str:
+    if ratio <= target:
+        return "ok"
+    return f"over target, within the {limit:g}x limit" if limit and ratio <= limit else "over target"
 
 
 def bench_steps(repeats: int) -> list[tuple[str, str, str]]:
@@ -110,7 +116,7 @@ def bench_steps(repeats: int) -> list[tuple[str, str, str]]:
     return [
         ("empty Mesa model, 4 idle agents", f"{empty * 1e6:10.1f} us/step", ""),
         (f"BufferModel, {SCENARIO.name} ({months} months)", f"{model * 1e6:10.1f} us/step",
-         f"{ratio:6.1f}x  (target <= {STEP_TARGET:g}x: {verdict(ratio, STEP_TARGET)})"),
+         f"{ratio:6.1f}x  (target <= {STEP_TARGET:g}x: {verdict(ratio, STEP_TARGET, STEP_LIMIT)})"),
         ("  the same on numpy arrays (compiled=False, one run)", f"{numpy * 1e6:10.1f} us/step",
          f"{numpy / empty:6.1f}x  (no compiler to load: what buffer-sim run uses)"),
     ]

@@ -42,6 +42,7 @@ def synthetic_run(months: int = 36, seed: int = 7, start: str = "2016-01") -> pd
         "leverage_potential": potential,
         "pressure_applied": walk(0.3, 0.04, 0, 1),
         "influence_realized": np.clip(0.2 * np.sin(t / 5) + rng.normal(0, 0.05, months), -1, 1),
+        "influence_potential": np.clip(0.7 - 0.004 * t, -1, 1),
         "cn_exports_reported": np.clip(250 - 3 * t + rng.normal(0, 15, months), 0, None),
         "cn_imports_reported": np.clip(200 - 5 * t + rng.normal(0, 15, months), 0, None),
         "cn_exports_informal": np.clip(20 + 1.5 * t + rng.normal(0, 4, months), 0, None),

@@ -186,7 +186,8 @@ def test_the_glossary_explains_every_scale_and_leverage_measure():
     glossary = (PROJECT_ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
     bounded = [name for name, (_, lo, hi, _) in STATE_VARIABLES.items()
                if hi is not None and hi <= 1 and lo >= -1 and name != "nuclear_pace"]
-    for name in [*bounded, "leverage_potential", "pressure_applied", "influence_realized"]:
+    for name in [*bounded, "leverage_potential", "pressure_applied", "influence_realized",
+                 "influence_potential"]:
         assert f"`{name}`" in glossary, name
     for actor, instruments in INSTRUMENTS.items():
         for name in instruments:

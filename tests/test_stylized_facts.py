@@ -114,6 +114,20 @@ def test_c2_potential_leverage_is_what_a_cut_off_would_take(replay):
 
 
 @pytest.mark.slow
+def test_c2_potential_influence_is_what_a_cut_off_would_buy(replay):
+    """Realized influence is judged against a potential on its own scale: Pyongyang's
+    choice under the same cut-off as potential leverage. Report §Introduction: leverage
+    "has rarely translated into a commensurate level of influence". Before 2017 a
+    cut-off would have made Pyongyang forgo a test in most months (mean above 0.5 of the
+    influence scale); Beijing's own policy bought almost none of it (realized mean under
+    0.05); once Pyongyang no longer wants to test (2019) a cut-off would buy little."""
+    for d in replay:
+        assert _mean(d, "influence_potential", "2009-01", "2015-12") > 0.5
+        assert _mean(d, "influence_realized", "2009-01", "2015-12") < 0.05
+        assert _mean(d, "influence_potential", "2019-01", "2019-12") < 0.1
+
+
+@pytest.mark.slow
 def test_c3_pressure_does_not_stop_the_2017_tests(pressure):
     """Report §The New Kim on the Block: pressure in 2017 met "more nuclear and missile
     tests". Pyongyang is free here: its tests are its own choices, and a major test

@@ -4,7 +4,8 @@ Choose a scenario (a shipped one, a what-if, or one of the class's own files), c
 Beijing's priority order and any actor's thresholds, then Play / Step / Reset. The page
 shows, month by month:
 
-* four charts: Beijing's leverage (potential, pressure applied, realized influence),
+* four charts: Beijing's leverage (potential, pressure applied, potential and realized
+  influence),
   China-DPRK trade (with the observed annual values as monthly averages at mid-year),
   tension, and the warmth of each pair of capitals. Behind the played run, faint, a
   *reference run*: by default the 2009-2019 replay (history), so a what-if is seen

@@ -9,8 +9,9 @@ and Pyongyang finds obeying its patron costly.
 One step is one calendar month. Each month: the scenario's events for the month fire
 (Mesa scheduled events), every actor proposes candidates, all candidates are projected
 together with the world's transition function, each actor chooses by its rule, the
-counterfactual "Beijing applies no pressure" is evaluated for Pyongyang (realized
-influence), and the world advances with this month's random draws.
+counterfactuals "Beijing applies no pressure" and "Beijing cuts the DPRK off" are
+evaluated for Pyongyang (realized and potential influence, on one scale), and the world
+advances with this month's random draws.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from functools import partial
 from typing import Any
 
 import mesa
+import numpy as np
 import pandas as pd
 from mesa.datacollection import DataCollector
 
@@ -49,7 +51,7 @@ def output_columns() -> list[str]:
     """Columns of timeseries.csv after ``date``, in order."""
     inst = [f"{actor}_{name}" for actor, ins in INSTRUMENTS.items() for name in ins]
     return [*STATE_VARIABLES, *inst, "leverage_potential", "pressure_applied",
-            "influence_realized", "china_share", "pyongyang_declared_complete",
+            "influence_realized", "influence_potential", "china_share", "pyongyang_declared_complete",
             "cn_exports_crude", "cn_exports_customs"]
 
 
@@ -101,6 +103,10 @@ def _influence_realized(model: BufferModel) -> float:
     return float(model.influence)
 
 
+def _influence_potential(model: BufferModel) -> float:
+    return float(model.influence_potential)
+
+
 def _declared_complete(model: BufferModel) -> float:
     return float(model.actors["pyongyang"].declared_complete)
 
@@ -125,6 +131,7 @@ _DERIVED: dict[str, Callable[[BufferModel], float]] = {
     "leverage_potential": _leverage_potential,
     "pressure_applied": _pressure_applied,
     "influence_realized": _influence_realized,
+    "influence_potential": _influence_potential,
     "china_share": _china_share,
     "pyongyang_declared_complete": _declared_complete,
     "cn_exports_crude": _crude,
@@ -289,6 +296,7 @@ class BufferModel(mesa.Model):
         self.month = scenario.start - 1
         self.decisions: list[tuple[int, Decision]] = []
         self.influence = 0.0
+        self.influence_potential = 0.0
         self.leverage = (0.0, 0.0)
         # One random stream per source (whether a test comes off; noise in trade), so
         # that a what-if that changes one test does not reshuffle every later trade
@@ -396,25 +404,34 @@ class BufferModel(mesa.Model):
             groups.append(("pyongyang", free, {}))
         unpressed = no_pressure(self.actions, params)
         groups.append(("pyongyang", free, unpressed))
-        # Potential leverage compares two counterfactuals of the month, each one
-        # projection shared by all candidates: Beijing applying no pressure (in this
-        # batch), and Beijing cutting the DPRK off - buying nothing, enforcing every
-        # export ban, cracking down on smuggling, stopping crude oil and food (a world
-        # where everything is banned, projected apart).
+        # Two counterfactuals of the month, each one projection shared by all
+        # candidates: Beijing applying no pressure (in this batch), and Beijing cutting
+        # the DPRK off - buying nothing, enforcing every export ban, cracking down on
+        # smuggling, stopping crude oil and food (a world where everything is banned,
+        # projected apart). Potential leverage compares the economy in the two;
+        # potential influence, Pyongyang's own choice in the two, so that realized
+        # influence has a potential on its own scale (report §Introduction: leverage
+        # "has rarely translated into a commensurate level of influence").
         keep = cands["beijing"].keep_course()
         batch, ranges = build_batch(self.actions, groups + [("beijing", keep, unpressed)])
         free_row = ranges[-1].start
-        ranges = ranges[:len(groups)]
-        cut_batch, _ = build_batch(self.actions, [("beijing", keep, CUT_OFF)])
-        economy_cut = project_batch(now.replace(sanctions_scope=1.0), cut_batch, params,
-                                    EXPECTED, params.lookahead_months,
-                                    self.compiled)[_ECONOMY_ROW, 0]
-        projection = Projection(project_batch(now, batch, params, EXPECTED,
-                                              params.lookahead_months, self.compiled), now)
-
-        picks = choose_all([(self.actors[name], candidates, rows)
-                            for (name, candidates, _), rows in zip(groups, ranges)],
-                           projection, params, self.compiled)
+        cut_batch, cut_ranges = build_batch(self.actions, [("pyongyang", free, CUT_OFF),
+                                                           ("beijing", keep, CUT_OFF)])
+        cut_matrix = project_batch(now.replace(sanctions_scope=1.0), cut_batch, params,
+                                   EXPECTED, params.lookahead_months, self.compiled)
+        economy_cut = cut_matrix[_ECONOMY_ROW, cut_ranges[1].start]
+        projection = Projection(np.hstack((project_batch(now, batch, params, EXPECTED,
+                                                         params.lookahead_months,
+                                                         self.compiled), cut_matrix)), now)
+        # Every choice of the month in one compiled call: the rule reads each group's
+        # rows in order, so the unpressed hold is a group too (its choice is unused),
+        # and Pyongyang's choice under the cut-off comes last, in the cut-off's rows.
+        cut_rows = slice(len(batch) + cut_ranges[0].start, len(batch) + cut_ranges[0].stop)
+        picks = choose_all([(self.actors[name], candidates, rows) for (name, candidates, _), rows
+                            in zip(groups + [("beijing", keep, None)], ranges)]
+                           + [(pyongyang, free, cut_rows)], projection, params, self.compiled)
+        cut = free[picks[-1][0]]
+        picks, ranges = picks[:len(groups)], ranges[:len(groups)]
         economy = projection.matrix[_ECONOMY_ROW]
         chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
         self.leverage = leverage(economy[free_row], economy_cut, economy[chosen_row],
@@ -430,6 +447,8 @@ class BufferModel(mesa.Model):
         with_ = with_ or chosen
         self.influence = influence((with_["provocation"], with_["outreach"]),
                                    (without["provocation"], without["outreach"]), params)
+        self.influence_potential = influence((cut["provocation"], cut["outreach"]),
+                                             (without["provocation"], without["outreach"]), params)
         self.actions = self._current_actions()
         shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
                              float(now.test_readiness))

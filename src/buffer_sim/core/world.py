@@ -108,6 +108,10 @@ LEVERAGE_MEASURES = {
     "influence_realized": ("-1..1", -1.0, 1.0,
                            "change in Pyongyang's choice caused by Beijing's pressure "
                            "(counterfactual; negative = backfire)"),
+    "influence_potential": ("-1..1", -1.0, 1.0,
+                            "change in Pyongyang's choice a cut-off would have caused, on "
+                            "the same scale: what Beijing's full leverage could buy "
+                            "(counterfactual)"),
 }
 
 
@@ -772,7 +776,8 @@ def instrument_use(actions: Actions, params: Parameters):
 
 
 #: Beijing's instruments in the two counterfactuals of every month: "cut" uses every
-#: lever at once (potential leverage), "free" applies no pressure (realized influence).
+#: lever at once (potential leverage and potential influence), "free" applies no
+#: pressure (realized influence).
 CUT_OFF = {"beijing_enforcement": 1.0, "beijing_crackdown": 1.0, "beijing_aid": 0.0}
 
 

@@ -34,9 +34,11 @@ GLOSSARY_LINK = ('<p class="sub">What the numbers mean: <a href="'
 #: (file, title, caption) of the charts of a run's page.
 RUN_CHARTS = (
     ("leverage.png", "Leverage: potential, applied, realized",
-     "Potential leverage is what China's share of North Korea's trade would allow; "
-     "pressure applied is how much of it Beijing uses; realized influence is how much "
-     "Pyongyang's choices change because of it (negative: pressure backfired)."),
+     "Potential leverage is the share of North Korea's economy a Chinese cut-off "
+     "would take away; pressure applied is how much of it Beijing takes; realized "
+     "influence is how much Pyongyang's choices change because of it (negative: "
+     "pressure backfired), and potential influence how much they would change under "
+     "a cut-off (the shaded gap)."),
     ("trade.png", "China–DPRK trade",
      "Monthly reported and informal flows, and annual sums against the observed "
      "values (markers)."),
@@ -216,9 +218,13 @@ def key_numbers(df: pd.DataFrame) -> list[tuple[str, str, str]]:
                      "what China could take away"))
         rows.append(("Mean pressure applied (share of the DPRK economy)", fmt(app, 3),
                      "what it did take"))
+        could = df["influence_potential"].mean() if has("influence_potential") else 0.0
+        if has("influence_potential"):
+            rows.append(("Mean potential influence (−1..1)", fmt(could, 3),
+                         "what a cut-off would have bought"))
         rows.append(("Mean realized influence (−1..1)", fmt(real, 3),
-                     "what it achieved" + (f": {real / pot:.0%} of the potential"
-                                           if pot > 0 else "")))
+                     "what it achieved" + (f": {real / could:.0%} of the potential influence"
+                                           if could > 0 else "")))
         v, m = _peak(df, "influence_realized", lowest=True)
         if v < 0:
             rows.append(("Worst backfire of pressure (realized influence)", fmt(v, 3), m))

@@ -9,7 +9,8 @@ BAND_CHARTS = (
     ("leverage.png", "Beijing's leverage", [
         ("Potential leverage", "0..1", ["leverage_potential"]),
         ("Pressure applied", "0..1", ["pressure_applied"]),
-        ("Influence realized", "-1..1", ["influence_realized"]),
+        ("Influence: a cut-off's (potential) and realized", "-1..1",
+         ["influence_potential", "influence_realized"]),
     ]),
     ("trade.png", "China–DPRK trade", [
         ("Reported", "US$ million / month", ["cn_exports_reported", "cn_imports_reported"]),

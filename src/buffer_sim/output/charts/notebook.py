@@ -15,7 +15,7 @@ from buffer_sim.output.charts.series import RUN_COLORS, series
 #: The default panels of one run: (title, [column, ...]).
 QUICK_PANELS = (
     ("Leverage (0..1; influence −1..1)", ["leverage_potential", "pressure_applied",
-                                          "influence_realized"]),
+                                          "influence_potential", "influence_realized"]),
     ("China–DPRK trade, US$ million per month",
      ["cn_exports_reported", "cn_imports_reported", "cn_exports_informal",
       "cn_imports_informal"]),

@@ -32,10 +32,11 @@ from buffer_sim.output.charts.series import (ECONOMY, INSTRUMENTS, LEVERAGE, OBS
 
 
 def plot_leverage(df: pd.DataFrame, path, events: Iterable = (), title: str | None = None) -> Path:
-    """Draw potential leverage, pressure applied and realized influence.
+    """Draw potential leverage, pressure applied, and potential and realized influence.
 
-    The shaded band is the gap between what Beijing could do (potential
-    leverage) and what it achieved (realized influence).
+    Leverage is a share of the DPRK economy, influence a change of Pyongyang's choice;
+    the shaded band is the gap on the influence scale, between what a cut-off would
+    have bought (potential influence) and what Beijing's policy bought (realized).
 
     Args:
         df: one run's time series with ``date`` and the leverage columns.
@@ -100,17 +101,17 @@ def _draw_leverage(fig: Figure, runs: Sequence[Run], events: Sequence[Event],
                    title: str | None) -> None:
     """Fill ``fig`` with the leverage chart (see :func:`plot_leverage`)."""
     ax = fig.subplots()
-    has_band = {"leverage_potential", "influence_realized"}
+    has_band = {"influence_potential", "influence_realized"}
     for run in runs:
         if has_band <= set(run.df.columns):
             ax.fill_between(run.x, values(run, "influence_realized"),
-                            values(run, "leverage_potential"), color=run.color or "#1f77b4",
+                            values(run, "influence_potential"), color=run.color or "#2ca02c",
                             alpha=0.12 if run.color is None else 0.07, lw=0)
     handles: list = plot_series(ax, runs, LEVERAGE)
     if any(has_band <= set(r.df.columns) for r in runs):
         # In overlays each run shades in its own colour; the key stays neutral.
-        handles.append(Patch(color="#1f77b4" if runs[0].color is None else "#999999",
-                             alpha=0.25, label="gap: potential leverage − realized influence"))
+        handles.append(Patch(color="#2ca02c" if runs[0].color is None else "#999999",
+                             alpha=0.25, label="gap: potential − realized influence"))
     ax.axhline(0, color="black", lw=0.9, zorder=1.5)
     influence = finite(runs, "influence_realized")
     ax.set_ylim(leverage_floor(influence.min() if influence.size else 0.0), 1.05)

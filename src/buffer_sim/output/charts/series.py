@@ -70,6 +70,8 @@ TABLE: tuple[Series, ...] = (
            label="pressure applied (share of DPRK economy)"),
     Series("influence_realized", "realized influence", "−1..1 (< 0: backfired)", "#2ca02c",
            label="realized influence (−1..1; < 0: backfired)"),
+    Series("influence_potential", "potential influence", "−1..1", "#2ca02c", ":",
+           label="potential influence: what a cut-off would have bought (−1..1)"),
     Series("cn_exports_reported", "China exports to DPRK, reported", _PER_MONTH, _EXPORTS,
            name="reported exports", observed="cn_exports"),
     Series("cn_imports_reported", "China imports from DPRK, reported", _PER_MONTH, _IMPORTS,
@@ -143,7 +145,8 @@ OBSERVED_NAMES = {"cn_exports": "China exports", "cn_imports": "China imports",
 # --- which measures each chart draws --------------------------------------------------------
 
 #: Beijing's leverage chart.
-LEVERAGE = ("leverage_potential", "pressure_applied", "influence_realized")
+LEVERAGE = ("leverage_potential", "pressure_applied", "influence_potential",
+            "influence_realized")
 #: The trade chart: monthly flows, then the calendar-year sums against observed data.
 TRADE_MONTHLY = ("cn_exports_reported", "cn_exports_informal", "cn_imports_reported",
                  "cn_imports_informal")
