@@ -300,8 +300,8 @@ class Key:
 def _key_01(runs: WorksheetRuns) -> Key:
     key = Key()
     ts = _series(pd.read_csv(runs.folder("pressure_2016_2017") / "timeseries.csv"))
-    pot, app, real = (ts[c] for c in ("leverage_potential", "pressure_applied",
-                                      "influence_realized"))
+    pot, app, real, could = (ts[c] for c in ("leverage_potential", "pressure_applied",
+                                             "influence_realized", "influence_potential"))
     tests = ts["pyongyang_provocation"].round()
     last_test = tests[tests > 0].index[-1]
     complete = ts.get("pyongyang_declared_complete")
@@ -310,16 +310,19 @@ def _key_01(runs: WorksheetRuns) -> Key:
     pyongyang = next(e for e in runs.explained if e.actor == "pyongyang")
     test_rows = pyongyang.table[(pyongyang.table["actor"] == "pyongyang")]
     test_rows = test_rows[[c.get("provocation", 0) >= 1 for c in test_rows["choice"]]]
-    key.add("Look at", "1. `leverage.png`: the three lines.",
+    key.add("Look at", "1. `leverage.png`: the four lines.",
             f"Potential leverage stays between {_f(pot.min())} and {_f(pot.max())} of the DPRK "
             f"economy. Pressure applied peaks at {_f(app.max())} in {app.idxmax()}; before "
             f"2017-06 it never exceeds {_f(app.loc[:'2017-05'].max())}. Realized influence is "
             f"above zero in {_months_where(real > 0)} (at most {_f(real.max())}) and below zero "
-            f"in {_months_where(real < 0)} (lowest {_f(real.min())}).")
+            f"in {_months_where(real < 0)} (lowest {_f(real.min())}). Potential influence "
+            f"(what a cut-off would have bought) is above 0.5 in "
+            f"{int((could > 0.5).sum())} of {len(could)} months.")
     key.add("Look at", "2. Key numbers.",
             f"Mean potential leverage {_f(pot.mean())}, mean pressure applied {_f(app.mean())} "
-            f"({app.mean() / pot.mean():.0%} of the potential), mean realized influence "
-            f"{_f(real.mean())} ({real.mean() / pot.mean():.0%} of the potential).")
+            f"({app.mean() / pot.mean():.0%} of the potential), mean potential influence "
+            f"{_f(could.mean())}, mean realized influence {_f(real.mean())} "
+            f"({real.mean() / could.mean():.0%} of the potential influence).")
     enf = ts["beijing_enforcement"]
     before = last_test < enf.idxmax()
     highest = (f"and reaches {_f(enf.max(), 2)} only in {enf.idxmax()}" if before
@@ -337,12 +340,17 @@ def _key_01(runs: WorksheetRuns) -> Key:
             f"{len(test_rows)} months with a test, decided by: "
             f"{_counts(test_rows, column='deciding_priority')}; "
             f"{order}.")
-    key.add("Debrief", "Where is the gap widest?",
-            f"Between potential and applied: on average Beijing applies {_f(app.mean())} of a "
-            f"potential {_f(pot.mean())}, i.e. it leaves {1 - app.mean() / pot.mean():.0%} "
-            f"unused. The applied pressure buys a mean influence of {_f(real.mean())}: what "
-            "little pressure there was changed Pyongyang's choice only in the months listed "
-            "under Look at 1 (Pyongyang's own priorities put completing its nuclear force first).")
+    gap = (could - real).groupby(could.index.str[:4]).mean()
+    widest = str(gap.idxmax())
+    key.add("Debrief", "Two gaps: which is wider, and in which years?",
+            f"Leverage: on average Beijing applies {_f(app.mean())} of a potential "
+            f"{_f(pot.mean())}, i.e. it leaves {1 - app.mean() / pot.mean():.0%} unused. "
+            f"Influence: a cut-off would have bought a mean {_f(could.mean())}, Beijing's "
+            f"policy bought {_f(real.mean())} ({real.mean() / could.mean():.0%} of it). The "
+            f"influence gap is widest in {widest} (a mean {_f(gap[widest])} a month): a "
+            "cut-off would have stopped tests Beijing let happen; what little pressure there was changed "
+            "Pyongyang's choice only in the months listed under Look at 1 (Pyongyang's own "
+            "priorities put completing its nuclear force first).")
     key.add("Debrief", "Why a counterfactual, and why can it be negative?",
             "Only the comparison with the same world without pressure separates what "
             "pressure caused from what Pyongyang would have done anyway. Negative values "
