@@ -91,7 +91,8 @@ def _summary(result, folder: Path) -> str:
         f"  Beijing enforcement {f('beijing_enforcement')}  aid {f('beijing_aid')}  "
         f"China-DPRK warmth {f('warmth_cn_dprk')}",
         f"  leverage potential {f('leverage_potential')}  pressure applied "
-        f"{f('pressure_applied')}  influence realized {f('influence_realized')}",
+        f"{f('pressure_applied')}  influence realized {f('influence_realized')} "
+        f"(a cut-off's: {f('influence_potential')})",
         f"  China-DPRK trade, US$ million/month: exports {f('cn_exports_reported', 1)} "
         f"reported + {f('cn_exports_informal', 1)} informal, imports "
         f"{f('cn_imports_reported', 1)} reported + {f('cn_imports_informal', 1)} informal",
