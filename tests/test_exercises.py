@@ -4,8 +4,8 @@ work, says which chart to look at, and ends with debrief questions.
 The worksheets' commands use the command the set-up installs, ``.venv/bin/buffer-sim``
 (run from the project folder), so they work as printed after ``make`` without
 changing the PATH. test_worksheets_commands runs every such line exactly as printed
-with the installed command, and checks that each file a worksheet names exists;
-test_worksheet_charts checks the charts it cites and its answer key.
+with the installed command, checks that each file a worksheet names exists, and, from
+the same runs, the charts it cites and its answer key (test_worksheet_charts).
 """
 
 from __future__ import annotations

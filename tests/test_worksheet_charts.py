@@ -3,8 +3,9 @@
 A worksheet cites a chart as a code span (```overview.png```, a chart of the report it
 named last) and, after it in the same paragraph or list item, the panels and lines to
 look at as code spans, exactly as the chart prints them (``buffer_sim.tools.answer_key.citations``).
-The slow test runs each worksheet's commands once, in this process, into a scratch
-folder; every cited name must then be a panel title or legend entry of the cited PNG
+``tests/test_worksheets_commands.py`` runs each worksheet's commands once, as printed,
+into a scratch folder, and then checks with ``check_charts_and_key`` that every cited
+name is a panel title or legend entry of the cited PNG
 (``plots.chart_text``), and the teacher's key in exercises/answers/ must be exactly what
 ``buffer_sim.tools.answer_key`` builds from those runs (so a changed model shows up as a stale
 key: regenerate it with ``python -m buffer_sim.tools.answer_key``).
@@ -82,14 +83,10 @@ def test_the_answer_key_command_refuses_a_worksheet_it_has_no_key_for(tmp_path, 
     assert not (tmp_path / "answers").exists()
 
 
-# --- slow: run the worksheets ------------------------------------------------------------
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.stem)
-def test_a_worksheet_s_charts_carry_what_it_cites_and_its_key_is_what_the_runs_give(
-        path, tmp_path):
-    """One test per worksheet, so that its commands run once whichever worker runs it."""
-    runs = answer_key.run_worksheet(path, tmp_path)
+def check_charts_and_key(path, runs) -> None:
+    """Every name a worksheet cites is on the chart it cites, and its teacher's key is
+    exactly what ``buffer_sim.tools.answer_key`` builds from ``runs`` (the worksheet's
+    commands, run once, as printed, by ``test_worksheets_commands``)."""
     for citation in answer_key.citations(path):
         png = runs.root / citation.png
         assert png.is_file(), f"{path.name} cites {citation.png}, which its commands do not make"

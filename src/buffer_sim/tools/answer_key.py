@@ -34,7 +34,7 @@ from buffer_sim.cli import main as cli_main
 from buffer_sim.output.explain import _priority_label
 
 __all__ = ["Citation", "WorksheetRuns", "bash_lines", "build_key", "citations", "commands",
-           "main", "run_worksheet"]
+           "main", "read_worksheet", "run_worksheet"]
 
 #: how a worksheet calls the command: the one ``make`` installs, from the project folder
 COMMAND = ".venv/bin/buffer-sim "
@@ -188,14 +188,37 @@ def run_worksheet(path: Path, root: Path) -> WorksheetRuns:
         if code != 0:
             raise RuntimeError(f"{Path(path).name}: '{line}' failed ({code}): {err.getvalue()}")
         runs.printed[line] = out.getvalue()
-        if argv[0] == "explain":
-            overrides = tuple(argv[i + 1] for i, a in enumerate(argv) if a == "--set")
-            seed = _option(argv, "--seed")
-            result = api.run(argv[1], None if seed is None else int(seed), set=list(overrides))
-            runs.explained.append(Explained(
-                argv[1], _option(argv, "--actor", "beijing"), _option(argv, "--from"),
-                _option(argv, "--to"), overrides, explain.decision_table(result.run_result)))
+        _add_explained(runs, argv)
     return runs
+
+
+def read_worksheet(path: Path, root: Path, printed: dict[str, str] | None = None
+                   ) -> WorksheetRuns:
+    """What a worksheet's commands left in ``root``, where they ran as printed (their
+    ``--out out`` is ``root/out``): nothing is run again but the ``explain`` lines,
+    whose decision tables are not files.
+
+    Args:
+        path: the worksheet.
+        root: the folder the commands ran in.
+        printed: each command line -> what it printed, if kept.
+    """
+    runs = WorksheetRuns(Path(root), dict(printed or {}))
+    for line in commands(path):
+        _add_explained(runs, shlex.split(line)[1:])
+    return runs
+
+
+def _add_explained(runs: WorksheetRuns, argv: list[str]) -> None:
+    """Re-run an ``explain`` command line's scenario for its decision table."""
+    if argv[0] != "explain":
+        return
+    overrides = tuple(argv[i + 1] for i, a in enumerate(argv) if a == "--set")
+    seed = _option(argv, "--seed")
+    result = api.run(argv[1], None if seed is None else int(seed), set=list(overrides))
+    runs.explained.append(Explained(
+        argv[1], _option(argv, "--actor", "beijing"), _option(argv, "--from"),
+        _option(argv, "--to"), overrides, explain.decision_table(result.run_result)))
 
 
 # --------------------------------------------------------------------------------------
