@@ -423,15 +423,14 @@ class BufferModel(mesa.Model):
         projection = Projection(np.hstack((project_batch(now, batch, params, EXPECTED,
                                                          params.lookahead_months,
                                                          self.compiled), cut_matrix)), now)
-        # Every choice of the month in one compiled call: the rule reads each group's
-        # rows in order, so the unpressed hold is a group too (its choice is unused),
-        # and Pyongyang's choice under the cut-off comes last, in the cut-off's rows.
+        # Every choice of the month in one compiled call; Pyongyang's choice under the
+        # cut-off comes last, read from the cut-off's columns.
+        ranges = ranges[:len(groups)]
         cut_rows = slice(len(batch) + cut_ranges[0].start, len(batch) + cut_ranges[0].stop)
         picks = choose_all([(self.actors[name], candidates, rows) for (name, candidates, _), rows
-                            in zip(groups + [("beijing", keep, None)], ranges)]
+                            in zip(groups, ranges)]
                            + [(pyongyang, free, cut_rows)], projection, params, self.compiled)
-        cut = free[picks[-1][0]]
-        picks, ranges = picks[:len(groups)], ranges[:len(groups)]
+        cut = free[picks.pop()[0]]
         economy = projection.matrix[_ECONOMY_ROW]
         chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
         self.leverage = leverage(economy[free_row], economy_cut, economy[chosen_row],

@@ -400,7 +400,8 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
     """Every group's choice by its actor's rule.
 
     Args:
-        groups: (actor, candidates, rows of the batch) per group.
+        groups: (actor, candidates, rows of the batch) per group: any columns of the
+            projection, in any order; columns no group names are not read.
         projection: the batch's projection.
         params: for the tie tolerance, inertia and least gain.
         compiled: run the lexicographic rule of all groups as one compiled loop.
@@ -425,12 +426,14 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
     if lexicographic_groups:
         # Two flat arrays for the compiled loop: integers (each group's bounds, then the
         # projection rows of its priorities) and floats (the priorities' signs, signed
-        # bars and scales, then the cost of change of every candidate of the batch).
+        # bars and scales, then the cost of change of each candidate, at its column of
+        # the projection).
         bounds: list[int]
         table_rows: list[int]
-        bounds, table_rows, signs, bars, scales, change = [], [], [], [], [], []
-        for _, candidates, _ in groups:
-            change += candidates.change
+        bounds, table_rows, signs, bars, scales = [], [], [], [], []
+        change = np.zeros(projection.matrix.shape[1])
+        for _, candidates, rows in groups:
+            change[rows] = candidates.change
         for _, _, rows, (_, _, r, sign, bar, scale) in lexicographic_groups:
             bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
             table_rows += r
@@ -439,7 +442,7 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
             scales += scale
         n, k = len(lexicographic_groups), len(table_rows)
         integers = np.array(bounds + table_rows)
-        floats = np.array(signs + bars + scales + change)
+        floats = np.concatenate((np.array(signs + bars + scales), change))
         out = np.empty((2, n), dtype=np.int64)
         loop = _compiled_rule() if compiled and jit.available() else _lexicographic_groups
         loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],

@@ -218,8 +218,9 @@ def key_numbers(df: pd.DataFrame) -> list[tuple[str, str, str]]:
                      "what China could take away"))
         rows.append(("Mean pressure applied (share of the DPRK economy)", fmt(app, 3),
                      "what it did take"))
-        could = df["influence_potential"].mean() if has("influence_potential") else 0.0
+        could = 0.0
         if has("influence_potential"):
+            could = df["influence_potential"].mean()
             rows.append(("Mean potential influence (−1..1)", fmt(could, 3),
                          "what a cut-off would have bought"))
         rows.append(("Mean realized influence (−1..1)", fmt(real, 3),
