@@ -25,7 +25,7 @@ SEEDS = tuple(range(20))
 WHATIFS = {
     "beijing_denuclearisation_first", "no_secondary_sanctions_2017", "no_thaad_2016",
     "no_summits_2018", "no_jang_purge_2013", "full_enforcement_from_2013",
-    "coal_at_2011_price",
+    "coal_at_2011_price", "strict_coal_ban_2016",
 }
 
 
@@ -182,6 +182,26 @@ def test_no_purge_means_warmer_china_dprk_relations_and_more_trade_in_2014_2015(
 def test_coal_at_its_2011_price_means_more_import_value_in_2014_2015():
     base, what_if, msg = effect("coal_at_2011_price", "cn_imports_reported", "2014-01", "2015-12")
     assert what_if >= 1.1 * base, msg
+
+
+@pytest.mark.slow
+def test_without_the_livelihoods_exemption_beijing_enforces_in_2016_and_the_dprk_barely_feels_it():
+    # With the whole coal and iron trade under the ban, Washington watches what customs
+    # let through of half the DPRK's exports: Beijing enforces from April 2016 for its
+    # ties with Washington (measured, 20 seeds: +0.21) and reported imports fall (-22%).
+    # Half of what customs stop finds informal routes, so the economy loses under 2%:
+    # in the model the exemption, not a fear of instability, kept 2016 quiet.
+    base, what_if, msg = effect("strict_coal_ban_2016", "beijing_enforcement", "2016-04",
+                                "2016-12")
+    assert what_if >= base + 0.1, msg
+    base, what_if, msg = effect("strict_coal_ban_2016", "cn_imports_reported", "2016-04",
+                                "2016-12")
+    assert what_if <= 0.85 * base, msg
+    base, what_if, msg = effect("strict_coal_ban_2016", "cn_imports_informal", "2016-04",
+                                "2016-12")
+    assert what_if >= 1.2 * base, msg
+    base, what_if, msg = effect("strict_coal_ban_2016", "dprk_economy", "2016-04", "2017-12")
+    assert abs(what_if / base - 1.0) < 0.02, msg
 
 
 @pytest.mark.slow
