@@ -126,7 +126,9 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
     "threat growth it projects is under its tolerance (0.005) in most months of 2016 under "
     "either order; nothing above no_nukes holds the default Beijing back (with the pace "
     "extrapolated, the replay itself presses: 0.18 -> 0.60). 20 seeds: 2016 enforcement "
-    "0.176 -> 0.272 (+0.10, asked +0.2), reported imports 2016-2017 -3% (asked -15%)"))
+    "0.176 -> 0.272 (+0.10, asked +0.2), reported imports 2016-2017 -3% (asked -15%). "
+    "With UNSCR 2270 read strictly (strict_coal_ban_2016) the order adds only +0.02: "
+    "no priority above no_nukes objects to a ban"))
 @pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
