@@ -781,6 +781,12 @@ def test_the_glossary_ships_with_the_app():
 @pytest.mark.slow  # a real browser and server: about 10-30 s
 def test_browser_the_glossary_is_one_click_away(page):
     pg = page.pg
+    requested: list[str] = []
+    pg.on("request", lambda r: requested.append(r.url))
     pg.get_by_test_id("glossary").get_by_text("What the numbers mean (glossary)").click()
     pg.get_by_test_id("glossary").get_by_text("leverage_potential").first.wait_for()
+    pg.get_by_test_id("glossary").locator("table").first.wait_for()  # its tables render
+    pg.wait_for_timeout(500)  # a component that fetched a library would do so on mounting
     assert page.bad_loads == []
+    # nothing the offline cache lacks: no diagram or formula library from a CDN
+    assert not [u for u in requested if "mermaid" in u or "katex" in u], requested

@@ -40,6 +40,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import markdown
 import pandas as pd
 import solara
 import yaml
@@ -870,6 +871,14 @@ def glossary_text() -> str:
         return ""
 
 
+@functools.cache
+def glossary_html(text: str) -> str:
+    """The glossary's Markdown as HTML, converted here: ``solara.Markdown`` loads its
+    diagram and formula libraries (mermaid, KaTeX) from a CDN in the browser, which an
+    offline classroom cannot reach."""
+    return markdown.markdown(text, extensions=["tables"])
+
+
 @solara.component
 def GlossaryPanel():
     """What the numbers mean, in plain words, folded away until asked for."""
@@ -878,7 +887,10 @@ def GlossaryPanel():
         return
     with _tagged("glossary", []):
         solara.Details("What the numbers mean (glossary)",
-                       children=[solara.Markdown(text)], expand=False)
+                       children=[solara.HTML(unsafe_innerHTML=glossary_html(text),
+                                             classes=["solara-markdown", "rendered_html",
+                                                      "jp-RenderedHTMLCommon"])],
+                       expand=False)
 
 
 @solara.component
