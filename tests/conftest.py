@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pickle
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from buffer_sim.cli import main
 
@@ -158,6 +160,43 @@ def default_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("elsewhere")
     out = tmp_path_factory.mktemp("default-out")
     return run_main("run", "--out", out, "--quiet", cwd=cwd), out
+
+
+#: A folder that every xdist worker of this test session shares (``_shared_folder``).
+SHARED: Path | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_folder(tmp_path_factory):
+    """The session's base folder, which xdist's workers share (each has its own
+    folder below it): where ``computed_once`` keeps what one worker computed."""
+    global SHARED
+    base = tmp_path_factory.getbasetemp()
+    SHARED = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    yield
+    SHARED = None
+
+
+def computed_once(key: str, compute):
+    """``compute()``, computed by the first worker that asks for ``key`` in this test
+    session and read by the others (``make test`` runs two workers, and a module's
+    tests are spread over both, so each would otherwise repeat the module's runs).
+
+    Args:
+        key: names the result within the session (a file name).
+        compute: makes the result (anything that pickles).
+    """
+    if SHARED is None:  # outside a test session's fixtures
+        return compute()
+    folder = SHARED / "computed-once"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{key}.pickle"
+    with FileLock(str(path) + ".lock"):
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = compute()
+        path.write_bytes(pickle.dumps(value))
+        return value
 
 
 #: fixtures that open a real browser (Debian's chromium through Playwright)

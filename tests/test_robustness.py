@@ -24,6 +24,7 @@ from buffer_sim.experiments.ensemble import jobs
 from buffer_sim.experiments.facts import REPLAY_FACTS, judge
 from buffer_sim.model import timeseries_rows
 from buffer_sim.scenario.schema import load_scenario
+from conftest import computed_once
 
 ROBUST = Path(__file__).resolve().parents[1] / "scenarios" / "replay_2009_2019_robust.yaml"
 SETTINGS = 100
@@ -35,16 +36,20 @@ SHORT: dict[str, float] = {}
 
 @cache
 def verdicts() -> pd.DataFrame:
-    """(setting, fact) -> held, for SETTINGS independent draws of the robust replay."""
-    scenario = load_scenario(ROBUST)
-    _, seeds, paths, values = jobs(scenario, SETTINGS)
-    rows = []
-    for seed, drawn in zip(seeds, values):
-        model = run_one(scenario, int(seed), paths, drawn)
-        df = pd.DataFrame(timeseries_rows(model)).set_index("date")
-        rows.append(judge(df))
-        model.dispose()
-    return pd.DataFrame(rows)
+    """(setting, fact) -> held, for SETTINGS independent draws of the robust replay (run
+    by one test worker for all)."""
+    def compute() -> pd.DataFrame:
+        scenario = load_scenario(ROBUST)
+        _, seeds, paths, values = jobs(scenario, SETTINGS)
+        rows = []
+        for seed, drawn in zip(seeds, values):
+            model = run_one(scenario, int(seed), paths, drawn)
+            df = pd.DataFrame(timeseries_rows(model)).set_index("date")
+            rows.append(judge(df))
+            model.dispose()
+        return pd.DataFrame(rows)
+
+    return computed_once("robust-verdicts", compute)
 
 
 def test_the_robust_replay_declares_what_the_issue_names():

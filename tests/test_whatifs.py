@@ -17,7 +17,7 @@ import yaml
 
 from buffer_sim.experiments import runner
 from buffer_sim.scenario.schema import load_scenario
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, computed_once
 
 WHATIF_DIR = PROJECT_ROOT / "scenarios" / "whatif"
 REPLAY = PROJECT_ROOT / "scenarios" / "replay_2009_2019.yaml"
@@ -31,9 +31,11 @@ WHATIFS = {
 
 @functools.cache
 def runs(name: str) -> tuple:
-    """The time series of the replay ('replay') or a what-if for every seed."""
+    """The time series of the replay ('replay') or a what-if for every seed (run by
+    one test worker for all)."""
     path = REPLAY if name == "replay" else WHATIF_DIR / f"{name}.yaml"
-    return tuple(runner.run(path, seed=seed, compiled=True).timeseries for seed in SEEDS)
+    return computed_once(f"whatifs-{name}", lambda: tuple(
+        runner.run(path, seed=seed, compiled=True).timeseries for seed in SEEDS))
 
 
 def stat(name: str, column: str, start: str, end: str, how: str = "mean") -> float:
