@@ -195,7 +195,9 @@ def computed_once(key: str, compute):
         if path.exists():
             return pickle.loads(path.read_bytes())
         value = compute()
-        path.write_bytes(pickle.dumps(value))
+        staging = path.with_suffix(".tmp")
+        staging.write_bytes(pickle.dumps(value))
+        staging.replace(path)  # whole or absent, should a worker die while writing
         return value
 
 
