@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import pickle
@@ -11,10 +12,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from filelock import FileLock
 
 from buffer_sim.cli import main
+from buffer_sim.model import run_model, timeseries_rows
+from buffer_sim.scenario.schema import load_scenario
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = PROJECT_ROOT / "scenarios" / "replay_2009_2019.yaml"
@@ -199,6 +203,21 @@ def computed_once(key: str, compute):
         staging.write_bytes(pickle.dumps(value))
         staging.replace(path)  # whole or absent, should a worker die while writing
         return value
+
+
+def scenario_runs(path, overrides=(), seeds=range(20)) -> list[pd.DataFrame]:
+    """Each seed's time series of a scenario file (indexed by ``date``), made once in
+    a test session for every module and worker that asks (the replay's twenty seeds
+    serve the stylized facts and the what-ifs alike)."""
+    path, overrides, seeds = Path(path).resolve(), tuple(overrides), tuple(seeds)
+
+    def compute() -> list[pd.DataFrame]:
+        scenario = load_scenario(path, list(overrides))
+        return [pd.DataFrame(timeseries_rows(run_model(scenario, seed=s))).set_index("date")
+                for s in seeds]
+
+    key = hashlib.sha256(repr((str(path), overrides, seeds)).encode()).hexdigest()[:16]
+    return computed_once(f"runs-{key}", compute)
 
 
 #: fixtures that open a real browser (Debian's chromium through Playwright)

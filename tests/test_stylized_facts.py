@@ -15,7 +15,6 @@ the test also asks for the move in trade.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from buffer_sim.experiments.facts import REPLAY_FACTS
 from buffer_sim.model import run_model, timeseries_rows
 from buffer_sim.core.months import month_str
 from buffer_sim.scenario.schema import load_scenario
-from conftest import computed_once
+from conftest import scenario_runs
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SEEDS = range(20)
@@ -35,14 +34,7 @@ NUKES_FIRST = "beijing.priorities=no_nukes,no_war,no_instability,buffer,us_ties,
 
 
 def _runs(name: str, overrides=()) -> list[pd.DataFrame]:
-    """The scenario's time series for every seed (run by one test worker for all)."""
-    def compute():
-        scenario = load_scenario(SCENARIOS / name, overrides)
-        return [pd.DataFrame(timeseries_rows(run_model(scenario, seed=s))).set_index("date")
-                for s in SEEDS]
-
-    key = hashlib.sha256(repr((name, tuple(overrides))).encode()).hexdigest()[:16]
-    return computed_once(f"facts-{key}", compute)
+    return scenario_runs(SCENARIOS / name, overrides, SEEDS)
 
 
 @pytest.fixture(scope="module")

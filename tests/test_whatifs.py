@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 import yaml
 
-from buffer_sim.experiments import runner
 from buffer_sim.scenario.schema import load_scenario
-from conftest import PROJECT_ROOT, computed_once
+from conftest import PROJECT_ROOT, scenario_runs
 
 WHATIF_DIR = PROJECT_ROOT / "scenarios" / "whatif"
 REPLAY = PROJECT_ROOT / "scenarios" / "replay_2009_2019.yaml"
@@ -31,11 +30,10 @@ WHATIFS = {
 
 @functools.cache
 def runs(name: str) -> tuple:
-    """The time series of the replay ('replay') or a what-if for every seed (run by
-    one test worker for all)."""
+    """The time series of the replay ('replay') or a what-if for every seed, ``date``
+    a column (``conftest.scenario_runs``: made once for every module and worker)."""
     path = REPLAY if name == "replay" else WHATIF_DIR / f"{name}.yaml"
-    return computed_once(f"whatifs-{name}", lambda: tuple(
-        runner.run(path, seed=seed, compiled=True).timeseries for seed in SEEDS))
+    return tuple(df.reset_index() for df in scenario_runs(path, seeds=SEEDS))
 
 
 def stat(name: str, column: str, start: str, end: str, how: str = "mean") -> float:

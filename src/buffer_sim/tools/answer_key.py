@@ -257,6 +257,15 @@ def _move_list(moves: pd.DataFrame, instrument: str) -> str:
     return "; ".join(parts) or "none"
 
 
+def _moved(moves: pd.DataFrame, instruments: tuple[str, ...], up: bool) -> pd.DataFrame:
+    """The moves that raised (``up``) or lowered any of ``instruments``."""
+    def went(changes: dict) -> bool:
+        return any((new > old) if up else (new < old)
+                   for name, (old, new) in changes.items() if name in instruments)
+    # a boolean Series, not a list: an empty list would select no columns
+    return moves[moves["changes"].map(went).astype(bool)]
+
+
 def _row(diff: pd.DataFrame, metric: str, scenario: str) -> pd.Series:
     return diff[(diff["metric"] == metric) & (diff["scenario"] == scenario)].iloc[0]
 
@@ -531,15 +540,14 @@ def _key_02(runs: WorksheetRuns) -> Key:
     strict_moves = runs.explained[2].moves()
     extra = (_row(strict, "beijing_enforcement", strict_nn)["mean"]
              - _row(strict, "beijing_enforcement", strict_name)["mean"])
-    raised = [row for _, row in strict_moves.iterrows()
-              if "enforcement" in row["changes"]
-              and row["changes"]["enforcement"][1] > row["changes"]["enforcement"][0]]
+    raised = _moved(strict_moves, ("enforcement",), up=True)
     why = ("In the model the exemption, an input, kept 2016 quiet: with the whole trade "
-           f"banned Beijing raises enforcement in {raised[0]['month']} for "
-           f"{_priority(raised[0]['priority'])}, and what customs stop partly goes informal, "
+           f"banned Beijing raises enforcement in {raised['month'].iloc[0]} for "
+           f"{_priority(raised['priority'].iloc[0])}, and what customs stop partly goes "
+           "informal, "
            "so the DPRK economy barely notices. The report calls the exemption Beijing's "
            "\"generous interpretation\"; the model's Beijing has no priority that a coal ban "
-           "hurts enough to make that choice." if raised else
+           "hurts enough to make that choice." if len(raised) else
            "Even with the whole trade banned Beijing does not raise enforcement in these "
            "months: its priorities, not the exemption, kept 2016 quiet.")
     key.add("Try it yourself", "Why was Beijing quiet in 2016: its priorities or the exemption?",
@@ -682,15 +690,12 @@ def _key_04(runs: WorksheetRuns) -> Key:
     diff, ts = runs.difference(name), runs.timeseries(name)
     start, end = runs.window(name)
     ref, what = _series(ts, "replay_2009_2019"), _series(ts, "no_summits_2018")
-    raises = moves[[c.get("enforcement", (0, 0))[1] > c.get("enforcement", (0, 0))[0]
-                    for c in moves["changes"]]]
+    raises = _moved(moves, ("enforcement",), up=True)
     raises17 = raises[raises["month"].str.startswith("2017")]
     moves16 = Explained(beijing.scenario, "beijing", "2016-01", "2016-12", (),
                         beijing.table).moves()
     # the let-go: a lower visible enforcement or a lighter crackdown on smuggling
-    lowers = moves[[any(c.get(name, (0, 0))[1] < c.get(name, (0, 0))[0]
-                        for name in ("enforcement", "crackdown"))
-                    for c in moves["changes"]]]
+    lowers = _moved(moves, ("enforcement", "crackdown"), up=False)
     lowers18 = lowers[lowers["month"].str.startswith("2018")]
     key.add("Look at", "1. `explain`: the 2017 raises, the 2018 let-go, aid.",
             f"Enforcement: {_move_list(moves, 'enforcement')}. Crackdown: "
