@@ -211,6 +211,29 @@ def test_a_plain_decisions_csv_is_enough(short_result):
     assert len(paragraphs) < len(csv[csv["actor"] == "pyongyang"])
 
 
+def test_a_weighing_actor_is_told_as_weighing_not_ranking(tmp_path):
+    # The weighted rule keeps course, or moves, on the best weighed sum of all its
+    # priorities: the lexicographic words ("no move would have done better on ...",
+    # "ranked") would tell a class the wrong rule.
+    path = tmp_path / "short.yaml"
+    path.write_text(SHORT_SCENARIO, encoding="utf-8")
+    result = runner.run(path, overrides=["beijing.rule=weighted", "beijing.priorities=no_nukes"])
+    table = explain.decision_table(result)
+    assert set(table[table["actor"] == "beijing"]["rule"]) == {"weighted"}
+    assert set(table[table["actor"] == "washington"]["rule"]) == {"lexicographic"}
+    csv = pd.read_csv(io.StringIO(runner.csv_text(result.decisions)))
+    assert explain.narrate(table, "beijing")[0].startswith(
+        "In 2016-01 Beijing weighed its priorities no nuclear weapons > no war > ")
+    assert "(each counting twice the next)" in explain.narrate(table, "beijing")[0]
+    for source in (table, csv):  # a plain decisions.csv knows the rule from the reasons
+        text = " ".join(explain.narrate(source, "beijing"))
+        assert "weighing all its priorities, no move scored better" in text
+        assert "ranked" not in text and "no move would have done better" not in text
+    assert "ranked its priorities" in " ".join(explain.narrate(table, "washington"))
+    moved = [p for p in explain.narrate(table, "beijing") if " raised " in p or " lowered " in p]
+    assert moved and all("this move scored best; it gained most on " in p for p in moved)
+
+
 # --- the command -----------------------------------------------------------------------------
 
 def test_explain_prints_paragraphs_for_the_window(cli, short_scenario):

@@ -124,10 +124,22 @@ def test_the_template_matches_the_kind_of_decision(reasons):
             if deciding == "forced":
                 assert kind == "forced", reason
             elif deciding == "inertia":
-                assert kind in ("inertia", "inertia_short"), reason
+                assert kind in ("inertia", "inertia_short", "weighed_hold"), reason
             else:
-                assert kind in ("deciding", "improving"), reason
+                assert kind in ("deciding", "improving", "weighed"), reason
                 assert PRIORITIES[deciding].label in reason
+
+
+@pytest.mark.slow
+def test_a_weighing_actor_s_reasons_say_it_weighs(results):
+    # beijing_weighs_its_priorities: Beijing's reasons are the weighted rule's, and
+    # every other actor's stay those of precedence
+    result = results["beijing_weighs_its_priorities"]
+    for actor, reason in zip(result.decisions["actor"], result.decisions["reason"]):
+        kind, _ = kind_of(reason)
+        if kind == "forced":
+            continue
+        assert (kind in ("weighed", "weighed_hold")) == (actor == "beijing"), reason
 
 
 def test_every_comparison_is_true_as_printed(reasons):

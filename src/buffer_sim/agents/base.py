@@ -150,11 +150,12 @@ class PolicyActor(mesa.Agent):
         else:
             tag = priorities[deciding]
         why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
-                      self.pinned, self.forced_label, tag, index=index, deciding=deciding)
+                      self.pinned, self.forced_label, tag, index=index, deciding=deciding,
+                      rule=self.rule.name)
         evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
                            rows)
         decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate,
-                            candidates.options)
+                            candidates.options, self.rule.name)
         self.instruments = dict(choice)
         return decision
 
@@ -186,6 +187,14 @@ REASON_TEMPLATES: dict[str, str] = {
     # tolerance, or, for the actor's least concern, less than ``least_gain``)
     "inertia_short": ("{actor} {did}{pinned} because no alternative did enough better on {goal} (the "
                       "{measure} is {value}, {relation} its threshold of {threshold})."),
+    # the weighted rule: the choice scored best on the weighed sum of all priorities;
+    # {goal} is the priority whose weighed margin gained most against keeping course
+    "weighed": ("{actor} {did}{pinned} because, weighing all its priorities, this choice "
+                "scored best; it gained most on {goal}, moving the {measure} from {kept} to "
+                "{value} (threshold {threshold})."),
+    # the weighted rule kept course: no move scored better on the weighed sum
+    "weighed_hold": ("{actor} {did}{pinned} because, weighing all its priorities, no move "
+                     "scored better than keeping course."),
     # {pinned} in the others (not forced): the instruments the scenario fixes this month
     "pinned": " ({pins} fixed by the scenario)",
 }
@@ -238,14 +247,25 @@ def describe_choice(choice: dict[str, float], previous: dict[str, float],
 
 def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
                 forced_label: str, tag: str, ev: Evaluation, *, index: int,
-                deciding: int | None) -> str:
+                deciding: int | None, rule: str = "lexicographic") -> str:
     """The sentence a teacher can read out: what the actor did and why, by the
-    template of its kind of decision (``REASON_TEMPLATES``)."""
+    template of its kind of decision (``REASON_TEMPLATES``) and of its rule: a
+    weighing actor's choice is the best weighed sum, not the survivor of filters."""
     pins = " and ".join(f"{k} at {v:g}" for k, v in pinned.items())
     words = {"actor": label, "did": describe_choice(choice, previous, discrete),
              "pinned": REASON_TEMPLATES["pinned"].format(pins=pins) if pinned else ""}
     if tag == "forced":
         return REASON_TEMPLATES["forced"].format(event=forced_label, **words)
+    if rule == "weighted":
+        if deciding is None:
+            return REASON_TEMPLATES["weighed_hold"].format(**words)
+        pr = PRIORITIES[tag]
+        value, kept, threshold = compare_numbers(ev.values[deciding][index],
+                                                 ev.values[deciding][ev.hold],
+                                                 ev.thresholds[deciding])
+        return REASON_TEMPLATES["weighed"].format(goal=pr.label, measure=pr.measure,
+                                                  value=value, kept=kept,
+                                                  threshold=threshold, **words)
     if deciding is None:
         sat = ev.satisfied_by(index)
         if all(sat):

@@ -41,6 +41,7 @@ class Decision:
         previous: instrument -> last month's value.
         deciding: the priority that decided the choice, or "inertia", "forced", "pinned".
         index: the chosen candidate's place among the actor's candidates (``options``).
+        rule: the name of the decision rule that chose.
         reason: a sentence a teacher can read out.
         evaluation: the candidates' projected values (an ``Evaluation``).
         projected: priority -> projected value of the chosen candidate.
@@ -60,6 +61,8 @@ class Decision:
         default=lambda: None, repr=False, compare=False)
     #: the candidates the actor chose among (instrument -> value each, keep course first)
     options: list[dict[str, float]] = field(default_factory=list, repr=False, compare=False)
+    #: the rule that chose ("lexicographic" or "weighted"): how the reason is worded
+    rule: str = "lexicographic"
 
     # A run makes hundreds of decisions and few of their records are read (an
     # ensemble reads none), so they are worked out when first read.

@@ -40,7 +40,7 @@ from buffer_sim.agents.base import compare_numbers, PROVOCATION_WORDS
 #: Decision columns ``narrate`` needs; ``decision_table`` adds the optional rich ones.
 REQUIRED_COLUMNS = ("month", "actor", "choice", "deciding_priority", "reason")
 RICH_COLUMNS = ("previous", "projected", "threshold", "pinned", "event", "forced",
-                "administration")
+                "administration", "rule")
 
 _EPS = 1e-9
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -61,8 +61,9 @@ def decision_table(result) -> pd.DataFrame:
         ``projected`` and ``threshold`` (priority -> value dicts, in the actor's order
         that month), ``pinned`` (instrument -> (value, reason) pinned that month) and
         ``event`` (label of the event that forced the choice, or ""), ``forced``
-        (instrument -> value the event set) and ``administration`` (label of an event
-        that changed the actor's priorities that month, or "").
+        (instrument -> value the event set), ``administration`` (label of an event
+        that changed the actor's priorities that month, or "") and ``rule`` (the
+        decision rule that chose: "lexicographic" or "weighted").
     """
     scenario = result.scenario
     forced, forced_set, administration = {}, {}, {}
@@ -88,6 +89,7 @@ def decision_table(result) -> pd.DataFrame:
                         for k, v in forced_set.get((month, d.actor), {}).items()}
                        if d.deciding == "forced" else {}),
             "administration": administration.get((month, d.actor), ""),
+            "rule": d.rule,
         })
     return pd.DataFrame(rows, columns=[*REQUIRED_COLUMNS[:3], "previous", *REQUIRED_COLUMNS[3:],
                                        *RICH_COLUMNS[1:]])
@@ -124,6 +126,11 @@ class _Month:
     event: str = ""
     forced: dict[str, tuple[float, float]] = field(default_factory=dict)
     administration: str = ""
+    rule: str = "lexicographic"
+
+    @property
+    def weighs(self) -> bool:
+        return self.rule == "weighted"
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -209,8 +216,19 @@ def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
             forced_moves, free = free, {}
         out.append(_Month(str(row["month"]), kind, deciding, str(row["reason"]), choice, free,
                           pinned, pin_moves, projected, threshold, event, forced_moves,
-                          str(row.get("administration") or "")))
+                          str(row.get("administration") or ""), _rule(row)))
     return out
+
+
+def _rule(row: dict) -> str:
+    """The rule that chose: recorded in a decision table; a plain decisions.csv has only
+    the reason, which a weighing actor's template words alike every month."""
+    if isinstance(row.get("rule"), str) and row["rule"]:
+        return row["rule"]
+    return "weighted" if _WEIGHED_IN_REASON in str(row["reason"]) else "lexicographic"
+
+
+_WEIGHED_IN_REASON = "weighing all its priorities"
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -316,6 +334,10 @@ def _why_change(m: _Month, last: _Month) -> str:
         return f"because of {label} ({rank_word}): projected {measure} {_num(value)}{later}"
     bound = "at most" if p.at_most else "at least"
     value_text, threshold_text = _nums(value, threshold)
+    if m.weighs:
+        return (f"because, weighing all its priorities, this move scored best; it gained most "
+                f"on {label} ({rank_word}): projected {measure} {value_text}{later} "
+                f"(threshold {bound} {threshold_text})")
     if p.satisfied(value, threshold):
         if rank == len(order) - 1:
             tail = "the higher priorities held either way, and this improved it"
@@ -358,6 +380,8 @@ def _why_hold(run: list[_Month]) -> str:
 
 
 def _hold_reason(m: _Month) -> tuple[str, tuple[float, float, bool, str] | None]:
+    if m.weighs and m.deciding != "pinned":
+        return "weighing all its priorities, no move scored better", None
     if m.projected is not None and m.threshold is not None:
         for name, value in m.projected.items():
             p = _priority(name)
@@ -393,7 +417,7 @@ def _groups(months: list[_Month]) -> list[list[_Month]]:
         if groups:
             prev = groups[-1][-1]
             same = (m.signature() == prev.signature() and m.kind != "forced"
-                    and m.order == prev.order
+                    and m.order == prev.order and m.rule == prev.rule
                     and {k: v for k, (v, _) in m.pinned.items()}
                     == {k: v for k, (v, _) in prev.pinned.items()}
                     and not m.pin_moves)
@@ -436,9 +460,11 @@ def _order_note(months: list[_Month], index: int, actor: str, who: str) -> str:
     m = months[index]
     if not m.order:
         return ""
+    verb, weights = (("weighed its priorities", " (each counting twice the next)") if m.weighs
+                     else ("ranked its priorities", ""))
     if index == 0:
-        return f"In {m.month} {who} ranked its priorities {_order_words(m.order)}."
-    if m.order == months[index - 1].order:
+        return f"In {m.month} {who} {verb} {_order_words(m.order)}{weights}."
+    if m.order == months[index - 1].order and m.rule == months[index - 1].rule:
         return ""
     if m.administration:
         cause = f" ('{m.administration}')"
@@ -453,7 +479,7 @@ def _order_note(months: list[_Month], index: int, actor: str, who: str) -> str:
                  "threshold allows; with it a moratorium on nuclear and long-range tests)")
     else:
         cause = ""
-    return f"From {m.month} {who} ranked its priorities {_order_words(m.order)} instead{cause}."
+    return f"From {m.month} {who} {verb} {_order_words(m.order)}{weights} instead{cause}."
 
 
 def narrate(decisions: pd.DataFrame, actor: str, start=None, end=None) -> list[str]:
