@@ -66,8 +66,10 @@ def pattern(template: str) -> str:
     return "".join(out)
 
 
-SENTENCES = {kind: re.compile(pattern(t) + r"\Z") for kind, t in REASON_TEMPLATES.items()
-             if kind != "pinned"}
+#: what may follow a reason: the moves a commitment ruled out that month
+COMMITTED = f"(?:{re.escape(REASON_TEMPLATES['committed']).replace(re.escape('{what}'), '.+')})?"
+SENTENCES = {kind: re.compile(pattern(t) + COMMITTED + r"\Z")
+             for kind, t in REASON_TEMPLATES.items() if kind not in ("pinned", "committed")}
 
 
 def kind_of(reason: str):

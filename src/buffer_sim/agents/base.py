@@ -58,6 +58,9 @@ class PolicyActor(mesa.Agent):
         self._candidate_sets: dict[tuple, Candidates] = {}
         #: what the array rule reads of the priorities in force (``decision.choose_all``)
         self.rule_inputs: tuple | None = None
+        #: this month's candidates leave out moves an earlier commitment rules out
+        #: (said after the reason; see ``REASON_TEMPLATES["committed"]``)
+        self.commitment_note: str = ""
 
     # --- overridable ----------------------------------------------------------
     def observe(self, state: State, params: Parameters) -> None:
@@ -151,7 +154,7 @@ class PolicyActor(mesa.Agent):
             tag = priorities[deciding]
         why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
                       self.pinned, self.forced_label, tag, index=index, deciding=deciding,
-                      rule=self.rule.name)
+                      rule=self.rule.name, committed=self.commitment_note)
         evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
                            rows)
         decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate,
@@ -197,6 +200,8 @@ REASON_TEMPLATES: dict[str, str] = {
                      "scored better than keeping course."),
     # {pinned} in the others (not forced): the instruments the scenario fixes this month
     "pinned": " ({pins} fixed by the scenario)",
+    # after any reason but a forced one: moves an earlier commitment ruled out this month
+    "committed": " It could not lower {what}.",
 }
 
 
@@ -247,7 +252,7 @@ def describe_choice(choice: dict[str, float], previous: dict[str, float],
 
 def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
                 forced_label: str, tag: str, ev: Evaluation, *, index: int,
-                deciding: int | None, rule: str = "lexicographic") -> str:
+                deciding: int | None, rule: str = "lexicographic", committed: str = "") -> str:
     """The sentence a teacher can read out: what the actor did and why, by the
     template of its kind of decision (``REASON_TEMPLATES``) and of its rule: a
     weighing actor's choice is the best weighed sum, not the survivor of filters."""
@@ -256,6 +261,16 @@ def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned
              "pinned": REASON_TEMPLATES["pinned"].format(pins=pins) if pinned else ""}
     if tag == "forced":
         return REASON_TEMPLATES["forced"].format(event=forced_label, **words)
+    # a commitment matters only where keeping course did not already hold everything
+    # (then the rule keeps course whatever the other candidates are)
+    if committed and not (deciding is None and rule != "weighted" and all(ev.satisfied_by(index))):
+        return (_reason(ev, tag, index, deciding, rule, words)
+                + REASON_TEMPLATES["committed"].format(what=committed))
+    return _reason(ev, tag, index, deciding, rule, words)
+
+
+def _reason(ev: Evaluation, tag: str, index: int, deciding: int | None, rule: str,
+            words: dict) -> str:
     if rule == "weighted":
         if deciding is None:
             return REASON_TEMPLATES["weighed_hold"].format(**words)

@@ -12,6 +12,8 @@ Chinese commitment to sanctions enforcement" once Pyongyang turned to diplomacy.
 from __future__ import annotations
 
 from buffer_sim.agents.base import PolicyActor
+from buffer_sim.core.decision import Candidates, Decision
+from buffer_sim.core.months import month_str
 
 
 class Beijing(PolicyActor):
@@ -41,3 +43,42 @@ class Beijing(PolicyActor):
         "border_trade": 1.0,
     }
     default_instruments = {"enforcement": 0.1, "crackdown": 0.1, "aid": 0.5, "engagement": 0.6}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: first month in which a raise of visible enforcement may be undone
+        self.enforcement_committed_until = -1
+        self._held: dict[int, tuple[Candidates, Candidates]] = {}
+
+    def candidates(self, state, params) -> Candidates:
+        """The usual candidates, less those that lower visible enforcement while a raise
+        stands (``enforcement_commitment_months``): a published measure is not
+        withdrawn within weeks. The crackdown on informal trade is not bound."""
+        options = super().candidates(state, params)
+        self.commitment_note = ""
+        if self.model.month >= self.enforcement_committed_until:
+            return options
+        entry = self._held.get(id(options))
+        if entry is None or entry[0] is not options:
+            now = self.instruments["enforcement"]
+            keep = [k for k, o in enumerate(options.options)
+                    if o["enforcement"] >= now - 1e-9]
+            held = options if len(keep) == len(options) else Candidates.of(
+                self.name, [options.options[k] for k in keep], [options.change[k] for k in keep])
+            if len(self._held) >= 64:
+                self._held.clear()
+            entry = self._held[id(options)] = (options, held)
+        if entry[1] is not options:
+            self.commitment_note = (
+                f"enforcement before {month_str(self.enforcement_committed_until)}")
+        return entry[1]
+
+    def adopt(self, candidates, index, deciding, priorities, thresholds, projection,
+              rows) -> Decision:
+        before = self.instruments["enforcement"]
+        decision = super().adopt(candidates, index, deciding, priorities, thresholds,
+                                 projection, rows)
+        if self.instruments["enforcement"] > before + 1e-9:
+            self.enforcement_committed_until = int(
+                self.model.month + round(self.model.params.enforcement_commitment_months))
+        return decision

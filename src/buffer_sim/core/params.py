@@ -55,6 +55,15 @@ class Parameters:
     instrument_step: float = _p(
         0.25, "instrument units per month",
         "Largest change of a continuous instrument in one month.", 0.01, 1)
+    enforcement_commitment_months: float = _p(
+        12, "months",
+        "How long a raise of Beijing's visible enforcement stands before Beijing may lower "
+        "it again. Visible enforcement is published (customs notices, commerce-ministry "
+        "lists of banned goods, instructions to banks) and watched by the UN Panel of "
+        "Experts and Washington: a published measure is not withdrawn within weeks, "
+        "whereas tolerance of informal trade is never announced and eases quietly "
+        "(report §The Rapid Return: local officials 'not proactively stopping' smuggling). "
+        "Invented: a year; 0 lets Beijing lower it the next month.", 0, 36)
 
     # --- tension: the war-risk proxy ---------------------------------------
     tension_baseline: float = _p(

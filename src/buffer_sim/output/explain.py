@@ -374,9 +374,19 @@ def _why_hold(run: list[_Month]) -> str:
 
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(ordered) == 1:
-        return words(ordered[0][0])
-    return "; ".join(f"in {n} {'month' if n == 1 else 'months'} {words(key)}"
-                     for key, n in ordered)
+        text = words(ordered[0][0])
+    else:
+        text = "; ".join(f"in {n} {'month' if n == 1 else 'months'} {words(key)}"
+                         for key, n in ordered)
+    # what an earlier commitment ruled out in these months (a raise that still stood)
+    committed = list(dict.fromkeys(match.group(1) for m in run
+                                   if (match := _COMMITTED_IN_REASON.search(m.reason))))
+    if committed:
+        text += "; a raise still stood: it could not lower " + " or ".join(committed)
+    return text
+
+
+_COMMITTED_IN_REASON = re.compile(r" It could not lower (.+?)\.$")
 
 
 def _hold_reason(m: _Month) -> tuple[str, tuple[float, float, bool, str] | None]:
