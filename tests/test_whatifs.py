@@ -124,11 +124,11 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
 @pytest.mark.xfail(strict=False, reason=(
     "issue 12: Beijing satisfices, and its projection has Pyongyang stop testing, so the "
     "threat growth it projects is under its tolerance (0.005) in most months of 2016 under "
-    "either order; nothing above no_nukes holds the default Beijing back (with the pace "
-    "extrapolated, the replay itself presses: 0.18 -> 0.60). 20 seeds: 2016 enforcement "
-    "0.176 -> 0.272 (+0.10, asked +0.2), reported imports 2016-2017 -3% (asked -15%). "
-    "With UNSCR 2270 read strictly (strict_coal_ban_2016) the order adds only +0.02: "
-    "no priority above no_nukes objects to a ban"))
+    "either order; nothing above no_nukes holds the default Beijing back. A raise stands "
+    "a year (enforcement_commitment_months), so this Beijing keeps its 2016 raises: 20 "
+    "seeds, 2016 enforcement 0.186 -> 0.336 (+0.15, asked +0.2), reported imports "
+    "2016-2017 -4.4% (asked -15%). With UNSCR 2270 read strictly (strict_coal_ban_2016) "
+    "the order adds +0.05: no priority above no_nukes objects to a ban"))
 @pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
@@ -190,7 +190,7 @@ def test_coal_at_its_2011_price_means_more_import_value_in_2014_2015():
 def test_without_the_livelihoods_exemption_beijing_enforces_in_2016_and_the_dprk_barely_feels_it():
     # With the whole coal and iron trade under the ban, Washington watches what customs
     # let through of half the DPRK's exports: Beijing enforces from April 2016 for its
-    # ties with Washington (measured, 20 seeds: +0.21) and reported imports fall (-22%).
+    # ties with Washington (measured, 20 seeds: +0.20) and reported imports fall (-22%).
     # Half of what customs stop finds informal routes, so the economy loses under 2%:
     # in the model the exemption, not a fear of instability, kept 2016 quiet.
     base, what_if, msg = effect("strict_coal_ban_2016", "beijing_enforcement", "2016-04",
@@ -214,8 +214,8 @@ def test_a_beijing_that_weighs_its_priorities_misses_2017_and_then_its_order_mat
                                 "2017-01", "2017-12")
     assert what_if <= base - 0.4, msg
     # ...and with no nuclear weapons on top, the order matters as it does not under
-    # precedence: 2016 enforcement 0.67 against the replay's 0.18, reported imports
-    # 2016-2017 a third lower (the lexicographic Beijing: +0.10 and -3%).
+    # precedence: 2016 enforcement 0.67 against the replay's 0.19, reported imports
+    # 2016-2017 a third lower (the lexicographic Beijing: +0.15 and -4%).
     first = [df.reset_index() for df in scenario_runs(
         WHATIF_DIR / "beijing_weighs_its_priorities.yaml", ["beijing.priorities=no_nukes"],
         SEEDS)]
