@@ -76,3 +76,19 @@ def test_the_crackdown_on_informal_trade_is_not_bound():
     df = runner.run(REPLAY).timeseries
     moves = _moves(df["beijing_crackdown"])
     assert any(d < 0 and any(0 < k - j < 12 for j, e in moves if e > 0) for k, d in moves)
+
+
+def test_a_scenario_may_still_lower_enforcement_while_a_raise_stands(tmp_path):
+    # A pin (or a forced event) is history, not Beijing's choice: it overrides the
+    # commitment, and Beijing's candidates then all carry the pinned value.
+    path = tmp_path / "lowered.yaml"
+    path.write_text(f"""name: lowered
+description: The replay with Beijing's enforcement pinned at 0 in May-August 2017.
+extends: {REPLAY}
+pins:
+  - {{actor: beijing, instrument: enforcement, value: 0, from: 2017-05, to: 2017-08,
+     reason: a test of the commitment}}
+""", encoding="utf-8")
+    df = runner.run(path).timeseries.set_index("date")
+    assert df.loc["2017-04", "beijing_enforcement"] > 0.5
+    assert (df.loc["2017-05":"2017-08", "beijing_enforcement"] == 0).all()

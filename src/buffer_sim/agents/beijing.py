@@ -20,8 +20,12 @@ class Beijing(PolicyActor):
     """China's leadership. Uses its leverage only when war and collapse are safe.
 
     Priorities (default order): no_war, no_instability, no_nukes, buffer, us_ties,
-    border_trade. Instruments: enforcement, aid, engagement (UN resolutions are
-    scenario events: Beijing voted for every one of them in 2006-2017).
+    border_trade. Instruments: enforcement, crackdown, aid, engagement (UN resolutions
+    are scenario events: Beijing voted for every one of them in 2006-2017). A raise of
+    visible enforcement is published and stands ``enforcement_commitment_months``
+    before Beijing may lower it; the crackdown on informal trade is never announced and
+    stays free (report §The Rapid Return: officials "not proactively stopping"
+    smuggling).
     """
 
     name = "beijing"
@@ -60,9 +64,11 @@ class Beijing(PolicyActor):
             return options
         entry = self._held.get(id(options))
         if entry is None or entry[0] is not options:
-            now = self.instruments["enforcement"]
+            # against keeping course, which already carries this month's pins and
+            # forced values (a scenario may still lower it)
+            hold = options.options[0]["enforcement"]
             keep = [k for k, o in enumerate(options.options)
-                    if o["enforcement"] >= now - 1e-9]
+                    if o["enforcement"] >= hold - 1e-9]
             held = options if len(keep) == len(options) else Candidates.of(
                 self.name, [options.options[k] for k in keep], [options.change[k] for k in keep])
             if len(self._held) >= 64:
