@@ -247,6 +247,10 @@ def _counts(moves: pd.DataFrame, instrument: str | None = None,
     return ", ".join(f"{_priority(p)} {n}" for p, n in counts.most_common()) or "none"
 
 
+def _n_months(n: int) -> str:
+    return f"{n} month" if n == 1 else f"{n} months"
+
+
 def _move_list(moves: pd.DataFrame, instrument: str) -> str:
     """'2017-04 0.60→0.85 (no war); ...' for one instrument's moves."""
     parts = []
@@ -458,9 +462,9 @@ def _key_02(runs: WorksheetRuns) -> Key:
             " ".join(f"{label}: border trade first {_row(diff, m, bt)['verdict']}, no nuclear "
                      f"weapons first {_row(diff, m, nn)['verdict']}." for m, label in verdicts))
     key.add("Look at", "4. The two `explain` outputs: who decides Beijing's moves?",
-            f"Replay, {replay.start} to {replay.end}: {len(replay_moves)} months with a move, "
-            f"decided by {_counts(replay_moves)}. Border trade first: {len(border_moves)} "
-            f"months with a move, decided by {_counts(border_moves)}.")
+            f"Replay, {replay.start} to {replay.end}: {_n_months(len(replay_moves))} with a "
+            f"move, decided by {_counts(replay_moves)}. Border trade first: "
+            f"{_n_months(len(border_moves))} with a move, decided by {_counts(border_moves)}.")
     key.add("Debrief", "Border trade first: enforcement, reported imports, informal trade?",
             f"Enforcement {_delta(diff, 'beijing_enforcement', bt)}; reported imports "
             f"{_delta(diff, 'cn_imports_reported', bt, 1)} US$m/month; informal trade "
@@ -560,6 +564,34 @@ def _key_02(runs: WorksheetRuns) -> Key:
             f"as well: enforcement {_delta(strict, 'beijing_enforcement', strict_nn)}, "
             f"reported imports {_delta(strict, 'cn_imports_reported', strict_nn, 1)} "
             f"US$m/month, {_d(extra)} enforcement beyond the strict ban alone. {why}")
+    weighing, weighing_nn = runs.explained[3], runs.explained[4]
+    w_moves, wn_moves = weighing.moves(), weighing_nn.moves()
+    early_2017 = w_moves[(w_moves["month"] >= "2017-01") & (w_moves["month"] <= "2017-04")]
+    pressed = _moved(early_2017, ("enforcement",), up=True)
+    nn_raised = _moved(wn_moves, ("enforcement",), up=True)
+    replay_2017 = _moved(replay_moves[(replay_moves["month"] >= "2017-01")
+                                      & (replay_moves["month"] <= "2017-04")],
+                         ("enforcement",), up=True)
+    verdict = (
+        ("The weighing Beijing presses in early 2017 as well, so both readings fit 2017 "
+         "in this run. " if len(pressed) else
+         "The weighing Beijing does not press in early 2017, where the ranking Beijing of "
+         "the replay does"
+         + (f" ({_move_list(replay_2017, 'enforcement')})" if len(replay_2017) else "")
+         + ": weighing loses the February step. ")
+        + ("With no nuclear weapons first it raises enforcement from "
+           f"{nn_raised['month'].iloc[0]} on: under "
+           "weighing the order matters, because every priority counts in every month, "
+           "while under ranking a lower priority speaks only when the higher ones hold "
+           "either way." if len(nn_raised) else
+           "With no nuclear weapons first it does not raise enforcement either: the order "
+           "does not matter in these months even under weighing."))
+    key.add("Try it yourself", "Ranking or weighing: which reading fits 2016 and 2017?",
+            f"{weighing.start} to {weighing.end}, the class's seed. Weighing, the report's "
+            f"order: {_n_months(len(w_moves))} with a move; enforcement "
+            f"{_move_list(w_moves, 'enforcement')}. Weighing, no nuclear weapons first: "
+            f"{_n_months(len(wn_moves))} with a move; enforcement "
+            f"{_move_list(wn_moves, 'enforcement')}. {verdict}")
     return key
 
 
