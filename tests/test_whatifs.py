@@ -38,8 +38,13 @@ def runs(name: str) -> tuple:
 
 def stat(name: str, column: str, start: str, end: str, how: str = "mean") -> float:
     """``how`` ('mean', 'min', 'max') of ``column`` over start..end, averaged over seeds."""
+    return window_stat(runs(name), column, start, end, how)
+
+
+def window_stat(series, column: str, start: str, end: str, how: str = "mean") -> float:
+    """``stat`` of any runs' time series (``date`` a column)."""
     values = []
-    for df in runs(name):
+    for df in series:
         window = df[(df["date"] >= start) & (df["date"] <= end)][column]
         values.append(getattr(window, how)())
     return float(np.mean(values))
@@ -219,15 +224,11 @@ def test_a_beijing_that_weighs_its_priorities_misses_2017_and_then_its_order_mat
     first = [df.reset_index() for df in scenario_runs(
         WHATIF_DIR / "beijing_weighs_its_priorities.yaml", ["beijing.priorities=no_nukes"],
         SEEDS)]
-
-    def mean(runs_, column, start, end):
-        return float(np.mean([df[(df["date"] >= start) & (df["date"] <= end)][column].mean()
-                              for df in runs_]))
-
     for column, start, end, check in (
             ("beijing_enforcement", "2016-01", "2016-12", lambda b, w: w >= b + 0.3),
             ("cn_imports_reported", "2016-01", "2017-12", lambda b, w: w <= 0.8 * b)):
-        b, w = mean(runs("replay"), column, start, end), mean(first, column, start, end)
+        b, w = (window_stat(runs("replay"), column, start, end),
+                window_stat(first, column, start, end))
         assert check(b, w), f"{column} {start}..{end}: replay {b:.4g}, weighed, no_nukes first {w:.4g}"
 
 

@@ -58,8 +58,11 @@ class PolicyActor(mesa.Agent):
         self._candidate_sets: dict[tuple, Candidates] = {}
         #: what the array rule reads of the priorities in force (``decision.choose_all``)
         self.rule_inputs: tuple | None = None
-        #: this month's candidates leave out moves an earlier commitment rules out
-        #: (said after the reason; see ``REASON_TEMPLATES["committed"]``)
+        #: instrument -> the least value this month's candidates may take: a commitment
+        #: the actor made earlier (``options``)
+        self.floors: dict[str, float] = {}
+        #: what the floors rule out this month, said after the reason
+        #: (``REASON_TEMPLATES["committed"]``), or ""
         self.commitment_note: str = ""
 
     # --- overridable ----------------------------------------------------------
@@ -90,10 +93,10 @@ class PolicyActor(mesa.Agent):
 
     def _cached_candidates(self, fixed: dict[str, float], step: float) -> Candidates:
         """``options`` as Candidates; a set depends only on the instruments, the fixed
-        values, the discrete levels and the step, so a month that repeats them (most
-        do) reuses it."""
+        values, the floors, the discrete levels and the step, so a month that repeats
+        them (most do) reuses it."""
         key = (tuple(self.instruments.items()), tuple(fixed.items()),
-               tuple(self.discrete.items()), step)
+               tuple(self.floors.items()), tuple(self.discrete.items()), step)
         if key not in self._candidate_sets:
             if len(self._candidate_sets) >= 64:  # drop the oldest
                 del self._candidate_sets[next(iter(self._candidate_sets))]
@@ -103,7 +106,8 @@ class PolicyActor(mesa.Agent):
         return self._candidate_sets[key]
 
     def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
-        """The candidate settings: keep course (with ``fixed`` imposed) first."""
+        """The candidate settings: keep course (with ``fixed`` imposed) first; no move
+        of a free instrument below its floor."""
         hold = {**self.instruments, **fixed}
         out = [hold]
         steps: dict[str, list[float]] = {}
@@ -111,6 +115,7 @@ class PolicyActor(mesa.Agent):
             if name in fixed or name in self.discrete:
                 continue
             lo, hi, _ = INSTRUMENTS[self.name][name]
+            lo = max(lo, self.floors.get(name, lo))
             for new in (value - step, value + step):
                 new = min(max(round(new, 6), lo), hi)
                 if abs(new - value) > 1e-9:
@@ -261,43 +266,42 @@ def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned
              "pinned": REASON_TEMPLATES["pinned"].format(pins=pins) if pinned else ""}
     if tag == "forced":
         return REASON_TEMPLATES["forced"].format(event=forced_label, **words)
+    kind = _kind_of_decision(ev, tag, index, deciding, rule, words)
+    text = REASON_TEMPLATES[kind].format(**words)
     # a commitment matters only where keeping course did not already hold everything
     # (then the rule keeps course whatever the other candidates are)
-    if committed and not (deciding is None and rule != "weighted" and all(ev.satisfied_by(index))):
-        return (_reason(ev, tag, index, deciding, rule, words)
-                + REASON_TEMPLATES["committed"].format(what=committed))
-    return _reason(ev, tag, index, deciding, rule, words)
+    if committed and kind != "inertia":
+        text += REASON_TEMPLATES["committed"].format(what=committed)
+    return text
 
 
-def _reason(ev: Evaluation, tag: str, index: int, deciding: int | None, rule: str,
-            words: dict) -> str:
+def _kind_of_decision(ev: Evaluation, tag: str, index: int, deciding: int | None, rule: str,
+                      words: dict) -> str:
+    """The ``REASON_TEMPLATES`` entry of a decision that was not forced; adds the
+    numbers its template names to ``words``."""
     if rule == "weighted":
         if deciding is None:
-            return REASON_TEMPLATES["weighed_hold"].format(**words)
+            return "weighed_hold"
         pr = PRIORITIES[tag]
         value, kept, threshold = compare_numbers(ev.values[deciding][index],
                                                  ev.values[deciding][ev.hold],
                                                  ev.thresholds[deciding])
-        return REASON_TEMPLATES["weighed"].format(goal=pr.label, measure=pr.measure,
-                                                  value=value, kept=kept,
-                                                  threshold=threshold, **words)
+        words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
+                     threshold=threshold)
+        return "weighed"
     if deciding is None:
         sat = ev.satisfied_by(index)
         if all(sat):
-            kind = "inertia"
-        else:
-            k = sat.index(False)
-            pr = PRIORITIES[ev.priorities[k]]
-            value, threshold = compare_numbers(ev.values[k][index], ev.thresholds[k])
-            kind = "inertia_short"
-            words.update(goal=pr.label, measure=pr.measure, value=value,
-                         threshold=threshold,
-                         relation=_relation(ev.values[k][index], ev.thresholds[k]))
-    else:
-        pr = PRIORITIES[tag]
-        v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
-        value, kept, threshold = compare_numbers(v, h, t)
-        kind = "improving" if pr.satisfied(h, t) else "deciding"
-        words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
-                     threshold=threshold, relation=_relation(h, t))
-    return REASON_TEMPLATES[kind].format(**words)
+            return "inertia"
+        k = sat.index(False)
+        pr = PRIORITIES[ev.priorities[k]]
+        value, threshold = compare_numbers(ev.values[k][index], ev.thresholds[k])
+        words.update(goal=pr.label, measure=pr.measure, value=value, threshold=threshold,
+                     relation=_relation(ev.values[k][index], ev.thresholds[k]))
+        return "inertia_short"
+    pr = PRIORITIES[tag]
+    v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
+    value, kept, threshold = compare_numbers(v, h, t)
+    words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
+                 threshold=threshold, relation=_relation(h, t))
+    return "improving" if pr.satisfied(h, t) else "deciding"

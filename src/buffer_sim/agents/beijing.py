@@ -14,6 +14,7 @@ from __future__ import annotations
 from buffer_sim.agents.base import PolicyActor
 from buffer_sim.core.decision import Candidates, Decision
 from buffer_sim.core.months import month_str
+from buffer_sim.core.world import INSTRUMENTS
 
 
 class Beijing(PolicyActor):
@@ -52,32 +53,20 @@ class Beijing(PolicyActor):
         super().__init__(*args, **kwargs)
         #: first month in which a raise of visible enforcement may be undone
         self.enforcement_committed_until = -1
-        self._held: dict[int, tuple[Candidates, Candidates]] = {}
 
     def candidates(self, state, params) -> Candidates:
-        """The usual candidates, less those that lower visible enforcement while a raise
+        """The usual candidates, with none lowering visible enforcement while a raise
         stands (``enforcement_commitment_months``): a published measure is not
-        withdrawn within weeks. The crackdown on informal trade is not bound."""
-        options = super().candidates(state, params)
-        self.commitment_note = ""
-        if self.model.month >= self.enforcement_committed_until:
-            return options
-        entry = self._held.get(id(options))
-        if entry is None or entry[0] is not options:
-            # against keeping course, which already carries this month's pins and
-            # forced values (a scenario may still lower it)
-            hold = options.options[0]["enforcement"]
-            keep = [k for k, o in enumerate(options.options)
-                    if o["enforcement"] >= hold - 1e-9]
-            held = options if len(keep) == len(options) else Candidates.of(
-                self.name, [options.options[k] for k in keep], [options.change[k] for k in keep])
-            if len(self._held) >= 64:
-                self._held.clear()
-            entry = self._held[id(options)] = (options, held)
-        if entry[1] is not options:
-            self.commitment_note = (
-                f"enforcement before {month_str(self.enforcement_committed_until)}")
-        return entry[1]
+        withdrawn within weeks. The crackdown on informal trade is not bound, and a
+        scenario's pins and forced values still set enforcement where they fix it."""
+        committed = self.model.month < self.enforcement_committed_until
+        now = self.instruments["enforcement"]
+        self.floors = {"enforcement": now} if committed else {}
+        ruled_out = (committed and now > INSTRUMENTS[self.name]["enforcement"][0] + 1e-9
+                     and "enforcement" not in self.pinned and "enforcement" not in self.forced)
+        self.commitment_note = (f"enforcement before {month_str(self.enforcement_committed_until)}"
+                                if ruled_out else "")
+        return super().candidates(state, params)
 
     def adopt(self, candidates, index, deciding, priorities, thresholds, projection,
               rows) -> Decision:

@@ -261,6 +261,11 @@ def _move_list(moves: pd.DataFrame, instrument: str) -> str:
     return "; ".join(parts) or "none"
 
 
+def _months_in(moves: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    """The moves of months ``start`` to ``end`` ('YYYY-MM')."""
+    return moves[(moves["month"] >= start) & (moves["month"] <= end)]
+
+
 def _moved(moves: pd.DataFrame, instruments: tuple[str, ...], up: bool) -> pd.DataFrame:
     """The moves that raised (``up``) or lowered any of ``instruments``."""
     def went(changes: dict) -> bool:
@@ -566,12 +571,10 @@ def _key_02(runs: WorksheetRuns) -> Key:
             f"US$m/month, {_d(extra)} enforcement beyond the strict ban alone. {why}")
     weighing, weighing_nn = runs.explained[3], runs.explained[4]
     w_moves, wn_moves = weighing.moves(), weighing_nn.moves()
-    early_2017 = w_moves[(w_moves["month"] >= "2017-01") & (w_moves["month"] <= "2017-04")]
-    pressed = _moved(early_2017, ("enforcement",), up=True)
+    pressed = _moved(_months_in(w_moves, "2017-01", "2017-04"), ("enforcement",), up=True)
     nn_raised = _moved(wn_moves, ("enforcement",), up=True)
-    replay_2017 = _moved(replay_moves[(replay_moves["month"] >= "2017-01")
-                                      & (replay_moves["month"] <= "2017-04")],
-                         ("enforcement",), up=True)
+    replay_2017 = _moved(_months_in(replay_moves, "2017-01", "2017-04"), ("enforcement",),
+                         up=True)
     verdict = (
         ("The weighing Beijing presses in early 2017 as well, so both readings fit 2017 "
          "in this run. " if len(pressed) else
