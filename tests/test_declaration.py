@@ -121,22 +121,27 @@ def test_a_declaration_that_history_breaks_is_made_again_after_the_2017_tests():
 def test_a_faster_programme_still_declares_in_the_squeeze_of_late_2017():
     """The completion level at half its default and major tests worth double: the level
     is reached years earlier, yet the declaration waits for the 2017 squeeze in most
-    seeds (the knife edge of the first version: completion in 2013-2016)."""
+    seeds and never comes before 2016 (the knife edge of the first version: completion
+    in 2013-2016). A programme this fast alarms Beijing into enforcing in 2016, and
+    with UNSCR 2270's coal and iron under customs as strictly as Beijing enforces, some
+    seeds declare after the tests of 2016 (measured, 20 seeds: 14 in 2017-10, 6 in
+    2016)."""
     scenario = load_scenario(SCENARIOS / "replay_2009_2019.yaml",
                              ["parameters.nuclear_complete_level=0.425",
                               "parameters.nuclear_gain_major=0.1"])
     early, in_2017 = 0, 0
-    seeds = range(10)
+    seeds = range(20)
     for seed in seeds:
         df = pd.DataFrame(timeseries_rows(run_model(scenario, seed=seed))).set_index("date")
         reached = df.index[df["nuclear"] >= 0.425]
         early += bool(len(reached)) and reached[0] < "2016-01"
         done = df.index[df["pyongyang_declared_complete"] > 0]
         in_2017 += bool(len(done)) and "2017-07" <= done[0] <= "2017-12"
+        assert len(done) and done[0] >= "2016-01", (seed, done[:1])
         # the declaration holds its moratorium: no major test by Pyongyang's choice
         assert (df.loc["2018-01":, "pyongyang_provocation"] < 2).all()
     assert early == len(seeds)
-    assert in_2017 >= 0.8 * len(seeds)
+    assert in_2017 >= 0.6 * len(seeds)
 
 
 def test_after_the_declaration_pyongyang_tests_less_than_in_its_last_test_series():

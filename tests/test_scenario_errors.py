@@ -48,6 +48,10 @@ CASES = [
          GOOD + "events:\n  - {date: 2017-03, kind: resolution, sanctions_scope: 0.5,\n"
                 "     label: late, source: test source}\n",
          shows=("bad.yaml", "events[0].date", "outside the period")),
+    Case("exemption larger than the ban",
+         GOOD + "events:\n  - {date: 2016-03, kind: resolution, sanctions_scope: 0.5,\n"
+                "     sanctions_exempt: 0.6, label: wide, source: test source}\n",
+         shows=("bad.yaml", "events[0].sanctions_exempt", "more than the resolution's")),
     Case("missing extends file", "extends: nowhere.yaml\n",
          shows=("bad.yaml", "extends", "'nowhere.yaml' not found")),
     Case("cyclic extends (two files)", "extends: other.yaml\n",

@@ -352,8 +352,10 @@ class BufferModel(mesa.Model):
                 # The test happened, so the programme was ready for it.
                 self.state = self.state.replace(test_readiness=1.0)
         elif event.kind == "resolution":
-            self.state = self.state.replace(
-                sanctions_scope=max(float(self.state.sanctions_scope), event.sanctions_scope))
+            # The bans only widen; the exemption is the latest resolution's own.
+            scope = max(float(self.state.sanctions_scope), event.sanctions_scope)
+            self.state = self.state.replace(sanctions_scope=scope,
+                                            sanctions_exempt=min(event.sanctions_exempt, scope))
         elif event.kind == "administration":
             actor = self.actors[event.actor]
             if event.priorities:
@@ -417,8 +419,9 @@ class BufferModel(mesa.Model):
         free_row = ranges[-1].start
         cut_batch, cut_ranges = build_batch(self.actions, [("pyongyang", free, CUT_OFF),
                                                            ("beijing", keep, CUT_OFF)])
-        cut_matrix = project_batch(now.replace(sanctions_scope=1.0), cut_batch, params,
-                                   EXPECTED, params.lookahead_months, self.compiled)
+        cut_matrix = project_batch(now.replace(sanctions_scope=1.0, sanctions_exempt=0.0),
+                                   cut_batch, params, EXPECTED, params.lookahead_months,
+                                   self.compiled)
         economy_cut = cut_matrix[_ECONOMY_ROW, cut_ranges[1].start]
         projection = Projection(np.hstack((project_batch(now, batch, params, EXPECTED,
                                                          params.lookahead_months,

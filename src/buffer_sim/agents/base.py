@@ -64,6 +64,9 @@ class PolicyActor(mesa.Agent):
         #: what the floors rule out this month, said after the reason
         #: (``REASON_TEMPLATES["committed"]``), or ""
         self.commitment_note: str = ""
+        #: instrument -> the largest raise this month's candidates may make, where it is
+        #: more than one step: a measure announced whole (``options``)
+        self.largest_raise: dict[str, float] = {}
 
     # --- overridable ----------------------------------------------------------
     def observe(self, state: State, params: Parameters) -> None:
@@ -96,7 +99,8 @@ class PolicyActor(mesa.Agent):
         values, the floors, the discrete levels and the step, so a month that repeats
         them (most do) reuses it."""
         key = (tuple(self.instruments.items()), tuple(fixed.items()),
-               tuple(self.floors.items()), tuple(self.discrete.items()), step)
+               tuple(self.floors.items()), tuple(self.largest_raise.items()),
+               tuple(self.discrete.items()), step)
         if key not in self._candidate_sets:
             if len(self._candidate_sets) >= 64:  # drop the oldest
                 del self._candidate_sets[next(iter(self._candidate_sets))]
@@ -107,7 +111,8 @@ class PolicyActor(mesa.Agent):
 
     def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
         """The candidate settings: keep course (with ``fixed`` imposed) first; no move
-        of a free instrument below its floor."""
+        of a free instrument below its floor; raises of whole steps up to its
+        ``largest_raise`` where it has one."""
         hold = {**self.instruments, **fixed}
         out = [hold]
         steps: dict[str, list[float]] = {}
@@ -116,9 +121,10 @@ class PolicyActor(mesa.Agent):
                 continue
             lo, hi, _ = INSTRUMENTS[self.name][name]
             lo = max(lo, self.floors.get(name, lo))
-            for new in (value - step, value + step):
+            leaps = int(self.largest_raise.get(name, step) / step + 1e-9)
+            for new in (value - step, *(value + k * step for k in range(1, max(leaps, 1) + 1))):
                 new = min(max(round(new, 6), lo), hi)
-                if abs(new - value) > 1e-9:
+                if abs(new - value) > 1e-9 and new not in steps.get(name, ()):
                     out.append({**hold, name: new})
                     steps.setdefault(name, []).append(new)
         if self.parallel:

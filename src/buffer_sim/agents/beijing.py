@@ -26,7 +26,8 @@ class Beijing(PolicyActor):
     visible enforcement is published and stands ``enforcement_commitment_months``
     before Beijing may lower it; the crackdown on informal trade is never announced and
     stays free (report §The Rapid Return: officials "not proactively stopping"
-    smuggling).
+    smuggling). A visible measure is announced whole, so enforcement may rise by up to
+    ``enforcement_largest_raise`` in a month (a step a month down).
     """
 
     name = "beijing"
@@ -57,11 +58,14 @@ class Beijing(PolicyActor):
     def candidates(self, state, params) -> Candidates:
         """The usual candidates, with none lowering visible enforcement while a raise
         stands (``enforcement_commitment_months``): a published measure is not
-        withdrawn within weeks. The crackdown on informal trade is not bound, and a
-        scenario's pins and forced values still set enforcement where they fix it."""
+        withdrawn within weeks; and raises of it by whole steps up to
+        ``enforcement_largest_raise``: a ban is announced whole. The crackdown on
+        informal trade is not bound, and a scenario's pins and forced values still set
+        enforcement where they fix it."""
         committed = self.model.month < self.enforcement_committed_until
         now = self.instruments["enforcement"]
         self.floors = {"enforcement": now} if committed else {}
+        self.largest_raise = {"enforcement": params.enforcement_largest_raise}
         ruled_out = (committed and now > INSTRUMENTS[self.name]["enforcement"][0] + 1e-9
                      and "enforcement" not in self.pinned and "enforcement" not in self.forced)
         self.commitment_note = (f"enforcement before {month_str(self.enforcement_committed_until)}"

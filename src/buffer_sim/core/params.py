@@ -64,6 +64,16 @@ class Parameters:
         "whereas tolerance of informal trade is never announced and eases quietly "
         "(report §The Rapid Return: local officials 'not proactively stopping' smuggling). "
         "Invented: a year; 0 lets Beijing lower it the next month.", 0, 36)
+    enforcement_largest_raise: float = _p(
+        0.5, "enforcement level per month",
+        "Largest raise of Beijing's visible enforcement in one month. A visible measure is "
+        "announced whole: a commerce-ministry notice bans a class of goods, a customs code "
+        "is stopped at every post, banks are told to close a kind of account (see "
+        "customs_full_enforcement), so Beijing can tighten by more than one instrument_step "
+        "at once; lowering stays a step a month, and a raise stands "
+        "(enforcement_commitment_months). Candidates raise by whole steps up to this. "
+        "Invented: two steps; one step (0.25) is the rule every other instrument follows.",
+        0.25, 1)
 
     # --- tension: the war-risk proxy ---------------------------------------
     tension_baseline: float = _p(

@@ -44,6 +44,9 @@ STATE_VARIABLES: dict[str, tuple[str, float, float | None, str]] = {
     "dprk_economy": ("index, 1 = reference", 0.0, 3.0, "DPRK economic activity"),
     "stability": ("0..1", 0.0, 1.0, "regime and social stability (1 - instability risk)"),
     "sanctions_scope": ("share", 0.0, 1.0, "share of DPRK exports covered by UN bans"),
+    "sanctions_exempt": ("share", 0.0, 1.0, "share of DPRK exports within the bans that their "
+                                            "exemptions (trade 'for livelihood purposes') "
+                                            "leave to the enforcer's reading"),
     "customs_blocked": ("share", 0.0, 1.0, "share of DPRK exports to China actually stopped at customs"),
     "capacity_imports": ("US$ million/month", 0.0, None, "China's imports from the DPRK absent sanctions"),
     "capacity_exports": ("US$ million/month", 0.0, None, "China's exports to the DPRK absent sanctions"),
@@ -131,6 +134,7 @@ class State(NamedTuple):
     dprk_economy: Value
     stability: Value
     sanctions_scope: Value
+    sanctions_exempt: Value
     customs_blocked: Value
     capacity_imports: Value
     capacity_exports: Value
@@ -495,10 +499,15 @@ def _month(s, a, p, draws, months):
                         + p.warmth_cn_rok_ties * a.seoul_china_ties * reciprocity
                         - p.warmth_cn_rok_alignment * excess)
     # Washington and the UN Panel of Experts see what customs let through of the banned
-    # trade; tolerated smuggling is harder to see and to pin on Beijing.
+    # trade; tolerated smuggling is harder to see and to pin on Beijing. What a
+    # resolution's exemption covers is the enforcer's to read: letting it through is
+    # no breach anyone can pin on Beijing (report §The New Kim on the Block: "Beijing's
+    # generous interpretation of a 'livelihoods' exemption to the coal ban"), while
+    # customs stop it as strictly as Beijing enforces (the block below).
     cn_us_target = _clip(p.warmth_mean_cn_us + p.warmth_cn_us_enforcement * enf
-                         - (p.warmth_cn_us_noncompliance * (1.0 - enf)
-                            + p.warmth_cn_us_informal * (1.0 - crack)) * s.sanctions_scope
+                         - p.warmth_cn_us_noncompliance * (1.0 - enf)
+                         * _max(s.sanctions_scope - s.sanctions_exempt, 0.0)
+                         - p.warmth_cn_us_informal * (1.0 - crack) * s.sanctions_scope
                          - p.warmth_cn_us_pressure * (a.washington_pressure * (1.0 - enf)),
                          -1.0, 1.0)
     warm_cn_us = _warm(s.warmth_cn_us, share, cn_us_target)
@@ -579,8 +588,8 @@ def _month(s, a, p, draws, months):
                              p.stability_relax_per_month, months), 0.0, 1.0)
 
     new = State(tension, nuclear, pace, readiness, hostility, economy, stability,
-                s.sanctions_scope, blocked, cap_m, cap_x_trend, exports_reported,
-                imports_reported, exports_informal, imports_informal, other,
+                s.sanctions_scope, s.sanctions_exempt, blocked, cap_m, cap_x_trend,
+                exports_reported, imports_reported, exports_informal, imports_informal, other,
                 warm_cn_dprk, warm_us_dprk, warm_rok_dprk, warm_cn_rok, warm_cn_us,
                 s.coal_price, s.iron_ore_price)
     return new, (tension_target, cn_us_target)

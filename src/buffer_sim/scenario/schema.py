@@ -56,7 +56,8 @@ PRICE_NAMES = ("coal", "iron_ore")
 #: US$2.03bn exports and US$0.75bn imports a year) and the report's narrative.
 DEFAULT_INITIAL_STATE: dict[str, float] = {
     "tension": 0.3, "nuclear": 0.3, "nuclear_pace": 0.002, "test_readiness": 1.0, "hostility": 0.1,
-    "dprk_economy": 1.0, "stability": 0.6, "sanctions_scope": 0.03, "customs_blocked": 0.0,
+    "dprk_economy": 1.0, "stability": 0.6, "sanctions_scope": 0.03, "sanctions_exempt": 0.0,
+    "customs_blocked": 0.0,
     # capacity_imports is a volume valued at the reference prices: 62 US$m/month at the
     # prices of 2009-01 (x0.845, model.world_prices) is 73.4 at the reference prices
     "capacity_imports": 73.4, "capacity_exports": 165.0,
@@ -362,10 +363,27 @@ class ForcedAction(_Event):
 
 
 class Resolution(_Event):
-    """A UN Security Council resolution: the sanctions' scope rises to at least this."""
+    """A UN Security Council resolution: the sanctions' scope rises to at least this.
+
+    ``sanctions_exempt`` is the share of DPRK exports, within the scope, that the
+    resolution's exemptions leave to the enforcer's reading (UNSCR 2270's trade
+    "exclusively for livelihood purposes"); each resolution states its own, none by
+    default. Customs stop it as strictly as Beijing enforces; letting it through is
+    no breach Washington or the UN Panel can pin on Beijing.
+    """
 
     kind: Literal["resolution"]
     sanctions_scope: Share
+    sanctions_exempt: Share = 0.0
+
+    @model_validator(mode="after")
+    def _exempt_within_scope(self) -> Resolution:
+        if self.sanctions_exempt > self.sanctions_scope:
+            raise _Problem(".sanctions_exempt",
+                           f"{self.sanctions_exempt:g} is more than the resolution's "
+                           f"sanctions_scope ({self.sanctions_scope:g}): an exemption is a "
+                           "share of what the resolution bans")
+        return self
 
 
 class Administration(_Event):

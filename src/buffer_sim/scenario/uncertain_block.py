@@ -78,7 +78,7 @@ def parameter_range(file, field_name: str, path: str) -> tuple[float, float]:
 def event_range(file, field_name: str, fields: list[str]) -> tuple[float, float]:
     """The admissible range of a number of an event (``events[LABEL].FIELD[.KEY]``)."""
     head, rest = fields[0], fields[1:]
-    if head == "sanctions_scope" and not rest:
+    if head in ("sanctions_scope", "sanctions_exempt") and not rest:
         return (0.0, 1.0)
     if head == "thresholds" and len(rest) == 1:
         return THRESHOLD_RANGE
@@ -95,6 +95,7 @@ def event_range(file, field_name: str, fields: list[str]) -> tuple[float, float]
             return (lo, hi) if head == "set" else (lo - hi, hi - lo)
     raise ScenarioError(file, field_name, f"not a number an event holds: "
                                           f"{'.'.join(fields)!r} (expected sanctions_scope, "
+                                          f"sanctions_exempt, "
                                           f"thresholds.PRIORITY, parameters.NAME, "
                                           f"effects.VARIABLE, set.INSTRUMENT or "
                                           f"change.INSTRUMENT)")
