@@ -14,20 +14,17 @@ from __future__ import annotations
 import pytest
 
 from buffer_sim.core.months import month_str
-from buffer_sim.core.params import Parameters
-from buffer_sim.core.world import EXPECTED, Actions, State, transition
+from buffer_sim.core.world import State
 from buffer_sim.model import BufferModel
 from buffer_sim.scenario.schema import DEFAULT_INITIAL_STATE, load_scenario
 from conftest import PROJECT_ROOT
-
-P = Parameters()
+from test_world import after, world
 REPLAY = PROJECT_ROOT / "scenarios" / "replay_2009_2019.yaml"
 
 
 def _after(exempt: float, enforcement: float) -> State:
-    state = State(**{**DEFAULT_INITIAL_STATE, "sanctions_scope": 0.5,
-                     "sanctions_exempt": exempt})
-    return transition(state, Actions(beijing_enforcement=enforcement), P, EXPECTED, 6)
+    return after(world(sanctions_scope=0.5, sanctions_exempt=exempt), months=6,
+                 beijing_enforcement=enforcement)
 
 
 def test_customs_stop_the_exempt_share_as_strictly_as_beijing_enforces():

@@ -352,10 +352,11 @@ class BufferModel(mesa.Model):
                 # The test happened, so the programme was ready for it.
                 self.state = self.state.replace(test_readiness=1.0)
         elif event.kind == "resolution":
-            # The bans only widen; the exemption is the latest resolution's own.
-            scope = max(float(self.state.sanctions_scope), event.sanctions_scope)
-            self.state = self.state.replace(sanctions_scope=scope,
-                                            sanctions_exempt=min(event.sanctions_exempt, scope))
+            # The bans only widen; the exemption is the latest resolution's own (within
+            # its scope, so within the bans: the schema checks it).
+            self.state = self.state.replace(
+                sanctions_scope=max(float(self.state.sanctions_scope), event.sanctions_scope),
+                sanctions_exempt=event.sanctions_exempt)
         elif event.kind == "administration":
             actor = self.actors[event.actor]
             if event.priorities:

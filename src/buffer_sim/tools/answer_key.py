@@ -550,15 +550,14 @@ def _key_02(runs: WorksheetRuns) -> Key:
     extra = (_row(strict, "beijing_enforcement", strict_nn)["mean"]
              - _row(strict, "beijing_enforcement", strict_name)["mean"])
     raised = _moved(strict_moves, ("enforcement",), up=True)
-    why = ("In the model the exemption, an input, kept 2016 quiet: with the whole trade "
-           f"banned Beijing raises enforcement in {raised['month'].iloc[0]} for "
-           f"{_priority(raised['priority'].iloc[0])}, and what customs stop partly goes "
-           "informal, "
-           "so the DPRK economy barely notices. The report calls the exemption Beijing's "
-           "\"generous interpretation\"; the model's Beijing has no priority that a coal ban "
-           "hurts enough to make that choice." if len(raised) else
-           "Even with the whole trade banned Beijing does not raise enforcement in these "
-           "months: its priorities, not the exemption, kept 2016 quiet.")
+    why = ("In the model the exemption's cover kept 2016 quiet: without it, what customs let "
+           "through is a breach Washington can pin on Beijing, which raises enforcement in "
+           f"{raised['month'].iloc[0]} for {_priority(raised['priority'].iloc[0])}; what "
+           "customs stop partly goes informal, so the DPRK economy barely notices. With the "
+           "exemption, letting coal through cost Beijing nothing with Washington: the "
+           "report's \"generous interpretation\" is the reading its priorities chose." if len(raised) else
+           "Even without the exemption Beijing does not raise enforcement in these months: "
+           "its priorities, not the exemption's cover, kept 2016 quiet.")
     key.add("Try it yourself", "Why was Beijing quiet in 2016: its priorities or the exemption?",
             f"Key-number window {s_start} to {s_end}. Strict ban: enforcement "
             f"{_delta(strict, 'beijing_enforcement', strict_name)}, reported imports "
