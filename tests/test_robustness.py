@@ -6,7 +6,8 @@ lookahead (3-12 months), inertia (0 to twice the default), tie tolerance (0 to t
 times), Beijing's no_war threshold (+-0.1), every invented coefficient a fact depends on
 (half to double, clipped to its range) and hand-set numbers of dated events. The draws
 are independent, as ``buffer-sim ensemble`` makes them (one seed and one setting of
-every assumption per run, from the scenario's seed), 100 of them. Each fact should hold
+every assumption per run, from the scenario's seed), 400 of them (a share is then
+known to within two points, where 100 left it to four). Each fact should hold
 in at least 80% of the settings; the shares measured are printed, and a fact that falls
 short is marked with the share it had when the marker was set.
 """
@@ -27,11 +28,17 @@ from buffer_sim.scenario.schema import load_scenario
 from conftest import computed_once
 
 ROBUST = Path(__file__).resolve().parents[1] / "scenarios" / "replay_2009_2019_robust.yaml"
-SETTINGS = 100
+SETTINGS = 400
 REQUIRED_SHARE = 0.8
 
 #: facts short of the target across the settings: name -> share when the marker was set
-SHORT: dict[str, float] = {}
+SHORT: dict[str, float] = {
+    # 100 settings gave 86%, 78% and 83%: the first quarter of these draws; over 400
+    # the shares are the model's, within two points (binomial standard error)
+    "relaxes_through_the_crackdown": 0.77,
+    "pyongyang_turns_to_diplomacy": 0.785,
+    "influence_from_forgone_tests": 0.7925,
+}
 
 
 @cache

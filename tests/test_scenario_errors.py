@@ -52,6 +52,10 @@ CASES = [
          GOOD + "events:\n  - {date: 2016-03, kind: resolution, sanctions_scope: 0.5,\n"
                 "     sanctions_exempt: 0.6, label: wide, source: test source}\n",
          shows=("bad.yaml", "events[0].sanctions_exempt", "more than the resolution's")),
+    Case("an outcome for what is not a test",
+         GOOD + "events:\n  - {date: 2016-03, kind: forced_action, actor: beijing,\n"
+                "     set: {enforcement: 0.5}, outcome: success, label: x, source: test source}\n",
+         shows=("bad.yaml", "events[0].outcome", "only a test has an outcome")),
     Case("missing extends file", "extends: nowhere.yaml\n",
          shows=("bad.yaml", "extends", "'nowhere.yaml' not found")),
     Case("cyclic extends (two files)", "extends: other.yaml\n",

@@ -128,12 +128,12 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
 
 @pytest.mark.xfail(strict=False, reason=(
     "issue 12: Beijing satisfices, and its projection has Pyongyang stop testing, so the "
-    "threat growth it projects crosses its tolerance (0.005) only after tests that come "
-    "off, and a raise to just under it suffices; in seeds where a 2016 test fails it "
-    "stays under under either order. A raise stands a year and may be two steps: 20 "
-    "seeds, 2016 enforcement 0.220 -> 0.418 (+0.198, asked +0.2), reported imports "
-    "2016-2017 -10.0% (asked -15%): -20% in the seeds where it presses, 0 where it does "
-    "not. With UNSCR 2270 read strictly (strict_coal_ban_2016) the order adds +0.03"))
+    "threat growth it projects crosses its tolerance (0.005) only in the months after "
+    "the 2016 tests, and by little: a raise to just under it suffices, and it stands a "
+    "year. 20 seeds, 2016 enforcement 0.217 -> 0.348 (+0.130, asked +0.2), reported "
+    "imports 2016-2017 -5.8% (asked -15%). The size is how far the January 2016 peak "
+    "exceeds the tolerance: a tolerance of 0.0035 gives +0.41 and -17%, but moves the "
+    "replay's own 2016 (0.39)"))
 @pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",

@@ -17,6 +17,7 @@ advances with this month's random draws.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import os
 from collections import namedtuple
@@ -322,6 +323,8 @@ class BufferModel(mesa.Model):
                                for name in ins]
         self.actions = self._current_actions()
         self.event_log: list[tuple[int, Event]] = []
+        #: a forced test's observed outcome this month ("success", "failure"), or None
+        self.test_outcome: str | None = None
         # Events of month m fire at time (m - start) + 0.5, just before that month's step.
         # Mesa holds event callbacks weakly: keep them alive here.
         self._callbacks = [partial(self._fire, event) for event in scenario.events]
@@ -351,6 +354,7 @@ class BufferModel(mesa.Model):
             if event.actor == "pyongyang" and levels.get("provocation", 0) >= 1:
                 # The test happened, so the programme was ready for it.
                 self.state = self.state.replace(test_readiness=1.0)
+                self.test_outcome = event.outcome
         elif event.kind == "resolution":
             # The bans only widen; the exemption is the latest resolution's own (within
             # its scope, so within the bans: the schema checks it).
@@ -455,6 +459,12 @@ class BufferModel(mesa.Model):
         self.actions = self._current_actions()
         shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
                              float(now.test_readiness))
+        if self.test_outcome is not None:
+            # An observed outcome replaces the draw; the draw is still made, so that
+            # the later months' draws are those of a run without it.
+            shocks = dataclasses.replace(
+                shocks, provocation_success=float(self.test_outcome == "success"))
+            self.test_outcome = None
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
         self.datacollector.collect(self)
         if self.month >= self.spec.end:

@@ -325,12 +325,19 @@ class _Event(_Frozen):
 class ForcedAction(_Event):
     """An actor's instruments forced for the month, as the source describes: either
     levels (``set: {provocation: 2}``) or moves from where they stand (``change:
-    {military: -0.25}``, clipped to the instrument's range when it fires)."""
+    {military: -0.25}``, clipped to the instrument's range when it fires).
+
+    A forced test may state its ``outcome`` as observed (``success``: a nuclear test
+    the seismographs recorded, a launch that reached orbit; ``failure``: a launch
+    that broke up). Without it, whether the test comes off is drawn
+    (``p_success_major``, ``p_success_missile``), as for a test Pyongyang chooses.
+    """
 
     kind: Literal["forced_action"]
     actor: ActorName
     set: dict[str, Number] | None = None
     change: dict[str, Number] | None = None
+    outcome: Literal["success", "failure"] | None = None
 
     @model_validator(mode="after")
     def _levels_or_moves(self) -> ForcedAction:
@@ -359,6 +366,10 @@ class ForcedAction(_Event):
                 problem = _out_of_range(value, -(hi - lo), hi - lo)
             if problem:
                 raise _Problem(where, problem)
+        if self.outcome is not None and not (
+                self.actor == "pyongyang" and (self.set or {}).get("provocation", 0) >= 1):
+            raise _Problem(".outcome", "only a test has an outcome: give it on a pyongyang "
+                                       "event that sets provocation to 1 or 2")
         return self
 
 

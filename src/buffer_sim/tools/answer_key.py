@@ -415,7 +415,9 @@ def _key_01(runs: WorksheetRuns) -> Key:
             f"against {_f(pot.mean())}), which Beijing's higher priorities (no war, no "
             "instability) do not call for, or "
             "Pyongyang would have to rank the economy above completing its nuclear force before its "
-            f"programme is complete (it does so only from {declared or 'never'}).")
+            "programme is complete ("
+            + (f"it does so only from {declared})." if declared
+               else "in this run it never declares it complete, so it never does)."))
     name = "compare-replay_2009_2019-full_enforcement_from_2013"
     diff = runs.difference(name)
     start, end = runs.window(name)
