@@ -136,8 +136,9 @@ def test_c3_pressure_does_not_stop_the_2017_tests(pressure):
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "issue 12: free, Pyongyang tests twice in 2016-17 (history: about twenty times), so "
-    "the programme reaches nuclear_complete_level (0.85) only just: 12 of 20 seeds "
+    "issue 12: free, Pyongyang launches a missile most months and so makes only two "
+    "major tests in 2016-17 (history: seven; a missile uses up a quarter of a major "
+    "test's preparation), and the programme reaches nuclear_complete_level (0.85) only just: 12 of 20 seeds "
     "declare in 2017-07..09, 8 not by the end of 2017 (level 0.81-0.85). The end-2015 "
     "state it starts from lost 0.023 of programme when the replay's tests took their observed outcomes (the "
     "failed April 2012 launch no longer advances it)"))
