@@ -15,12 +15,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from buffer_sim.model import BufferModel, timeseries_rows
 from buffer_sim.scenario.schema import load_scenario
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, scenario_runs
 
 REPLAY = PROJECT_ROOT / "scenarios" / "replay_2009_2019.yaml"
-SEEDS = range(12)
+SEEDS = range(20)  # the replay's seeds of the other modules: their runs are reused
 
 
 def _nuclear_step(df: pd.DataFrame, month: str) -> float:
@@ -31,13 +30,7 @@ def _nuclear_step(df: pd.DataFrame, month: str) -> float:
 
 @pytest.fixture(scope="module")
 def histories():
-    scenario = load_scenario(REPLAY)
-    out = []
-    for seed in SEEDS:
-        model = BufferModel(scenario, rng=seed)
-        model.run()
-        out.append(pd.DataFrame(timeseries_rows(model)).set_index("date"))
-    return out
+    return scenario_runs(REPLAY, seeds=SEEDS)
 
 
 def test_the_replay_states_the_outcomes_history_records():
@@ -63,7 +56,7 @@ def test_the_failed_launch_never_advances_it(histories):
 
 
 def _drawn_launch(tmp_path):
-    """The replay with the April 2012 launch's outcome drawn, not stated."""
+    """A scenario file: the replay with the April 2012 launch's outcome drawn, not stated."""
     launch = next(e for e in load_scenario(REPLAY).events if e.label == "Unha-3 launch fails")
     child = {"name": "drawn", "extends": str(REPLAY), "drop_events": [launch.label],
              "events": [{"date": launch.date, "kind": "forced_action", "actor": "pyongyang",
@@ -71,16 +64,13 @@ def _drawn_launch(tmp_path):
                          "source": launch.source}]}
     path = tmp_path / "drawn.yaml"
     path.write_text(yaml.safe_dump(child), encoding="utf-8")
-    return load_scenario(path)
+    return path
 
 
 def test_an_outcome_replaces_the_draw_and_keeps_the_later_draws(tmp_path, histories):
-    drawn = _drawn_launch(tmp_path)
     advanced = 0
-    for seed, stated in zip(SEEDS, histories):
-        model = BufferModel(drawn, rng=seed)
-        model.run()
-        df = pd.DataFrame(timeseries_rows(model)).set_index("date")
+    for seed, df, stated in zip(SEEDS, scenario_runs(_drawn_launch(tmp_path), seeds=SEEDS),
+                                histories):
         advanced += _nuclear_step(df, "2012-04") > 0.02
         # the February 2016 launch's outcome is drawn in both: the same draw
         assert ((_nuclear_step(df, "2016-02") > 0.02)

@@ -17,7 +17,6 @@ advances with this month's random draws.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import functools
 import os
 from collections import namedtuple
@@ -457,14 +456,10 @@ class BufferModel(mesa.Model):
         self.influence_potential = influence((cut["provocation"], cut["outreach"]),
                                              (without["provocation"], without["outreach"]), params)
         self.actions = self._current_actions()
+        observed = None if self.test_outcome is None else self.test_outcome == "success"
+        self.test_outcome = None
         shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
-                             float(now.test_readiness))
-        if self.test_outcome is not None:
-            # An observed outcome replaces the draw; the draw is still made, so that
-            # the later months' draws are those of a run without it.
-            shocks = dataclasses.replace(
-                shocks, provocation_success=float(self.test_outcome == "success"))
-            self.test_outcome = None
+                             float(now.test_readiness), observed)
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
         self.datacollector.collect(self)
         if self.month >= self.spec.end:

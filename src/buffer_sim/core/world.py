@@ -264,14 +264,17 @@ EXPECTED = Shocks()
 
 
 def draw_shocks(test_rng: np.random.Generator, trade_rng: np.random.Generator,
-                params: Parameters, level: int, readiness: float) -> Shocks:
+                params: Parameters, level: int, readiness: float,
+                observed: bool | None = None) -> Shocks:
     """Realised draws for one month: whether a chosen test comes off, trade noise.
 
     Each source draws from its own stream, and draws every month whether or not it is
-    used, so two runs that differ in one choice keep the same later draws."""
+    used, so two runs that differ in one choice keep the same later draws. A test's
+    ``observed`` outcome (a forced test's ``outcome``), where given, replaces its draw."""
     p_success = params.p_success_major if (level >= 2 and readiness >= 1) else params.p_success_missile
     u = test_rng.random()
-    success = float(u < p_success) if level >= 1 else 0.0
+    came_off = u < p_success if observed is None else observed
+    success = float(came_off) if level >= 1 else 0.0
     noise = trade_rng.normal(0.0, params.trade_noise_sd, 4)
     return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]))
 
