@@ -135,13 +135,7 @@ def test_c3_pressure_does_not_stop_the_2017_tests(pressure):
                   for df in pressure) >= REQUIRED_SHARE
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 12: free, Pyongyang launches a missile most months and so makes only two "
-    "major tests in 2016-17 (history: seven; a missile uses up a quarter of a major "
-    "test's preparation), and the programme reaches nuclear_complete_level (0.85) only just: 12 of 20 seeds "
-    "declare in 2017-07..09, 8 not by the end of 2017 (level 0.81-0.85). The end-2015 "
-    "state it starts from lost 0.023 of programme when the replay's tests took their observed outcomes (the "
-    "failed April 2012 launch no longer advances it)"))
+@pytest.mark.slow
 def test_c4_free_pyongyang_completes_its_programme_in_2017_not_2016(pressure):
     """Report §The Rapid Return: the "historic cause of completing the state nuclear
     force" was declared at the end of 2017. Free to test, the programme is declared
@@ -151,6 +145,27 @@ def test_c4_free_pyongyang_completes_its_programme_in_2017_not_2016(pressure):
         return (len(done) > 0 and done[0].startswith("2017")
                 and df.loc["2016-01":"2016-12", "beijing_enforcement"].max() < 1.0)
     assert _share(holds(df) for df in pressure) >= REQUIRED_SHARE
+
+
+def _major_test_months(df: pd.DataFrame) -> list[int]:
+    return [i for i, level in enumerate(df["pyongyang_provocation"]) if level == 2]
+
+
+@pytest.mark.slow
+def test_c4_free_pyongyang_tests_by_readiness_not_on_a_timetable(pressure):
+    """A major test needs a device or a launcher made ready, and how far a month's
+    preparation gets is uncertain (``preparation_noise_sd``); missiles are a programme
+    of their own. So free Pyongyang's major tests keep no fixed cycle (the months
+    between them differ within a run, and the seeds do not all test in the same
+    months), and it launches missiles in the months between (report §The New Kim on
+    the Block: "more nuclear and missile tests")."""
+    schedules = [_major_test_months(df) for df in pressure]
+    uneven = [len(set(np.diff(m))) > 1 for m in schedules if len(m) >= 3]
+    assert len(uneven) >= REQUIRED_SHARE * len(schedules)
+    assert _share(uneven) >= REQUIRED_SHARE
+    assert len({tuple(m) for m in schedules}) >= len(schedules) // 2
+    assert _share((df.loc["2016-01":"2017-12", "pyongyang_provocation"] == 1).sum() >= 6
+                  for df in pressure) >= REQUIRED_SHARE
 
 
 def test_c5_a_deep_squeeze_makes_pyongyang_forgo_tests_it_is_ready_for():

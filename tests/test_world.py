@@ -10,7 +10,7 @@ from buffer_sim.core.params import Parameters
 from buffer_sim.scenario.schema import DEFAULT_INITIAL_STATE
 from buffer_sim.core.world import (
     CUT_OFF, EXPECTED, STATE_VARIABLES, Actions, Shocks, State, eff_enforcement,
-    instrument_use, leverage, no_pressure, project, transition,
+    draw_shocks, instrument_use, leverage, no_pressure, project, transition,
 )
 
 P = Parameters()
@@ -76,6 +76,33 @@ def test_a_major_test_needs_readiness_and_uses_it_up():
     ready = after(world(test_readiness=1.0), pyongyang_provocation=2)
     assert ready.nuclear > unready.nuclear
     assert ready.test_readiness < 1.0
+
+
+def test_missiles_do_not_use_up_a_major_tests_preparation():
+    """Missile tests are a programme of their own (mobile launchers, not the test site
+    or the long-range pad): they neither need nor spend a major test's readiness."""
+    half = world(test_readiness=0.5)
+    assert after(half, pyongyang_provocation=1).test_readiness == \
+        pytest.approx(after(half).test_readiness)
+    assert after(world(test_readiness=0.0), pyongyang_provocation=1).nuclear > \
+        after(world(test_readiness=0.0)).nuclear
+
+
+def test_a_months_preparation_is_uneven_but_its_mean_is_the_regeneration_rate():
+    """How far a month's preparation gets is drawn (lognormal, mean 1): a major test
+    keeps no timetable, while projections plan on the mean."""
+    start = world(test_readiness=0.2)
+    slow = after(start, shocks=Shocks(preparation=0.5)).test_readiness
+    fast = after(start, shocks=Shocks(preparation=2.0)).test_readiness
+    assert slow == pytest.approx(0.2 + 0.5 * P.readiness_regen_per_month)
+    assert fast == pytest.approx(0.2 + 2.0 * P.readiness_regen_per_month)
+    assert after(start).test_readiness == pytest.approx(0.2 + P.readiness_regen_per_month)
+    streams = [np.random.default_rng(k) for k in range(3)]
+    draws = np.array([draw_shocks(*streams, P, 0, 0.0).preparation for _ in range(4000)])
+    assert draws.mean() == pytest.approx(1.0, abs=0.03)
+    assert np.log(draws).std() == pytest.approx(P.preparation_noise_sd, rel=0.05)
+    still = Parameters(preparation_noise_sd=0.0)
+    assert {draw_shocks(*streams, still, 0, 0.0).preparation for _ in range(5)} == {1.0}
 
 
 def test_un_resolutions_raise_scope_and_scope_is_what_customs_can_block():

@@ -298,10 +298,11 @@ class BufferModel(mesa.Model):
         self.influence = 0.0
         self.influence_potential = 0.0
         self.leverage = (0.0, 0.0)
-        # One random stream per source (whether a test comes off; noise in trade), so
-        # that a what-if that changes one test does not reshuffle every later trade
-        # shock: compared runs share their random numbers (common random numbers).
-        self.test_rng, self.trade_rng = self.rng.spawn(2)
+        # One random stream per source (whether a test comes off; noise in trade; how
+        # far a major test's preparation gets), so that a what-if that changes one test
+        # does not reshuffle every later trade shock: compared runs share their random
+        # numbers (common random numbers).
+        self.test_rng, self.trade_rng, self.preparation_rng = self.rng.spawn(3)
         #: world prices a ``prices`` event holds (US$/t), instead of the observed series
         self.held_prices: dict[str, float] = {}
         self.actors: dict[str, PolicyActor] = {}
@@ -458,7 +459,8 @@ class BufferModel(mesa.Model):
         self.actions = self._current_actions()
         observed = None if self.test_outcome is None else self.test_outcome == "success"
         self.test_outcome = None
-        shocks = draw_shocks(self.test_rng, self.trade_rng, params, int(chosen["provocation"]),
+        shocks = draw_shocks(self.test_rng, self.trade_rng, self.preparation_rng, params,
+                             int(chosen["provocation"]),
                              float(now.test_readiness), observed)
         self.state = transition(now, self.actions, params, shocks, 1, self.compiled)
         self.datacollector.collect(self)

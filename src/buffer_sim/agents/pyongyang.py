@@ -137,7 +137,7 @@ class Pyongyang(PolicyActor):
         if "provocation" not in self.forced and "provocation" not in self.pinned:
             self.instruments = {**self.instruments, "provocation": 0}
         ready = float(state.test_readiness)
-        levels = (0, 1, 2) if ready >= 1.0 else (0, 1) if ready >= params.missile_readiness_cost else (0,)
+        levels = (0, 1, 2) if ready >= 1.0 else (0, 1)
         if 2 in levels and self.moratorium():
             levels = (0, 1)
         self.discrete = {"provocation": levels}

@@ -165,11 +165,20 @@ class Parameters:
         "Rapid Return: the pledge 'to end war games' advanced the other half of "
         "'freeze-for-freeze').", 0, 1)
     readiness_regen_per_month: float = _p(
-        0.3, "per month", "Preparation of the next major test (a test needs readiness 1).")
-    missile_readiness_cost: float = _p(
-        0.25, "readiness per test",
-        "Preparation a missile test uses up (launchers, fuel, crews): about a quarter of a "
-        "major test's, so a missile now delays the next major test by about a month.")
+        0.3, "per month",
+        "Mean monthly preparation of the next major test (a nuclear test or a long-range "
+        "launch needs readiness 1): a new device or launcher in about three months at full "
+        "pace. Missile tests draw on a separate programme (mobile launchers of the "
+        "Strategic Force, not the test site or the long-range launch pad), so they do not "
+        "use this preparation up: in 2016-2017 Pyongyang ran both at once (report §The New "
+        "Kim on the Block: 'more nuclear and missile tests').")
+    preparation_noise_sd: float = _p(
+        0.5, "log-units per month",
+        "How uncertain a month's preparation of the next major test is (a device, a "
+        "launcher, a site: delays and rushes): the log of the month's progress relative to "
+        "its mean is normal with this spread (mean progress unchanged), so half the months "
+        "make between 0.7 and 1.4 times the mean and a major test is not on a timetable. "
+        "Invented; Pyongyang plans on the mean.", 0, 2)
     p_success_missile: float = _p(0.85, "probability", "Chance that a missile test comes off.")
     p_success_major: float = _p(0.9, "probability", "Chance that a major test comes off.")
 

@@ -251,22 +251,27 @@ class Shocks:
     noise_imports_reported: Any = 0.0
     noise_exports_informal: Any = 0.0
     noise_imports_informal: Any = 0.0
+    #: the month's preparation of the next major test relative to its mean
+    #: (``readiness_regen_per_month``); 1 is the expectation
+    preparation: Any = 1.0
 
-    def draws(self) -> tuple[float, float, float, float, float]:
+    def draws(self) -> tuple[float, float, float, float, float, float]:
         """The draws as the equations take them: a provocation's success (-1 for "use
-        the expected success"), then the four trade noises."""
+        the expected success"), the four trade noises, then the preparation factor."""
         success = -1.0 if self.provocation_success is None else float(self.provocation_success)
         return (success, float(self.noise_exports_reported), float(self.noise_imports_reported),
-                float(self.noise_exports_informal), float(self.noise_imports_informal))
+                float(self.noise_exports_informal), float(self.noise_imports_informal),
+                float(self.preparation))
 
 
 EXPECTED = Shocks()
 
 
 def draw_shocks(test_rng: np.random.Generator, trade_rng: np.random.Generator,
-                params: Parameters, level: int, readiness: float,
-                observed: bool | None = None) -> Shocks:
-    """Realised draws for one month: whether a chosen test comes off, trade noise.
+                preparation_rng: np.random.Generator, params: Parameters, level: int,
+                readiness: float, observed: bool | None = None) -> Shocks:
+    """Realised draws for one month: whether a chosen test comes off, trade noise, how
+    far the preparation of the next major test gets.
 
     Each source draws from its own stream, and draws every month whether or not it is
     used, so two runs that differ in one choice keep the same later draws. A test's
@@ -276,7 +281,11 @@ def draw_shocks(test_rng: np.random.Generator, trade_rng: np.random.Generator,
     came_off = u < p_success if observed is None else observed
     success = float(came_off) if level >= 1 else 0.0
     noise = trade_rng.normal(0.0, params.trade_noise_sd, 4)
-    return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]))
+    # lognormal with mean 1: the spread changes how uneven preparation is, not its pace
+    sd = params.preparation_noise_sd
+    preparation = math.exp(sd * preparation_rng.standard_normal() - 0.5 * sd * sd)
+    return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]),
+                  preparation)
 
 
 # --- the equations ------------------------------------------------------------------
@@ -413,8 +422,8 @@ def _month(s, a, p, draws, months):
     # --- provocation (one-off act) --------------------------------------------
     level = a.pyongyang_provocation
     major = _if(level >= 2.0, 1.0 if s.test_readiness >= 1.0 else 0.0, 0.0)
-    missile = _if(level >= 1.0, 1.0 if s.test_readiness >= p.missile_readiness_cost else 0.0,
-                  0.0) * (1.0 - major)
+    # missiles are a programme of their own: they need no major test's preparation
+    missile = _if(level >= 1.0, 1.0, 0.0) * (1.0 - major)
     if expected:
         ok_major = major * p.p_success_major
         ok_missile = missile * p.p_success_missile
@@ -428,8 +437,8 @@ def _month(s, a, p, draws, months):
     hostility = _clip(s.hostility * hdecay ** months
                       + (p.hostility_per_major * major + p.hostility_per_missile * missile)
                       * hdecay ** (months - 1), 0.0, 1.0)
-    readiness = _clip(s.test_readiness * (1.0 - major) - p.missile_readiness_cost * missile
-                      + p.readiness_regen_per_month * months, 0.0, 1.0)
+    readiness = _clip(s.test_readiness * (1.0 - major)
+                      + p.readiness_regen_per_month * months * draws[5], 0.0, 1.0)
     gain = p.nuclear_gain_major * ok_major + p.nuclear_gain_missile * ok_missile
     econ_cost = p.econ_provocation_cost * (missile + p.major_test_cost_multiple * major)
     lag = (1.0 - p.tension_relax_per_month) ** (months - 1)
