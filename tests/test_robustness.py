@@ -35,9 +35,9 @@ REQUIRED_SHARE = 0.8
 SHORT: dict[str, float] = {
     # 100 settings gave 86%, 78% and 83%: the first quarter of these draws; over 400
     # the shares are the model's, within two points (binomial standard error)
-    "relaxes_through_the_crackdown": 0.77,
-    "pyongyang_turns_to_diplomacy": 0.785,
-    "influence_from_forgone_tests": 0.7925,
+    "relaxes_through_the_crackdown": 0.7725,
+    "pyongyang_turns_to_diplomacy": 0.755,
+    "influence_from_forgone_tests": 0.7975,
 }
 
 
@@ -73,10 +73,10 @@ def test_the_robust_replay_declares_what_the_issue_names():
 
 @pytest.mark.parametrize("name", [
     pytest.param(n, marks=pytest.mark.xfail(strict=False, reason=(
-        f"issue 12: held in {SHORT[n]:.0%} of {SETTINGS} settings when marked")))
+        f"issue 12: held in {SHORT[n]:.2%} of {SETTINGS} settings when marked")))
     if n in SHORT else n for n in REPLAY_FACTS])
 @pytest.mark.slow
 def test_each_fact_holds_in_most_settings_of_the_assumptions(name):
     share = float(verdicts()[name].mean())
-    print(f"{name}: {share:.0%} of {SETTINGS} settings")
-    assert share >= REQUIRED_SHARE, f"{name} held in {share:.0%} of {SETTINGS} settings"
+    print(f"{name}: {share:.2%} of {SETTINGS} settings")
+    assert share >= REQUIRED_SHARE, f"{name} held in {share:.2%} of {SETTINGS} settings"
