@@ -86,6 +86,20 @@ def test_a_move_in_the_other_direction_or_for_another_priority_is_a_new_paragrap
     assert "below its threshold 0.720" in paragraphs[-1]
 
 
+def test_a_paragraph_says_within_or_even_so_only_where_that_is_true_of_every_month():
+    """Raises for no war that first leave the war risk above its threshold and then bring
+    it within are two paragraphs: one sentence cannot say both."""
+    rows = [month_row(m, {"enforcement": new, "aid": 0.5}, {"enforcement": old, "aid": 0.5},
+                      deciding="no_war",
+                      projected={"no_war": risk, "no_instability": 0.8, "no_nukes": 0.001})
+            for m, old, new, risk in [("2017-08", 0.25, 0.5, 0.66), ("2017-09", 0.5, 0.75, 0.63),
+                                      ("2017-10", 0.75, 1.0, 0.58)]]
+    raised = [p for p in explain.narrate(pd.DataFrame(rows), "beijing") if "raised" in p]
+    assert len(raised) == 2
+    assert "From 2017-08 to 2017-09 Beijing raised" in raised[0] and "even so" in raised[0]
+    assert raised[1].startswith("In 2017-10") and "within its threshold" in raised[1]
+
+
 def test_there_are_far_fewer_paragraphs_than_months():
     table = beijing_story()
     paragraphs = explain.narrate(table, "beijing")

@@ -2,7 +2,8 @@
 
 ``narrate`` turns an actor's month-by-month decisions into paragraphs a teacher can
 read out. Consecutive months in which the actor moved the same instruments in the same
-direction for the same deciding priority become one paragraph ("From 2017-08 to
+direction for the same deciding priority, each month holding it or each falling short
+of it, become one paragraph ("From 2017-08 to
 2017-10 Beijing raised enforcement from 0.25 to 1.00 (3 steps) because of no nuclear
 weapons ..."); the months it then held its course are summed up in one sentence ("It
 then held its policy for 7 months: all its priorities were projected to hold."); months
@@ -137,12 +138,26 @@ class _Month:
         return tuple(self.projected or ())
 
     def signature(self) -> tuple:
-        """What makes consecutive months one paragraph: priority and direction."""
+        """What makes consecutive months one paragraph: priority, direction, and whether
+        the move held the deciding priority (one sentence says "within its threshold"
+        or "below it even so" for the whole paragraph, so it must be true of each
+        month)."""
         if self.kind == "change":
             return ("change", self.deciding,
                     tuple(sorted((k, _direction(k, old, new)) for k, (old, new)
-                                 in self.changes.items())))
+                                 in self.changes.items())), self.held())
         return (self.kind,)
+
+    def held(self) -> bool | None:
+        """Whether the chosen move held the deciding priority; None where the month
+        does not say (no projection, or a tag that is not a priority)."""
+        p = _priority(self.deciding)
+        if p is None or not self.projected or self.deciding not in self.projected:
+            return None
+        threshold = (self.threshold or {}).get(self.deciding, math.nan)
+        if not math.isfinite(threshold):
+            return None
+        return bool(p.satisfied(self.projected[self.deciding], threshold))
 
 
 def _direction(name: str, old: float, new: float):
@@ -495,8 +510,8 @@ def _order_note(months: list[_Month], index: int, actor: str, who: str) -> str:
 def narrate(decisions: pd.DataFrame, actor: str, start=None, end=None) -> list[str]:
     """An actor's decisions as paragraphs, one per change of policy.
 
-    Consecutive months with the same deciding priority and the same direction of
-    change make one paragraph; the months the actor then kept its course are summed up
+    Consecutive months with the same deciding priority, the same direction of change
+    and the same verdict on that priority's threshold make one paragraph; the months the actor then kept its course are summed up
     in a sentence at the end of it. Months forced by an event, instruments pinned by
     the scenario and changes of the priority order (a new administration) are said so.
 
