@@ -100,6 +100,14 @@ def test_a_paragraph_says_within_or_even_so_only_where_that_is_true_of_every_mon
     assert raised[1].startswith("In 2017-10") and "within its threshold" in raised[1]
 
 
+def test_the_last_months_value_is_printed_apart_from_the_threshold_it_is_compared_with():
+    rows = [month_row(m, {"aid": new}, {"aid": old}, deciding="no_instability",
+                      projected={"no_war": 0.4, "no_instability": v, "no_nukes": 0.001})
+            for m, old, new, v in [("2016-02", 0.5, 0.75, 0.7188), ("2016-03", 0.75, 1.0, 0.7197)]]
+    (raised,) = [p for p in explain.narrate(pd.DataFrame(rows), "beijing") if "raised" in p]
+    assert "0.7188 (0.7197 by 2016-03) was below its threshold 0.7200 even so" in raised
+
+
 def test_there_are_far_fewer_paragraphs_than_months():
     table = beijing_story()
     paragraphs = explain.narrate(table, "beijing")

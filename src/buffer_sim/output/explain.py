@@ -342,13 +342,19 @@ def _why_change(m: _Month, last: _Month) -> str:
     p = _priority(name)
     value, threshold = m.projected[name], m.threshold.get(name, math.nan)
     measure = _measure(name)
-    later = ""
-    if last is not m and last.projected and name in last.projected:
-        later = f" ({_num(last.projected[name])} by {last.month})"
+    final = (last.projected[name] if last is not m and last.projected
+             and name in last.projected else None)
     if p is None or not math.isfinite(threshold):
+        later = "" if final is None else f" ({_num(final)} by {last.month})"
         return f"because of {label} ({rank_word}): projected {measure} {_num(value)}{later}"
     bound = "at most" if p.at_most else "at least"
-    value_text, threshold_text = _nums(value, threshold)
+    # the last month's value is compared with the threshold too: digits that keep it apart
+    if final is None:
+        value_text, threshold_text = _nums(value, threshold)
+        later = ""
+    else:
+        value_text, final_text, threshold_text = _nums(value, final, threshold)
+        later = f" ({final_text} by {last.month})"
     if m.weighs:
         return (f"because, weighing all its priorities, this move scored best; it gained most "
                 f"on {label} ({rank_word}): projected {measure} {value_text}{later} "
