@@ -517,9 +517,10 @@ def narrate(decisions: pd.DataFrame, actor: str, start=None, end=None) -> list[s
     """An actor's decisions as paragraphs, one per change of policy.
 
     Consecutive months with the same deciding priority, the same direction of change
-    and the same verdict on that priority's threshold make one paragraph; the months the actor then kept its course are summed up
-    in a sentence at the end of it. Months forced by an event, instruments pinned by
-    the scenario and changes of the priority order (a new administration) are said so.
+    and the same verdict on that priority's threshold make one paragraph; the months
+    the actor then kept its course are summed up in a sentence at the end of it.
+    Months forced by an event, instruments pinned by the scenario and changes of the
+    priority order (a new administration) are said so.
 
     Args:
         decisions: ``decision_table(result)`` (richest), ``RunResult.decisions`` or a
