@@ -144,7 +144,13 @@ def test_c4_free_pyongyang_completes_its_programme_in_2017_not_2016(pressure):
         done = df.index[df["pyongyang_declared_complete"] > 0]
         return (len(done) > 0 and done[0].startswith("2017")
                 and df.loc["2016-01":"2016-12", "beijing_enforcement"].max() < 1.0)
+
+    def late(df):
+        done = df.index[df["pyongyang_declared_complete"] > 0]
+        return len(done) > 0 and "2017-07" <= done[0] <= "2017-12"
     assert _share(holds(df) for df in pressure) >= REQUIRED_SHARE
+    # "late 2017 in most seeds" (issue 12): history declared in November
+    assert _share(late(df) for df in pressure) > 0.5
 
 
 def _major_test_months(df: pd.DataFrame) -> list[int]:
