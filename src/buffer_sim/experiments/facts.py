@@ -149,6 +149,11 @@ REPLAY_FACTS: dict[str, Fact] = {
 }
 
 
+#: The calendar years the facts are judged in: Park's courtship from 2012 to the
+#: relaxation of 2019. A run must cover them all to be judged.
+FACT_YEARS = (2012, 2019)
+
+
 def judge(df: pd.DataFrame) -> dict[str, bool]:
     """Which replay facts hold in one run (``timeseries`` indexed by ``date``)."""
     return {name: bool(fact.holds(df)) for name, fact in REPLAY_FACTS.items()}

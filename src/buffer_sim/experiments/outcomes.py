@@ -4,6 +4,11 @@ The run's time series is a DataFrame like ``timeseries.csv`` (``date`` then ever
 output column). ``OUTCOMES`` names the outcomes; some take an argument after a colon
 (``enforcement_first_above:0.75``, ``mean:tension``). ``get_outcome("NAME[:ARG]")``
 returns the function. Sweeps, sensitivity analyses and scenario discovery measure them.
+
+``fact:NAME`` is 1 where one of the report's stylized facts (``facts.REPLAY_FACTS``)
+holds in the run and 0 where it does not; averaged over ``--runs``, the share of seeds.
+So ``buffer-sim discover replay_2009_2019_robust --outcome fact:NAME --where "< 0.5"``
+finds the assumptions under which the model loses a piece of history.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pandas as pd
 
 from buffer_sim.core.errors import ScenarioError
 from buffer_sim.core.months import month_str, month_year
+from buffer_sim.experiments.facts import FACT_YEARS, REPLAY_FACTS
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,8 @@ class Outcome:
         doc: what it measures, with its unit.
         fn: ``fn(timeseries, arg) -> float`` (NaN when undefined for the run).
         arg: what ``NAME:ARG`` takes (None: no argument); ``default`` if omitted.
-        years: calendar years the scenario must cover, if any.
+        years: calendar years the scenario must overlap, if any.
+        whole: whether it must cover all of ``years``, not only some.
     """
 
     doc: str
@@ -38,6 +45,11 @@ class Outcome:
     arg: str | None = None
     default: object = None
     years: tuple[int, int] | None = None
+    whole: bool = False
+
+
+def _fact(df: pd.DataFrame, name: str) -> float:
+    return float(REPLAY_FACTS[name].holds(df.set_index("date")))
 
 
 def _years(df: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
@@ -95,6 +107,10 @@ OUTCOMES: dict[str, Outcome] = {
                    arg="COLUMN"),
     "final": Outcome("value of COLUMN in the last month",
                      lambda df, col: float(_column(df, col)[-1]), arg="COLUMN"),
+    "fact": Outcome(
+        "1 if the report's stylized fact NAME holds in the run, else 0 (the share of "
+        "seeds, averaged over --runs); the names: buffer_sim.experiments.facts",
+        _fact, arg="NAME", years=FACT_YEARS, whole=True),
 }
 
 
@@ -144,6 +160,13 @@ def parse_outcome(text: str) -> tuple[str, object]:
                                                  f"{arg_text!r}")
         parse_outcome(f"mean:{column.strip()}")  # the column must exist
         return name, (column.strip(), first.strip(), last.strip())
+    if o.arg == "NAME":
+        if arg_text not in REPLAY_FACTS:
+            close = difflib.get_close_matches(arg_text, list(REPLAY_FACTS), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ScenarioError("--outcome", "", f"unknown fact {arg_text!r}{hint}; expected "
+                                                 f"one of: {', '.join(REPLAY_FACTS)}")
+        return name, arg_text
     if o.arg == "COLUMN":
         columns = output_columns()
         if arg_text not in columns:
@@ -173,8 +196,10 @@ def get_outcome(text: str) -> Callable[[pd.DataFrame], float]:
 def check_outcome(text: str, scenario) -> str:
     """Validate an outcome against a scenario (e.g. it covers the years it needs)."""
     name, _ = parse_outcome(text)
-    years = OUTCOMES[name].years
-    if years and (month_year(scenario.end) < years[0] or month_year(scenario.start) > years[1]):
+    years, whole = OUTCOMES[name].years, OUTCOMES[name].whole
+    first, last = month_year(scenario.start), month_year(scenario.end)
+    if years and (last < years[0] or first > years[1]
+                  or whole and (first > years[0] or last < years[1])):
         raise ScenarioError("--outcome", "", f"{name} needs a period that covers "
                                              f"{years[0]}-{years[1]}; {scenario.name} runs "
                                              f"{month_str(scenario.start)}.."
