@@ -125,6 +125,10 @@ def test_prim_finds_the_box_where_a_known_condition_holds():
     limits = box.limits.set_index("parameter")
     assert limits.loc["a", "restricted"] and not limits.loc["b", "restricted"]
     assert abs(limits.loc["a", "low"] - 0.7) < 0.03
+    # the lower limit of a is no luck; b is not restricted, so it has no quasi-p
+    assert limits.loc["a", "qp_low"] < 1e-6 and limits.loc["a", "significant"]
+    assert np.isnan(limits.loc["b", ["qp_low", "qp_high"]].astype(float)).all()
+    assert not limits.loc["b", "significant"]
     assert box.coverage >= 0.8 and box.density >= 0.9
     assert list(trajectory.columns) == ["id", "coverage", "density", "mass", "res_dim", "n"]
     assert trajectory.coverage.iloc[0] == 1.0
@@ -149,6 +153,10 @@ def test_discover_reports_coverage_density_and_the_box(cli, scenario, scenario_f
     box = pd.read_csv(folder / "box.csv").set_index("parameter")
     assert box.loc[ACTIVE, "restricted"]  # low tension needs fast relaxation
     assert box.loc[ACTIVE, "low"] > 0.04
+    # the summary names the significant restrictions with their quasi-p; the inert
+    # parameter is never among them
+    assert box.loc[ACTIVE, "significant"] and f"{ACTIVE} in [" in result.out
+    assert "quasi-p" in result.out and f"{INERT} in [" not in result.out
     assert (folder / "prim.png").read_bytes()[:4] == b"\x89PNG"
     assert len(pd.read_csv(folder / "trajectory.csv")) >= 2
 

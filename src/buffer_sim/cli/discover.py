@@ -27,7 +27,9 @@ def register(subparsers, formatter_class) -> None:
               runs.csv        per run: seeds, parameters, outcome, holds
               trajectory.csv  PRIM's peeling trajectory: coverage, density, mass,
                               restricted dimensions
-              box.csv         the chosen box: low and high of every parameter
+              box.csv         the chosen box: low and high of every parameter, and
+                              the quasi-p value of each restricted side (the summary
+                              names the restrictions with quasi-p below 0.05)
               prim.png        trajectory and box limits
               manifest.json   scenario, condition, box, seeds, versions, hashes
             Needs the optional extra: pip install 'buffer-sim[analysis]'.

@@ -10,7 +10,11 @@ box where the condition is common. Along the peeling trajectory:
 * density: the share of runs in the box where the condition holds.
 
 The reported box is the densest with coverage at least ``--min-coverage`` (default
-0.5), or the one picked with ``--box ID``. The EMA Workbench is an optional extra
+0.5), or the one picked with ``--box ID``. Each restricted side of the box carries its
+quasi-p value (Bryant & Lempert 2010, as the Workbench computes it): the chance that a
+restriction that tight would hold as many cases by luck. With dozens of uncertain
+parameters PRIM trims most of them a little; the summary names those whose restriction
+is significant (quasi-p below ``SIGNIFICANT_QP``) and counts the rest. The EMA Workbench is an optional extra
 (``pip install 'buffer-sim[analysis]'``), imported only when discovery runs.
 """
 
@@ -39,6 +43,9 @@ OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operat
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 DEFAULT_RUNS = 400
 DEFAULT_MIN_COVERAGE = 0.5
+#: quasi-p value below which a restriction of the box counts as significant (the
+#: conventional 5%, as in the EMA Workbench's box inspection)
+SIGNIFICANT_QP = 0.05
 
 
 def parse_condition(text: str) -> tuple[str, float]:
@@ -85,7 +92,9 @@ class Box:
     coverage: float
     density: float
     mass: float
-    limits: pd.DataFrame  # parameter, low, high, declared_low, declared_high, restricted
+    #: parameter, low, high, declared_low, declared_high, restricted, qp_low, qp_high,
+    #: significant (NaN quasi-p: that side is not restricted)
+    limits: pd.DataFrame
 
 
 def find_box(x: pd.DataFrame, y: np.ndarray, *, min_coverage: float = DEFAULT_MIN_COVERAGE,
@@ -127,6 +136,12 @@ def find_box(x: pd.DataFrame, y: np.ndarray, *, min_coverage: float = DEFAULT_MI
         "restricted": [bool(lims[c].iloc[0] > init[c].iloc[0] or lims[c].iloc[1] < init[c].iloc[1])
                        for c in x.columns],
     })
+    # the Workbench gives [lower, upper] per restricted parameter, -1 for a free side
+    qp = box.p_values[box_id]
+    for k, side in enumerate(("qp_low", "qp_high")):
+        limits[side] = [float(qp[c][k]) if c in qp and qp[c][k] >= 0 else math.nan
+                        for c in x.columns]
+    limits["significant"] = (limits[["qp_low", "qp_high"]] < SIGNIFICANT_QP).any(axis=1)
     return trajectory, Box(box_id, float(row["coverage"]), float(row["density"]),
                            float(row["mass"]), limits)
 
@@ -243,9 +258,15 @@ def summary(result: Discovery) -> str:
              f"PRIM box {box.id} of {len(result.trajectory) - 1}: coverage {box.coverage:.2f}, "
              f"density {box.density:.2f}, mass {box.mass:.2f}"]
     for _, row in box.limits.iterrows():
-        if row["restricted"]:
+        if row["restricted"] and row["significant"]:
+            qp = min(q for q in (row["qp_low"], row["qp_high"]) if not math.isnan(q))
             lines.append(f"  {row['parameter']} in [{row['low']:.4g}, {row['high']:.4g}]  "
-                         f"(declared [{row['declared_low']:g}, {row['declared_high']:g}])")
+                         f"(declared [{row['declared_low']:g}, {row['declared_high']:g}]; "
+                         f"quasi-p {qp:.2g})")
+    loose = int((box.limits["restricted"] & ~box.limits["significant"]).sum())
+    if loose:
+        lines.append(f"  and {loose} parameter(s) trimmed without significance (quasi-p >= "
+                     f"{SIGNIFICANT_QP:g}): box.csv lists every limit")
     if not box.limits["restricted"].any():
         lines.append("  (no parameter restricted: the condition does not depend on them)")
     if result.folder is not None:
