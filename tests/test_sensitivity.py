@@ -10,6 +10,7 @@ reads. With common random numbers the inert one must get indices of exactly zero
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -177,3 +178,30 @@ def test_without_the_ema_workbench_discovery_fails_in_one_line(cli, scenario_fil
     assert result.code == 1  # a missing package, not bad input
     assert result.err == ("buffer-sim: error: scenario discovery needs the EMA Workbench: "
                           "pip install 'buffer-sim[analysis]'\n")
+
+
+def test_a_box_over_dozens_of_parameters_draws_the_restricted_ones_significant_first(
+        monkeypatch, tmp_path):
+    """Over the robust replay's 70 assumptions PRIM trims a score of them a little: the
+    chart draws the restricted parameters only, the significant ones first, and says how
+    many it leaves out."""
+    from buffer_sim.output.charts import experiments as chart_module
+    drawn = {}
+
+    def keep(fig, path):
+        drawn["fig"] = fig
+        return Path(path)
+    monkeypatch.setattr(chart_module, "write_png", keep)
+    n = 20
+    limits = pd.DataFrame({
+        "parameter": [f"p{k}" for k in range(n)], "low": 0.2, "high": 0.8,
+        "declared_low": 0.0, "declared_high": 1.0,
+        "restricted": [k in (3, 7, 11) for k in range(n)],
+        "significant": [k == 11 for k in range(n)]})
+    trajectory = pd.DataFrame({"coverage": [1.0, 0.6], "density": [0.2, 0.8],
+                               "res_dim": [0, 3]})
+    chart_module.prim_chart(trajectory, limits, 1, 0.6, 0.8, "test", tmp_path / "p.png")
+    right = drawn["fig"].axes[1]
+    labels = [t.get_text() for t in right.get_yticklabels()]
+    assert labels == ["p11", "p3 (not significant)", "p7 (not significant)"]
+    assert "17 unrestricted parameters not shown" in right.get_xlabel()

@@ -103,6 +103,10 @@ def indices_chart(indices: pd.DataFrame, method: str, outcome: str, title: str, 
     return write_png(fig, path)
 
 
+#: Above this many parameters the box chart shows only the restricted ones.
+PRIM_MAX_ROWS = 15
+
+
 def prim_chart(trajectory: pd.DataFrame, limits: pd.DataFrame, box_id: int,
                coverage: float, density: float, title: str, path) -> Path:
     """Left: the peeling trajectory (density against coverage, the chosen box marked);
@@ -112,13 +116,25 @@ def prim_chart(trajectory: pd.DataFrame, limits: pd.DataFrame, box_id: int,
         trajectory: one row per box of the peeling: ``coverage``, ``density``,
             ``res_dim`` (restricted dimensions).
         limits: the chosen box, one row per parameter: ``parameter``, ``low``,
-            ``high``, ``declared_low``, ``declared_high``, ``restricted``.
+            ``high``, ``declared_low``, ``declared_high``, ``restricted`` and, where
+            known, ``significant`` (quasi-p below 0.05). With more than
+            ``PRIM_MAX_ROWS`` parameters only the restricted ones are drawn.
         box_id, coverage, density: the chosen box's number and scores.
         title: the figure's title.
         path: the PNG to write (atomically).
     """
-    t, lim = trajectory, limits
-    fig = new_figure((12.7, 5.2 + 0.2 * len(lim)))
+    t = trajectory
+    significant = (limits["significant"] if "significant" in limits
+                   else limits["restricted"]).astype(bool)
+    lim = limits.assign(significant=significant & limits["restricted"])
+    hidden = 0
+    if len(lim) > PRIM_MAX_ROWS:
+        # dozens of parameters: the restricted ones, the significant first
+        shown = lim[lim["restricted"]]
+        hidden = len(lim) - len(shown)
+        lim = pd.concat([shown[shown["significant"]], shown[~shown["significant"]]])
+    lim = lim.reset_index(drop=True)
+    fig = new_figure((12.7, 5.2 + 0.2 * max(len(lim), 1)))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
     points = left.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22,
                           zorder=3)
@@ -140,18 +156,21 @@ def prim_chart(trajectory: pd.DataFrame, limits: pd.DataFrame, box_id: int,
     hi = ((lim["high"] - lim["declared_low"]) / span).to_numpy()
     right.barh(y, np.ones(len(lim)), color="#dddddd", height=0.5)
     right.barh(y, hi - lo, left=lo, height=0.5,
-               color=["#1f5a99" if r else "#9bb5d6" for r in lim["restricted"]])
+               color=["#1f5a99" if g else "#6f93c0" if r else "#9bb5d6"
+                      for r, g in zip(lim["restricted"], lim["significant"])])
     for k, row in lim.iterrows():
         right.text(lo[k], y[k] - 0.32, f"{row['low']:.3g}", ha="center", fontsize=8)
         right.text(hi[k], y[k] - 0.32, f"{row['high']:.3g}", ha="center", fontsize=8)
         right.text(0, y[k] + 0.42, f"{row['declared_low']:g}", ha="left", fontsize=7, color="grey")
         right.text(1, y[k] + 0.42, f"{row['declared_high']:g}", ha="right", fontsize=7,
                    color="grey")
-    right.set_yticks(y, [p + ("" if r else " (unrestricted)")
-                         for p, r in zip(lim["parameter"], lim["restricted"])])
+    right.set_yticks(y, [p + ("" if g else " (not significant)" if r else " (unrestricted)")
+                         for p, r, g in zip(lim["parameter"], lim["restricted"],
+                                            lim["significant"])])
     right.invert_yaxis()
     right.set_xlim(-0.05, 1.05)
-    right.set_xlabel("share of the declared range")
+    right.set_xlabel("share of the declared range" + (f"\n({hidden} unrestricted parameters "
+                                                      "not shown)" if hidden else ""))
     right.set_title(f"Box {box_id} limits", loc="left", fontsize=10)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
