@@ -14,8 +14,9 @@ The reported box is the densest with coverage at least ``--min-coverage`` (defau
 quasi-p value (Bryant & Lempert 2010, as the Workbench computes it): the chance that a
 restriction that tight would hold as many cases by luck. With dozens of uncertain
 parameters PRIM trims most of them a little; the summary names those whose restriction
-is significant (quasi-p below ``SIGNIFICANT_QP``) and counts the rest. The EMA Workbench is an optional extra
-(``pip install 'buffer-sim[analysis]'``), imported only when discovery runs.
+is significant (quasi-p below ``SIGNIFICANT_QP``) and counts the rest. The EMA
+Workbench is an optional extra (``pip install 'buffer-sim[analysis]'``), imported only
+when discovery runs.
 """
 
 from __future__ import annotations
@@ -258,7 +259,7 @@ def summary(result: Discovery) -> str:
              f"PRIM box {box.id} of {len(result.trajectory) - 1}: coverage {box.coverage:.2f}, "
              f"density {box.density:.2f}, mass {box.mass:.2f}"]
     for _, row in box.limits.iterrows():
-        if row["restricted"] and row["significant"]:
+        if row["significant"]:  # only a restricted side has a quasi-p
             qp = min(q for q in (row["qp_low"], row["qp_high"]) if not math.isnan(q))
             lines.append(f"  {row['parameter']} in [{row['low']:.4g}, {row['high']:.4g}]  "
                          f"(declared [{row['declared_low']:g}, {row['declared_high']:g}]; "

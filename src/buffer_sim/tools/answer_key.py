@@ -31,7 +31,7 @@ import pandas as pd
 from buffer_sim import api
 from buffer_sim.output import explain
 from buffer_sim.cli import main as cli_main
-from buffer_sim.output.explain import _priority_label
+from buffer_sim.output.explain import _months_word, _priority_label
 
 __all__ = ["Citation", "WorksheetRuns", "bash_lines", "build_key", "citations", "commands",
            "main", "read_worksheet", "run_worksheet"]
@@ -247,10 +247,6 @@ def _counts(moves: pd.DataFrame, instrument: str | None = None,
     return ", ".join(f"{_priority(p)} {n}" for p, n in counts.most_common()) or "none"
 
 
-def _n_months(n: int) -> str:
-    return f"{n} month" if n == 1 else f"{n} months"
-
-
 def _move_list(moves: pd.DataFrame, instrument: str) -> str:
     """'2017-04 0.60→0.85 (no war); ...' for one instrument's moves."""
     parts = []
@@ -261,9 +257,9 @@ def _move_list(moves: pd.DataFrame, instrument: str) -> str:
     return "; ".join(parts) or "none"
 
 
-def _months_in(moves: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
-    """The moves of months ``start`` to ``end`` ('YYYY-MM')."""
-    return moves[(moves["month"] >= start) & (moves["month"] <= end)]
+def _months_in(rows: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    """The rows (moves, decisions) of months ``start`` to ``end`` ('YYYY-MM')."""
+    return rows[(rows["month"] >= start) & (rows["month"] <= end)]
 
 
 def _moved(moves: pd.DataFrame, instruments: tuple[str, ...], up: bool) -> pd.DataFrame:
@@ -469,9 +465,9 @@ def _key_02(runs: WorksheetRuns) -> Key:
             " ".join(f"{label}: border trade first {_row(diff, m, bt)['verdict']}, no nuclear "
                      f"weapons first {_row(diff, m, nn)['verdict']}." for m, label in verdicts))
     key.add("Look at", "4. The two `explain` outputs: who decides Beijing's moves?",
-            f"Replay, {replay.start} to {replay.end}: {_n_months(len(replay_moves))} with a "
+            f"Replay, {replay.start} to {replay.end}: {_months_word(len(replay_moves))} with a "
             f"move, decided by {_counts(replay_moves)}. Border trade first: "
-            f"{_n_months(len(border_moves))} with a move, decided by {_counts(border_moves)}.")
+            f"{_months_word(len(border_moves))} with a move, decided by {_counts(border_moves)}.")
     key.add("Debrief", "Border trade first: enforcement, reported imports, informal trade?",
             f"Enforcement {_delta(diff, 'beijing_enforcement', bt)}; reported imports "
             f"{_delta(diff, 'cn_imports_reported', bt, 1)} US$m/month; informal trade "
@@ -592,17 +588,16 @@ def _key_02(runs: WorksheetRuns) -> Key:
            "does not matter in these months even under weighing."))
     key.add("Try it yourself", "Ranking or weighing: which reading fits 2016 and 2017?",
             f"{weighing.start} to {weighing.end}, the class's seed. Weighing, the report's "
-            f"order: {_n_months(len(w_moves))} with a move; enforcement "
+            f"order: {_months_word(len(w_moves))} with a move; enforcement "
             f"{_move_list(w_moves, 'enforcement')}. Weighing, no nuclear weapons first: "
-            f"{_n_months(len(wn_moves))} with a move; enforcement "
+            f"{_months_word(len(wn_moves))} with a move; enforcement "
             f"{_move_list(wn_moves, 'enforcement')}. {verdict}")
     return key
 
 
 def _actor_months(table: pd.DataFrame, actor: str, start, end) -> pd.DataFrame:
     """An actor's rows of a decision table, months ``start`` to ``end``."""
-    return table[(table["actor"] == actor) & (table["month"] >= start)
-                 & (table["month"] <= end)]
+    return _months_in(table[table["actor"] == actor], start, end)
 
 
 def _same_choices(a: pd.DataFrame, b: pd.DataFrame, actor: str, start, end) -> tuple[int, int]:
