@@ -372,3 +372,44 @@ def test_the_shipped_uncertain_scenario_draws_every_assumption_within_its_bounds
         spec = scenario.uncertain[path]
         column = np.asarray(values)[:, j]
         assert spec["low"] <= column.min() < column.max() <= spec["high"], path
+
+
+# --- the report's stylized facts over an ensemble ------------------------------------------
+
+@pytest.mark.slow
+def test_an_ensemble_over_2012_2019_says_in_which_runs_each_stylized_fact_holds(tmp_path):
+    # Over two row groups of runs.parquet (64 runs each), so that every group is read.
+    from conftest import PROJECT_ROOT
+    from buffer_sim.experiments.facts import REPLAY_FACTS, judge
+    from buffer_sim.experiments.jobs import run_one
+    from buffer_sim.model import timeseries_rows
+
+    sc = load_scenario(PROJECT_ROOT / "scenarios" / "replay_2009_2019_robust.yaml")
+    runs = ensemble.ROW_GROUP_RUNS + 6
+    result = ensemble.write_ensemble(sc, runs, tmp_path, choice=SERIAL, charts=False)
+    facts = pd.read_csv(result.folder / "facts.csv")
+    assert list(facts.columns) == ["run", "seed_index", "seed", *REPLAY_FACTS]
+    assert list(facts["run"]) == list(range(runs))
+    assert set(np.unique(facts[list(REPLAY_FACTS)].to_numpy())) <= {0, 1}
+    # each verdict is the run's own, replayed alone from its seed and drawn setting
+    _, seeds, paths, values = ensemble.jobs(sc, runs)
+    for run in (0, runs - 1):
+        alone = pd.DataFrame(timeseries_rows(run_one(sc, int(seeds[run]), paths, values[run])))
+        assert facts.loc[run, "seed"] == seeds[run]
+        assert facts.loc[run, list(REPLAY_FACTS)].astype(bool).to_dict() == judge(
+            alone.set_index("date"))
+    # the summary gives each fact's share of runs, and marks those under the target
+    text = ensemble.summary(result)
+    for name in REPLAY_FACTS:
+        share = facts[name].mean()
+        line = next(line for line in text.splitlines() if line.strip().startswith(name))
+        assert f"{share:.2%}" in line
+        assert line.endswith("< 80%") == (share < ensemble.ROBUST_SHARE)
+    assert result.facts == {name: facts[name].mean() for name in REPLAY_FACTS}
+
+
+def test_a_period_short_of_the_fact_years_writes_no_facts(scenario_file, tmp_path):
+    result = ensemble.write_ensemble(load_scenario(scenario_file), 2, tmp_path, choice=SERIAL,
+                                     charts=False)
+    assert result.facts == {} and not (result.folder / "facts.csv").exists()
+    assert "stylized facts" not in ensemble.summary(result)

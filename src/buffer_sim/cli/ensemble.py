@@ -28,6 +28,9 @@ def register(subparsers, formatter_class) -> None:
               ensemble.csv   per variable and month: mean and the 5, 25, 50, 75 and
                              95% quantiles over the runs
               draws.csv      per run: seed index, world seed, drawn parameters
+              facts.csv      per run: 1 or 0 for each of the report's stylized facts
+                             (buffer_sim.experiments.facts), when the period covers
+                             2012-2019; the summary gives each fact's share of runs
               leverage.png, trade.png, overview.png   median, 50% and 90% bands
               manifest.json  scenario hash, root seed, seed scheme, engine, hashes
 
@@ -40,6 +43,7 @@ def register(subparsers, formatter_class) -> None:
         epilog=textwrap.dedent(f"""\
             examples:
               {PROG} ensemble replay_2009_2019 --runs 200
+              {PROG} ensemble replay_2009_2019_robust --runs 400   # does history survive the assumptions?
               {PROG} ensemble pressure_2016_2017 --runs 1000 --workers 2 --quiet
               {PROG} ensemble replay_2009_2019 --runs 100 --start 100   # runs 100..199
               {PROG} ensemble replay_2009_2019 --runs 500 --scheduler tcp://127.0.0.1:8786"""))

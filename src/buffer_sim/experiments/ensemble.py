@@ -26,16 +26,20 @@ from buffer_sim.output.files import atomic_write_text, staged_dir, sha256_file
 from buffer_sim.experiments.runner import write_manifest, csv_text, command_text, versions
 from buffer_sim.core.months import month_str
 from buffer_sim.experiments.engines import call_in_parallel
+from buffer_sim.experiments.facts import judge, judged_in
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Per-month quantiles written to ensemble.csv, in percent.
 QUANTILES = (5, 25, 50, 75, 95)
-RUNS_FILE, QUANTILES_FILE, DRAWS_FILE, MANIFEST = ("runs.parquet", "ensemble.csv",
-                                                   "draws.csv", "manifest.json")
+RUNS_FILE, QUANTILES_FILE, DRAWS_FILE, FACTS_FILE, MANIFEST = (
+    "runs.parquet", "ensemble.csv", "draws.csv", "facts.csv", "manifest.json")
 CHART_FILES = ("leverage.png", "trade.png", "overview.png")
 MAX_SEED = 2**63 - 1
+#: The share of runs a stylized fact should hold in for the replay to count as robust
+#: over its assumptions (issue 12, item 5); the summary marks facts below it.
+ROBUST_SHARE = 0.8
 
 
 # --- the ensemble ------------------------------------------------------------------------------
@@ -58,6 +62,9 @@ class Ensemble:
     seconds_per_run: float
     quantiles: object = None  # DataFrame of ensemble.csv
     notes: list[str] = field(default_factory=list)
+    #: fact -> share of the runs in which it holds (facts.csv), when the period covers
+    #: the years the report's stylized facts are judged in; else empty
+    facts: dict[str, float] = field(default_factory=dict)
 
 
 def jobs(scenario, runs: int, start: int = 0):
@@ -151,6 +158,33 @@ def quantile_table(parquet_path, columns, runs: int, dates) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+def fact_table(parquet_path, runs: int, indices, seeds) -> pd.DataFrame:
+    """Which of the report's stylized facts (``facts.REPLAY_FACTS``) hold in each run.
+
+    Read one row group (``ROW_GROUP_RUNS`` runs) at a time, so memory holds a few dozen
+    runs, never the whole ensemble.
+
+    Returns:
+        Columns ``run, seed_index, seed`` and one column per fact: 1 where it holds,
+        else 0; one row per run.
+    """
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(parquet_path)
+    rows = []
+    for group in range(file.num_row_groups):
+        chunk = file.read_row_group(group).to_pandas()
+        for run, df in chunk.groupby("run", sort=True):
+            rows.append({"run": int(run), **{name: int(held) for name, held in
+                                             judge(df.set_index("date")).items()}})
+    table = pd.DataFrame(rows)
+    table.insert(1, "seed_index", np.asarray(indices)[table["run"].to_numpy()])
+    table.insert(2, "seed", np.asarray(seeds)[table["run"].to_numpy()])
+    assert len(table) == runs
+    return table
+
+
 def check_runs(runs, start=0) -> tuple[int, int]:
     """``--runs`` >= 1 and ``--start`` >= 0 (whole numbers), or ``ScenarioError``."""
     for flag, value, least in (("--runs", runs, 1), ("--start", start, 0)):
@@ -178,6 +212,9 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
                        output column, the drawn parameters; row groups of ROW_GROUP_RUNS runs
         ensemble.csv   per variable and month: mean, q05, q25, q50, q75, q95
         draws.csv      per run: run, seed_index, seed and the drawn parameters
+        facts.csv      per run: run, seed_index, seed and 1 or 0 for each stylized fact
+                       of the report (``fact_table``), when the period covers
+                       ``facts.FACT_YEARS``
         leverage.png, trade.png, overview.png   median with 50% and 90% bands
         manifest.json  scenario hash, root seed, seed scheme, engine, versions, hashes
     """
@@ -227,13 +264,18 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
             # full precision: a run replays alone with --seed and --set of these values
             atomic_write_text(tmp / DRAWS_FILE, pd.DataFrame(draws).to_csv(
                 index=False, float_format="%.17g", lineterminator="\n"))
+            shares = {}
+            if judged_in(scenario):
+                facts = fact_table(tmp / RUNS_FILE, runs, indices, seeds)
+                atomic_write_text(tmp / FACTS_FILE, _csv(facts))
+                shares = {name: float(facts[name].mean()) for name in facts.columns[3:]}
             if on_pool:
                 drawn()
             elif charts:
                 write_band_charts(quantiles, tmp, run_id)
         result = Ensemble(folder, scenario, runs, start, len(dates), paths, plan.engine.name,
                           plan.engine.workers, plan.chunk_size, chunks, seconds,
-                          plan.seconds_per_run, quantiles, plan.notes)
+                          plan.seconds_per_run, quantiles, plan.notes, shares)
         write_manifest(tmp, ensemble_manifest(result, tmp, command_line))
     return result
 
@@ -332,7 +374,14 @@ def summary(result: Ensemble) -> str:
             if len(row):
                 r = row.iloc[0]
                 lines.append(f"  {name:<22} {r['q50']:9.3g}  [{r['q05']:.3g}, {r['q95']:.3g}]")
+    if result.facts:
+        lines.append(f"The report's stylized facts: share of the {result.runs} runs in which "
+                     f"each holds (facts.csv), marked under {ROBUST_SHARE:.0%}:")
+        for name, share in result.facts.items():
+            mark = "" if share >= ROBUST_SHARE else "  < " + f"{ROBUST_SHARE:.0%}"
+            lines.append(f"  {name:<32} {share:7.2%}{mark}")
     lines.append(f"Files in {result.folder}{os.sep}")
-    lines.append("  " + "  ".join((RUNS_FILE, QUANTILES_FILE, DRAWS_FILE, *CHART_FILES,
+    lines.append("  " + "  ".join((RUNS_FILE, QUANTILES_FILE, DRAWS_FILE,
+                                   *((FACTS_FILE,) if result.facts else ()), *CHART_FILES,
                                    MANIFEST)))
     return "\n".join(lines)

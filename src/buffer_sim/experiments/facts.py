@@ -16,6 +16,8 @@ from typing import Callable
 
 import pandas as pd
 
+from buffer_sim.core.months import month_year
+
 
 def _mean(df: pd.DataFrame, column: str, start: str, end: str) -> float:
     return float(df.loc[start:end, column].mean())
@@ -152,6 +154,12 @@ REPLAY_FACTS: dict[str, Fact] = {
 #: The calendar years the facts are judged in: Park's courtship from 2012 to the
 #: relaxation of 2019. A run must cover them all to be judged.
 FACT_YEARS = (2012, 2019)
+
+
+def judged_in(scenario) -> bool:
+    """Whether a scenario's period covers every year of ``FACT_YEARS``."""
+    return (month_year(scenario.start) <= FACT_YEARS[0]
+            and month_year(scenario.end) >= FACT_YEARS[1])
 
 
 def judge(df: pd.DataFrame) -> dict[str, bool]:
