@@ -256,11 +256,16 @@ def test_an_ensemble_on_two_workers_writes_the_bytes_of_one_worker(tmp_path):
 
 
 @pytest.mark.slow
-def test_an_ensemble_on_a_pool_leaves_matplotlib_to_the_workers(tmp_path):
+@pytest.mark.parametrize("robust", [False, True], ids=["two-years", "facts-chart-too"])
+def test_an_ensemble_on_a_pool_leaves_matplotlib_to_the_workers(tmp_path, robust):
     import subprocess
+
+    from conftest import PROJECT_ROOT
 
     path = tmp_path / "ens24.yaml"
     path.write_text(ENSEMBLE_SCENARIO, encoding="utf-8")
+    if robust:  # over 2012-2019: the stylized facts' chart too
+        path = PROJECT_ROOT / "scenarios" / "replay_2009_2019_robust.yaml"
     argv = ["ensemble", str(path), "--runs", "4", "--workers", "2", "--quiet", "--out",
             str(tmp_path)]
     code = ("import sys\nfrom buffer_sim.cli import main\n"
@@ -268,7 +273,9 @@ def test_an_ensemble_on_a_pool_leaves_matplotlib_to_the_workers(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.stdout.split()[-2:] == ["0", "False"], done.stderr
-    assert (tmp_path / "ens24-ensemble" / "overview.png").stat().st_size > 0
+    folder = tmp_path / f"{path.stem}-ensemble"
+    assert (folder / "overview.png").stat().st_size > 0
+    assert (folder / "facts.png").exists() == robust
 
 
 def _item_and_pid(item):

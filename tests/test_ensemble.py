@@ -413,3 +413,21 @@ def test_a_period_short_of_the_fact_years_writes_no_facts(scenario_file, tmp_pat
                                      charts=False)
     assert result.facts == {} and not (result.folder / "facts.csv").exists()
     assert "stylized facts" not in ensemble.summary(result)
+
+
+@pytest.mark.slow
+def test_the_facts_chart_draws_each_share_against_the_target(tmp_path):
+    from conftest import PROJECT_ROOT
+    from buffer_sim.output import charts
+
+    sc = load_scenario(PROJECT_ROOT / "scenarios" / "replay_2009_2019_robust.yaml")
+    result = ensemble.write_ensemble(sc, 3, tmp_path, choice=SERIAL)
+    assert (result.folder / "facts.png").stat().st_size > 10_000
+    assert "facts.png" in ensemble.summary(result)
+    # same shares, same bytes; another share, other bytes
+    again = charts.facts_chart(result.facts, 3, ensemble.ROBUST_SHARE, tmp_path / "a.png")
+    assert again.read_bytes() == charts.facts_chart(result.facts, 3, ensemble.ROBUST_SHARE,
+                                                    tmp_path / "b.png").read_bytes()
+    other = {**result.facts, next(iter(result.facts)): 0.5}
+    assert charts.facts_chart(other, 3, ensemble.ROBUST_SHARE,
+                              tmp_path / "c.png").read_bytes() != again.read_bytes()

@@ -32,6 +32,7 @@ def register(subparsers, formatter_class) -> None:
                              (buffer_sim.experiments.facts), when the period covers
                              2012-2019; the summary gives each fact's share of runs
               leverage.png, trade.png, overview.png   median, 50% and 90% bands
+              facts.png      each fact's share of runs, the 80% target a line
               manifest.json  scenario hash, root seed, seed scheme, engine, hashes
 
             Run i's world noise comes from SeedSequence(root, spawn_key=(1, i)), and

@@ -36,6 +36,7 @@ QUANTILES = (5, 25, 50, 75, 95)
 RUNS_FILE, QUANTILES_FILE, DRAWS_FILE, FACTS_FILE, MANIFEST = (
     "runs.parquet", "ensemble.csv", "draws.csv", "facts.csv", "manifest.json")
 CHART_FILES = ("leverage.png", "trade.png", "overview.png")
+FACTS_CHART = "facts.png"
 MAX_SEED = 2**63 - 1
 #: The share of runs a stylized fact should hold in for the replay to count as robust
 #: over its assumptions (issue 12, item 5); the summary marks facts below it.
@@ -216,6 +217,7 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
                        of the report (``fact_table``), when the period covers
                        ``facts.FACT_YEARS``
         leverage.png, trade.png, overview.png   median with 50% and 90% bands
+        facts.png      each fact's share of runs against ROBUST_SHARE (with facts.csv)
         manifest.json  scenario hash, root seed, seed scheme, engine, versions, hashes
     """
     runs, start = check_runs(runs, start)
@@ -253,7 +255,15 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
         # computes ensemble.csv (which the charts would otherwise wait for), and this
         # process never loads Matplotlib.
         on_pool = charts and plan.engine.name == "local"
-        with (band_charts_started(tmp / RUNS_FILE, runs, dates, tmp, run_id)
+        shares = {}
+        if judged_in(scenario):
+            facts = fact_table(tmp / RUNS_FILE, runs, indices, seeds)
+            atomic_write_text(tmp / FACTS_FILE, _csv(facts))
+            shares = {name: float(facts[name].mean()) for name in facts.columns[3:]}
+        more = ([(_facts_chart, (shares, runs, tmp / FACTS_CHART,
+                                 f"The report's stylized facts ({run_id})"), {})]
+                if charts and shares else [])
+        with (band_charts_started(tmp / RUNS_FILE, runs, dates, tmp, run_id, more=more)
               if on_pool else contextlib.nullcontext()) as drawn:
             quantiles = quantile_table(tmp / RUNS_FILE, columns, runs, dates)
             atomic_write_text(tmp / QUANTILES_FILE, _csv(quantiles))
@@ -264,15 +274,12 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
             # full precision: a run replays alone with --seed and --set of these values
             atomic_write_text(tmp / DRAWS_FILE, pd.DataFrame(draws).to_csv(
                 index=False, float_format="%.17g", lineterminator="\n"))
-            shares = {}
-            if judged_in(scenario):
-                facts = fact_table(tmp / RUNS_FILE, runs, indices, seeds)
-                atomic_write_text(tmp / FACTS_FILE, _csv(facts))
-                shares = {name: float(facts[name].mean()) for name in facts.columns[3:]}
             if on_pool:
                 drawn()
             elif charts:
                 write_band_charts(quantiles, tmp, run_id)
+                for fn, args, kwargs in more:
+                    fn(*args, **kwargs)
         result = Ensemble(folder, scenario, runs, start, len(dates), paths, plan.engine.name,
                           plan.engine.workers, plan.chunk_size, chunks, seconds,
                           plan.seconds_per_run, quantiles, plan.notes, shares)
@@ -323,7 +330,7 @@ def write_band_charts(quantiles, folder: Path, run_id: str, workers: int | None 
 
 
 def band_charts_started(runs_file: Path, runs: int, dates, folder: Path, run_id: str,
-                        workers: int | None = None):
+                        workers: int | None = None, more: list | None = None):
     """``write_band_charts``, started on a local pool (``engines.calls_started``) before
     ensemble.csv exists: each chart computes the quantiles of its own columns from
     ``runs_file`` (``quantile_table``, column by column: the very numbers of
@@ -331,13 +338,20 @@ def band_charts_started(runs_file: Path, runs: int, dates, folder: Path, run_id:
 
     The chart with most panels goes first: on two workers the other two then share
     the second (0.45 s against 0.30 + 0.25 s for the replay), where the file order
-    would leave the largest for last.
+    would leave the largest for last. ``more`` are further calls for the same pool
+    (the chart of the stylized facts), started after the band charts.
     """
     order = sorted(charts.BAND_CHARTS, key=lambda chart: -len(chart[2]))
     return engines.calls_started(
         [(_band_chart_of_runs, (runs_file, runs, tuple(dates), panels, Path(folder) / name,
-                                f"{title} ({run_id})"), {}) for name, title, panels in order],
-        workers=workers)
+                                f"{title} ({run_id})"), {}) for name, title, panels in order]
+        + list(more or ()), workers=workers)
+
+
+def _facts_chart(shares, runs: int, path: Path, title: str) -> Path:
+    """facts.png (``charts.facts_chart``), from a worker: this process loads no
+    Matplotlib."""
+    return charts.facts_chart(shares, runs, ROBUST_SHARE, path, title)
 
 
 def _band_chart_of_runs(runs_file: Path, runs: int, dates, panels, path: Path, title: str
@@ -383,5 +397,5 @@ def summary(result: Ensemble) -> str:
     lines.append(f"Files in {result.folder}{os.sep}")
     lines.append("  " + "  ".join((RUNS_FILE, QUANTILES_FILE, DRAWS_FILE,
                                    *((FACTS_FILE,) if result.facts else ()), *CHART_FILES,
-                                   MANIFEST)))
+                                   *((FACTS_CHART,) if result.facts else ()), MANIFEST)))
     return "\n".join(lines)

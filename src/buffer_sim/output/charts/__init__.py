@@ -60,7 +60,7 @@ _HOMES = {
     "compare": ("DIFFERENCE_FLOOR", "OVERLAY_KINDS", "legend_label", "overlay",
                 "overlay_panels", "panel_title", "plot_compare"),
     "bands": ("BAND_CHARTS",),
-    "ensemble": ("band_chart",),
+    "ensemble": ("band_chart", "facts_chart"),
     "validation": ("validation_png",),
     "experiments": ("indices_chart", "prim_chart", "sweep_chart"),
     "notebook": ("QUICK_PANELS", "panels_of", "quick_figure"),
@@ -71,7 +71,8 @@ _MODULES = (*_HOMES, "layout", "annual", "live")
 __all__ = [
     "BAND_CHARTS", "ChartText", "DIFFERENCE_FLOOR", "DPI", "EVENT_KINDS", "HEIGHT_PX",
     "METRICS", "OVERLAY_KINDS", "QUICK_PANELS", "RUN_COLORS", "SERIES", "Series",
-    "TEXT_KEY", "WIDTH_PX", "band_chart", "chart_text", "figure_text", "indices_chart",
+    "TEXT_KEY", "WIDTH_PX", "band_chart", "chart_text", "facts_chart", "figure_text",
+    "indices_chart",
     "legend_label", "new_figure", "overlay", "overlay_panels", "panel_title",
     "panels_of", "plot_compare", "plot_leverage", "plot_overview", "plot_trade",
     "png_bytes", "prim_chart", "quick_figure", "sweep_chart", "validation_png",

@@ -53,3 +53,45 @@ def band_chart(quantiles, panels, path, title: str = "") -> Path:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return write_png(fig, path)
+
+
+def facts_chart(shares, runs: int, target: float, path, title: str = "") -> Path:
+    """The share of runs in which each of the report's stylized facts holds: one bar
+    per fact in the report's order, the target share as a line, bars under it red.
+
+    Args:
+        shares: fact name -> share of runs (0..1), in the order to draw.
+        runs: how many runs the shares are of (for the axis label).
+        target: the share a fact should reach (drawn as a dashed line).
+        path: the PNG to write (atomically; same data give the same bytes).
+        title: the figure's title.
+    """
+    names = list(shares)
+    values = np.array([shares[n] for n in names]) * 100
+    fig = new_figure((12.7, 1.4 + 0.42 * len(names)))
+    ax = fig.subplots()
+    y = np.arange(len(names))[::-1]
+    short = values < target * 100
+    ax.barh(y, values, color=np.where(short, "#c0392b", "#1f5a99"), height=0.62)
+    # inside the bar's end, so that no share is read against the target line; two
+    # decimals, as the summary prints them (79.75% is not 80%)
+    for yi, v in zip(y, values):
+        inside = v >= 12
+        ax.text(v - 0.8 if inside else v + 0.8, yi, f"{v:.2f}%", va="center",
+                ha="right" if inside else "left", fontsize=8.5,
+                color="white" if inside else "black")
+    ax.axvline(target * 100, color="#333333", ls="--", lw=1.2,
+               label=f"target: {target:.0%} of runs")
+    ax.set_yticks(y, [n.replace("_", " ") for n in names], fontsize=9)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"share of the {runs} runs in which the fact holds (%)", fontsize=9)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(handles=[Patch(color="#1f5a99"), Patch(color="#c0392b"),
+                       *ax.get_legend_handles_labels()[0]],
+              labels=["holds in the target share", "short of it",
+                      *ax.get_legend_handles_labels()[1]],
+              loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return write_png(fig, path)
