@@ -133,7 +133,9 @@ def effect(name: str, column: str, start: str, end: str) -> tuple[float, float, 
     "year. 20 seeds, 2016 enforcement 0.217 -> 0.348 (+0.130, asked +0.2), reported "
     "imports 2016-2017 -5.8% (asked -15%). The size is how far the January 2016 peak "
     "exceeds the tolerance: a tolerance of 0.0035 gives +0.41 and -17%, but moves the "
-    "replay's own 2016 (0.39)"))
+    "replay's own 2016 (0.39). Reading the threat from the record of tests, with no fall "
+    "of stability tolerated and the 2017 peaks feared, gives +0.335 and -15.8% but leaves "
+    "no_secondary_sanctions_2017 at +4% and strict_coal_ban_2016 at +0.03 (session 16)"))
 @pytest.mark.slow
 def test_denuclearisation_first_presses_from_the_2016_tests():
     base, what_if, msg = effect("beijing_denuclearisation_first", "beijing_enforcement",
