@@ -26,7 +26,7 @@ from buffer_sim.output.files import atomic_write_text, staged_dir, sha256_file
 from buffer_sim.experiments.runner import write_manifest, csv_text, command_text, versions
 from buffer_sim.core.months import month_str
 from buffer_sim.experiments.engines import call_in_parallel
-from buffer_sim.experiments.facts import judge, judged_in
+from buffer_sim.experiments.facts import REPLAY_FACTS, judge, judged_in
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,7 +259,7 @@ def write_ensemble(scenario, runs: int, out_dir, *, start: int = 0, choice=None,
         if judged_in(scenario):
             facts = fact_table(tmp / RUNS_FILE, runs, indices, seeds)
             atomic_write_text(tmp / FACTS_FILE, _csv(facts))
-            shares = {name: float(facts[name].mean()) for name in facts.columns[3:]}
+            shares = {name: float(facts[name].mean()) for name in REPLAY_FACTS}
         more = ([(_facts_chart, (shares, runs, tmp / FACTS_CHART,
                                  f"The report's stylized facts ({run_id})"), {})]
                 if charts and shares else [])

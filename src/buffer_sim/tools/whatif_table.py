@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from buffer_sim.experiments.engines import call_in_parallel
+from buffer_sim.experiments.outcomes import get_outcome
 from buffer_sim.model import run_model, timeseries_rows
 from buffer_sim.scenario.catalog import project_root
 from buffer_sim.scenario.schema import load_scenario
@@ -102,10 +103,11 @@ HEADLINES: tuple[Headline, ...] = (
 
 def _window_means(path: str, seed: int, windows: tuple[tuple[str, str, str], ...]
                   ) -> list[float]:
-    """One run's mean of each (column, start, end) window."""
+    """One run's mean of each (column, start, end) window (the ``window_mean`` outcome
+    of sweeps and sensitivity analyses)."""
     df = pd.DataFrame(timeseries_rows(run_model(load_scenario(path), seed=seed)))
-    df = df.set_index("date")
-    return [float(df.loc[start:end, column].mean()) for column, start, end in windows]
+    return [get_outcome(f"window_mean:{column}@{start}..{end}")(df)
+            for column, start, end in windows]
 
 
 def table(seeds=tuple(range(SEEDS)), headlines=HEADLINES, root: Path | None = None,

@@ -86,10 +86,9 @@ def facts_chart(shares, runs: int, target: float, path, title: str = "") -> Path
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"share of the {runs} runs in which the fact holds (%)", fontsize=9)
     ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(handles=[Patch(color="#1f5a99"), Patch(color="#c0392b"),
-                       *ax.get_legend_handles_labels()[0]],
-              labels=["holds in the target share", "short of it",
-                      *ax.get_legend_handles_labels()[1]],
+    handles, labels = ax.get_legend_handles_labels()  # the target line
+    ax.legend(handles=[Patch(color="#1f5a99"), Patch(color="#c0392b"), *handles],
+              labels=["holds in the target share", "short of it", *labels],
               loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
     if title:
         fig.suptitle(title, fontsize=11)
