@@ -827,7 +827,7 @@ def SettingsPanel(model: solara.Reactive):
             sign = "≤" if p.at_most else "≥"
             name = f"{actor_shown}-{prio}"
             solara.InputText(
-                f"{p.label}: {p.measure} {sign}",
+                f"{p.label}: {p.measure_for(actor_shown)} {sign}",
                 value=field_text(field, typed if typed is not None else fmt(value)),
                 on_value=functools.partial(on_field, field),
                 error=bool(errors.value.get(field)), continuous_update=False,

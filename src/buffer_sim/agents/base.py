@@ -167,7 +167,7 @@ class PolicyActor(mesa.Agent):
                       self.pinned, self.forced_label, tag, index=index, deciding=deciding,
                       rule=self.rule.name, committed=self.commitment_note)
         evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
-                           rows)
+                           rows, self.name)
         decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate,
                             candidates.options, self.rule.name)
         self.instruments = dict(choice)
@@ -292,7 +292,7 @@ def _kind_of_decision(ev: Evaluation, tag: str, index: int, deciding: int | None
         value, kept, threshold = compare_numbers(ev.values[deciding][index],
                                                  ev.values[deciding][ev.hold],
                                                  ev.thresholds[deciding])
-        words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
+        words.update(goal=pr.label, measure=pr.measure_for(ev.actor), value=value, kept=kept,
                      threshold=threshold)
         return "weighed"
     if deciding is None:
@@ -302,12 +302,12 @@ def _kind_of_decision(ev: Evaluation, tag: str, index: int, deciding: int | None
         k = sat.index(False)
         pr = PRIORITIES[ev.priorities[k]]
         value, threshold = compare_numbers(ev.values[k][index], ev.thresholds[k])
-        words.update(goal=pr.label, measure=pr.measure, value=value, threshold=threshold,
+        words.update(goal=pr.label, measure=pr.measure_for(ev.actor), value=value, threshold=threshold,
                      relation=_relation(ev.values[k][index], ev.thresholds[k]))
         return "inertia_short"
     pr = PRIORITIES[tag]
     v, h, t = ev.values[deciding][index], ev.values[deciding][ev.hold], ev.thresholds[deciding]
     value, kept, threshold = compare_numbers(v, h, t)
-    words.update(goal=pr.label, measure=pr.measure, value=value, kept=kept,
+    words.update(goal=pr.label, measure=pr.measure_for(ev.actor), value=value, kept=kept,
                  threshold=threshold, relation=_relation(h, t))
     return "improving" if pr.satisfied(h, t) else "deciding"

@@ -38,8 +38,10 @@ class Beijing(PolicyActor):
         # tension above which a war is judged a real risk
         "no_war": 0.6,
         # fall of stability over the lookahead that Beijing will not cause or allow:
-        # it fears destabilising change (collapse, refugees), whatever the level
-        "no_instability": -0.01,
+        # none. It fears destabilising change (collapse, refugees) whatever the level,
+        # so the priority binds whenever pressure would shake the regime at all, and
+        # Beijing presses for its third priority only with what stability can bear
+        "no_instability": 0.0,
         # threat growth (pace x level) Beijing tolerates before pressing for a freeze
         "no_nukes": 0.005,
         # Pyongyang clearly closer to Beijing than to Washington (warmth gap)

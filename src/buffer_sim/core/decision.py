@@ -107,6 +107,8 @@ class Evaluation:
         thresholds: one threshold per priority.
         change: size of each candidate's departure from last month's policy.
         hold: index of the keep-course candidate.
+        actor: whose evaluation (a priority may be measured its own way for an actor:
+            ``Priority.readings``).
     """
 
     priorities: list[str]
@@ -114,6 +116,7 @@ class Evaluation:
     thresholds: list[float]
     change: list[float]
     hold: int
+    actor: str = ""
 
     @cached_property
     def goals(self) -> list[tuple[list[float], float, float]]:
@@ -342,8 +345,10 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
 _FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
 
 
-#: priority -> the row of a projection (``world.Projected`` field) that measures it
-PRIORITY_ROW = {name: Projected._fields.index(p.metric) for name, p in PRIORITIES.items()}
+def priority_row(actor: str, priority: str) -> int:
+    """The row of a projection (``world.Projected`` field) that measures ``priority``
+    for ``actor``."""
+    return Projected._fields.index(PRIORITIES[priority].metric_for(actor))
 
 
 class Projection:
@@ -359,11 +364,13 @@ class Projection:
         self.matrix, self.now = matrix, now
 
     def evaluation(self, priorities: list[str], thresholds: list[float], change: list[float],
-                   rows: slice) -> Evaluation:
-        """The candidates ``rows`` of the batch as an ``Evaluation`` (keep course first)."""
+                   rows: slice, actor: str = "") -> Evaluation:
+        """The candidates ``rows`` of the batch as ``actor``'s ``Evaluation`` (keep
+        course first)."""
         return Evaluation(list(priorities),
-                          [self.matrix[PRIORITY_ROW[p], rows].tolist() for p in priorities],
-                          list(thresholds), list(change), hold=0)
+                          [self.matrix[priority_row(actor, p), rows].tolist()
+                           for p in priorities],
+                          list(thresholds), list(change), hold=0, actor=actor)
 
 
 def _rule_inputs(actor, now: State) -> tuple:
@@ -374,7 +381,7 @@ def _rule_inputs(actor, now: State) -> tuple:
     cached = actor.rule_inputs
     if cached is None or cached[0] is not priorities or cached[1] is not actor.thresholds:
         thresholds = [float(actor.thresholds[p]) for p in priorities]
-        rows = [PRIORITY_ROW[p] for p in priorities]
+        rows = [priority_row(actor.name, p) for p in priorities]
         signs = [-1.0 if PRIORITIES[p].at_most else 1.0 for p in priorities]
         bars = [sign * t for sign, t in zip(signs, thresholds)]
         scales = [PRIORITIES[p].scale for p in priorities]
@@ -422,7 +429,8 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
         if isinstance(actor.rule, Lexicographic):
             lexicographic_groups.append((g, candidates, rows, inputs))
         else:
-            ev = projection.evaluation(priorities, thresholds, candidates.change, rows)
+            ev = projection.evaluation(priorities, thresholds, candidates.change, rows,
+                                       actor.name)
             index, deciding = actor.rule.choose(ev, params.tie_tolerance, params.inertia,
                                                 params.least_gain)
             results[g] = (index, deciding, priorities, thresholds)

@@ -103,6 +103,14 @@ class Parameters:
         "'as tensions between the U.S. and North Korea peaked').")
     tension_from_rok_alignment: float = _p(
         0.05, "0..1 at full alignment", "Tension added by alliance posture (e.g. THAAD).")
+    war_peak_weight: float = _p(
+        0.5, "share",
+        "Share of a crisis's projected peak, above the course of the standoff, that "
+        "Beijing counts in its war risk (``war_danger``). Next door, a crisis is a danger "
+        "while it lasts, not only where it is heading: China acted 'as tensions between "
+        "the U.S. and North Korea peaked' (report §The New Kim on the Block). Invented: "
+        "half-way between the course alone (0, as Washington reads its war risk) and the "
+        "peak itself (1).")
     tension_damping_share_crackdown: float = _p(
         0.4, "share",
         "Share of the damping of US-driven tension that comes from Beijing's crackdown on "
@@ -141,7 +149,10 @@ class Parameters:
     procurement_drag: float = _p(
         0.3, "share",
         "Share of programme progress lost when procurement through China is fully "
-        "enforced against (report §Deep Engagement: networks in China procured components).")
+        "stopped (report §Deep Engagement: networks in China procured components). "
+        "What customs stop diverts to the informal routes Beijing tolerates as trade "
+        "does (``informal_diversion``, ``informal_suppression``): stopping procurement "
+        "takes the crackdown as well as customs.")
     freeze_effect: float = _p(
         0.8, "share", "Share of progress halted by a working dialogue (freeze-for-freeze).")
     nuclear_complete_level: float = _p(
@@ -335,7 +346,19 @@ class Parameters:
     secondary_sanctions_reach: float = _p(
         0.3, "share",
         "Share of US pressure that reaches Chinese banks and firms directly (secondary "
-        "sanctions; report: U.S.-led 'maximum pressure' on foreign business partners).")
+        "sanctions; report: U.S.-led 'maximum pressure' on foreign business partners): "
+        "firms that fear designation stop banned trade as customs would, and beyond "
+        "``ordinary_us_pressure`` banks refuse the payments for any trade.")
+    ordinary_us_pressure: float = _p(
+        0.3, "0..1 (Washington's pressure)",
+        "US pressure of ordinary times, Washington's starting instrument: designations of "
+        "North Korean entities that leave Chinese banks alone. Pressure beyond it reaches "
+        "the banks that pay for trade with the DPRK ('maximum pressure' against North "
+        "Korea's foreign business partners, report §The New Kim on the Block), and "
+        "``secondary_sanctions_reach`` of the excess stops reported trade of every kind, "
+        "banned or not: a bank refuses the payment, whatever the good and whatever "
+        "Beijing's customs do. Unrecorded trade (cash, barter, ship-to-ship) needs no "
+        "bank.")
     informal_base_share: float = _p(
         0.08, "share of capacity", "Smuggling and barter present even without sanctions.")
     informal_diversion: float = _p(

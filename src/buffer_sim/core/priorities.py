@@ -29,6 +29,8 @@ class Priority:
         metric: the ``world.Projected`` field that measures it (a State variable or
             one of ``world.MEASURES``).
         citation: where the priority comes from.
+        readings: (actor, metric, measure) for an actor that measures the same goal
+            its own way, with its reason; the others read ``metric``.
     """
 
     name: str
@@ -38,9 +40,18 @@ class Priority:
     scale: float
     metric: str
     citation: str
+    readings: tuple[tuple[str, str, str], ...] = ()
 
     def satisfied(self, value, threshold):
         return value <= threshold if self.at_most else value >= threshold
+
+    def metric_for(self, actor: str) -> str:
+        """The ``world.Projected`` field that measures the priority for ``actor``."""
+        return next((m for a, m, _ in self.readings if a == actor), self.metric)
+
+    def measure_for(self, actor: str) -> str:
+        """What the number is, in words, for ``actor``."""
+        return next((w for a, _, w in self.readings if a == actor), self.measure)
 
 
 PRIORITIES: dict[str, Priority] = {
@@ -48,7 +59,13 @@ PRIORITIES: dict[str, Priority] = {
         Priority("no_war", "no war", "war risk (the tension the standoff is heading to)", True, 0.05,
                  "war_risk",
                  "report §Introduction: 'no war, no instability, and no nuclear weapons', "
-                 "ranked in that order (note 4)"),
+                 "ranked in that order (note 4)",
+                 # Next door, Beijing counts part of a crisis's peak as well: it acted "as
+                 # tensions between the U.S. and North Korea peaked" (report §The New Kim
+                 # on the Block); Washington judges the course of the standoff
+                 readings=(("beijing", "war_danger",
+                            "war danger (the tension the standoff is heading to, and part "
+                            "of a crisis's peak)"),)),
         Priority("no_instability", "no instability", "projected change in DPRK stability",
                  False, 0.005, "stability_change",
                  "report §Introduction: collapse and 'a massive refugee crisis along its "
@@ -114,7 +131,7 @@ PRIORITIES: dict[str, Priority] = {
 
 #: Threshold used when an actor ranks a priority its class does not set one for.
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "no_war": 0.6, "no_instability": -0.01, "no_nukes": 0.005, "buffer": 0.6,
+    "no_war": 0.6, "no_instability": 0.0, "no_nukes": 0.005, "buffer": 0.6,
     "us_ties": -0.2, "border_trade": 1.0, "security": 0.95, "completion": 0.95, "autonomy": 0.8,
     "economy": 1.0, "calm": 0.2, "survival": 0.95, "sanctions_bite": 0.95, "denuclearisation": 0.003,
     "alliance": 0.45, "inter_korean": 0.0, "china_ties": 0.2,

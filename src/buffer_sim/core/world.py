@@ -214,12 +214,14 @@ MEASURES = {
                     "a third of the way), so a patron judging by where they will be in half "
                     "a year would ease customs one month and find itself censured the next",
     "stability_change": "projected stability less today's, per half-year (``RATE_MONTHS``)",
-    "threat_growth": "the programme's recent pace, as slowed by enforcement against its "
-                     "procurement (``procurement_drag``), weighted by how close the "
-                     "programme is to a deliverable "
-                     "arsenal: a test series by a demonstrator (2009) alarms less than ICBM "
-                     "tests (2017), and a moratorium (2018) meets 'its half of Beijing's "
-                     "equation' (report §The Rapid Return)",
+    "threat_growth": "the programme's pace over the lookahead (the mean of today's pace, "
+                     "the record of recent tests that no instrument can undo, and the "
+                     "pace projected at the horizon), as slowed by what is stopped of its "
+                     "procurement (``procurement_drag``), weighted by the square of the "
+                     "level the programme will have reached: a test series by a "
+                     "demonstrator (2009) alarms far less than ICBM tests (2017), and a "
+                     "moratorium (2018) meets 'its half of Beijing's equation' (report "
+                     "§The Rapid Return) as the record of tests fades",
     "deterrence_balance": "alliance posture (US signalling, ROK alignment) less the threat "
                           "of a growing arsenal wielded by a hostile regime: why 2017's ICBM "
                           "tests produced 'fire and fury'",
@@ -235,6 +237,11 @@ MEASURES = {
                    "as a half-year's ratio (``RATE_MONTHS``)",
     "economy_ratio": "projected DPRK economy relative to today's, as a half-year's ratio "
                      "(``RATE_MONTHS``)",
+    "war_danger": "the war risk as the neighbour reads it: the course of the standoff "
+                  "(``war_risk``) plus ``war_peak_weight`` of the projected tension above "
+                  "it. A crisis next door is a danger while it lasts, a test's spike "
+                  "included: China acted 'as tensions between the U.S. and North Korea "
+                  "peaked' (report §The New Kim on the Block)",
 }
 
 #: A projected world (``project``): every State field, then the ``MEASURES``.
@@ -470,7 +477,7 @@ def _month(s, a, p, draws, months):
     engaged = a.pyongyang_outreach * a.washington_engagement * calm
     freeze = 1.0 - p.freeze_effect * engaged
     progress = ((p.nuclear_base_progress_per_month * months) * freeze + gain) * (
-        1.0 - p.procurement_drag * eff_enf)
+        1.0 - p.procurement_drag * procurement_stopped(a, p))
     nuclear = _clip(s.nuclear + progress, 0.0, 1.0)
     # The pace observers extrapolate: monthly progress smoothed over the memory of
     # provocations (a series of tests, not a single one, is what alarms Beijing).
@@ -566,10 +573,15 @@ def _month(s, a, p, draws, months):
                                             - p.banned_capacity_loss_per_month
                                             * p.export_ban_share * unsold, months)
     value = export_value(s, p)
-    imports_reported = cap_m * value * (1.0 - blocked) * math.exp(draws[2])
+    # Secondary sanctions beyond ordinary pressure reach the banks: a refused payment
+    # stops reported trade whatever the good and whatever Beijing's customs do, so
+    # Washington's reach does not vanish when Beijing enforces fully.
+    finance = 1.0 - p.secondary_sanctions_reach * _max(
+        a.washington_pressure - p.ordinary_us_pressure, 0.0)
+    imports_reported = cap_m * value * (1.0 - blocked) * finance * math.exp(draws[2])
     # What the DPRK can buy depends on what it earns: demand follows its economy.
     cap_x = cap_x_trend * s.dprk_economy ** p.import_demand_elasticity
-    exports_reported = cap_x * (1.0 - blocked_x) * math.exp(draws[1])
+    exports_reported = cap_x * (1.0 - blocked_x) * finance * math.exp(draws[1])
     imports_informal = (cap_m * value * (p.informal_base_share + p.informal_diversion * blocked)
                         * let_through * math.exp(draws[4]))
     exports_informal = (cap_x * (p.informal_base_share + p.informal_diversion * blocked_x)
@@ -612,6 +624,15 @@ def eff_enforcement(a, p):
     enforcement plus what US secondary sanctions reach of the rest."""
     enf = a.beijing_enforcement
     return enf + p.secondary_sanctions_reach * a.washington_pressure * (1.0 - enf)
+
+
+def procurement_stopped(a, p):
+    """Share of the programme's procurement through China that is stopped: what customs
+    and secondary sanctions stop, less what diverts to the informal routes Beijing
+    tolerates, as blocked trade does (ship-to-ship transfers and smuggling carry
+    components as well as coal)."""
+    return eff_enforcement(a, p) * (1.0 - _min(p.informal_diversion * (
+        1.0 - p.informal_suppression * a.beijing_crackdown), 1.0))
 
 
 def mineral_price_index(s, p):
@@ -700,8 +721,8 @@ def _compile():
     Numba passes to compiled code far faster than tuples or numpy scalars."""
     return jit.compiled(_month_rows, setup=_scalar_helpers,
                         jitable=(_relax, _month, _warm, measures, china_trade,
-                                 instrument_use, eff_enforcement, mineral_price_index,
-                                 export_value))
+                                 instrument_use, eff_enforcement, procurement_stopped,
+                                 mineral_price_index, export_value))
 
 
 def warm_up() -> None:
@@ -856,12 +877,16 @@ def measures(now: State, new: State, a: Actions, p: Parameters, war_risk, cn_us_
             new.warmth_cn_dprk - new.warmth_us_dprk,
             cn_us_course,
             (new.stability - now.stability) * per,
-            new.nuclear_pace * new.nuclear * (1.0 - p.procurement_drag * eff_enforcement(a, p)),
+            # the pace over the lookahead: a test made stays on the record (today's
+            # pace), and fades by the horizon (the projected pace)
+            0.5 * (now.nuclear_pace + new.nuclear_pace) * new.nuclear ** 2
+            * (1.0 - p.procurement_drag * procurement_stopped(a, p)),
             posture - threat,
             1.0 - use * (1.0 - 0.5 * _min(a.pyongyang_provocation, 1.0))
             * (1.0 - _max(now.warmth_cn_dprk, 0.0)),
             _pow(china_trade(new) / _max(china_trade(now), 1e-9), per),
-            _pow(new.dprk_economy / _max(now.dprk_economy, 1e-9), per))
+            _pow(new.dprk_economy / _max(now.dprk_economy, 1e-9), per),
+            war_risk + p.war_peak_weight * _max(new.tension - war_risk, 0.0))
 
 
 def influence(with_pressure: tuple[float, float], without_pressure: tuple[float, float],

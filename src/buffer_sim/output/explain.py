@@ -128,6 +128,7 @@ class _Month:
     forced: dict[str, tuple[float, float]] = field(default_factory=dict)
     administration: str = ""
     rule: str = "lexicographic"
+    actor: str = ""
 
     @property
     def weighs(self) -> bool:
@@ -231,7 +232,7 @@ def _months(df: pd.DataFrame, actor: str) -> list[_Month]:
             forced_moves, free = free, {}
         out.append(_Month(str(row["month"]), kind, deciding, str(row["reason"]), choice, free,
                           pinned, pin_moves, projected, threshold, event, forced_moves,
-                          str(row.get("administration") or ""), _rule(row)))
+                          str(row.get("administration") or ""), _rule(row), actor))
     return out
 
 
@@ -262,11 +263,12 @@ def _priority_label(name: str) -> str:
     return p.label if p else name.replace("_", " ")
 
 
-def _measure(name: str) -> str:
+def _measure(name: str, actor: str = "") -> str:
     p = _priority(name)
     if p is None:
         return name.replace("_", " ")
-    return p.measure.removeprefix("projected ").replace(" (ratio to now)", " relative to now")
+    return (p.measure_for(actor).removeprefix("projected ")
+            .replace(" (ratio to now)", " relative to now"))
 
 
 def _num(x: float) -> str:
@@ -341,7 +343,7 @@ def _why_change(m: _Month, last: _Month) -> str:
     rank_word = f"its {_ORDINALS[rank]} priority" if rank < len(_ORDINALS) else "a priority"
     p = _priority(name)
     value, threshold = m.projected[name], m.threshold.get(name, math.nan)
-    measure = _measure(name)
+    measure = _measure(name, m.actor)
     final = (last.projected[name] if last is not m and last.projected
              and name in last.projected else None)
     if p is None or not math.isfinite(threshold):
@@ -421,7 +423,7 @@ def _hold_reason(m: _Month) -> tuple[str, tuple[float, float, bool, str] | None]
                 continue
             if not p.satisfied(value, threshold):
                 return (f"no move would have done better on {_priority_label(name)}",
-                        (value, threshold, p.at_most, _measure(name)))
+                        (value, threshold, p.at_most, _measure(name, m.actor)))
         return "all its priorities were projected to hold", None
     reason = m.reason.split(" because ", 1)[-1].rstrip(".")
     reason = _PINNED_IN_REASON.sub("", reason).strip()
