@@ -44,9 +44,10 @@ def test_a_raise_of_visible_enforcement_is_not_undone_within_the_commitment(mont
 
 
 def test_without_the_commitment_a_nukes_first_beijing_undoes_its_2016_raise():
-    # Seed 3, traced: no nuclear weapons first raises enforcement after the January
-    # 2016 test; with no commitment it lowers it again in April for border trade (the
-    # programme's projected threat growth is then under its tolerance).
+    # Seed 3, traced: no nuclear weapons first raises enforcement in March 2016, after
+    # the January test and the February launch; with no commitment it lowers it again
+    # in April and May, as soon as stability would fall (its second priority), though
+    # the programme's threat growth is still above its tolerance.
     free = runner.run(NUKES_FIRST, seed=3,
                       overrides=["parameters.enforcement_commitment_months=0"]).timeseries
     result = runner.run(NUKES_FIRST, seed=3)
@@ -56,12 +57,12 @@ def test_without_the_commitment_a_nukes_first_beijing_undoes_its_2016_raise():
     assert not any(d < 0 for _, d in _moves(bound.loc[year, "beijing_enforcement"]))
     decisions = result.decisions
     april = decisions[(decisions["actor"] == "beijing") & (decisions["month"] == "2016-04")]
-    assert april["reason"].iloc[0].endswith(" It could not lower enforcement before 2017-02.")
+    assert april["reason"].iloc[0].endswith(" It could not lower enforcement before 2017-03.")
 
 
 @pytest.mark.slow
 def test_the_commitment_is_what_keeps_a_nukes_first_beijing_pressing_in_2016():
-    # 20 seeds, measured: 2016 enforcement 0.336 with the commitment, 0.272 without
+    # 20 seeds, measured: 2016 enforcement 0.510 with the commitment, 0.280 without
     def mean_2016(path, overrides=()):
         return float(np.mean([df.loc["2016-01":"2016-12", "beijing_enforcement"].mean()
                               for df in scenario_runs(path, overrides, SEEDS)]))

@@ -69,7 +69,8 @@ def test_consecutive_moves_for_one_priority_are_one_paragraph():
 def test_a_paragraph_gives_the_deciding_priority_its_projection_and_threshold():
     (raised,) = [p for p in explain.narrate(beijing_story(), "beijing") if "raised" in p]
     assert "its first priority" in raised
-    assert "war risk" in raised and "0.660" in raised and "threshold 0.600" in raised
+    # Beijing reads its first priority its own way: the war danger, a crisis's peak in part
+    assert "war danger" in raised and "0.660" in raised and "threshold 0.600" in raised
     assert "above its threshold" in raised
 
 
@@ -239,13 +240,13 @@ def test_a_weighing_actor_is_told_as_weighing_not_ranking(tmp_path):
     # "ranked") would tell a class the wrong rule.
     path = tmp_path / "short.yaml"
     path.write_text(SHORT_SCENARIO, encoding="utf-8")
-    result = runner.run(path, overrides=["beijing.rule=weighted", "beijing.priorities=no_nukes"])
+    result = runner.run(path, overrides=["beijing.rule=weighted", "beijing.priorities=us_ties"])
     table = explain.decision_table(result)
     assert set(table[table["actor"] == "beijing"]["rule"]) == {"weighted"}
     assert set(table[table["actor"] == "washington"]["rule"]) == {"lexicographic"}
     csv = pd.read_csv(io.StringIO(runner.csv_text(result.decisions)))
     assert explain.narrate(table, "beijing")[0].startswith(
-        "In 2016-01 Beijing weighed its priorities no nuclear weapons > no war > ")
+        "In 2016-01 Beijing weighed its priorities ties with Washington > no war > ")
     assert "(each counting twice the next)" in explain.narrate(table, "beijing")[0]
     for source in (table, csv):  # a plain decisions.csv knows the rule from the reasons
         text = " ".join(explain.narrate(source, "beijing"))

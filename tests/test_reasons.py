@@ -45,7 +45,9 @@ PLACEHOLDERS = {
     "did": rf"(?:kept its policy|{PHRASE}(?:, {PHRASE})*(?: and {PHRASE})?)",
     "event": r"(?P<event>.+)",
     "goal": _alternatives(p.label for p in PRIORITIES.values()),
-    "measure": _alternatives(p.measure for p in PRIORITIES.values()),
+    # an actor may read a priority its own way (``Priority.readings``)
+    "measure": _alternatives(w for p in PRIORITIES.values()
+                             for w in (p.measure, *(words for _, _, words in p.readings))),
     "value": f"(?P<value>{NUMBER})",
     "kept": f"(?P<kept>{NUMBER})",
     "threshold": f"(?P<threshold>{NUMBER})",

@@ -209,11 +209,6 @@ def test_c5_a_deep_squeeze_makes_pyongyang_forgo_tests_it_is_ready_for():
 
 # --- the order of priorities ------------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 12: the threat growth Beijing projects crosses its tolerance only just after "
-    "the 2016 tests, and a raise to just under it suffices: 2016 enforcement 0.217 in the "
-    "replay, 0.348 with no_nukes first, 20 seeds (asked +0.2); reported imports "
-    "2016-2017 -5.8% (asked -15%)"))
 @pytest.mark.slow
 def test_d1_nukes_first_beijing_presses_harder_from_the_2016_tests(replay):
     """Report §Introduction: the priorities are "ranked in that order of precedence"

@@ -8,9 +8,11 @@ import pytest
 
 from buffer_sim.core.params import Parameters
 from buffer_sim.scenario.schema import DEFAULT_INITIAL_STATE
+from buffer_sim.core.decision import priority_row
 from buffer_sim.core.world import (
-    CUT_OFF, EXPECTED, STATE_VARIABLES, Actions, Shocks, State, eff_enforcement,
-    draw_shocks, instrument_use, leverage, no_pressure, project, transition,
+    CUT_OFF, EXPECTED, STATE_VARIABLES, Actions, Projected, Shocks, State,
+    draw_shocks, instrument_use, leverage, no_pressure, procurement_stopped, project,
+    transition,
 )
 
 P = Parameters()
@@ -48,6 +50,37 @@ def test_the_crackdown_not_visible_enforcement_governs_informal_trade():
     # the visible instrument moves reported trade
     lax = after(banned, months=6, beijing_enforcement=0.25, beijing_crackdown=1.0)
     assert lax.cn_imports_reported > 1.5 * strict.cn_imports_reported
+
+
+def test_secondary_sanctions_reach_the_banks_whatever_beijing_enforces():
+    """Report §The New Kim on the Block: 'maximum pressure' against North Korea's foreign
+    business partners. Beyond ordinary pressure, banks refuse the payments for reported
+    trade of every kind, so Washington's reach does not vanish when Beijing's customs
+    already stop every banned good; trade that needs no bank does not feel it."""
+    banned = world(sanctions_scope=0.9, customs_blocked=0.9)
+    def flows(pressure):
+        return after(banned, months=1, beijing_enforcement=1.0, beijing_crackdown=0.0,
+                     washington_pressure=pressure)
+    ordinary, maximum = flows(P.ordinary_us_pressure), flows(1.0)
+    cut = P.secondary_sanctions_reach * (1.0 - P.ordinary_us_pressure)
+    assert maximum.cn_imports_reported == pytest.approx(ordinary.cn_imports_reported * (1 - cut))
+    assert maximum.cn_exports_reported == pytest.approx(ordinary.cn_exports_reported * (1 - cut))
+    assert maximum.cn_imports_informal == pytest.approx(ordinary.cn_imports_informal)
+    # ordinary pressure names no Chinese bank
+    assert flows(0.0).cn_imports_reported == pytest.approx(ordinary.cn_imports_reported)
+
+
+def test_stopping_procurement_takes_the_crackdown_as_well_as_customs():
+    """Components, like coal, divert to the informal routes Beijing tolerates: customs
+    alone slow the programme less than customs and a crackdown."""
+    s = world(nuclear=0.6)
+    def progress(**instruments):
+        return after(s, months=6, washington_pressure=0.0, **instruments).nuclear - s.nuclear
+    open_border = progress(beijing_enforcement=0.0, beijing_crackdown=0.0)
+    customs = progress(beijing_enforcement=1.0, beijing_crackdown=0.0)
+    both = progress(beijing_enforcement=1.0, beijing_crackdown=1.0)
+    assert open_border > customs > both
+    assert (open_border - customs) < 0.75 * (open_border - both)
 
 
 def test_customs_blocks_lapse_when_visible_enforcement_eases():
@@ -205,6 +238,12 @@ def test_a_projection_is_the_transition_plus_the_war_risk_beijing_can_change():
     test = project(world(tension=0.3, test_readiness=1.0),
                    Actions(pyongyang_provocation=np.array([0.0, 2.0])), P, months=6)
     assert test.tension[1] - test.tension[0] > test.war_risk[1] - test.war_risk[0]
+    # ... but next door a crisis is a danger while it lasts: Beijing's war danger counts
+    # part of the peak (report §The New Kim on the Block: China acted "as tensions ...
+    # peaked"), Washington's war risk does not
+    assert test.war_danger[1] - test.war_danger[0] > test.war_risk[1] - test.war_risk[0]
+    assert Projected._fields[priority_row("beijing", "no_war")] == "war_danger"
+    assert Projected._fields[priority_row("washington", "no_war")] == "war_risk"
 
 
 def test_every_priority_names_a_field_of_the_projection():
@@ -214,6 +253,8 @@ def test_every_priority_names_a_field_of_the_projection():
     assert set(Projected._fields) == set(STATE_VARIABLES) | set(MEASURES)
     for priority in PRIORITIES.values():
         assert priority.metric in Projected._fields, priority.name
+        for actor, metric, _ in priority.readings:
+            assert metric in Projected._fields, (priority.name, actor)
 
 
 def test_the_measures_of_a_projection_are_what_they_say():
@@ -223,9 +264,13 @@ def test_the_measures_of_a_projection_are_what_they_say():
     for compiled in (False, True):
         q = project(s, actions, P, months=6, compiled=compiled)
         np.testing.assert_array_equal(q.stability_change, q.stability - s.stability)
-        eff = eff_enforcement(actions, P)
-        np.testing.assert_array_equal(q.threat_growth, q.nuclear_pace * q.nuclear
-                                      * (1.0 - P.procurement_drag * eff))
+        stopped = procurement_stopped(actions, P)
+        np.testing.assert_allclose(q.threat_growth, 0.5 * (s.nuclear_pace + q.nuclear_pace)
+                                   * q.nuclear ** 2 * (1.0 - P.procurement_drag * stopped),
+                                   rtol=1e-12)
+        # Beijing's war danger: the course, and war_peak_weight of the peak above it
+        np.testing.assert_allclose(q.war_danger, q.war_risk + P.war_peak_weight
+                                   * np.maximum(q.tension - q.war_risk, 0.0), rtol=1e-12)
         np.testing.assert_array_equal(q.economy_ratio, q.dprk_economy / s.dprk_economy)
         for i in range(3):
             one = State(*(getattr(q, f)[i] for f in State._fields))
