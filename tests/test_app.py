@@ -552,10 +552,12 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     shot = pg.get_by_test_id("leverage-chart").screenshot()
     assert "Decisions in 2016-12" in reasons and "Beijing" in reasons
 
-    _enter(pg, ".bs-priorities", BORDER_FIRST)
+    # no nuclear weapons first: the order that moves 2016 (with border trade first
+    # Beijing lowers the same enforcement in 2016 for another priority)
+    _enter(pg, ".bs-priorities", NUKES_FIRST)
     pg.wait_for_function(
         "() => (document.querySelector('[data-testid=beijing-order]')?.innerText || '')"
-        ".includes('border trade > no war')")
+        ".includes('no nuclear weapons > no war')")
     _month_shown(pg, "2016-12")  # replayed to the same month with the new order
     after = pg.get_by_test_id("reasons").inner_text()
     assert after != reasons and "Decisions in 2016-12" in after
@@ -563,14 +565,14 @@ def test_browser_step_a_year_then_reorder_beijings_priorities(page):
     assert _digest(pg, "trade-chart") != charts[1]
     assert pg.get_by_test_id("leverage-chart").screenshot() != shot
     assert pg.get_by_test_id("input-error").count() == 0
-    assert BORDER_FIRST in pg.get_by_test_id("command-line").inner_text()
+    assert NUKES_FIRST in pg.get_by_test_id("command-line").inner_text()
     # Reset starts again from the first month with the new order kept
     pg.get_by_role("button", name="Reset").click()
     pg.wait_for_function(
         "() => (document.querySelector('[data-testid=reasons]')?.innerText || '')"
         ".includes('Next: 2016-01')")
     _step(pg, 1, "2016-01")
-    assert "border trade > no war" in pg.get_by_test_id("beijing-order").inner_text()
+    assert "no nuclear weapons > no war" in pg.get_by_test_id("beijing-order").inner_text()
     assert page.bad_loads == []
 
 
