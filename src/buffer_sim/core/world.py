@@ -187,10 +187,9 @@ MEASURES = {
     "war_risk": "where the standoff is heading: the tension the postures sustain (US "
                 "signalling as damped by Chinese pressure, the memory of provocations, "
                 "alliance posture, dialogue), without the passing spikes of tests already "
-                "made. Actors fearing war judge the course of a confrontation, which their "
-                "instruments can change, not a spike they cannot undo (report §The New Kim "
-                "on the Block: China acted 'as tensions between the U.S. and North Korea "
-                "peaked')",
+                "made: the course of a confrontation, which an actor's instruments can "
+                "change, not a spike it cannot undo. Washington judges its war risk so; "
+                "Beijing, next door, counts part of the spike as well (``war_danger``)",
     "instrument_use": "share of its pressure instruments Beijing uses (``instrument_use``)",
     "deterrent": "the programme's level, plus the resolve recent tests showed "
                  "(``security_from_resolve`` x hostility: a finished programme still tests "
