@@ -785,8 +785,9 @@ def _key_04(runs: WorksheetRuns) -> Key:
             + ", ".join(f"{m} {_f(ref.loc[m, 'tension'])}" for m in raises17["month"])
             + f" (the 2016 mean was {_f(_mean(ref, 'tension', '2016-01', '2016-12'))}). "
             f"Most raises are decided by {_priority(raises17['priority'].mode()[0])}"
-            + (": the squeeze came when keeping course would have let the projected war "
-               "risk pass Beijing's no-war threshold "
+            + (": the squeeze came when keeping course would have let the war danger "
+               "Beijing projects (the course of the standoff and part of the crisis's peak) "
+               "pass its no-war threshold "
                f"({_f(_threshold(beijing, raises17, 'no_war'), 2)})."
                if raises17["priority"].mode()[0] == "no_war" else ".")
             + f" In 2016 (before the `explain` window) enforcement moved: "
