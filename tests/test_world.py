@@ -248,7 +248,7 @@ def test_a_projection_is_the_transition_plus_the_war_risk_beijing_can_change():
 
 def test_every_priority_names_a_field_of_the_projection():
     from buffer_sim.core.priorities import PRIORITIES
-    from buffer_sim.core.world import MEASURES, Projected
+    from buffer_sim.core.world import MEASURES
 
     assert set(Projected._fields) == set(STATE_VARIABLES) | set(MEASURES)
     for priority in PRIORITIES.values():

@@ -20,7 +20,7 @@ with a docstring that cites the source of the idea.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Callable
 
 import numpy as np
@@ -345,9 +345,10 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
 _FIELD_COLUMN = {name: k for k, name in enumerate(ACTION_FIELDS)}
 
 
+@cache
 def priority_row(actor: str, priority: str) -> int:
     """The row of a projection (``world.Projected`` field) that measures ``priority``
-    for ``actor``."""
+    for ``actor`` (looked up once: every evaluation a run's reasons read asks again)."""
     return Projected._fields.index(PRIORITIES[priority].metric_for(actor))
 
 

@@ -479,9 +479,9 @@ def _key_02(runs: WorksheetRuns) -> Key:
             f"{_move_list(border_moves, 'enforcement')}.")
     parted = _first_different_choice(replay.table, nn_table, "beijing", replay.start,
                                      replay.end)
-    verdicts_nn = (f"Ten runs: enforcement {_row(diff, 'beijing_enforcement', nn)['verdict']}, "
-                   f"reported imports {_row(diff, 'cn_imports_reported', nn)['verdict']}.")
     nn_enforcement = _row(diff, "beijing_enforcement", nn)
+    verdicts_nn = (f"Ten runs: enforcement {nn_enforcement['verdict']}, "
+                   f"reported imports {_row(diff, 'cn_imports_reported', nn)['verdict']}.")
     differs = nn_enforcement["verdict"] == "beyond the noise"
     # a what-if can move a lot in most runs and not at all in a few (the 5-95% band then
     # reaches 0, "within the noise"): where the priorities never conflict
@@ -522,32 +522,33 @@ def _key_02(runs: WorksheetRuns) -> Key:
             "less or reaches out more under the pressure than without it); with border trade "
             "first in "
             f"{_months_where(_series(ts, bt)['influence_realized'] > 0)}.")
+    evidence = ("history's quiet 2016 is evidence for the report's order, as a Beijing "
+                "with denuclearisation first would have pressed from the 2016 tests on. ")
+    if parted is None:
+        reading = (f"No nuclear weapons first gives the same choices in {same[0]} of "
+                   f"{same[1]} months of {replay.start} to {replay.end}, so Beijing's "
+                   "behaviour then cannot tell the orders of the top three apart: the "
+                   "ranking describes a policy whose goals did not conflict. ")
+    elif differs:
+        reading = (f"The orders part in {parted[0]}, and over ten runs the difference in "
+                   "enforcement is beyond the noise: the months after a test, when stopping "
+                   "the programme would have shaken the regime, tell the orders apart; "
+                   + evidence)
+    elif mostly:
+        reading = (f"The orders part in {parted[0]}; over ten runs enforcement rises by "
+                   f"{_d(nn_enforcement['runs_diff_median'])} in the median run, but the band "
+                   "reaches zero (\"within the noise\"): in some histories stability lets "
+                   "the replay's Beijing press for the programme too, and the two orders "
+                   "agree. Where stopping the programme would have shaken the regime they "
+                   "part: " + evidence)
+    else:
+        reading = (f"The orders part in {parted[0]}, yet over ten runs the difference in "
+                   f"enforcement is {nn_enforcement['verdict']}: the goals conflicted at the "
+                   "margin only, so Beijing's record barely tells the orders of the top three "
+                   "apart. ")
     key.add("Debrief", "Description or explanation?",
-            (f"No nuclear weapons first gives the same choices in {same[0]} of {same[1]} "
-             f"months of {replay.start} to {replay.end}, so Beijing's behaviour then cannot "
-             "tell the orders of the top three apart: the ranking describes a policy whose "
-             "goals did not conflict. "
-             if parted is None else
-             f"The orders part in {parted[0]}, and over ten runs the difference in "
-             "enforcement is beyond the noise: the months after a test, when stopping the "
-             "programme would have shaken the regime, tell the orders apart. History's quiet "
-             "2016 is evidence for the report's order: a Beijing with denuclearisation first "
-             "would have pressed from the 2016 tests on. "
-             if differs else
-             f"The orders part in {parted[0]}; over ten runs enforcement rises by "
-             f"{_d(nn_enforcement['runs_diff_median'])} in the median run, but the band "
-             "reaches zero (\"within the noise\"): in some histories stability lets the "
-             "replay's Beijing press for the programme too, and the two orders agree. Where "
-             "stopping the programme would have shaken the regime they part: history's quiet "
-             "2016 is evidence for the report's order, as a Beijing with denuclearisation "
-             "first would have pressed from the 2016 tests on. "
-             if mostly else
-             f"The orders part in {parted[0]}, yet over ten runs the difference in "
-             f"enforcement is {_row(diff, 'beijing_enforcement', nn)['verdict']}: the goals "
-             "conflicted at the margin only, so Beijing's record barely tells the orders of "
-             "the top three apart. ")
-            + "The evidence is a month in which the priorities conflict hard: a move that "
-            "risked instability to stop a test (or the reverse).")
+            reading + "The evidence is a month in which the priorities conflict hard: a move "
+            "that risked instability to stop a test (or the reverse).")
     ni_folder = "compare-replay_2009_2019-beijing_no_instability_first"
     ni, ni_ts = runs.difference(ni_folder), runs.timeseries(ni_folder)
     ni_start, ni_end = runs.window(ni_folder)
