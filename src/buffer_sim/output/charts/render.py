@@ -52,6 +52,10 @@ STYLE: dict[Any, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "lines.linewidth": 1.6,
+    # Glyph outlines unhinted: the TrueType hinting program ran for every glyph of every
+    # text, a sixth of a chart's CPU time (the replay's three charts: 1.57 s hinted,
+    # 1.30 s unhinted, laid out once); at 110 dpi the letters read the same.
+    "text.hinting": "no_hinting",
 }
 
 #: PNG text key under which every chart of a run carries its ``ChartText`` as JSON.
@@ -133,9 +137,24 @@ def render(path, height_px: int, draw: Callable[[Figure], None]) -> Path:
                          layout="constrained")
         try:
             draw(fig)
+            lay_out_once(fig)
             return save_png(fig, path)
         finally:
             plt.close(fig)
+
+
+def lay_out_once(fig: Figure) -> None:
+    """Run the figure's layout engine now, then fix the positions it found.
+
+    ``savefig`` of a figure with a layout engine draws the whole figure twice: a dry
+    draw that lays it out, then the real one, which lays it out again. Laid out once
+    and the engine removed, the figure is drawn once, in the same places (measured on
+    the replay's three charts: 1.80 s of CPU before, 1.57 s after).
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine(None)
 
 
 def save_png(fig: Figure, path) -> Path:
