@@ -180,7 +180,10 @@ class Collector(DataCollector):
     20.2x collecting nothing). After the first collect, which is Mesa's own (it
     also validates the reporters), this one fills the same fields as Mesa 3.5.1's
     (the version is pinned in pyproject.toml) in the same way, but copies only
-    values that could change.
+    values that could change. The reporters of the world's variables and of the
+    instruments (36 of 45 columns) read a field of one tuple: that field is read
+    here without the call (``_state_value``, ``_action_value``), what a reporter
+    returns otherwise.
     """
 
     def collect(self, model: mesa.Model) -> None:
@@ -188,16 +191,37 @@ class Collector(DataCollector):
             super().collect(model)
             return
         if self._columns is None:
-            self._columns = [(self.model_vars[name].append, reporter)
-                             for name, reporter in self.model_reporters.items()]
+            self._columns = self._sort_columns()
+        state_fields, action_fields, others = self._columns
         self._collection_steps.append(model.time)
-        for append, reporter in self._columns:
+        state, actions = model.state, model.actions
+        for append, index in state_fields:
+            append(state[index])
+        for append, index in action_fields:
+            append(actions[index])
+        for append, reporter in others:
             value = reporter(model)
             append(value if isinstance(value, _IMMUTABLE) else deepcopy(value))
         if self.agent_reporters:
             self._agent_records[model.time] = list(self._record_agents(model))
 
-    _columns: list | None = None  # (the column's list.append, its reporter)
+    def _sort_columns(self) -> tuple[list, list, list]:
+        """Each column's ``list.append`` with what fills it: the index of a world's
+        variable, of an instrument, or else the reporter."""
+        state_fields, action_fields, others = [], [], []
+        for name, reporter in self.model_reporters.items():
+            append = self.model_vars[name].append
+            func = getattr(reporter, "func", None)
+            if func is _state_value:
+                state_fields.append((append, *reporter.args))
+            elif func is _action_value:
+                action_fields.append((append, *reporter.args))
+            else:
+                others.append((append, reporter))
+        return state_fields, action_fields, others
+
+    #: (world's variables, instruments, other columns), see ``_sort_columns``
+    _columns: tuple[list, list, list] | None = None
 
     def __getstate__(self) -> dict:
         # copy.deepcopy would share the cached list.append methods (it does not copy

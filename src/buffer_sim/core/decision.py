@@ -406,6 +406,52 @@ def warm_up() -> None:
                      0.0, 0.0, 0.0, np.empty((2, 1), dtype=np.int64))
 
 
+#: The last month's arrays of ``_rule_arrays``: (key, the objects it names, arrays),
+#: read and replaced whole (threads cannot mix two months). The objects are held so
+#: that no other object takes their ids while the key names them.
+_last_rule_arrays: tuple = ((), (), None)
+
+
+def _rows_key(rows: slice | list[int]) -> tuple:
+    return (rows.start, rows.stop, rows.step) if isinstance(rows, slice) else tuple(rows)
+
+
+def _rule_arrays(groups: list[tuple], lexicographic_groups: list[tuple], width: int
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The two flat arrays the compiled loop reads: integers (each group's bounds, then
+    the projection rows of its priorities) and floats (the priorities' signs, signed bars
+    and scales, then the cost of change of each candidate, at its column of the
+    projection); and the number of priority rows.
+
+    They depend only on the groups' candidates, columns and rule inputs, which stay the
+    same objects while no actor moves (in the replay, 83 of 132 months): such a month
+    reuses the last one's arrays (the loop only reads them).
+    """
+    global _last_rule_arrays
+    key = (width, *((id(candidates), _rows_key(rows)) for _, candidates, rows in groups),
+           *((g, id(inputs)) for g, *_, inputs in lexicographic_groups))
+    last_key, _, arrays = _last_rule_arrays
+    if key == last_key:
+        return arrays
+    bounds: list[int]
+    table_rows: list[int]
+    bounds, table_rows, signs, bars, scales = [], [], [], [], []
+    change = np.zeros(width)
+    for _, candidates, rows in groups:
+        change[rows] = candidates.change
+    for _, _, rows, (_, _, r, sign, bar, scale) in lexicographic_groups:
+        bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
+        table_rows += r
+        signs += sign
+        bars += bar
+        scales += scale
+    arrays = (np.array(bounds + table_rows),
+              np.concatenate((np.array(signs + bars + scales), change)), len(table_rows))
+    _last_rule_arrays = (key, ([c for _, c, _ in groups], [i for *_, i in lexicographic_groups]),
+                         arrays)
+    return arrays
+
+
 def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
                compiled: bool = True) -> list[tuple[int, int | None, list[str], list[float]]]:
     """Every group's choice by its actor's rule.
@@ -436,25 +482,9 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
                                                 params.least_gain)
             results[g] = (index, deciding, priorities, thresholds)
     if lexicographic_groups:
-        # Two flat arrays for the compiled loop: integers (each group's bounds, then the
-        # projection rows of its priorities) and floats (the priorities' signs, signed
-        # bars and scales, then the cost of change of each candidate, at its column of
-        # the projection).
-        bounds: list[int]
-        table_rows: list[int]
-        bounds, table_rows, signs, bars, scales = [], [], [], [], []
-        change = np.zeros(projection.matrix.shape[1])
-        for _, candidates, rows in groups:
-            change[rows] = candidates.change
-        for _, _, rows, (_, _, r, sign, bar, scale) in lexicographic_groups:
-            bounds += (rows.start, rows.stop, len(table_rows), len(table_rows) + len(r))
-            table_rows += r
-            signs += sign
-            bars += bar
-            scales += scale
-        n, k = len(lexicographic_groups), len(table_rows)
-        integers = np.array(bounds + table_rows)
-        floats = np.concatenate((np.array(signs + bars + scales), change))
+        n = len(lexicographic_groups)
+        integers, floats, k = _rule_arrays(groups, lexicographic_groups,
+                                           projection.matrix.shape[1])
         out = np.empty((2, n), dtype=np.int64)
         loop = _compiled_rule() if compiled and jit.available() else _lexicographic_groups
         loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
