@@ -203,7 +203,15 @@ class Collector(DataCollector):
             value = reporter(model)
             append(value if isinstance(value, _IMMUTABLE) else deepcopy(value))
         if self.agent_reporters:
-            self._agent_records[model.time] = list(self._record_agents(model))
+            # Mesa's _record_agents, reading the model's time once, not once per agent
+            time, reporters = model.time, self.agent_reporters.values()
+            records = []
+            for agent in model.agents:
+                values = [rep(agent) for rep in reporters]
+                records.append((time, agent.unique_id,
+                                *[v if isinstance(v, _IMMUTABLE) else deepcopy(v)
+                                  for v in values]))
+            self._agent_records[time] = records
 
     def _sort_columns(self) -> tuple[list, list, list]:
         """Each column's ``list.append`` with what fills it: the index of a world's

@@ -7,7 +7,6 @@ each (in the manner of the Axelrod library's strategies).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import ClassVar
 
 import mesa
@@ -163,12 +162,11 @@ class PolicyActor(mesa.Agent):
             tag = "inertia"
         else:
             tag = priorities[deciding]
-        why = partial(reason_text, self.label, self.discrete, choice, self.instruments,
-                      self.pinned, self.forced_label, tag, index=index, deciding=deciding,
-                      rule=self.rule.name, committed=self.commitment_note)
-        evaluate = partial(projection.evaluation, priorities, thresholds, candidates.change,
-                           rows, self.name)
-        decision = Decision(self.name, choice, self.instruments, tag, index, why, evaluate,
+        why = (self.label, self.discrete, choice, self.instruments, self.pinned,
+               self.forced_label, tag, index, deciding, self.rule.name, self.commitment_note)
+        decision = Decision(self.name, choice, self.instruments, tag, index, reason_text, why,
+                            (projection, priorities, thresholds, candidates.change, rows,
+                             self.name),
                             candidates.options, self.rule.name)
         self.instruments = dict(choice)
         return decision
@@ -262,11 +260,12 @@ def describe_choice(choice: dict[str, float], previous: dict[str, float],
 
 
 def reason_text(label: str, discrete: dict, choice: dict, previous: dict, pinned: dict,
-                forced_label: str, tag: str, ev: Evaluation, *, index: int,
-                deciding: int | None, rule: str = "lexicographic", committed: str = "") -> str:
+                forced_label: str, tag: str, index: int, deciding: int | None, rule: str,
+                committed: str, ev: Evaluation) -> str:
     """The sentence a teacher can read out: what the actor did and why, by the
     template of its kind of decision (``REASON_TEMPLATES``) and of its rule: a
-    weighing actor's choice is the best weighed sum, not the survivor of filters."""
+    weighing actor's choice is the best weighed sum, not the survivor of filters.
+    (``Decision.reason`` calls it with the decision's ``why`` and its evaluation.)"""
     pins = " and ".join(f"{k} at {v:g}" for k, v in pinned.items())
     words = {"actor": label, "did": describe_choice(choice, previous, discrete),
              "pinned": REASON_TEMPLATES["pinned"].format(pins=pins) if pinned else ""}

@@ -53,12 +53,15 @@ class Decision:
     previous: dict[str, float]
     deciding: str
     index: int = 0
-    #: writes the reason from the evaluation
-    explain: Callable[["Evaluation | None"], str] = field(
-        default=lambda ev: "", repr=False, compare=False)
-    #: builds the evaluation
-    evaluate: Callable[[], "Evaluation | None"] = field(
-        default=lambda: None, repr=False, compare=False)
+    #: writes the reason: ``explain(*why, evaluation)``
+    explain: Callable[..., str] = field(default=lambda *args: "", repr=False, compare=False)
+    #: ``explain``'s arguments before the evaluation
+    why: tuple = field(default=(), repr=False, compare=False)
+    #: what the evaluation is read from: the month's ``Projection``, then the arguments
+    #: of its ``evaluation``; empty for none. Arguments, not a function that closes
+    #: over them: a run keeps every decision, and fewer objects per decision leave
+    #: Python's cyclic collector less to scan.
+    evaluated_from: tuple = field(default=(), repr=False, compare=False)
     #: the candidates the actor chose among (instrument -> value each, keep course first)
     options: list[dict[str, float]] = field(default_factory=list, repr=False, compare=False)
     #: the rule that chose ("lexicographic" or "weighted"): how the reason is worded
@@ -68,12 +71,15 @@ class Decision:
     # ensemble reads none), so they are worked out when first read.
     @cached_property
     def evaluation(self) -> "Evaluation | None":
-        return self.evaluate()
+        if not self.evaluated_from:
+            return None
+        projection, *arguments = self.evaluated_from
+        return projection.evaluation(*arguments)
 
     @cached_property
     def reason(self) -> str:
         """A sentence a teacher can read out."""
-        return self.explain(self.evaluation)
+        return self.explain(*self.why, self.evaluation)
 
     @cached_property
     def projected(self) -> dict[str, float]:
@@ -409,11 +415,7 @@ def warm_up() -> None:
 #: The last month's arrays of ``_rule_arrays``: (key, the objects it names, arrays),
 #: read and replaced whole (threads cannot mix two months). The objects are held so
 #: that no other object takes their ids while the key names them.
-_last_rule_arrays: tuple = ((), (), None)
-
-
-def _rows_key(rows: slice | list[int]) -> tuple:
-    return (rows.start, rows.stop, rows.step) if isinstance(rows, slice) else tuple(rows)
+_last_rule_arrays: tuple = ([], (), None)
 
 
 def _rule_arrays(groups: list[tuple], lexicographic_groups: list[tuple], width: int
@@ -428,8 +430,10 @@ def _rule_arrays(groups: list[tuple], lexicographic_groups: list[tuple], width: 
     reuses the last one's arrays (the loop only reads them).
     """
     global _last_rule_arrays
-    key = (width, *((id(candidates), _rows_key(rows)) for _, candidates, rows in groups),
-           *((g, id(inputs)) for g, *_, inputs in lexicographic_groups))
+    # ids, not the objects: a different Candidates would compare its arrays
+    key: list = [(id(candidates), rows) for _, candidates, rows in groups]
+    key += [(g, id(inputs)) for g, _, _, inputs in lexicographic_groups]
+    key.append(width)
     last_key, _, arrays = _last_rule_arrays
     if key == last_key:
         return arrays
