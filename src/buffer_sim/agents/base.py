@@ -19,6 +19,15 @@ from buffer_sim.core.world import INSTRUMENTS, State
 PROVOCATION_WORDS = {0: "no test", 1: "a missile test", 2: "a nuclear or ICBM test"}
 
 
+#: Candidate sets by what they depend on (``PolicyActor._cached_candidates``), shared by
+#: every model of the process: the runs of an ensemble, a sweep or the app meet the
+#: same settings again and again. A set is never changed once made. The replay's
+#: first run makes 63 sets (26 us each); a second run, none.
+CANDIDATE_SETS: dict[tuple, Candidates] = {}
+#: Most sets kept: the cache starts again empty beyond it.
+CANDIDATE_SETS_MAX = 1024
+
+
 class PolicyActor(mesa.Agent):
     """A government choosing its instruments each month by looking ahead.
 
@@ -54,7 +63,6 @@ class PolicyActor(mesa.Agent):
         self.forced: dict[str, float] = {}
         self.forced_label: str = ""
         self.pinned: dict[str, float] = {}
-        self._candidate_sets: dict[tuple, Candidates] = {}
         #: what the array rule reads of the priorities in force (``decision.choose_all``)
         self.rule_inputs: tuple | None = None
         #: instrument -> the least value this month's candidates may take: a commitment
@@ -94,19 +102,21 @@ class PolicyActor(mesa.Agent):
         return self._cached_candidates({}, params.instrument_step)
 
     def _cached_candidates(self, fixed: dict[str, float], step: float) -> Candidates:
-        """``options`` as Candidates; a set depends only on the instruments, the fixed
-        values, the floors, the discrete levels and the step, so a month that repeats
-        them (most do) reuses it."""
-        key = (tuple(self.instruments.items()), tuple(fixed.items()),
+        """``options`` as Candidates; a set depends only on the actor, its instruments,
+        the fixed values, the floors, the discrete levels and the step, so a month that
+        repeats them (most do) reuses it, and so does any model of the process that
+        meets them (``CANDIDATE_SETS``)."""
+        key = (type(self), self.name, tuple(self.instruments.items()), tuple(fixed.items()),
                tuple(self.floors.items()), tuple(self.largest_raise.items()),
                tuple(self.discrete.items()), step)
-        if key not in self._candidate_sets:
-            if len(self._candidate_sets) >= 64:  # drop the oldest
-                del self._candidate_sets[next(iter(self._candidate_sets))]
+        found = CANDIDATE_SETS.get(key)
+        if found is None:
+            if len(CANDIDATE_SETS) >= CANDIDATE_SETS_MAX:
+                CANDIDATE_SETS.clear()  # (safe where threads share it: one call)
             options = self.options(fixed, step)
-            self._candidate_sets[key] = Candidates.of(self.name, options,
-                                                           self.change_of(options))
-        return self._candidate_sets[key]
+            found = CANDIDATE_SETS[key] = Candidates.of(self.name, options,
+                                                        self.change_of(options))
+        return found
 
     def options(self, fixed: dict[str, float], step: float) -> list[dict[str, float]]:
         """The candidate settings: keep course (with ``fixed`` imposed) first; no move
