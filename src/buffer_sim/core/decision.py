@@ -419,11 +419,10 @@ _last_rule_arrays: tuple = ([], (), None)
 
 
 def _rule_arrays(groups: list[tuple], lexicographic_groups: list[tuple], width: int
-                 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The two flat arrays the compiled loop reads: integers (each group's bounds, then
-    the projection rows of its priorities) and floats (the priorities' signs, signed bars
-    and scales, then the cost of change of each candidate, at its column of the
-    projection); and the number of priority rows.
+                 ) -> tuple[np.ndarray, ...]:
+    """What the compiled loop reads besides the projection: each group's bounds, the
+    projection rows of its priorities, their signs, signed bars and scales, and the cost
+    of change of each candidate at its column of the projection.
 
     They depend only on the groups' candidates, columns and rule inputs, which stay the
     same objects while no actor moves (in the replay, 83 of 132 months): such a month
@@ -449,8 +448,9 @@ def _rule_arrays(groups: list[tuple], lexicographic_groups: list[tuple], width: 
         signs += sign
         bars += bar
         scales += scale
-    arrays = (np.array(bounds + table_rows),
-              np.concatenate((np.array(signs + bars + scales), change)), len(table_rows))
+    arrays = (np.array(bounds, dtype=np.int64), np.array(table_rows, dtype=np.int64),
+              np.array(signs, dtype=float), np.array(bars, dtype=float),
+              np.array(scales, dtype=float), change)
     _last_rule_arrays = (key, ([c for _, c, _ in groups], [i for *_, i in lexicographic_groups]),
                          arrays)
     return arrays
@@ -486,13 +486,10 @@ def choose_all(groups: list[tuple], projection: Projection, params: Parameters,
                                                 params.least_gain)
             results[g] = (index, deciding, priorities, thresholds)
     if lexicographic_groups:
-        n = len(lexicographic_groups)
-        integers, floats, k = _rule_arrays(groups, lexicographic_groups,
-                                           projection.matrix.shape[1])
-        out = np.empty((2, n), dtype=np.int64)
+        out = np.empty((2, len(lexicographic_groups)), dtype=np.int64)
         loop = _compiled_rule() if compiled and jit.available() else _lexicographic_groups
-        loop(projection.matrix, integers[:4 * n], integers[4 * n:], floats[:k],
-             floats[k:2 * k], floats[2 * k:3 * k], floats[3 * k:],
+        loop(projection.matrix, *_rule_arrays(groups, lexicographic_groups,
+                                              projection.matrix.shape[1]),
              float(params.tie_tolerance), float(params.inertia), float(params.least_gain), out)
         chosen, deciding = out.tolist()
         for (g, _, _, (priorities, thresholds, *_)), c, d in zip(lexicographic_groups,
