@@ -418,8 +418,11 @@ def warm_up() -> None:
 _last_rule_arrays: tuple = ([], (), None)
 
 
+_RuleArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 def _rule_arrays(groups: list[tuple], lexicographic_groups: list[tuple], width: int
-                 ) -> tuple[np.ndarray, ...]:
+                 ) -> _RuleArrays:
     """What the compiled loop reads besides the projection: each group's bounds, the
     projection rows of its priorities, their signs, signed bars and scales, and the cost
     of change of each candidate at its column of the projection.
