@@ -333,8 +333,9 @@ def build_batch(current: Actions, groups: list[tuple[str, Candidates, dict]]
     ranges = []
     start = 0
     for _, candidates, _ in groups:
-        ranges.append(slice(start, start + len(candidates)))
-        start += len(candidates)
+        stop = start + len(candidates.options)  # (the list's len: no Python call)
+        ranges.append(slice(start, stop))
+        start = stop
     # Filled as a plain (candidate, field) matrix, a block per group, then viewed as
     # records: the same memory, so nothing is copied.
     matrix = np.empty((start, len(ACTION_FIELDS)))
