@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import os
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
@@ -59,6 +60,10 @@ def output_columns() -> list[str]:
 # Module-level functions (and partials of them), not lambdas, so that a model pickles
 # (copy.deepcopy(model) branches a run). State and actions hold floats already.
 
+#: China-DPRK trade of a world, the columns of TRADE_COLUMNS in their order
+_TRADE_VALUES = operator.itemgetter(*(State._fields.index(c) for c in TRADE_COLUMNS))
+
+
 def _date(model: BufferModel) -> str:
     return month_str(model.month)
 
@@ -73,7 +78,7 @@ def _action_value(index: int, model: BufferModel) -> float:
 
 def _china_share(model: BufferModel) -> float:
     s = model.state
-    cn = sum(float(getattr(s, c)) for c in TRADE_COLUMNS)
+    cn = float(sum(_TRADE_VALUES(s)))
     return cn / max(cn + float(s.other_trade), 1e-9)
 
 
