@@ -465,9 +465,9 @@ class BufferModel(mesa.Model):
                                    cut_batch, params, EXPECTED, params.lookahead_months,
                                    self.compiled)
         economy_cut = cut_matrix[_ECONOMY_ROW, cut_ranges[1].start]
-        projection = Projection(np.hstack((project_batch(now, batch, params, EXPECTED,
-                                                         params.lookahead_months,
-                                                         self.compiled), cut_matrix)), now)
+        matrix = project_batch(now, batch, params, EXPECTED, params.lookahead_months,
+                               self.compiled)
+        projection = Projection(np.concatenate((matrix, cut_matrix), axis=1), now)
         # Every choice of the month in one compiled call; Pyongyang's choice under the
         # cut-off comes last, read from the cut-off's columns.
         ranges = ranges[:len(groups)]
@@ -478,8 +478,8 @@ class BufferModel(mesa.Model):
         cut = free[picks.pop()[0]]
         economy = projection.matrix[_ECONOMY_ROW]
         chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
-        self.leverage = leverage(economy[free_row], economy_cut, economy[chosen_row],
-                                 params.lookahead_months)
+        self.leverage = leverage(float(economy[free_row]), float(economy_cut),
+                                 float(economy[chosen_row]), params.lookahead_months)
         without = free[picks[-1][0]]
         with_ = free[picks[-2][0]] if free is not cands["pyongyang"] else None
         for (name, actor), rows, pick in zip(self.actors.items(), ranges, picks):

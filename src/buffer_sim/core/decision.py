@@ -307,8 +307,13 @@ class Candidates:
         return self.options[index]
 
     def keep_course(self) -> "Candidates":
-        """The keep-course candidate alone (for a counterfactual group)."""
-        return Candidates(self.options[:1], self.change[:1], self.columns, self.table[:1])
+        """The keep-course candidate alone (for a counterfactual group); made once, as
+        a set of candidates is used month after month."""
+        kept = self.__dict__.get("_kept")
+        if kept is None:
+            kept = Candidates(self.options[:1], self.change[:1], self.columns, self.table[:1])
+            object.__setattr__(self, "_kept", kept)  # a cache, not a field: still frozen
+        return kept
 
     def __iter__(self):
         return iter(self.options)
