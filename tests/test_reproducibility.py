@@ -173,3 +173,21 @@ def test_without_numba_the_model_runs_on_numpy_and_says_so_once(monkeypatch):
     numpy_run = runner.run(path, seed=3, compiled=False)
     assert runner.csv_text(fallback.timeseries) == runner.csv_text(numpy_run.timeseries)
     assert runner.csv_text(fallback.decisions) == runner.csv_text(numpy_run.decisions)
+
+
+def test_a_run_does_not_depend_on_what_earlier_models_of_the_process_cached(short_scenario):
+    """Candidate sets are shared by every model of a process (``CANDIDATE_SETS``): a
+    run that finds them made gives the same bytes as one that makes them, and the
+    second finds every set it needs."""
+    from buffer_sim.agents.base import CANDIDATE_SETS
+
+    CANDIDATE_SETS.clear()
+    first = runner.run(short_scenario)
+    made = dict(CANDIDATE_SETS)
+    assert made, "a run makes candidate sets"
+    second = runner.run(short_scenario)
+    assert CANDIDATE_SETS.keys() == made.keys()  # nothing new made, nothing replaced
+    assert all(CANDIDATE_SETS[key] is made[key] for key in made)
+    for table in ("timeseries", "decisions"):
+        assert (runner.csv_text(getattr(first, table))
+                == runner.csv_text(getattr(second, table))), table
