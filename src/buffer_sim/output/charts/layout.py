@@ -236,6 +236,14 @@ class MonthLocator(mdates.AutoDateLocator):
         return self._ticks.copy()
 
 
+#: Where ConciseDateFormatter keeps the offset text its get_offset returns: Matplotlib
+#: 3.11 renamed it, and pyproject.toml allows 3.8 on (3.10.9 measured: every chart
+#: failed on the new name).
+_OFFSET_ATTRIBUTE = ("_offset_string"
+                     if hasattr(mdates.ConciseDateFormatter(mdates.AutoDateLocator()),
+                                "_offset_string") else "offset_string")
+
+
 class MonthFormatter(mdates.ConciseDateFormatter):
     """``ConciseDateFormatter`` that labels the same ticks once (see ``MonthLocator``)."""
 
@@ -247,7 +255,7 @@ class MonthFormatter(mdates.ConciseDateFormatter):
         key = tuple(float(v) for v in values)
         if self._values != key:
             self._labels = super().format_ticks(values)
-            self._offset = self._offset_string
+            self._offset = self.get_offset()
             self._values = key
-        self._offset_string = self._offset
+        setattr(self, _OFFSET_ATTRIBUTE, self._offset)
         return list(self._labels)
