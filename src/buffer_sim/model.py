@@ -456,22 +456,24 @@ class BufferModel(mesa.Model):
         # potential influence, Pyongyang's own choice in the two, so that realized
         # influence has a potential on its own scale (report §Introduction: leverage
         # "has rarely translated into a commensurate level of influence").
+        # One batch, the cut-off's two groups last: they are projected from the world
+        # where everything is banned, the rest from this month's.
         keep = cands["beijing"].keep_course()
-        batch, ranges = build_batch(self.actions, groups + [("beijing", keep, unpressed)])
-        free_row = ranges[-1].start
-        cut_batch, cut_ranges = build_batch(self.actions, [("pyongyang", free, CUT_OFF),
-                                                           ("beijing", keep, CUT_OFF)])
+        batch, ranges = build_batch(self.actions, groups + [("beijing", keep, unpressed),
+                                                            ("pyongyang", free, CUT_OFF),
+                                                            ("beijing", keep, CUT_OFF)])
+        free_row, cut_rows, cut_row = ranges[-3].start, ranges[-2], ranges[-1].start
         cut_matrix = project_batch(now.replace(sanctions_scope=1.0, sanctions_exempt=0.0),
-                                   cut_batch, params, EXPECTED, params.lookahead_months,
-                                   self.compiled)
-        economy_cut = cut_matrix[_ECONOMY_ROW, cut_ranges[1].start]
-        matrix = project_batch(now, batch, params, EXPECTED, params.lookahead_months,
-                               self.compiled)
+                                   batch[cut_rows.start:], params, EXPECTED,
+                                   params.lookahead_months, self.compiled)
+        # (this month's world last: the month's transition starts from it again)
+        matrix = project_batch(now, batch[:cut_rows.start], params, EXPECTED,
+                               params.lookahead_months, self.compiled)
         projection = Projection(np.concatenate((matrix, cut_matrix), axis=1), now)
+        economy_cut = projection.matrix[_ECONOMY_ROW, cut_row]
         # Every choice of the month in one compiled call; Pyongyang's choice under the
         # cut-off comes last, read from the cut-off's columns.
         ranges = ranges[:len(groups)]
-        cut_rows = slice(len(batch) + cut_ranges[0].start, len(batch) + cut_ranges[0].stop)
         picks = choose_all([(self.actors[name], candidates, rows) for (name, candidates, _), rows
                             in zip(groups, ranges)]
                            + [(pyongyang, free, cut_rows)], projection, params, self.compiled)

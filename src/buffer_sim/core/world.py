@@ -298,12 +298,11 @@ def draw_shocks(test_rng: np.random.Generator, trade_rng: np.random.Generator,
     u = test_rng.random()
     came_off = u < p_success if observed is None else observed
     success = float(came_off) if level >= 1 else 0.0
-    noise = trade_rng.normal(0.0, params.trade_noise_sd, 4)
+    n1, n2, n3, n4 = trade_rng.normal(0.0, params.trade_noise_sd, 4).tolist()
     # lognormal with mean 1: the spread changes how uneven preparation is, not its pace
     sd = params.preparation_noise_sd
     preparation = math.exp(sd * preparation_rng.standard_normal() - 0.5 * sd * sd)
-    return Shocks(success, float(noise[0]), float(noise[1]), float(noise[2]), float(noise[3]),
-                  preparation)
+    return Shocks(success, n1, n2, n3, n4, preparation)
 
 
 # --- the equations ------------------------------------------------------------------
