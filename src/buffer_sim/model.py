@@ -173,6 +173,11 @@ AGENT_REPORTERS: dict[str, Callable[[PolicyActor], object]] = {
 _IMMUTABLE = (float, str, int, bool, tuple)
 
 
+def _kept(value):
+    """A collected value as it is kept: a copy only of what could change later."""
+    return value if isinstance(value, _IMMUTABLE) else deepcopy(value)
+
+
 class Collector(DataCollector):
     """Mesa's DataCollector, without a deep copy of each number it collects.
 
@@ -205,18 +210,13 @@ class Collector(DataCollector):
         for append, index in action_fields:
             append(actions[index])
         for append, reporter in others:
-            value = reporter(model)
-            append(value if isinstance(value, _IMMUTABLE) else deepcopy(value))
+            append(_kept(reporter(model)))
         if self.agent_reporters:
             # Mesa's _record_agents, reading the model's time once, not once per agent
             time, reporters = model.time, self.agent_reporters.values()
-            records = []
-            for agent in model.agents:
-                values = [rep(agent) for rep in reporters]
-                records.append((time, agent.unique_id,
-                                *[v if isinstance(v, _IMMUTABLE) else deepcopy(v)
-                                  for v in values]))
-            self._agent_records[time] = records
+            self._agent_records[time] = [
+                (time, agent.unique_id, *[_kept(rep(agent)) for rep in reporters])
+                for agent in model.agents]
 
     def _sort_columns(self) -> tuple[list, list, list]:
         """Each column's ``list.append`` with what fills it: the index of a world's
@@ -470,7 +470,6 @@ class BufferModel(mesa.Model):
         matrix = project_batch(now, batch[:cut_rows.start], params, EXPECTED,
                                params.lookahead_months, self.compiled)
         projection = Projection(np.concatenate((matrix, cut_matrix), axis=1), now)
-        economy_cut = projection.matrix[_ECONOMY_ROW, cut_row]
         # Every choice of the month in one compiled call; Pyongyang's choice under the
         # cut-off comes last, read from the cut-off's columns.
         ranges = ranges[:len(groups)]
@@ -480,7 +479,7 @@ class BufferModel(mesa.Model):
         cut = free[picks.pop()[0]]
         economy = projection.matrix[_ECONOMY_ROW]
         chosen_row = ranges[0].start + picks[0][0]  # Beijing's group is the first
-        self.leverage = leverage(float(economy[free_row]), float(economy_cut),
+        self.leverage = leverage(float(economy[free_row]), float(economy[cut_row]),
                                  float(economy[chosen_row]), params.lookahead_months)
         without = free[picks[-1][0]]
         with_ = free[picks[-2][0]] if free is not cands["pyongyang"] else None

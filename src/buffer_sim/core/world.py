@@ -798,8 +798,7 @@ def transition(state: State, actions: Actions, params: Parameters,
     if not batched and not compiled:
         new, _ = _month(state, actions, params, shocks.draws(), float(months))
         return State(*map(float, new))
-    batch = as_batch(actions) if batched else np.array([tuple(actions)], dtype=ACTIONS_DTYPE)
-    out = project_batch(state, batch, params, shocks, months, compiled)
+    out = project_batch(state, as_batch(actions), params, shocks, months, compiled)
     out = out[:len(State._fields)]
     return State(*out) if batched else State(*out[:, 0].tolist())
 
